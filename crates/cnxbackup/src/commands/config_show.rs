@@ -1,0 +1,100 @@
+//! `cnxbackup config`: the effective configuration, where each value came from, and a check
+//! that the password files it names can be read (their contents are never shown).
+
+use super::Context;
+use crate::config::{Origin, KEYS};
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {}
+
+#[derive(Serialize)]
+struct Report {
+    file: Option<String>,
+    sysroot: String,
+    values: BTreeMap<String, Value>,
+    secrets: BTreeMap<&'static str, String>,
+}
+
+#[derive(Serialize)]
+struct Value {
+    value: Option<toml::Value>,
+    origin: String,
+}
+
+pub fn run(ctx: &Context, _args: &ConfigArgs) -> anyhow::Result<()> {
+    let config = toml::Value::try_from(&ctx.loaded.config)?;
+    let mut values = BTreeMap::new();
+    for key in KEYS {
+        let value = config
+            .get(key.section)
+            .and_then(|section| section.get(key.name))
+            .cloned();
+        values.insert(
+            key.path(),
+            Value {
+                value,
+                origin: ctx.loaded.origin(&key.path()).to_string(),
+            },
+        );
+    }
+
+    // Reading the passwords proves the files are there; the values are dropped at once.
+    let mut secrets = BTreeMap::new();
+    secrets.insert("repository_password", repository_password_source(ctx)?);
+    let was = match ctx.websphere_password()? {
+        Some(_) if ctx.env.var("CNXBACKUP_WAS_PASSWORD").is_some() => {
+            "environment variable CNXBACKUP_WAS_PASSWORD".to_string()
+        }
+        Some(_) => format!("{}", ctx.loaded.origin("websphere.password_file")),
+        None => "not given".to_string(),
+    };
+    secrets.insert("websphere_password", was);
+
+    let report = Report {
+        file: ctx.loaded.file.as_ref().map(|p| p.display().to_string()),
+        sysroot: ctx.sysroot.display().to_string(),
+        values,
+        secrets,
+    };
+    ctx.out.result(&human(&report), &report)
+}
+
+fn repository_password_source(ctx: &Context) -> anyhow::Result<String> {
+    let origin = ctx.loaded.origin("repository.password_file");
+    let from_file = ctx.loaded.config.repository.password_file.is_some();
+    let env_password = ctx.env.var("CNXBACKUP_PASSWORD").is_some();
+    if !from_file && !env_password {
+        return Ok("not given (asked for on a terminal when needed)".to_string());
+    }
+    ctx.repository_password()?;
+    if env_password && !matches!(origin, Origin::Flag(_)) {
+        Ok("environment variable CNXBACKUP_PASSWORD".to_string())
+    } else {
+        Ok(format!("file, from {origin}"))
+    }
+}
+
+fn human(report: &Report) -> String {
+    let mut text = String::new();
+    let file = report.file.as_deref().unwrap_or("none found");
+    let _ = writeln!(text, "config file: {file}");
+    let _ = writeln!(text, "sysroot:     {}", report.sysroot);
+    let _ = writeln!(text);
+    let width = report.values.keys().map(String::len).max().unwrap_or(0);
+    for (key, value) in &report.values {
+        let shown = match &value.value {
+            Some(v) => v.to_string(),
+            None => "(not set)".to_string(),
+        };
+        let _ = writeln!(text, "{key:width$} = {shown}  # {}", value.origin);
+    }
+    let _ = writeln!(text);
+    for (what, source) in &report.secrets {
+        let _ = writeln!(text, "{what}: {source}");
+    }
+    text
+}

@@ -1,0 +1,84 @@
+//! One module per command. Each receives the [`Context`]: the global options, the loaded
+//! configuration, the sysroot and the output channel.
+
+pub mod config_show;
+
+use crate::cli::GlobalOpts;
+use crate::config::{self, ConfigError, Environment, LoadedConfig, ProcessEnv};
+use crate::output::Output;
+use crate::secrets::{self, Secret};
+use std::path::PathBuf;
+
+/// Everything a command needs from the world outside it.
+pub struct Context {
+    pub global: GlobalOpts,
+    pub loaded: LoadedConfig,
+    /// The directory product paths are mapped under (`/` on a real system).
+    pub sysroot: PathBuf,
+    pub out: Output,
+    pub env: Box<dyn Environment>,
+}
+
+impl Context {
+    /// Load the configuration and check the global options. Fails with a [`ConfigError`]
+    /// (exit 2) on anything the user has to fix.
+    pub fn new(global: GlobalOpts) -> Result<Context, ConfigError> {
+        let env: Box<dyn Environment> = Box::new(ProcessEnv);
+        let flags = config::FlagValues {
+            config: global.config.clone(),
+            repo: global.repo.clone(),
+            password_file: global.password_file.clone(),
+        };
+        let loaded = config::load(&flags, env.as_ref())?;
+        let sysroot = sysroot(&global, env.as_ref())?;
+        Ok(Context {
+            out: Output { json: global.json },
+            global,
+            loaded,
+            sysroot,
+            env,
+        })
+    }
+
+    /// The repository URL, or a usage error saying how to give one.
+    pub fn repository_url(&self) -> Result<&str, ConfigError> {
+        self.loaded
+            .config
+            .repository
+            .url
+            .as_deref()
+            .ok_or(ConfigError::Missing {
+                what: "repository",
+                hint: "give --repo DIR|s3://BUCKET/PREFIX, set CNXBACKUP_REPOSITORY, or \
+                       [repository] url in the config",
+            })
+    }
+
+    pub fn repository_password(&self) -> Result<Secret, ConfigError> {
+        secrets::repository_password(&self.loaded, self.env.as_ref())
+    }
+
+    pub fn websphere_password(&self) -> Result<Option<Secret>, ConfigError> {
+        secrets::websphere_password(&self.loaded, self.env.as_ref())
+    }
+}
+
+/// `--sysroot`, then `CNXBACKUP_SYSROOT`, then `/`; it must be an existing directory.
+fn sysroot(global: &GlobalOpts, env: &dyn Environment) -> Result<PathBuf, ConfigError> {
+    let path = global
+        .sysroot
+        .clone()
+        .or_else(|| env.var("CNXBACKUP_SYSROOT").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/"));
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_dir() => Ok(path),
+        Ok(_) => Err(ConfigError::BadSysroot {
+            path,
+            message: "is not a directory".into(),
+        }),
+        Err(e) => Err(ConfigError::BadSysroot {
+            path,
+            message: e.to_string(),
+        }),
+    }
+}

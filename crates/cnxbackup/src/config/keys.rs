@@ -1,0 +1,106 @@
+//! The registry of configuration keys: their environment variable names and value kinds.
+//!
+//! Every key of the file can also be set by a `CNXBACKUP_<SECTION>_<KEY>` variable; some keys
+//! have the shorter names of the CLI contract as well (`CNXBACKUP_REPOSITORY`, ...). The kind
+//! tells how an environment string becomes a TOML value before the typed check.
+
+/// How an environment variable's text is turned into a TOML value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Integer,
+    Boolean,
+}
+
+/// One configuration key.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub section: &'static str,
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Extra environment variable names from the CLI contract, checked before the generic
+    /// `CNXBACKUP_<SECTION>_<KEY>` name.
+    pub env_aliases: &'static [&'static str],
+}
+
+impl Key {
+    /// `section.name`, as shown in messages.
+    pub fn path(&self) -> String {
+        format!("{}.{}", self.section, self.name)
+    }
+
+    /// The generic environment variable, e.g. `CNXBACKUP_WEBSPHERE_STOP_TIMEOUT_SECS`.
+    pub fn env_name(&self) -> String {
+        format!(
+            "CNXBACKUP_{}_{}",
+            self.section.to_ascii_uppercase(),
+            self.name.to_ascii_uppercase()
+        )
+    }
+
+    /// Every environment variable that sets this key, highest priority first.
+    pub fn env_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.env_aliases.iter().map(|s| s.to_string()).collect();
+        names.push(self.env_name());
+        names
+    }
+}
+
+const fn key(section: &'static str, name: &'static str, kind: Kind) -> Key {
+    Key {
+        section,
+        name,
+        kind,
+        env_aliases: &[],
+    }
+}
+
+/// Every key cnxbackup understands. Anything else in a config file is an error.
+pub const KEYS: &[Key] = &[
+    Key {
+        env_aliases: &["CNXBACKUP_REPOSITORY"],
+        ..key("repository", "url", Kind::Text)
+    },
+    Key {
+        env_aliases: &["CNXBACKUP_PASSWORD_FILE"],
+        ..key("repository", "password_file", Kind::Text)
+    },
+    key("deployment", "app_server_root", Kind::Text),
+    key("deployment", "connections_root", Kind::Text),
+    key("deployment", "in_place_migration", Kind::Boolean),
+    key("websphere", "username", Kind::Text),
+    key("websphere", "password_file", Kind::Text),
+    key("websphere", "stop_timeout_secs", Kind::Integer),
+    key("websphere", "force_kill", Kind::Boolean),
+    key("database", "vendor", Kind::Text),
+    key("database", "command", Kind::Text),
+    key("database", "run_as", Kind::Text),
+    key("database", "staging_dir", Kind::Text),
+    key("database", "mode", Kind::Text),
+    key("database", "dump_command", Kind::Text),
+    key("database", "restore_command", Kind::Text),
+];
+
+/// The sections that exist.
+pub fn sections() -> impl Iterator<Item = &'static str> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    for k in KEYS {
+        if !seen.contains(&k.section) {
+            seen.push(k.section);
+        }
+    }
+    seen.into_iter()
+}
+
+/// The key `section.name`, if it exists.
+pub fn find(section: &str, name: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| k.section == section && k.name == name)
+}
+
+/// The known key names of a section, for "expected one of" messages.
+pub fn names_in(section: &str) -> Vec<&'static str> {
+    KEYS.iter()
+        .filter(|k| k.section == section)
+        .map(|k| k.name)
+        .collect()
+}

@@ -1,0 +1,652 @@
+//! Configuration: the TOML file, `CNXBACKUP_*` environment variables and command-line flags,
+//! merged with the precedence flag > environment > file > default.
+//!
+//! The merge happens on untyped TOML values, remembering where each key came from, and only
+//! then is the result checked against the typed [`Config`]. That way every error can name its
+//! culprit: the file and line, the environment variable or the flag, the key, and what was
+//! expected.
+
+mod keys;
+mod model;
+
+pub use keys::{Key, Kind, KEYS};
+pub use model::*;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where a configuration value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    /// A config file, with the line of the key when it could be found.
+    File {
+        path: PathBuf,
+        line: Option<usize>,
+    },
+    Env(String),
+    Flag(&'static str),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => write!(f, "the default"),
+            Origin::File {
+                path,
+                line: Some(line),
+            } => write!(f, "config file {}, line {line}", path.display()),
+            Origin::File { path, line: None } => write!(f, "config file {}", path.display()),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::Flag(flag) => write!(f, "option {flag}"),
+        }
+    }
+}
+
+/// A configuration problem. Always exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {} is not valid TOML: {message}", path.display())]
+    Syntax { path: PathBuf, message: String },
+    #[error("{origin}: unknown section [{section}]; the sections are: {expected}")]
+    UnknownSection {
+        origin: Origin,
+        section: String,
+        expected: String,
+    },
+    #[error("{origin}: unknown key `{key}`; [{section}] understands: {expected}")]
+    UnknownKey {
+        origin: Origin,
+        section: String,
+        key: String,
+        expected: String,
+    },
+    #[error("{origin}: key `{key}`: {message}")]
+    BadValue {
+        origin: Origin,
+        key: String,
+        message: String,
+    },
+    #[error("--sysroot {}: {message}", path.display())]
+    BadSysroot { path: PathBuf, message: String },
+    #[error("{what} file {} (from {origin}) cannot be read: {source}", path.display())]
+    SecretUnreadable {
+        what: &'static str,
+        path: PathBuf,
+        origin: Origin,
+        source: std::io::Error,
+    },
+    #[error("{what} file {} (from {origin}) is empty; put the password on its first line", path.display())]
+    SecretEmpty {
+        what: &'static str,
+        path: PathBuf,
+        origin: Origin,
+    },
+    #[error("no {what}: {hint}")]
+    Missing {
+        what: &'static str,
+        hint: &'static str,
+    },
+}
+
+/// What the command line said that touches the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct FlagValues {
+    pub config: Option<PathBuf>,
+    pub repo: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+/// The effective configuration and where each value came from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+    /// `section.key` -> origin, for every key that was set by a file, variable or flag.
+    pub origins: BTreeMap<String, Origin>,
+}
+
+impl LoadedConfig {
+    /// Where `section.key` came from (the default when nothing set it).
+    pub fn origin(&self, key: &str) -> Origin {
+        self.origins.get(key).cloned().unwrap_or(Origin::Default)
+    }
+}
+
+/// Reads environment variables; injected so tests need not touch the process environment.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment. Empty values count as unset.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+/// Config files looked for when neither `--config` nor `CNXBACKUP_CONFIG` names one.
+pub const DEFAULT_CONFIG_FILES: &[&str] = &["cnxbackup.toml", "/etc/cnxbackup/cnxbackup.toml"];
+
+/// Load the configuration: find and read the file, overlay the environment, then the flags,
+/// then check types and values.
+pub fn load(flags: &FlagValues, env: &dyn Environment) -> Result<LoadedConfig, ConfigError> {
+    let file = choose_file(flags, env);
+    let mut table = toml::Table::new();
+    let mut origins = BTreeMap::new();
+
+    if let Some(path) = &file {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        table = parse_file(path, &text, &mut origins)?;
+    }
+    overlay_env(&mut table, &mut origins, env)?;
+    overlay_flags(&mut table, &mut origins, flags);
+
+    let config = typed(table, &origins)?;
+    let loaded = LoadedConfig {
+        config,
+        file,
+        origins,
+    };
+    validate(&loaded)?;
+    Ok(loaded)
+}
+
+fn choose_file(flags: &FlagValues, env: &dyn Environment) -> Option<PathBuf> {
+    if let Some(path) = &flags.config {
+        return Some(path.clone());
+    }
+    if let Some(path) = env.var("CNXBACKUP_CONFIG") {
+        return Some(PathBuf::from(path));
+    }
+    DEFAULT_CONFIG_FILES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// Parse the file and check that it only holds known sections and keys.
+fn parse_file(
+    path: &Path,
+    text: &str,
+    origins: &mut BTreeMap<String, Origin>,
+) -> Result<toml::Table, ConfigError> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        let line = e.span().map(|span| line_at(text, span.start));
+        let message = match line {
+            Some(line) => format!("line {line}: {}", e.message()),
+            None => e.message().to_string(),
+        };
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message,
+        }
+    })?;
+    let sections: Vec<&str> = keys::sections().collect();
+    for (section, value) in &table {
+        let origin = Origin::File {
+            path: path.to_path_buf(),
+            line: find_line(text, section, None),
+        };
+        if !sections.contains(&section.as_str()) {
+            return Err(ConfigError::UnknownSection {
+                origin,
+                section: section.clone(),
+                expected: sections.join(", "),
+            });
+        }
+        let Some(entries) = value.as_table() else {
+            return Err(ConfigError::BadValue {
+                origin,
+                key: section.clone(),
+                message: format!("expected a section [{section}], found a single value"),
+            });
+        };
+        for name in entries.keys() {
+            let origin = Origin::File {
+                path: path.to_path_buf(),
+                line: find_line(text, section, Some(name)),
+            };
+            if keys::find(section, name).is_none() {
+                return Err(ConfigError::UnknownKey {
+                    origin,
+                    section: section.clone(),
+                    key: format!("{section}.{name}"),
+                    expected: keys::names_in(section).join(", "),
+                });
+            }
+            origins.insert(format!("{section}.{name}"), origin);
+        }
+    }
+    Ok(table)
+}
+
+fn overlay_env(
+    table: &mut toml::Table,
+    origins: &mut BTreeMap<String, Origin>,
+    env: &dyn Environment,
+) -> Result<(), ConfigError> {
+    for key in KEYS {
+        let Some((name, text)) = key
+            .env_names()
+            .into_iter()
+            .find_map(|name| env.var(&name).map(|v| (name, v)))
+        else {
+            continue;
+        };
+        let origin = Origin::Env(name);
+        let value = env_value(key, &text).map_err(|message| ConfigError::BadValue {
+            origin: origin.clone(),
+            key: key.path(),
+            message,
+        })?;
+        set(table, key.section, key.name, value);
+        origins.insert(key.path(), origin);
+    }
+    Ok(())
+}
+
+/// Turn an environment string into a TOML value of the key's kind.
+fn env_value(key: &Key, text: &str) -> Result<toml::Value, String> {
+    match key.kind {
+        Kind::Text => Ok(toml::Value::String(text.to_string())),
+        Kind::Integer => text
+            .trim()
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| format!("expected a whole number, got `{text}`")),
+        Kind::Boolean => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Ok(toml::Value::Boolean(true)),
+            "false" | "no" | "0" => Ok(toml::Value::Boolean(false)),
+            _ => Err(format!("expected true or false, got `{text}`")),
+        },
+    }
+}
+
+fn overlay_flags(
+    table: &mut toml::Table,
+    origins: &mut BTreeMap<String, Origin>,
+    flags: &FlagValues,
+) {
+    if let Some(repo) = &flags.repo {
+        set(
+            table,
+            "repository",
+            "url",
+            toml::Value::String(repo.clone()),
+        );
+        origins.insert("repository.url".into(), Origin::Flag("--repo"));
+    }
+    if let Some(path) = &flags.password_file {
+        set(
+            table,
+            "repository",
+            "password_file",
+            toml::Value::String(path.to_string_lossy().into_owned()),
+        );
+        origins.insert(
+            "repository.password_file".into(),
+            Origin::Flag("--password-file"),
+        );
+    }
+}
+
+fn set(table: &mut toml::Table, section: &str, name: &str, value: toml::Value) {
+    let entry = table
+        .entry(section.to_string())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(inner) = entry {
+        inner.insert(name.to_string(), value);
+    }
+}
+
+/// Check the merged values against the typed model; name the key and its origin on failure.
+fn typed(table: toml::Table, origins: &BTreeMap<String, Origin>) -> Result<Config, ConfigError> {
+    let value = toml::Value::Table(table);
+    serde_path_to_error::deserialize::<_, Config>(value).map_err(|err| {
+        let key = err.path().to_string();
+        let origin = origins.get(&key).cloned().unwrap_or(Origin::Default);
+        let expected = key
+            .split_once('.')
+            .and_then(|(section, name)| keys::find(section, name))
+            .map(|k| match k.kind {
+                Kind::Integer => " (expected a whole number, e.g. 600)",
+                Kind::Boolean => " (expected true or false)",
+                Kind::Text => " (expected a string in quotes)",
+            })
+            .unwrap_or("");
+        let inner = err.into_inner().to_string();
+        let inner = inner.trim_end();
+        // serde's own words already say what an enum expects; add ours for plain types.
+        let message = if inner.starts_with("invalid type") {
+            format!("{inner}{expected}")
+        } else {
+            inner.to_string()
+        };
+        ConfigError::BadValue {
+            origin,
+            key,
+            message,
+        }
+    })
+}
+
+/// Rules that the types alone cannot express.
+fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
+    let c = &loaded.config;
+    let bad = |key: &str, message: String| ConfigError::BadValue {
+        origin: loaded.origin(key),
+        key: key.to_string(),
+        message,
+    };
+    if let Some(url) = &c.repository.url {
+        if url.trim().is_empty() {
+            return Err(bad(
+                "repository.url",
+                "must not be empty; give a directory or s3://BUCKET/PREFIX".into(),
+            ));
+        }
+    }
+    let timeout = c.websphere.stop_timeout_secs;
+    if !(1..=86_400).contains(&timeout) {
+        return Err(bad(
+            "websphere.stop_timeout_secs",
+            format!("must be between 1 and 86400 seconds, got {timeout}"),
+        ));
+    }
+    for (key, path) in [
+        ("deployment.app_server_root", &c.deployment.app_server_root),
+        (
+            "deployment.connections_root",
+            &c.deployment.connections_root,
+        ),
+        ("database.command", &c.database.command),
+    ] {
+        if let Some(path) = path {
+            if !path.is_absolute() {
+                return Err(bad(
+                    key,
+                    format!(
+                        "must be an absolute product path (like /opt/IBM/...), got `{}`",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    if c.database.vendor == Some(DatabaseVendor::Command) && c.database.dump_command.is_none() {
+        return Err(bad(
+            "database.vendor",
+            "`command` needs database.dump_command (and database.restore_command to restore)"
+                .into(),
+        ));
+    }
+    if c.database.mode == DatabaseMode::Online
+        && matches!(c.database.vendor, Some(v) if v != DatabaseVendor::Db2)
+    {
+        return Err(bad(
+            "database.mode",
+            "`online` is only supported with vendor = \"db2\"; use \"offline\"".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// 1-based line of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line of `[section]` (when `key` is None) or of `key = ...` inside `[section]`.
+/// A plain scan: good for the usual `key = value` layout, None for exotic ones.
+fn find_line(text: &str, section: &str, key: Option<&str>) -> Option<usize> {
+    let mut current = String::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            current = header
+                .trim_end_matches(|c: char| c != ']')
+                .trim_end_matches(']')
+                .trim()
+                .to_string();
+            if key.is_none() && current == section {
+                return Some(index + 1);
+            }
+            continue;
+        }
+        if let Some(key) = key {
+            let lhs = line.split('=').next().unwrap_or("").trim();
+            if current == section && (lhs == key || lhs == format!("\"{key}\"")) {
+                return Some(index + 1);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct FakeEnv(HashMap<String, String>);
+
+    impl Environment for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).cloned()
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> FakeEnv {
+        FakeEnv(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let path = dir.path().join("cnxbackup.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn flags_for(path: &Path) -> FlagValues {
+        FlagValues {
+            config: Some(path.to_path_buf()),
+            ..FlagValues::default()
+        }
+    }
+
+    #[test]
+    fn registry_names_exactly_the_typed_keys() {
+        // Every optional field set, so that serialisation shows every key.
+        let mut full = Config::default();
+        full.repository.url = Some("x".into());
+        full.repository.password_file = Some("x".into());
+        full.deployment.app_server_root = Some("/x".into());
+        full.deployment.connections_root = Some("/x".into());
+        full.websphere.username = Some("x".into());
+        full.websphere.password_file = Some("x".into());
+        full.database.vendor = Some(DatabaseVendor::Db2);
+        full.database.command = Some("/x".into());
+        full.database.run_as = Some("x".into());
+        full.database.dump_command = Some("x".into());
+        full.database.restore_command = Some("x".into());
+        let value = toml::Value::try_from(full).unwrap();
+        let mut typed: Vec<String> = Vec::new();
+        for (section, entries) in value.as_table().unwrap() {
+            for name in entries.as_table().unwrap().keys() {
+                typed.push(format!("{section}.{name}"));
+            }
+        }
+        typed.sort();
+        let mut registered: Vec<String> = KEYS.iter().map(|k| k.path()).collect();
+        registered.sort();
+        assert_eq!(typed, registered);
+    }
+
+    #[test]
+    fn defaults_without_any_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "");
+        let loaded = load(&flags_for(&path), &env(&[])).unwrap();
+        assert_eq!(loaded.config, Config::default());
+        assert_eq!(loaded.config.websphere.stop_timeout_secs, 600);
+        assert_eq!(
+            loaded.origin("websphere.stop_timeout_secs"),
+            Origin::Default
+        );
+    }
+
+    #[test]
+    fn flag_beats_env_beats_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "[repository]\nurl = \"/from/file\"\n[websphere]\nstop_timeout_secs = 30\nusername = \"filewas\"\n",
+        );
+        let environment = env(&[
+            ("CNXBACKUP_REPOSITORY", "/from/env"),
+            ("CNXBACKUP_WEBSPHERE_STOP_TIMEOUT_SECS", "45"),
+        ]);
+        // file only
+        let loaded = load(&flags_for(&path), &env(&[])).unwrap();
+        assert_eq!(loaded.config.repository.url.as_deref(), Some("/from/file"));
+        assert_eq!(
+            loaded.origin("repository.url"),
+            Origin::File {
+                path: path.clone(),
+                line: Some(2)
+            }
+        );
+        // env over file
+        let loaded = load(&flags_for(&path), &environment).unwrap();
+        assert_eq!(loaded.config.repository.url.as_deref(), Some("/from/env"));
+        assert_eq!(loaded.config.websphere.stop_timeout_secs, 45);
+        assert_eq!(loaded.config.websphere.username.as_deref(), Some("filewas"));
+        // flag over env
+        let flags = FlagValues {
+            repo: Some("/from/flag".into()),
+            ..flags_for(&path)
+        };
+        let loaded = load(&flags, &environment).unwrap();
+        assert_eq!(loaded.config.repository.url.as_deref(), Some("/from/flag"));
+        assert_eq!(loaded.origin("repository.url"), Origin::Flag("--repo"));
+    }
+
+    #[test]
+    fn config_file_named_by_env_when_no_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[database]\nvendor = \"oracle\"\n");
+        let environment = env(&[("CNXBACKUP_CONFIG", path.to_str().unwrap())]);
+        let loaded = load(&FlagValues::default(), &environment).unwrap();
+        assert_eq!(loaded.config.database.vendor, Some(DatabaseVendor::Oracle));
+        assert_eq!(loaded.file.as_deref(), Some(path.as_path()));
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_choices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[websphere]\nusername = \"a\"\nstop_timeout = 5\n");
+        let err = load(&flags_for(&path), &env(&[])).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ConfigError::UnknownKey { .. }));
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+        assert!(text.contains("websphere.stop_timeout`"), "{text}");
+        assert!(text.contains("stop_timeout_secs"), "{text}");
+    }
+
+    #[test]
+    fn unknown_section_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[websfere]\nusername = \"a\"\n");
+        let text = load(&flags_for(&path), &env(&[])).unwrap_err().to_string();
+        assert!(text.contains("unknown section [websfere]"), "{text}");
+        assert!(text.contains("line 1"), "{text}");
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_expectation() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[websphere]\n\nstop_timeout_secs = \"ten\"\n");
+        let text = load(&flags_for(&path), &env(&[])).unwrap_err().to_string();
+        assert!(text.contains("line 3"), "{text}");
+        assert!(text.contains("websphere.stop_timeout_secs"), "{text}");
+        assert!(text.contains("whole number"), "{text}");
+    }
+
+    #[test]
+    fn bad_enum_value_lists_the_choices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[database]\nvendor = \"mysql\"\n");
+        let text = load(&flags_for(&path), &env(&[])).unwrap_err().to_string();
+        assert!(text.contains("database.vendor"), "{text}");
+        assert!(text.contains("mysql"), "{text}");
+        assert!(text.contains("db2"), "{text}");
+    }
+
+    #[test]
+    fn out_of_range_value_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[websphere]\nstop_timeout_secs = 0\n");
+        let text = load(&flags_for(&path), &env(&[])).unwrap_err().to_string();
+        assert!(text.contains("between 1 and 86400"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn bad_env_value_names_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "");
+        let environment = env(&[("CNXBACKUP_WEBSPHERE_FORCE_KILL", "maybe")]);
+        let text = load(&flags_for(&path), &environment)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("environment variable CNXBACKUP_WEBSPHERE_FORCE_KILL"),
+            "{text}"
+        );
+        assert!(text.contains("true or false"), "{text}");
+    }
+
+    #[test]
+    fn syntax_error_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[repository]\nurl = /no/quotes\n");
+        let text = load(&flags_for(&path), &env(&[])).unwrap_err().to_string();
+        assert!(text.contains("not valid TOML"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn command_vendor_needs_a_dump_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[database]\nvendor = \"command\"\n");
+        let text = load(&flags_for(&path), &env(&[])).unwrap_err().to_string();
+        assert!(text.contains("dump_command"), "{text}");
+    }
+
+    #[test]
+    fn relative_product_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "[deployment]\nconnections_root = \"opt/IBM\"\n");
+        let text = load(&flags_for(&path), &env(&[])).unwrap_err().to_string();
+        assert!(text.contains("absolute product path"), "{text}");
+    }
+}

@@ -1,0 +1,110 @@
+//! The typed configuration: every key of `cnxbackup.toml`, its type and its default.
+//!
+//! Keep this in step with [`super::keys::KEYS`]: a unit test checks that both name the same
+//! keys.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The effective configuration after file, environment and flags are merged.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub repository: RepositoryConfig,
+    pub deployment: DeploymentConfig,
+    pub websphere: WebsphereConfig,
+    pub database: DatabaseConfig,
+}
+
+/// `[repository]`: where backups go.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepositoryConfig {
+    /// A local directory or `s3://BUCKET/PREFIX` (a path of the machine cnxbackup runs on).
+    pub url: Option<String>,
+    /// File holding the repository password (machine path).
+    pub password_file: Option<PathBuf>,
+}
+
+/// `[deployment]`: overrides for what discovery would find; product paths.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeploymentConfig {
+    pub app_server_root: Option<PathBuf>,
+    pub connections_root: Option<PathBuf>,
+    /// Include the Installation Manager data directory (procedure step 8).
+    pub in_place_migration: bool,
+}
+
+/// `[websphere]`: how servers are stopped and started.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebsphereConfig {
+    pub username: Option<String>,
+    /// File holding the WebSphere administrator password (machine path).
+    pub password_file: Option<PathBuf>,
+    /// How long one server may take to stop before the stop counts as failed.
+    pub stop_timeout_secs: u64,
+    /// Kill a server process that does not stop in time (reported when it happens).
+    pub force_kill: bool,
+}
+
+impl Default for WebsphereConfig {
+    fn default() -> Self {
+        WebsphereConfig {
+            username: None,
+            password_file: None,
+            stop_timeout_secs: 600,
+            force_kill: false,
+        }
+    }
+}
+
+/// `[database]`: the vendor tool that backs up and restores the databases.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub vendor: Option<DatabaseVendor>,
+    /// The vendor tool to call (product path).
+    pub command: Option<PathBuf>,
+    /// Run the vendor tool as this OS user.
+    pub run_as: Option<String>,
+    /// Where native tools write their images before they go into the repository (machine path).
+    pub staging_dir: PathBuf,
+    pub mode: DatabaseMode,
+    /// `vendor = "command"`: a command whose stdout is the dump.
+    pub dump_command: Option<String>,
+    /// `vendor = "command"`: a command that reads the dump on stdin.
+    pub restore_command: Option<String>,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            vendor: None,
+            command: None,
+            run_as: None,
+            staging_dir: PathBuf::from("/var/tmp/cnxbackup"),
+            mode: DatabaseMode::Offline,
+            dump_command: None,
+            restore_command: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseVendor {
+    Db2,
+    Oracle,
+    Sqlserver,
+    Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseMode {
+    #[default]
+    Offline,
+    Online,
+}

@@ -1,0 +1,59 @@
+//! cnxbackup: back up an HCL Connections deployment before an upgrade and restore it onto the
+//! version it came from.
+//!
+//! This crate is the face only: argument parsing, configuration, output and exit codes. The
+//! work happens in the library crates (`runbook`, `connections`, `websphere`, `vault`). It is
+//! a library with a thin `main.rs` so that its pieces can be tested directly.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit;
+pub mod logging;
+pub mod output;
+pub mod secrets;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use exit::Exit;
+use std::process::ExitCode;
+
+/// The whole program: parse, run, print the error, choose the exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2).
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                Exit::Success.code()
+            });
+        }
+    };
+    logging::init(cli.global.verbose, cli.global.quiet);
+    let json = cli.global.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let exit = exit::exit_of(&err);
+            let message = exit::describe(&err);
+            eprintln!("cnxbackup: error: {message}");
+            if json {
+                let doc = serde_json::json!({
+                    "error": { "message": message, "exit_code": exit.code() }
+                });
+                println!("{doc}");
+            }
+            ExitCode::from(exit.code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = commands::Context::new(cli.global)?;
+    match &cli.command {
+        Command::Config(args) => commands::config_show::run(&ctx, args),
+    }
+}
