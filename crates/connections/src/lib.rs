@@ -6,6 +6,7 @@
 //! repository engine (`vault`) or the procedure (`runbook`), and it never changes anything on
 //! disk.
 
+pub mod deployment;
 pub mod version;
 
 pub use version::{can_restore_content, can_restore_provision, GateRefusal, Release, Version};

@@ -4,3 +4,5 @@
 //! vendor database tools, file components into the vault, the manifest, and the version-gated
 //! restore. It must never parse command lines or print for humans (that is `cnxbackup`), and
 //! it must never reach into the repository format below `vault`'s public API.
+
+pub mod plan;

@@ -1,0 +1,400 @@
+//! The `Deployment`: everything discovery found about one Connections deployment, as data.
+//!
+//! All paths are *product paths* (what the product itself writes in its configuration),
+//! never sysroot-mapped real paths. The serialised form is what `discover --json` prints;
+//! the keys the CLI contract promises are kept with exactly those names.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::version::{
+    EvidenceSource, IFixId, OfferingVersion, Release, Version, VersionConflict, VersionEvidence,
+};
+
+/// One discovered deployment (one cell as seen from this host).
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployment {
+    /// The Connections install, its version and CCM.
+    pub connections: ConnectionsInstall,
+    /// The WebSphere cell.
+    pub was: Was,
+    /// Data directories.
+    pub data: DataRoots,
+    /// The `filenetAdmin` J2C user (step 3 of the procedure).
+    pub filenet_admin: FilenetAdmin,
+    /// Installation Manager directories.
+    pub installation_manager: InstallationManager,
+    /// Databases the datasources point at, deduplicated by host, port and name.
+    pub databases: Vec<Database>,
+    /// Security-role mappings read from the application bindings.
+    pub role_mappings: Vec<AppRoleMappings>,
+    /// Where each root came from, keyed by the dotted JSON key (`data.shared_root`).
+    pub provenance: BTreeMap<String, Provenance>,
+    /// Things that could not be read or did not agree; the facts concerned are unknown.
+    pub warnings: Vec<Warning>,
+}
+
+/// How a fact was established.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// What it was read from (`profileRegistry.xml`, `variable CONNECTIONS_PROVISION_PATH`,
+    /// `installed.xml`, `configuration`, `convention`).
+    pub source: String,
+    /// The product path of the file it was read from, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// True when the value is a documented default, not read from the deployment.
+    pub assumed: bool,
+}
+
+impl Provenance {
+    /// A value read from `file`.
+    pub fn read(source: impl Into<String>, file: impl Into<String>) -> Self {
+        Self {
+            source: source.into(),
+            file: Some(file.into()),
+            assumed: false,
+        }
+    }
+
+    /// A value given by the administrator's configuration.
+    pub fn configured() -> Self {
+        Self {
+            source: "configuration".into(),
+            file: None,
+            assumed: false,
+        }
+    }
+
+    /// A convention from the documentation, used because nothing better was found.
+    pub fn assumed(why: impl Into<String>) -> Self {
+        Self {
+            source: why.into(),
+            file: None,
+            assumed: true,
+        }
+    }
+}
+
+/// Something discovery could not establish, with the file (and line) concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The product path of the file concerned, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The 1-based line, when the parser knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// What went wrong and which fact is therefore unknown.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{file}:{line}: {}", self.message),
+            (Some(file), None) => write!(f, "{file}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The Connections install.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionsInstall {
+    /// `connections_root`.
+    pub root: String,
+    /// The installed version and its evidence.
+    pub version: VersionInfo,
+    /// Connections Content Manager.
+    pub ccm: Ccm,
+}
+
+/// The installed version as discovered: the contract keys (`release`, `cr`, `ifixes`) plus
+/// the exact offering version, the evidence and any disagreement.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionInfo {
+    /// Release for the restore rules (`"6.5"` for 6.0 CR6 and later); null when unknown.
+    pub release: Option<Release>,
+    /// CR level; null for GA or unknown.
+    pub cr: Option<u32>,
+    /// Installed iFixes, sorted.
+    pub ifixes: Vec<IFixId>,
+    /// The exact offering version (`8.0.0.0_CR14`), when known.
+    pub offering: Option<OfferingVersion>,
+    /// The source the offering version was taken from.
+    pub basis: Option<EvidenceSource>,
+    /// Whether the iFix list was read (false: `version/` was missing or unreadable).
+    pub ifixes_known: bool,
+    /// Every source read and its value.
+    pub evidence: VersionEvidence,
+    /// Disagreements between sources (also reported as warnings).
+    pub conflicts: Vec<VersionConflict>,
+    /// The WebSphere ND package version IIM records.
+    pub was_version: Option<String>,
+    /// SHA-256 of the `provision/webresources` listing, when it could be read.
+    pub webresources_sha256: Option<String>,
+}
+
+impl VersionInfo {
+    /// The exact version, when known.
+    pub fn version(&self) -> Option<Version> {
+        self.offering
+            .as_ref()
+            .map(|o| Version::new(o.clone(), self.ifixes.iter().cloned()))
+    }
+}
+
+/// Connections Content Manager (FileNet).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Ccm {
+    /// Whether CCM is installed.
+    pub installed: bool,
+    /// What showed it (or its absence): `Engine-ws.ear directory`, `filenetAdmin alias`,
+    /// `FNGCD datasource`, ...
+    pub evidence: Vec<String>,
+    /// The directory holding `Engine-ws.ear` for this release.
+    pub engine_ws_ear_dir: Option<String>,
+    /// Whether that directory exists.
+    pub engine_ws_ear_found: bool,
+    /// The FileNet storage area.
+    pub storage_area: Option<String>,
+    /// True when the storage area is outside the shared data root (then step 2 must copy it
+    /// separately).
+    pub storage_outside_shared_data: bool,
+    /// The FileNet databases found among the datasources (FNGCD, FNOS).
+    pub databases: Vec<String>,
+}
+
+/// The WebSphere side.
+#[derive(Debug, Clone, Serialize)]
+pub struct Was {
+    /// `app_server_root`.
+    pub app_server_root: String,
+    /// Cell name.
+    pub cell: String,
+    /// WebSphere ND version from IIM, if known.
+    pub version: Option<String>,
+    /// Profiles from `profileRegistry.xml`.
+    pub profiles: Vec<Profile>,
+    /// Nodes of the cell with their servers.
+    pub nodes: Vec<Node>,
+    /// Clusters of the cell.
+    pub clusters: Vec<Cluster>,
+    /// The product path of `profileRegistry.xml`.
+    pub profile_registry: String,
+}
+
+impl Was {
+    /// The deployment manager profile, if one is registered.
+    pub fn dmgr_profile(&self) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.kind == ProfileType::Dmgr)
+    }
+
+    /// Every server with its node, in node order.
+    pub fn servers(&self) -> impl Iterator<Item = &Server> {
+        self.nodes.iter().flat_map(|n| n.servers.iter())
+    }
+}
+
+/// The type of a WebSphere profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileType {
+    /// Deployment manager (`DEPLOYMENT_MANAGER`).
+    Dmgr,
+    /// An application-server profile federated into the cell (it has a node agent).
+    Managed,
+    /// An application-server profile on its own.
+    Standalone,
+}
+
+/// One WebSphere profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    /// Profile name (`Dmgr01`).
+    pub name: String,
+    /// Profile directory.
+    pub path: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: ProfileType,
+    /// The node this profile holds, when known.
+    pub node: Option<String>,
+    /// Whether the profile directory exists.
+    pub exists: bool,
+}
+
+/// One node of the cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    /// Node name.
+    pub name: String,
+    /// Host name from `serverindex.xml`.
+    pub host: Option<String>,
+    /// The profile on this host that holds the node, if any.
+    pub profile: Option<String>,
+    /// Servers of the node.
+    pub servers: Vec<Server>,
+}
+
+/// The kind of a WebSphere server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerType {
+    /// An application server (JVM hosting Connections applications).
+    ApplicationServer,
+    /// A node agent.
+    NodeAgent,
+    /// The deployment manager.
+    DeploymentManager,
+    /// A web server definition (not a JVM; never stopped as one).
+    WebServer,
+    /// Anything else.
+    Other,
+}
+
+/// One server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Server {
+    /// Server name.
+    pub name: String,
+    /// Its node.
+    pub node: String,
+    /// Host name of its node.
+    pub host: Option<String>,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: ServerType,
+    /// The cluster it is a member of.
+    pub cluster: Option<String>,
+    /// Applications deployed on it (`Files`), from `serverindex.xml`.
+    pub applications: Vec<String>,
+}
+
+/// One cluster.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cluster {
+    /// Cluster name.
+    pub name: String,
+    /// Members as (node, server).
+    pub members: Vec<ClusterMember>,
+}
+
+/// A cluster member.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClusterMember {
+    /// Node name.
+    pub node: String,
+    /// Server name.
+    pub server: String,
+}
+
+/// Data directories.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataRoots {
+    /// `shared_data_directory_root`.
+    pub shared_root: String,
+    /// `local_data_directory_root`.
+    pub local_root: String,
+    /// `CONNECTIONS_PROVISION_PATH`.
+    pub provision: String,
+    /// `CONNECTIONS_CUSTOMIZATION_PATH`.
+    pub customization: String,
+    /// Per-application content directories by variable name (`FILES_CONTENT_DIR`).
+    pub content_dirs: BTreeMap<String, String>,
+}
+
+/// The `filenetAdmin` J2C alias and its user.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FilenetAdmin {
+    /// The alias's user id; null when the alias is absent or security.xml unreadable.
+    pub user_id: Option<String>,
+    /// Whether the user is a local file-registry user (unique name in
+    /// `o=defaultWIMFileBasedRealm`).
+    pub in_file_registry: bool,
+    /// The user's unique name in the file registry, when found there.
+    pub unique_name: Option<String>,
+    /// The cell's `fileRegistry.xml`.
+    pub file_registry: Option<String>,
+}
+
+/// Installation Manager directories.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallationManager {
+    /// IIM install directory (`/opt/IBM/InstallationManager`).
+    pub install_dir: String,
+    /// IIM agent data directory (`/var/ibm/InstallationManager`).
+    pub data_dir: String,
+    /// IMShared (`shared_resources_root`).
+    pub shared_dir: String,
+    /// The owning user of a non-root install; null for an admin (root) install.
+    pub non_root_user: Option<String>,
+}
+
+/// The database vendor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DbVendor {
+    /// IBM Db2.
+    Db2,
+    /// Oracle.
+    Oracle,
+    /// Microsoft SQL Server.
+    Sqlserver,
+}
+
+impl fmt::Display for DbVendor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DbVendor::Db2 => "db2",
+            DbVendor::Oracle => "oracle",
+            DbVendor::Sqlserver => "sqlserver",
+        })
+    }
+}
+
+/// One database (for Oracle: one database holding one schema per application).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Database {
+    /// Database name (DB2/SQL Server `databaseName`; Oracle SID or service name).
+    pub name: String,
+    /// Vendor.
+    pub vendor: DbVendor,
+    /// Database host.
+    pub host: Option<String>,
+    /// Database port.
+    pub port: Option<u16>,
+    /// Oracle schemas (the datasources' users), sorted; empty for other vendors.
+    pub schemas: Vec<String>,
+    /// Datasource names that use this database, sorted.
+    pub datasources: Vec<String>,
+}
+
+/// The role mappings of one application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppRoleMappings {
+    /// Application name (`Files`).
+    pub application: String,
+    /// The bindings file it was read from.
+    pub file: String,
+    /// Roles.
+    pub roles: Vec<RoleMapping>,
+}
+
+/// One security role and who is mapped to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleMapping {
+    /// Role name.
+    pub role: String,
+    /// Mapped to everyone.
+    pub everyone: bool,
+    /// Mapped to all authenticated users.
+    pub all_authenticated: bool,
+    /// Mapped users.
+    pub users: Vec<String>,
+    /// Mapped groups.
+    pub groups: Vec<String>,
+}

@@ -1,0 +1,494 @@
+//! The backup plan: the documented "Backing up Connections" steps as data.
+//!
+//! [`Plan::build`] turns a discovered [`Deployment`] into the ordered list of steps 1–9 of
+//! the procedure, with "export the security-role mappings" first (the procedure's step 9
+//! note: role mappings are not covered by it and need the servers running, so they are
+//! captured before step 1 stops them). Every step names what it covers — product paths,
+//! databases, servers — whether it runs, and when it does not, why. Step 6 is split into
+//! one entry per component (`6a` … `6d`), step 2 into the storage area and `Engine-ws.ear`.
+//!
+//! [`Plan::compute_sizes`] adds sizes on disk, walking all paths in parallel through the
+//! Sysroot. Building is pure; only measuring reads the disk.
+
+mod component;
+mod sizes;
+
+use std::path::Path;
+
+use connections::deployment::{Deployment, ProfileType, ServerType};
+use rayon::prelude::*;
+use serde::Serialize;
+use websphere::Sysroot;
+
+pub use component::{Component, UnknownComponent};
+pub use sizes::{measure, SizeProblem, Usage};
+
+/// Choices that change the plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Include step 8 (the Installation Manager directories): the documentation needs them
+    /// only for an in-place migration on the same systems.
+    pub in_place_migration: bool,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Export the security-role mappings while the servers run.
+    ExportRoleMappings,
+    /// Stop the WebSphere servers.
+    StopServers,
+    /// Back up databases with the vendor's tools.
+    BackupDatabases,
+    /// Copy files into the repository.
+    BackupFiles,
+}
+
+/// A database a step covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseRef {
+    /// Database name.
+    pub name: String,
+    /// Vendor (`db2`, `oracle`, `sqlserver`).
+    pub vendor: String,
+    /// Host.
+    pub host: Option<String>,
+    /// Port.
+    pub port: Option<u16>,
+    /// Oracle schemas.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<String>,
+}
+
+/// A server a step covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerRef {
+    /// Node name.
+    pub node: String,
+    /// Server name.
+    pub server: String,
+    /// Server type.
+    #[serde(rename = "type")]
+    pub kind: ServerType,
+    /// Host of the node.
+    pub host: Option<String>,
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    /// Position in the plan, from 1.
+    pub order: usize,
+    /// The step's number in the documented procedure (`"6d"`; `"9 note"` for the role
+    /// mappings, which the note of step 9 asks to capture before the stop).
+    pub procedure_step: String,
+    /// What the step does, in a few words.
+    pub title: String,
+    /// Kind of work.
+    pub action: Action,
+    /// The component it fills, if it backs something up.
+    pub component: Option<Component>,
+    /// Whether it runs.
+    pub runs: bool,
+    /// Why not, when it does not.
+    pub skip_reason: Option<String>,
+    /// Product paths it backs up.
+    pub paths: Vec<String>,
+    /// Product paths inside `paths` left to other components.
+    pub excludes: Vec<String>,
+    /// Databases it backs up.
+    pub databases: Vec<DatabaseRef>,
+    /// Servers it stops (in stop order) or talks to.
+    pub servers: Vec<ServerRef>,
+    /// Applications concerned (role mappings).
+    pub applications: Vec<String>,
+    /// Anything the administrator should know about this step.
+    pub note: Option<String>,
+    /// Size on disk of `paths` minus `excludes`, once measured.
+    pub size: Option<Usage>,
+}
+
+impl Step {
+    fn new(
+        procedure_step: &str,
+        title: &str,
+        action: Action,
+        component: Option<Component>,
+    ) -> Self {
+        Step {
+            order: 0,
+            procedure_step: procedure_step.to_string(),
+            title: title.to_string(),
+            action,
+            component,
+            runs: true,
+            skip_reason: None,
+            paths: Vec::new(),
+            excludes: Vec::new(),
+            databases: Vec::new(),
+            servers: Vec::new(),
+            applications: Vec::new(),
+            note: None,
+            size: None,
+        }
+    }
+
+    fn files(procedure_step: &str, title: &str, component: Component, paths: Vec<String>) -> Self {
+        let mut s = Step::new(procedure_step, title, Action::BackupFiles, Some(component));
+        s.paths = paths;
+        s
+    }
+
+    fn skip(mut self, reason: impl Into<String>) -> Self {
+        self.runs = false;
+        self.skip_reason = Some(reason.into());
+        self
+    }
+}
+
+/// The ordered plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// Steps in the order they run.
+    pub steps: Vec<Step>,
+    /// Whether sizes were measured.
+    pub sizes_measured: bool,
+    /// Total of the measured sizes of the steps that run.
+    pub total: Option<Usage>,
+    /// Paths that could not be measured.
+    pub size_problems: Vec<SizeProblem>,
+}
+
+/// True when product path `inner` is `outer` or below it.
+fn is_within(inner: &str, outer: &str) -> bool {
+    Path::new(inner).starts_with(Path::new(outer))
+}
+
+impl Plan {
+    /// The plan for `deployment`.
+    pub fn build(d: &Deployment, opts: &PlanOptions) -> Plan {
+        let mut steps = vec![role_mappings_step(d), stop_step(d)];
+        steps.extend(ccm_steps(d));
+        steps.push(file_registry_step(d));
+        steps.push(databases_step(d));
+        steps.push(dmgr_step(d));
+        steps.extend(deployment_steps(d));
+        steps.push(Step::files(
+            "7",
+            "back up the Installation Manager shared resources (IMShared)",
+            Component::SharedResources,
+            vec![d.installation_manager.shared_dir.clone()],
+        ));
+        steps.push(iim_step(d, opts));
+        steps.push(customizations_step(d));
+        for (i, s) in steps.iter_mut().enumerate() {
+            s.order = i + 1;
+        }
+        Plan {
+            steps,
+            sizes_measured: false,
+            total: None,
+            size_problems: Vec::new(),
+        }
+    }
+
+    /// The step that fills `component`, if any.
+    pub fn step(&self, component: Component) -> Option<&Step> {
+        self.steps.iter().find(|s| s.component == Some(component))
+    }
+
+    /// Measures every running file step in parallel (the steps among themselves and the
+    /// directories within each step).
+    pub fn compute_sizes(&mut self, sysroot: &Sysroot) {
+        let results: Vec<(usize, Usage, Vec<SizeProblem>)> = self
+            .steps
+            .par_iter()
+            .enumerate()
+            .filter(|(_, s)| s.runs && !s.paths.is_empty())
+            .map(|(i, s)| {
+                let (u, p) = measure(sysroot, &s.paths, &s.excludes);
+                (i, u, p)
+            })
+            .collect();
+        let mut total = Usage::default();
+        for (i, usage, problems) in results {
+            total.disk_bytes += usage.disk_bytes;
+            total.apparent_bytes += usage.apparent_bytes;
+            total.files += usage.files;
+            total.dirs += usage.dirs;
+            total.symlinks += usage.symlinks;
+            self.steps[i].size = Some(usage);
+            self.size_problems.extend(problems);
+        }
+        self.sizes_measured = true;
+        self.total = Some(total);
+    }
+}
+
+fn role_mappings_step(d: &Deployment) -> Step {
+    let mut s = Step::new(
+        "9 note",
+        "export the security-role mappings while the servers still run",
+        Action::ExportRoleMappings,
+        Some(Component::RoleMappings),
+    );
+    s.applications = d
+        .role_mappings
+        .iter()
+        .map(|a| a.application.clone())
+        .collect();
+    s.paths = d.role_mappings.iter().map(|a| a.file.clone()).collect();
+    s.servers = d
+        .was
+        .servers()
+        .filter(|sv| sv.kind == ServerType::DeploymentManager)
+        .map(server_ref)
+        .collect();
+    s.note = Some(
+        "the procedure does not cover role mappings; they are exported before step 1 so the \
+         servers need not be started again"
+            .into(),
+    );
+    s
+}
+
+fn server_ref(sv: &connections::deployment::Server) -> ServerRef {
+    ServerRef {
+        node: sv.node.clone(),
+        server: sv.name.clone(),
+        kind: sv.kind,
+        host: sv.host.clone(),
+    }
+}
+
+/// Application servers first, then node agents, then the deployment manager; web server
+/// definitions are not JVMs and are left alone.
+fn stop_step(d: &Deployment) -> Step {
+    let mut s = Step::new(
+        "1",
+        "stop the WebSphere servers that host Connections",
+        Action::StopServers,
+        None,
+    );
+    for kind in [
+        ServerType::ApplicationServer,
+        ServerType::Other,
+        ServerType::NodeAgent,
+        ServerType::DeploymentManager,
+    ] {
+        s.servers
+            .extend(d.was.servers().filter(|sv| sv.kind == kind).map(server_ref));
+    }
+    if s.servers.is_empty() {
+        s = s.skip("no WebSphere servers found in the cell");
+    }
+    s
+}
+
+fn ccm_steps(d: &Deployment) -> Vec<Step> {
+    let ccm = &d.connections.ccm;
+    let mut storage = Step::files(
+        "2",
+        "back up the FileNet storage area",
+        Component::CcmStorage,
+        ccm.storage_area.iter().cloned().collect(),
+    );
+    let mut ear = Step::files(
+        "2",
+        "back up Engine-ws.ear",
+        Component::EngineWsEar,
+        ccm.engine_ws_ear_dir.iter().cloned().collect(),
+    );
+    if !ccm.installed {
+        return vec![
+            storage.skip("CCM not installed"),
+            ear.skip("CCM not installed"),
+        ];
+    }
+    if !ccm.storage_outside_shared_data {
+        storage = storage.skip(
+            "the FileNet storage area is inside shared_data_directory_root and is backed up \
+             with shared_data",
+        );
+    }
+    if !ccm.engine_ws_ear_found {
+        ear.note =
+            Some("the Engine-ws.ear directory was not found where this release keeps it".into());
+    }
+    vec![storage, ear]
+}
+
+fn file_registry_step(d: &Deployment) -> Step {
+    let fa = &d.filenet_admin;
+    let s = Step::files(
+        "3",
+        "back up fileRegistry.xml (filenetAdmin is a local file-registry user)",
+        Component::FileRegistry,
+        fa.file_registry.iter().cloned().collect(),
+    );
+    match (&fa.user_id, fa.in_file_registry) {
+        (None, _) if !d.connections.ccm.installed => {
+            s.skip("CCM not installed and no filenetAdmin J2C alias")
+        }
+        (None, _) => s.skip("no filenetAdmin J2C alias found in security.xml"),
+        (Some(_), false) => s.skip("filenetAdmin is an LDAP user"),
+        (Some(_), true) => s,
+    }
+}
+
+fn databases_step(d: &Deployment) -> Step {
+    let mut s = Step::new(
+        "4",
+        "back up the databases with the vendor's tools",
+        Action::BackupDatabases,
+        Some(Component::Databases),
+    );
+    s.databases = d
+        .databases
+        .iter()
+        .map(|db| DatabaseRef {
+            name: db.name.clone(),
+            vendor: db.vendor.to_string(),
+            host: db.host.clone(),
+            port: db.port,
+            schemas: db.schemas.clone(),
+        })
+        .collect();
+    if d.connections.ccm.installed {
+        s.note = Some(format!(
+            "CCM: the FileNet databases (FNGCD, FNOS) must be included; found: {}",
+            if d.connections.ccm.databases.is_empty() {
+                "none".to_string()
+            } else {
+                d.connections.ccm.databases.join(", ")
+            }
+        ));
+    }
+    if s.databases.is_empty() {
+        s = s.skip("no JDBC datasources found in the cell");
+    }
+    s
+}
+
+fn dmgr_step(d: &Deployment) -> Step {
+    match d.was.dmgr_profile() {
+        Some(p) => Step::files(
+            "5",
+            "back up the deployment manager profile",
+            Component::DmgrProfile,
+            vec![p.path.clone()],
+        ),
+        None => Step::files(
+            "5",
+            "back up the deployment manager profile",
+            Component::DmgrProfile,
+            vec![],
+        )
+        .skip("no deployment manager profile on this host"),
+    }
+}
+
+fn deployment_steps(d: &Deployment) -> Vec<Step> {
+    let mut root = Step::files(
+        "6a",
+        "back up connections_root",
+        Component::ConnectionsRoot,
+        vec![d.connections.root.clone()],
+    );
+    // Data roots below connections_root are components of their own (6d).
+    for inner in [&d.data.local_root, &d.data.shared_root, &d.data.provision] {
+        if is_within(inner, &d.connections.root)
+            && !root.excludes.iter().any(|x| is_within(inner, x))
+        {
+            root.excludes.push(inner.clone());
+        }
+    }
+
+    let others: Vec<String> = d
+        .was
+        .profiles
+        .iter()
+        .filter(|p| p.kind != ProfileType::Dmgr)
+        .map(|p| p.path.clone())
+        .collect();
+    let mut profiles = Step::files(
+        "6b",
+        "back up every WebSphere profile on this host",
+        Component::Profiles,
+        others,
+    );
+    if profiles.paths.is_empty() {
+        profiles = profiles.skip("no profiles other than the deployment manager on this host");
+    }
+
+    let registry = Step::files(
+        "6c",
+        "back up profileRegistry.xml",
+        Component::ProfileRegistry,
+        vec![d.was.profile_registry.clone()],
+    );
+    let local = Step::files(
+        "6d",
+        "back up local_data_directory_root",
+        Component::LocalData,
+        vec![d.data.local_root.clone()],
+    );
+    let mut shared = Step::files(
+        "6d",
+        "back up shared_data_directory_root (without provision)",
+        Component::SharedData,
+        vec![d.data.shared_root.clone()],
+    );
+    if is_within(&d.data.provision, &d.data.shared_root) {
+        shared.excludes.push(d.data.provision.clone());
+    }
+    let mut provision = Step::files(
+        "6d",
+        "back up provision (restorable only onto the exact same version)",
+        Component::Provision,
+        vec![d.data.provision.clone()],
+    );
+    provision.note = Some(
+        "provision can be restored only onto the exact version it was backed up on (same CR \
+         and interim fixes)"
+            .into(),
+    );
+    vec![root, profiles, registry, local, shared, provision]
+}
+
+fn iim_step(d: &Deployment, opts: &PlanOptions) -> Step {
+    let iim = &d.installation_manager;
+    let mut s = Step::files(
+        "8",
+        "back up the Installation Manager install and data directories",
+        Component::InstallationManager,
+        vec![iim.install_dir.clone(), iim.data_dir.clone()],
+    );
+    s.note = Some(
+        "IIM's data, its shared folder and the install must be restored together with \
+         connections_root, or IIM's idea of the installed version differs from the files"
+            .into(),
+    );
+    if !opts.in_place_migration {
+        s = s.skip("not an in-place migration");
+    }
+    s
+}
+
+fn customizations_step(d: &Deployment) -> Step {
+    let mut s = Step::files(
+        "9",
+        "back up the customization directory",
+        Component::Customizations,
+        vec![d.data.customization.clone()],
+    );
+    if is_within(&d.data.customization, &d.data.shared_root) {
+        s.note = Some("inside shared_data_directory_root: also part of shared_data".into());
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
