@@ -49,4 +49,40 @@ ensure_test_services() {
   # mkfs.ext4 and a loop device make the small full disk of the vault's disk-full test;
   # attr gives getfattr/setfattr for checking xattrs by hand.
   ensure_apt e2fsprogs attr
+  # The `command` database vendor is tested against a real PostgreSQL (pg_dump/pg_restore).
+  start_postgres
+}
+
+# start_postgres: a private PostgreSQL server on 127.0.0.1 for the tests of the `command`
+# database vendor (pg_dump / pg_restore). Reused when it already answers. Exports
+# CNXBACKUP_TEST_PG_HOST, CNXBACKUP_TEST_PG_PORT and CNXBACKUP_TEST_PG_USER (trust auth).
+start_postgres() {
+  ensure_apt postgresql
+  local bin dir port user
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$bin" ] || { echo "PostgreSQL binaries not found under /usr/lib/postgresql" >&2; return 1; }
+  dir=${CNXBACKUP_TEST_PG_DIR:-/tmp/cnxbackup-test-pg}
+  port=${CNXBACKUP_TEST_PG_PORT:-55432}
+  user=cnxtest
+  export CNXBACKUP_TEST_PG_HOST=127.0.0.1 CNXBACKUP_TEST_PG_PORT=$port CNXBACKUP_TEST_PG_USER=$user
+  export PATH="$bin:$PATH"
+  if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+    echo "PostgreSQL already answers on 127.0.0.1:$port" >&2
+    return 0
+  fi
+  # initdb refuses to run as root: the server runs as the postgres account then.
+  local as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    as=(runuser -u postgres --)
+  fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  [ ${#as[@]} -gt 0 ] && chown postgres "$dir"
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U "$user" --no-sync >"$dir/initdb.log" 2>&1 ||
+    { cat "$dir/initdb.log" >&2; return 1; }
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
+    { cat "$dir/server.log" >&2; return 1; }
+  echo "PostgreSQL started on 127.0.0.1:$port (data in $dir)" >&2
 }
