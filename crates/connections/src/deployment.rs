@@ -86,7 +86,7 @@ pub struct Warning {
     pub file: Option<String>,
     /// The 1-based line, when the parser knows it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
+    pub line: Option<u64>,
     /// What went wrong and which fact is therefore unknown.
     pub message: String,
 }

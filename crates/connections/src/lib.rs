@@ -7,6 +7,7 @@
 //! disk.
 
 pub mod deployment;
+pub mod discover;
 pub mod version;
 
 pub use version::{can_restore_content, can_restore_provision, GateRefusal, Release, Version};

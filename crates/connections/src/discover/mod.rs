@@ -1,0 +1,468 @@
+//! Discovery: builds a [`Deployment`] from the files of a deployment, read through a
+//! [`Sysroot`].
+//!
+//! Roots come from what the deployment itself records — `profileRegistry.xml`, the WAS
+//! variables (`CONNECTIONS_PROVISION_PATH`, `CONNECTIONS_CUSTOMIZATION_PATH`,
+//! `FILES_CONTENT_DIR`, ...), Installation Manager's `installed.xml` — and only when those
+//! say nothing from the documented conventions, recorded as *assumed* in
+//! [`Deployment::provenance`].
+//!
+//! Two inputs are required: the profile registry and the cell's `security.xml` (from the
+//! deployment manager profile when there is one); failing to read either is a
+//! [`DiscoverError`]. Every other file is optional evidence: failing to read it adds a
+//! [`Warning`] naming the file (and line) and leaves the fact unknown.
+
+mod cell;
+mod databases;
+pub mod iim;
+mod roots;
+pub mod version_files;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+use websphere::error::ReadError;
+use websphere::Sysroot;
+
+use crate::deployment::{
+    Ccm, ConnectionsInstall, Deployment, FilenetAdmin, InstallationManager, Provenance,
+    VersionInfo, Warning,
+};
+use crate::version::{webresources_listing_hash, Evidence, EvidenceSource, VersionEvidence};
+
+/// What the administrator configured; everything else is discovered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiscoverOptions {
+    /// `app_server_root` (product path), overriding discovery.
+    pub app_server_root: Option<String>,
+    /// `connections_root` (product path), overriding discovery.
+    pub connections_root: Option<String>,
+}
+
+/// A required input could not be read; discovery cannot continue.
+#[derive(Debug, Error)]
+pub enum DiscoverError {
+    /// A required file is missing, unreadable or malformed.
+    #[error("cannot read the {what}, which discovery requires: {source}")]
+    Required {
+        /// What the file is (`profile registry`, `deployment manager's security.xml`).
+        what: &'static str,
+        /// The underlying error, naming the file and line.
+        #[source]
+        source: ReadError,
+    },
+    /// No WebSphere install could be found to start from.
+    #[error("no WebSphere Application Server found: {0}")]
+    NoAppServer(String),
+    /// The profile registry lists no usable profile.
+    #[error("{file}: {message}")]
+    NoProfile {
+        /// Product path of the profile registry.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl DiscoverError {
+    /// The product path the error is about, when one.
+    pub fn file(&self) -> Option<PathBuf> {
+        match self {
+            DiscoverError::Required { source, .. } => source.file().map(Path::to_path_buf),
+            DiscoverError::NoProfile { file, .. } => Some(PathBuf::from(file)),
+            DiscoverError::NoAppServer(_) => None,
+        }
+    }
+
+    /// The 1-based line, when the parser knew it.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            DiscoverError::Required { source, .. } => source.line(),
+            _ => None,
+        }
+    }
+}
+
+/// Warnings collected during discovery.
+#[derive(Debug, Default)]
+pub(crate) struct Warnings(Vec<Warning>);
+
+impl Warnings {
+    pub(crate) fn push_at(&mut self, file: &Path, line: Option<u64>, message: String) {
+        tracing::warn!(file = %file.display(), ?line, "{message}");
+        self.0.push(Warning {
+            file: Some(file.display().to_string()),
+            line,
+            message,
+        });
+    }
+
+    /// A reader error (which names its file and line) and what follows from it.
+    pub(crate) fn push_err(&mut self, e: &ReadError, consequence: String) {
+        tracing::warn!("{e}; {consequence}");
+        self.0.push(Warning {
+            file: e.file().map(|f| f.display().to_string()),
+            line: e.line(),
+            message: format!("{e}; {consequence}"),
+        });
+    }
+
+    pub(crate) fn push(&mut self, message: String) {
+        tracing::warn!("{message}");
+        self.0.push(Warning {
+            file: None,
+            line: None,
+            message,
+        });
+    }
+}
+
+/// Where each fact came from, keyed by its dotted JSON key.
+pub(crate) type ProvenanceMap = BTreeMap<String, Provenance>;
+
+/// Builds the [`Deployment`] found under `sys`.
+pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, DiscoverError> {
+    let mut w = Warnings::default();
+    let mut prov = ProvenanceMap::new();
+
+    // Installation Manager first: it records where WAS and Connections are installed.
+    let iim_dir = iim::locate_data_dir(sys);
+    let installed = iim_dir.as_ref().and_then(|d| {
+        let file = Path::new(&d.path).join("installed.xml");
+        match sys
+            .read_to_string(&file)
+            .map_err(ReadError::from)
+            .and_then(|t| iim::parse_installed_xml(&t, &file))
+        {
+            Ok(i) => Some((i, file)),
+            Err(e) => {
+                w.push_err(
+                    &e,
+                    "the Installation Manager's record of installed packages is unknown".into(),
+                );
+                None
+            }
+        }
+    });
+    if iim_dir.is_none() {
+        w.push(
+            "no Installation Manager data directory (installed.xml) found under \
+             /var/ibm/InstallationManager or /home/*/var/ibm/InstallationManager"
+                .into(),
+        );
+    }
+
+    let registry = iim_dir.as_ref().and_then(|d| {
+        let file = Path::new(&d.path).join("installRegistry.xml");
+        match sys
+            .read_to_string(&file)
+            .map_err(ReadError::from)
+            .and_then(|t| iim::parse_install_registry(&t, &file))
+        {
+            Ok(r) => Some((r, file)),
+            Err(e) if e.is_not_found() => None,
+            Err(e) => {
+                w.push_err(
+                    &e,
+                    "the Installation Manager's install registry is not used".into(),
+                );
+                None
+            }
+        }
+    });
+
+    let app_server_root = roots::app_server_root(sys, opts, installed.as_ref(), &mut prov)?;
+    let cell = cell::read_cell(sys, &app_server_root, &mut w)?;
+
+    let connections_root = roots::connections_root(sys, opts, installed.as_ref(), &mut prov);
+    let data = roots::data_roots(
+        &cell,
+        &connections_root,
+        registry.as_ref(),
+        &mut prov,
+        &mut w,
+    );
+
+    // Version evidence, cross-checked.
+    let mut evidence = VersionEvidence::default();
+    let mut was_version = None;
+    if let Some((inst, file)) = &installed {
+        if let Some((_, pkg)) = inst.find_package(|id| id == "com.ibm.connections") {
+            match pkg.version.parse() {
+                Ok(v) => {
+                    evidence.iim = Some(Evidence::new(
+                        EvidenceSource::IimInstalled,
+                        file.display().to_string(),
+                        v,
+                    ));
+                }
+                Err(e) => w.push_at(
+                    file,
+                    Some(pkg.line),
+                    format!("{e}; this version source is ignored"),
+                ),
+            }
+        } else {
+            w.push_at(file, None, "records no com.ibm.connections package".into());
+        }
+        was_version = inst
+            .find_package(|id| id.starts_with("com.ibm.websphere.ND"))
+            .map(|(_, p)| p.version.clone());
+    }
+    evidence.launcher = version_files::read_launcher(sys, &connections_root, &mut w);
+    evidence.buildlevel = version_files::read_buildlevel(sys, &cell.cell_dir, &mut w);
+    evidence.ifixes = version_files::read_ifixes(sys, &connections_root, &mut w);
+    let resolved = evidence.resolve();
+    for c in &resolved.conflicts {
+        w.push(c.to_string());
+    }
+    if resolved.version.is_none() {
+        w.push("no source states the installed Connections version; it is unknown".into());
+    }
+    let webresources_sha256 = webresources_hash(sys, &data.provision, &mut w);
+
+    let version = resolved.version.clone();
+    let ccm = ccm(
+        sys,
+        &cell,
+        &connections_root,
+        &data.shared_root,
+        version.as_ref(),
+        &mut prov,
+    );
+
+    let filenet_admin = filenet_admin(sys, &cell, &mut w);
+    let databases = databases::from_datasources(&cell.datasources, &cell.security);
+    let mut ccm = ccm;
+    ccm.databases = databases::filenet_databases(&databases);
+    if !ccm.databases.is_empty() && !ccm.installed {
+        ccm.installed = true;
+        ccm.evidence.push(format!(
+            "FileNet datasources ({})",
+            ccm.databases.join(", ")
+        ));
+    }
+
+    let installation_manager = installation_manager(
+        iim_dir.as_ref(),
+        installed.as_ref(),
+        registry.as_ref(),
+        &mut prov,
+    );
+
+    let version_info = VersionInfo {
+        release: version.as_ref().map(|v| v.release()),
+        cr: version.as_ref().and_then(|v| v.cr()),
+        ifixes: version
+            .as_ref()
+            .map(|v| v.ifixes.iter().cloned().collect())
+            .unwrap_or_default(),
+        offering: version.map(|v| v.offering),
+        basis: resolved.basis,
+        ifixes_known: resolved.ifixes_known,
+        evidence,
+        conflicts: resolved.conflicts,
+        was_version: was_version.clone(),
+        webresources_sha256,
+    };
+
+    let mut was = cell.was;
+    was.version = was_version;
+    Ok(Deployment {
+        connections: ConnectionsInstall {
+            root: connections_root,
+            version: version_info,
+            ccm,
+        },
+        was,
+        data,
+        filenet_admin,
+        installation_manager,
+        databases,
+        role_mappings: cell.role_mappings,
+        provenance: prov,
+        warnings: w.0,
+    })
+}
+
+/// SHA-256 of the `provision/webresources` listing (files directly inside it).
+fn webresources_hash(sys: &Sysroot, provision: &str, w: &mut Warnings) -> Option<String> {
+    let dir = Path::new(provision).join("webresources");
+    let entries = match sys.read_dir_entries(&dir) {
+        Ok(e) => e,
+        Err(e) => {
+            w.push_at(
+                &dir,
+                None,
+                format!("cannot list it ({e}); the webresources fingerprint is unknown"),
+            );
+            return None;
+        }
+    };
+    let mut listing = Vec::new();
+    for entry in entries.iter().filter(|e| e.file_type.is_file()) {
+        let path = dir.join(&entry.name);
+        let size = sys.symlink_metadata(&path).map(|m| m.len()).unwrap_or(0);
+        listing.push((entry.name.as_encoded_bytes().to_vec(), size));
+    }
+    Some(webresources_listing_hash(listing))
+}
+
+/// CCM presence and paths. `Engine-ws.ear` moved from `addons/ccm` to `FileNet` with 6.0
+/// CR6 (the release that counts as 6.5).
+fn ccm(
+    sys: &Sysroot,
+    cell: &cell::CellFacts,
+    connections_root: &str,
+    shared_root: &str,
+    version: Option<&crate::version::Version>,
+    prov: &mut ProvenanceMap,
+) -> Ccm {
+    const OLD: &str = "addons/ccm/ContentEngine/tools/configure/profiles/CCM/ear";
+    const NEW: &str = "FileNet/ContentEngine/tools/configure/profiles/CCM/ear";
+    let root = Path::new(connections_root);
+    let by_release = version.map(|v| {
+        if v.release() < crate::version::Release::new(6, 5) {
+            OLD
+        } else {
+            NEW
+        }
+    });
+    let mut ccm = Ccm::default();
+    let ear_dir = match by_release {
+        Some(rel) => root.join(rel),
+        // Unknown version: take whichever exists, the newer layout first.
+        None => [NEW, OLD]
+            .iter()
+            .map(|r| root.join(r))
+            .find(|p| sys.is_dir(p))
+            .unwrap_or_else(|| root.join(NEW)),
+    };
+    ccm.engine_ws_ear_found = sys.is_dir(&ear_dir);
+    if ccm.engine_ws_ear_found {
+        ccm.evidence
+            .push(format!("Engine-ws.ear directory {}", ear_dir.display()));
+    }
+    if let Some(app) = cell
+        .applications
+        .iter()
+        .find(|a| a.to_ascii_lowercase().starts_with("filenet"))
+    {
+        ccm.evidence
+            .push(format!("application {app} deployed in the cell"));
+    }
+    ccm.installed = !ccm.evidence.is_empty();
+    ccm.engine_ws_ear_dir = Some(ear_dir.display().to_string());
+    if ccm.installed {
+        let storage = format!("{}/ccm", shared_root.trim_end_matches('/'));
+        prov.insert(
+            "connections.ccm.storage_area".into(),
+            Provenance::assumed("documented default <shared_data_directory_root>/ccm"),
+        );
+        ccm.storage_outside_shared_data = !Path::new(&storage).starts_with(shared_root);
+        ccm.storage_area = Some(storage);
+    }
+    ccm
+}
+
+fn filenet_admin(sys: &Sysroot, cell: &cell::CellFacts, w: &mut Warnings) -> FilenetAdmin {
+    let file = cell.cell_dir.join("fileRegistry.xml");
+    let mut fa = FilenetAdmin {
+        file_registry: Some(file.display().to_string()),
+        ..FilenetAdmin::default()
+    };
+    let Some(auth) = cell.security.auth_data("filenetAdmin") else {
+        return fa;
+    };
+    fa.user_id = Some(auth.user_id.clone());
+    if websphere::file_registry::is_local_file_registry_user(&auth.user_id) {
+        fa.in_file_registry = true;
+        fa.unique_name = Some(auth.user_id.clone());
+    }
+    match websphere::file_registry::read_file_registry(sys, &file) {
+        Ok(reg) => {
+            if let Some(user) = reg.find_user(&auth.user_id) {
+                if websphere::file_registry::is_local_file_registry_user(&user.unique_name) {
+                    fa.in_file_registry = true;
+                    fa.unique_name = Some(user.unique_name.clone());
+                }
+            }
+        }
+        Err(e) if e.is_not_found() => {}
+        Err(e) => w.push_err(
+            &e,
+            "whether filenetAdmin is a local file-registry user is judged from its user id alone"
+                .into(),
+        ),
+    }
+    fa
+}
+
+fn installation_manager(
+    dir: Option<&iim::IimDataDir>,
+    installed: Option<&(iim::IimInstalled, PathBuf)>,
+    registry: Option<&(iim::IimRegistry, PathBuf)>,
+    prov: &mut ProvenanceMap,
+) -> InstallationManager {
+    let user = dir.and_then(|d| d.non_root_user.clone());
+    let (default_install, default_shared) = iim::default_dirs(user.as_deref());
+    let data_dir = match dir {
+        Some(d) => {
+            prov.insert(
+                "installation_manager.data_dir".into(),
+                Provenance::read("installed.xml found", format!("{}/installed.xml", d.path)),
+            );
+            d.path.clone()
+        }
+        None => {
+            prov.insert(
+                "installation_manager.data_dir".into(),
+                Provenance::assumed("documented default"),
+            );
+            iim::ROOT_DATA_DIR.to_string()
+        }
+    };
+    let file = installed.map(|(_, f)| f.display().to_string());
+    let install_dir = match installed.and_then(|(i, _)| i.im_install_dir()) {
+        Some(d) => {
+            prov.insert(
+                "installation_manager.install_dir".into(),
+                Provenance::read("installed.xml", file.clone().unwrap_or_default()),
+            );
+            d
+        }
+        None => {
+            prov.insert(
+                "installation_manager.install_dir".into(),
+                Provenance::assumed("documented default"),
+            );
+            default_install.display().to_string()
+        }
+    };
+    let cache = installed
+        .and_then(|(i, f)| i.cache_location.clone().map(|c| (c, f)))
+        .or_else(|| registry.and_then(|(r, f)| r.cache_location.clone().map(|c| (c, f))));
+    let shared_dir = match cache {
+        Some((d, f)) => {
+            prov.insert(
+                "installation_manager.shared_dir".into(),
+                Provenance::read("cacheLocation", f.display().to_string()),
+            );
+            d
+        }
+        None => {
+            prov.insert(
+                "installation_manager.shared_dir".into(),
+                Provenance::assumed("documented default"),
+            );
+            default_shared.display().to_string()
+        }
+    };
+    InstallationManager {
+        install_dir,
+        data_dir,
+        shared_dir,
+        non_root_user: user,
+    }
+}
