@@ -6,3 +6,4 @@
 //! it must never reach into the repository format below `vault`'s public API.
 
 pub mod plan;
+pub mod process;
