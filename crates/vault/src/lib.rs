@@ -4,3 +4,35 @@
 //! backup pipeline that turns paths into snapshots and the restore that turns snapshots back
 //! into paths, and the integrity checks. It is generic: it must never depend on anything that
 //! knows about WebSphere or Connections (`websphere`, `connections`, `runbook`).
+//!
+//! Repository layer (this part): [`Storage`] (OpenDAL seam), [`Repository`] (open/init,
+//! `save_blob`/`load_blob`, flush with periodic index checkpoints, snapshots, locks),
+//! [`repair::rebuild_index`], the content-defined [`chunker`], [`compress`]ion, [`crypto`]
+//! and the byte-level codecs in [`format`] (documented in `docs/FORMAT.md`).
+
+pub mod chunker;
+pub mod compress;
+pub mod crypto;
+pub mod error;
+pub mod format;
+pub mod repair;
+pub mod repo;
+pub mod storage;
+mod util;
+
+pub use chunker::{chunk_slice, ChunkSpan, ChunkerParams, StreamChunk, StreamChunker};
+pub use compress::Compression;
+pub use crypto::kdf::KdfParams;
+pub use error::VaultError;
+pub use format::config::FORMAT_VERSION;
+pub use format::ids::{BlobId, BlobKind, IndexId, PackId, SnapshotId};
+pub use format::lock::LockInfo;
+pub use format::pack::PackEntry;
+pub use format::snapshot::{Snapshot, SnapshotSummary};
+pub use repair::{rebuild_index, RepairReport};
+pub use repo::{
+    BlobLocation, IndexProblem, InitOptions, LockList, RepoLock, Repository, SessionStats,
+    SnapshotList,
+};
+pub use storage::{Storage, StorageOptions};
+pub use util::{format_unix_ns, now_unix_ns};

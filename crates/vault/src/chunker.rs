@@ -1,0 +1,296 @@
+//! Content-defined chunking: FastCDC 2020, keyed.
+//!
+//! The gear table is XORed with a 64-bit seed taken from the master key, so chunk boundaries
+//! (and therefore chunk sizes) reveal nothing about content to someone without the key.
+//! Sizes are chosen per call through [`ChunkerParams`]: the defaults follow restic
+//! (512 KiB / 1 MiB / 8 MiB); callers may pick smaller chunks for page-structured files such
+//! as database images.
+
+use std::io::Read;
+
+use fastcdc::v2020;
+use serde::{Deserialize, Serialize};
+
+use crate::VaultError;
+
+/// Default minimum chunk size (512 KiB).
+pub const DEFAULT_MIN_SIZE: u32 = 512 * 1024;
+/// Default average chunk size (1 MiB).
+pub const DEFAULT_AVG_SIZE: u32 = 1024 * 1024;
+/// Default maximum chunk size (8 MiB).
+pub const DEFAULT_MAX_SIZE: u32 = 8 * 1024 * 1024;
+
+/// Chunk size bounds plus the key-derived seed. `Debug` hides the seed.
+#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkerParams {
+    /// No chunk is shorter, except the last of a stream.
+    pub min_size: u32,
+    /// The target average.
+    pub avg_size: u32,
+    /// No chunk is longer.
+    pub max_size: u32,
+    /// Gear-table seed from the master key (0 = unkeyed, tests only).
+    #[serde(skip)]
+    pub seed: u64,
+}
+
+impl std::fmt::Debug for ChunkerParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkerParams")
+            .field("min_size", &self.min_size)
+            .field("avg_size", &self.avg_size)
+            .field("max_size", &self.max_size)
+            .field("seed", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Default for ChunkerParams {
+    fn default() -> Self {
+        ChunkerParams {
+            min_size: DEFAULT_MIN_SIZE,
+            avg_size: DEFAULT_AVG_SIZE,
+            max_size: DEFAULT_MAX_SIZE,
+            seed: 0,
+        }
+    }
+}
+
+impl ChunkerParams {
+    /// The same seed with other sizes (e.g. smaller chunks for DB images).
+    pub fn with_sizes(
+        self,
+        min_size: u32,
+        avg_size: u32,
+        max_size: u32,
+    ) -> Result<Self, VaultError> {
+        let p = ChunkerParams {
+            min_size,
+            avg_size,
+            max_size,
+            seed: self.seed,
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// Check the bounds FastCDC 2020 accepts: min in 64 B..=1 MiB, avg in 256 B..=4 MiB,
+    /// max in 1 KiB..=16 MiB, all even, min <= avg <= max.
+    pub fn validate(&self) -> Result<(), VaultError> {
+        let (min, avg, max) = (
+            self.min_size as usize,
+            self.avg_size as usize,
+            self.max_size as usize,
+        );
+        let ok = (v2020::MINIMUM_MIN..=v2020::MINIMUM_MAX).contains(&min)
+            && (v2020::AVERAGE_MIN..=v2020::AVERAGE_MAX).contains(&avg)
+            && (v2020::MAXIMUM_MIN..=v2020::MAXIMUM_MAX).contains(&max)
+            && min % 2 == 0
+            && avg % 2 == 0
+            && max % 2 == 0
+            && min <= avg
+            && avg <= max;
+        if ok {
+            Ok(())
+        } else {
+            Err(VaultError::InvalidArgument(format!(
+                "chunker sizes min {min} / avg {avg} / max {max} are outside FastCDC's bounds \
+                 (min 64 B..1 MiB, avg 256 B..4 MiB, max 1 KiB..16 MiB, even, min <= avg <= max)"
+            )))
+        }
+    }
+}
+
+/// One chunk of a slice: `data[offset..offset + length]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSpan {
+    /// Offset in the input.
+    pub offset: usize,
+    /// Length in bytes (never 0).
+    pub length: usize,
+}
+
+/// Cut an in-memory slice into chunks. Invalid params give an error, never a panic.
+pub fn chunk_slice(data: &[u8], params: &ChunkerParams) -> Result<Vec<ChunkSpan>, VaultError> {
+    params.validate()?;
+    Ok(v2020::FastCDC::with_level_and_seed(
+        data,
+        params.min_size as usize,
+        params.avg_size as usize,
+        params.max_size as usize,
+        v2020::Normalization::Level1,
+        params.seed,
+    )
+    .map(|c| ChunkSpan {
+        offset: c.offset,
+        length: c.length,
+    })
+    .collect())
+}
+
+/// A chunk read from a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamChunk {
+    /// Offset of the chunk in the stream.
+    pub offset: u64,
+    /// The chunk's bytes.
+    pub data: Vec<u8>,
+}
+
+/// Chunks a reader of any size holding at most `max_size` bytes in memory.
+/// Iterates over `Result<StreamChunk, std::io::Error>`.
+pub struct StreamChunker<R: Read> {
+    inner: v2020::StreamCDC<R>,
+}
+
+impl<R: Read> StreamChunker<R> {
+    /// A chunker over `reader`. Invalid params give an error, never a panic.
+    pub fn new(reader: R, params: &ChunkerParams) -> Result<Self, VaultError> {
+        params.validate()?;
+        Ok(StreamChunker {
+            inner: v2020::StreamCDC::with_level_and_seed(
+                reader,
+                params.min_size as usize,
+                params.avg_size as usize,
+                params.max_size as usize,
+                v2020::Normalization::Level1,
+                params.seed,
+            ),
+        })
+    }
+}
+
+impl<R: Read> Iterator for StreamChunker<R> {
+    type Item = std::io::Result<StreamChunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next().map(|r| {
+            r.map(|c| StreamChunk {
+                offset: c.offset,
+                data: c.data,
+            })
+            .map_err(std::io::Error::from)
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8
+            })
+            .collect()
+    }
+
+    fn small(seed: u64) -> ChunkerParams {
+        ChunkerParams {
+            min_size: 2048,
+            avg_size: 8192,
+            max_size: 65536,
+            seed,
+        }
+    }
+
+    #[test]
+    fn slice_chunks_cover_input_and_respect_bounds() {
+        let data = noise(1 << 20, 1);
+        let p = small(42);
+        let spans = chunk_slice(&data, &p).unwrap();
+        let mut pos = 0;
+        for (i, s) in spans.iter().enumerate() {
+            assert_eq!(s.offset, pos);
+            assert!(s.length <= 65536);
+            if i + 1 < spans.len() {
+                assert!(s.length >= 2048);
+            }
+            pos += s.length;
+        }
+        assert_eq!(pos, data.len());
+        assert!(spans.len() > 50, "avg 8 KiB on 1 MiB gives many chunks");
+    }
+
+    #[test]
+    fn stream_matches_slice() {
+        let data = noise(600_000, 3);
+        let p = small(7);
+        let spans = chunk_slice(&data, &p).unwrap();
+        let streamed: Vec<StreamChunk> = StreamChunker::new(&data[..], &p)
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        assert_eq!(spans.len(), streamed.len());
+        for (s, c) in spans.iter().zip(&streamed) {
+            assert_eq!(s.offset as u64, c.offset);
+            assert_eq!(&data[s.offset..s.offset + s.length], &c.data[..]);
+        }
+    }
+
+    #[test]
+    fn seed_changes_boundaries() {
+        let data = noise(1 << 20, 5);
+        let a = chunk_slice(&data, &small(1)).unwrap();
+        let b = chunk_slice(&data, &small(2)).unwrap();
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn insertion_keeps_later_boundaries() {
+        let data = noise(1 << 20, 11);
+        let mut shifted = vec![0xEE; 100];
+        shifted.extend_from_slice(&data);
+        let p = small(9);
+        let a: std::collections::HashSet<usize> = chunk_slice(&data, &p)
+            .unwrap()
+            .iter()
+            .map(|s| s.offset + s.length)
+            .collect();
+        let b: std::collections::HashSet<usize> = chunk_slice(&shifted, &p)
+            .unwrap()
+            .iter()
+            .map(|s| s.offset + s.length - 100)
+            .collect();
+        let common = a.intersection(&b).count();
+        assert!(
+            common * 10 >= a.len() * 8,
+            "most cut points survive an insertion"
+        );
+    }
+
+    #[test]
+    fn invalid_params_are_errors() {
+        let bad = ChunkerParams {
+            min_size: 10,
+            avg_size: 8192,
+            max_size: 65536,
+            seed: 0,
+        };
+        assert!(chunk_slice(b"abc", &bad).is_err());
+        assert!(StreamChunker::new(&b"abc"[..], &bad).is_err());
+        assert!(ChunkerParams::default()
+            .with_sizes(4096, 2048, 65536)
+            .is_err());
+        assert!(ChunkerParams::default()
+            .with_sizes(2048, 8192, 65536)
+            .is_ok());
+    }
+
+    #[test]
+    fn empty_input_has_no_chunks() {
+        assert!(chunk_slice(b"", &small(1)).unwrap().is_empty());
+        assert_eq!(StreamChunker::new(&b""[..], &small(1)).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn debug_hides_seed() {
+        let s = format!("{:?}", small(0xdead_beef));
+        assert!(!s.contains("3735928559") && !s.contains("deadbeef"));
+    }
+}

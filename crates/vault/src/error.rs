@@ -1,0 +1,152 @@
+//! The one error type of the vault crate.
+//!
+//! Every variant carries the context a user needs to act (the object path, the blob id, the
+//! pack). Secret material (passwords, keys) never appears in any variant.
+
+use std::path::PathBuf;
+
+/// Errors returned by the repository engine.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// No key file of the repository could be opened with the given password.
+    #[error("wrong password")]
+    WrongPassword,
+
+    /// A storage operation failed (I/O error, disk full, permission denied, ...).
+    #[error("storage: cannot {op} {path}: {source}")]
+    Storage {
+        /// The operation (read, write, list, delete, stat).
+        op: &'static str,
+        /// The object path inside the repository.
+        path: String,
+        /// The underlying storage error (its message includes the OS error, e.g. "No space
+        /// left on device").
+        #[source]
+        source: Box<opendal::Error>,
+    },
+
+    /// An object that must exist does not.
+    #[error("object not found: {path}")]
+    NotFound {
+        /// The object path inside the repository.
+        path: String,
+    },
+
+    /// There is no repository at the location (no `config` object).
+    #[error("no repository at {location} (no config object; run init first)")]
+    NoRepository {
+        /// The storage location.
+        location: String,
+    },
+
+    /// `init` was asked to create a repository where one already exists.
+    #[error("a repository already exists at {location}")]
+    RepositoryExists {
+        /// The storage location.
+        location: String,
+    },
+
+    /// The repository was written by a newer program version.
+    #[error(
+        "this repository was written by a newer cnxbackup (format {found}); upgrade cnxbackup \
+         (this version reads format {supported})"
+    )]
+    NewerFormat {
+        /// The format version found in the object.
+        found: u32,
+        /// The newest format version this program reads.
+        supported: u32,
+    },
+
+    /// The repository names an algorithm this program does not know.
+    #[error("unsupported {what} \"{name}\" in {object}")]
+    Unsupported {
+        /// What kind of algorithm (cipher, chunker, ...).
+        what: &'static str,
+        /// The name found.
+        name: String,
+        /// The object that names it.
+        object: String,
+    },
+
+    /// An object exists but cannot be decoded or fails authentication.
+    #[error("corrupt {object}: {reason}")]
+    Corrupt {
+        /// The object path (or a description such as "blob <id>").
+        object: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A blob stored in a pack fails verification (AEAD tag, decompression or id).
+    #[error("blob {blob} in pack {pack} is damaged: {reason}")]
+    BlobDamaged {
+        /// The pack (hex id) holding the blob.
+        pack: String,
+        /// The blob id (hex).
+        blob: String,
+        /// What failed.
+        reason: String,
+    },
+
+    /// A blob is not in the index (nor pending in this session).
+    #[error("{kind} blob {id} not found in the index")]
+    BlobNotFound {
+        /// Data or tree.
+        kind: crate::BlobKind,
+        /// The blob id (hex).
+        id: String,
+    },
+
+    /// No snapshot matches a spec.
+    #[error("no snapshot matches \"{spec}\"")]
+    SnapshotNotFound {
+        /// The id, prefix or `latest` given.
+        spec: String,
+    },
+
+    /// A snapshot id prefix matches several snapshots.
+    #[error("snapshot prefix \"{prefix}\" is ambiguous: it matches {}", candidates.join(", "))]
+    AmbiguousSnapshot {
+        /// The prefix given.
+        prefix: String,
+        /// Every matching id (hex).
+        candidates: Vec<String>,
+    },
+
+    /// The repository is locked by another process.
+    #[error("repository is locked by {holder}")]
+    Locked {
+        /// Who holds the lock (host, pid, time).
+        holder: String,
+    },
+
+    /// A caller passed a value outside the accepted range.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// A local (non-repository) file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The local path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A cryptographic primitive failed in a way that is not a wrong key (e.g. the system
+    /// random generator).
+    #[error("crypto failure: {0}")]
+    Crypto(&'static str),
+}
+
+impl VaultError {
+    /// Shorthand for [`VaultError::Corrupt`].
+    pub fn corrupt(object: impl Into<String>, reason: impl Into<String>) -> Self {
+        VaultError::Corrupt {
+            object: object.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,719 @@
+//! [`Repository`]: an opened repository — keys unwrapped, index loaded — and the operations
+//! the backup, restore and check layers build on.
+//!
+//! Thread model: `Repository` is `Send + Sync`; share it with `Arc`. [`Repository::save_blob`]
+//! compresses and seals in the caller's thread (so every core works), appends to the open
+//! pack of the blob's kind under a short lock, and the thread whose append fills a pack
+//! uploads it (so upload concurrency is bounded by the number of saving threads).
+
+mod locks;
+mod packer;
+mod snapshots;
+
+pub mod index_table;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use tracing::{debug, warn};
+
+use crate::chunker::ChunkerParams;
+use crate::crypto::kdf::KdfParams;
+use crate::crypto::MasterKey;
+use crate::format::blob::{decode_blob, encode_blob};
+use crate::format::config::{decode_config, RepoConfig, CONFIG_PATH, MAX_PACK_SIZE, MIN_PACK_SIZE};
+use crate::format::index::{index_path, open_index_segment, seal_index_segment, INDEX_DIR};
+use crate::format::keyfile::{decode_key_file, KeyFile, KEYS_DIR};
+use crate::format::pack::{
+    open_trailer, pack_id_from_path, pack_path, trailer_range, PackEntry, FOOTER_LEN, PACKS_DIR,
+};
+use crate::storage::Storage;
+use crate::{BlobId, BlobKind, IndexId, PackId, VaultError};
+
+pub use index_table::{BlobLocation, IndexTable};
+pub use locks::{LockList, RepoLock};
+use packer::{OpenPack, Pending};
+pub use snapshots::SnapshotList;
+
+/// Default target pack size (16 MiB).
+pub const DEFAULT_PACK_SIZE: u32 = 16 * 1024 * 1024;
+/// Default zstd level.
+pub const DEFAULT_COMPRESSION_LEVEL: i32 = 1;
+/// Index checkpoint interval during a backup.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
+/// Index checkpoint after this many bytes of new packs.
+pub const CHECKPOINT_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// Options for [`Repository::init`].
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// Argon2id cost of the first key file.
+    pub kdf: KdfParams,
+    /// Default chunk sizes recorded in the config (the seed is ignored).
+    pub chunker: ChunkerParams,
+    /// Default zstd level.
+    pub compression_level: i32,
+    /// Target pack size in bytes (1 MiB ..= 1 GiB).
+    pub pack_size: u32,
+}
+
+impl Default for InitOptions {
+    fn default() -> Self {
+        InitOptions {
+            kdf: KdfParams::default(),
+            chunker: ChunkerParams::default(),
+            compression_level: DEFAULT_COMPRESSION_LEVEL,
+            pack_size: DEFAULT_PACK_SIZE,
+        }
+    }
+}
+
+/// An index segment that could not be loaded (reported, skipped; `repair index` fixes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexProblem {
+    /// Object path of the segment.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Counters of what this process stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionStats {
+    /// Data blobs stored (new).
+    pub data_blobs: u64,
+    /// Tree blobs stored (new).
+    pub tree_blobs: u64,
+    /// Plaintext bytes of the new blobs.
+    pub bytes_raw: u64,
+    /// Stored bytes of the new blobs (compressed + sealed).
+    pub bytes_stored: u64,
+    /// Blobs stored compressed.
+    pub blobs_compressed: u64,
+    /// Packs uploaded.
+    pub packs: u64,
+    /// Index segments written.
+    pub index_segments: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    data_blobs: AtomicU64,
+    tree_blobs: AtomicU64,
+    bytes_raw: AtomicU64,
+    bytes_stored: AtomicU64,
+    blobs_compressed: AtomicU64,
+    packs: AtomicU64,
+    index_segments: AtomicU64,
+}
+
+struct Checkpoint {
+    last: Instant,
+    bytes_since: u64,
+    every: Duration,
+    max_bytes: u64,
+}
+
+/// An open repository.
+pub struct Repository {
+    storage: Storage,
+    config: RepoConfig,
+    key: MasterKey,
+    key_path: String,
+    compression_level: AtomicI32,
+    index: RwLock<IndexTable>,
+    index_problems: Mutex<Vec<IndexProblem>>,
+    pending: Mutex<HashMap<(BlobKind, BlobId), Pending>>,
+    open_packs: [Mutex<OpenPack>; 2],
+    unindexed: Mutex<Vec<(PackId, Vec<PackEntry>)>>,
+    checkpoint: Mutex<Checkpoint>,
+    counters: Counters,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository")
+            .field("location", &self.storage.location())
+            .field("id", &self.config.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lock helpers: a poisoned lock means another thread panicked mid-update; the data it
+/// guards is still structurally valid (every update is a plain insert/remove), so go on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn kind_slot(kind: BlobKind) -> usize {
+    match kind {
+        BlobKind::Data => 0,
+        BlobKind::Tree => 1,
+    }
+}
+
+impl Repository {
+    fn assemble(storage: Storage, config: RepoConfig, key: MasterKey, key_path: String) -> Self {
+        Repository {
+            compression_level: AtomicI32::new(config.compression.level),
+            storage,
+            config,
+            key,
+            key_path,
+            index: RwLock::new(IndexTable::new()),
+            index_problems: Mutex::new(Vec::new()),
+            pending: Mutex::new(HashMap::new()),
+            open_packs: [
+                Mutex::new(OpenPack::default()),
+                Mutex::new(OpenPack::default()),
+            ],
+            unindexed: Mutex::new(Vec::new()),
+            checkpoint: Mutex::new(Checkpoint {
+                last: Instant::now(),
+                bytes_since: 0,
+                every: CHECKPOINT_INTERVAL,
+                max_bytes: CHECKPOINT_BYTES,
+            }),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Create a repository: a fresh master key wrapped by `password`, then the config.
+    /// Fails when a config already exists.
+    pub fn init(
+        storage: Storage,
+        password: &str,
+        opts: &InitOptions,
+    ) -> Result<Repository, VaultError> {
+        if storage.exists(CONFIG_PATH)? {
+            return Err(VaultError::RepositoryExists {
+                location: storage.location().to_string(),
+            });
+        }
+        opts.chunker.validate()?;
+        if !(MIN_PACK_SIZE..=MAX_PACK_SIZE).contains(&opts.pack_size) {
+            return Err(VaultError::InvalidArgument(format!(
+                "pack size {} is outside {MIN_PACK_SIZE}..={MAX_PACK_SIZE}",
+                opts.pack_size
+            )));
+        }
+        if !(-7..=22).contains(&opts.compression_level) {
+            return Err(VaultError::InvalidArgument(format!(
+                "zstd level {} is outside -7..=22",
+                opts.compression_level
+            )));
+        }
+        opts.kdf.validate().map_err(VaultError::InvalidArgument)?;
+        let key = MasterKey::generate()?;
+        let config = RepoConfig::new(
+            crate::crypto::random_bytes::<32>()?,
+            &opts.chunker,
+            opts.compression_level,
+            opts.pack_size,
+        );
+        let key_path = write_key_file(&storage, &key, password, opts.kdf)?;
+        // The config is written last: its presence marks a complete repository.
+        storage.write(CONFIG_PATH, config.encode())?;
+        debug!(location = storage.location(), "repository initialised");
+        Ok(Repository::assemble(storage, config, key, key_path))
+    }
+
+    /// Open a repository: check the format, unwrap the master key with `password` (trying
+    /// every key file), load the index. Corrupt index segments are skipped and reported by
+    /// [`Repository::index_problems`].
+    pub fn open(storage: Storage, password: &str) -> Result<Repository, VaultError> {
+        let config_bytes = match storage.read(CONFIG_PATH) {
+            Ok(b) => b,
+            Err(VaultError::NotFound { .. }) => {
+                return Err(VaultError::NoRepository {
+                    location: storage.location().to_string(),
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        let config = decode_config(&config_bytes)?;
+        let key_files = storage.list(KEYS_DIR)?;
+        if key_files.is_empty() {
+            return Err(VaultError::corrupt(
+                KEYS_DIR,
+                "the repository has no key files",
+            ));
+        }
+        let mut unlocked = None;
+        let mut first_format_error = None;
+        for obj in &key_files {
+            let kf = match storage
+                .read(&obj.path)
+                .and_then(|b| decode_key_file(&b, &obj.path))
+            {
+                Ok(kf) => kf,
+                Err(e @ VaultError::NewerFormat { .. }) => {
+                    first_format_error.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => {
+                    warn!(key = obj.path, error = %e, "skipping unreadable key file");
+                    continue;
+                }
+            };
+            match kf.unwrap_master(password) {
+                Ok(k) => {
+                    unlocked = Some((k, obj.path.clone()));
+                    break;
+                }
+                Err(VaultError::WrongPassword) => continue,
+                Err(e) => warn!(key = obj.path, error = %e, "skipping unusable key file"),
+            }
+        }
+        let Some((key, key_path)) = unlocked else {
+            return Err(first_format_error.unwrap_or(VaultError::WrongPassword));
+        };
+        let repo = Repository::assemble(storage, config, key, key_path);
+        repo.reload_index()?;
+        Ok(repo)
+    }
+
+    /// Add another password (a new key file wrapping the same master key); returns the key
+    /// file's object path.
+    pub fn add_password(&self, password: &str, kdf: KdfParams) -> Result<String, VaultError> {
+        kdf.validate().map_err(VaultError::InvalidArgument)?;
+        write_key_file(&self.storage, &self.key, password, kdf)
+    }
+
+    /// Re-read every index segment into a fresh in-memory index.
+    pub fn reload_index(&self) -> Result<(), VaultError> {
+        let mut table = IndexTable::new();
+        let mut problems = Vec::new();
+        for obj in self.storage.list(INDEX_DIR)? {
+            let seg = self
+                .storage
+                .read(&obj.path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    if IndexId::from_hex(obj.path.trim_start_matches(INDEX_DIR))
+                        .map(|id| id.0 != *blake3::hash(&b).as_bytes())
+                        .unwrap_or(true)
+                    {
+                        return Err("content does not match its name (truncated or altered)".into());
+                    }
+                    open_index_segment(&self.key, &b)
+                });
+            match seg {
+                Ok(packs) => {
+                    for (pack, entries) in packs {
+                        table.insert_pack(pack, &entries);
+                    }
+                }
+                Err(reason) => {
+                    warn!(segment = obj.path, %reason, "skipping corrupt index segment; run `repair index`");
+                    problems.push(IndexProblem {
+                        path: obj.path,
+                        reason,
+                    });
+                }
+            }
+        }
+        table.compact();
+        // Blobs uploaded in this session but not yet in a segment stay visible.
+        for (pack, entries) in lock(&self.unindexed).iter() {
+            table.insert_pack(*pack, entries);
+        }
+        *write(&self.index) = table;
+        *lock(&self.index_problems) = problems;
+        Ok(())
+    }
+
+    /// Index segments skipped at the last load, with the reason.
+    pub fn index_problems(&self) -> Vec<IndexProblem> {
+        lock(&self.index_problems).clone()
+    }
+
+    /// The storage this repository lives on.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// The decoded config object.
+    pub fn config(&self) -> &RepoConfig {
+        &self.config
+    }
+
+    /// Object path of the key file that opened the repository.
+    pub fn key_path(&self) -> &str {
+        &self.key_path
+    }
+
+    /// Keyed hash of a plaintext: the id under which [`Repository::save_blob`] stores it.
+    pub fn id_of(&self, plaintext: &[u8]) -> BlobId {
+        self.key.blob_id(plaintext)
+    }
+
+    /// The repository's default chunker parameters with the key-derived seed. Use
+    /// [`ChunkerParams::with_sizes`] for other sizes.
+    pub fn chunker(&self) -> ChunkerParams {
+        self.config.chunker_params(self.key.chunker_seed())
+    }
+
+    /// Set the zstd level for blobs saved from now on (`None`: store everything raw).
+    pub fn set_compression_level(&self, level: Option<i32>) {
+        self.compression_level
+            .store(level.unwrap_or(i32::MIN), Ordering::Relaxed);
+    }
+
+    fn compression(&self) -> Option<i32> {
+        match self.compression_level.load(Ordering::Relaxed) {
+            i32::MIN => None,
+            l => Some(l),
+        }
+    }
+
+    /// Change when index checkpoints are written during a session (default: every 60 s or
+    /// 1 GiB of new packs, whichever comes first).
+    pub fn set_checkpoint_policy(&self, every: Duration, max_bytes: u64) {
+        let mut c = lock(&self.checkpoint);
+        c.every = every;
+        c.max_bytes = max_bytes;
+    }
+
+    /// Whether a blob is in the index or saved earlier in this session.
+    pub fn has_blob(&self, kind: BlobKind, id: &BlobId) -> bool {
+        read(&self.index).contains(kind, id) || lock(&self.pending).contains_key(&(kind, *id))
+    }
+
+    /// Where an indexed blob lives (any kind; data first). Blobs still in an open pack have no
+    /// location yet.
+    pub fn lookup(&self, id: &BlobId) -> Option<BlobLocation> {
+        read(&self.index).get_any(id)
+    }
+
+    /// Where an indexed blob of a given kind lives.
+    pub fn lookup_kind(&self, kind: BlobKind, id: &BlobId) -> Option<BlobLocation> {
+        read(&self.index).get(kind, id)
+    }
+
+    /// Compress (when it pays), seal and append a blob to the open pack of its kind.
+    /// Thread-safe. Returns `true` when the blob was new, `false` when it was already stored
+    /// or is being stored by another thread. `id` must be [`Repository::id_of`] the plaintext
+    /// (a mismatch is caught when the blob is loaded).
+    pub fn save_blob(
+        &self,
+        kind: BlobKind,
+        id: BlobId,
+        plaintext: &[u8],
+    ) -> Result<bool, VaultError> {
+        if read(&self.index).contains(kind, &id) {
+            return Ok(false);
+        }
+        {
+            let mut pending = lock(&self.pending);
+            if pending.contains_key(&(kind, id)) {
+                return Ok(false);
+            }
+            pending.insert((kind, id), Pending::Encoding);
+        }
+        let encoded = match encode_blob(&self.key, kind, &id, plaintext, self.compression()) {
+            Ok(e) => e,
+            Err(e) => {
+                lock(&self.pending).remove(&(kind, id));
+                return Err(e);
+            }
+        };
+        self.count_blob(kind, &encoded);
+        let full = {
+            let mut open = lock(&self.open_packs[kind_slot(kind)]);
+            open.append(kind, id, &encoded, self.config.pack_size as usize);
+            lock(&self.pending).insert((kind, id), Pending::InOpenPack);
+            if open.len() >= self.config.pack_size as usize {
+                Some(std::mem::take(&mut *open))
+            } else {
+                None
+            }
+        };
+        if let Some(pack) = full {
+            self.upload_pack(pack)?;
+            self.maybe_checkpoint()?;
+        }
+        Ok(true)
+    }
+
+    fn count_blob(&self, kind: BlobKind, e: &crate::format::blob::EncodedBlob) {
+        let c = &self.counters;
+        match kind {
+            BlobKind::Data => c.data_blobs.fetch_add(1, Ordering::Relaxed),
+            BlobKind::Tree => c.tree_blobs.fetch_add(1, Ordering::Relaxed),
+        };
+        c.bytes_raw
+            .fetch_add(u64::from(e.raw_len), Ordering::Relaxed);
+        c.bytes_stored
+            .fetch_add(e.stored.len() as u64, Ordering::Relaxed);
+        if e.compression != crate::compress::Compression::None {
+            c.blobs_compressed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// What this process has stored so far.
+    pub fn session_stats(&self) -> SessionStats {
+        let c = &self.counters;
+        SessionStats {
+            data_blobs: c.data_blobs.load(Ordering::Relaxed),
+            tree_blobs: c.tree_blobs.load(Ordering::Relaxed),
+            bytes_raw: c.bytes_raw.load(Ordering::Relaxed),
+            bytes_stored: c.bytes_stored.load(Ordering::Relaxed),
+            blobs_compressed: c.blobs_compressed.load(Ordering::Relaxed),
+            packs: c.packs.load(Ordering::Relaxed),
+            index_segments: c.index_segments.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Seal a full pack's trailer, upload it, and make its blobs visible in the index.
+    fn upload_pack(&self, open: OpenPack) -> Result<(), VaultError> {
+        let keys: Vec<(BlobKind, BlobId)> = open.entries().iter().map(|e| (e.kind, e.id)).collect();
+        let result = self.upload_pack_inner(open);
+        if result.is_err() {
+            // The blobs never reached the repository: forget them so a retry stores them.
+            let mut pending = lock(&self.pending);
+            for k in &keys {
+                pending.remove(k);
+            }
+        }
+        result
+    }
+
+    fn upload_pack_inner(&self, open: OpenPack) -> Result<(), VaultError> {
+        let finished = std::sync::Arc::new(open.finish(&self.key)?);
+        {
+            let mut pending = lock(&self.pending);
+            for e in &finished.entries {
+                pending.insert((e.kind, e.id), Pending::Uploading(finished.clone()));
+            }
+        }
+        let path = pack_path(&finished.id);
+        self.storage.write_bytes(&path, finished.bytes.clone())?;
+        debug!(pack = %finished.id, blobs = finished.entries.len(), bytes = finished.bytes.len(), "pack uploaded");
+        self.counters.packs.fetch_add(1, Ordering::Relaxed);
+        write(&self.index).insert_pack(finished.id, &finished.entries);
+        {
+            let mut pending = lock(&self.pending);
+            for e in &finished.entries {
+                pending.remove(&(e.kind, e.id));
+            }
+        }
+        lock(&self.unindexed).push((finished.id, finished.entries.clone()));
+        lock(&self.checkpoint).bytes_since += finished.bytes.len() as u64;
+        Ok(())
+    }
+
+    fn maybe_checkpoint(&self) -> Result<(), VaultError> {
+        let due = {
+            let c = lock(&self.checkpoint);
+            c.last.elapsed() >= c.every || c.bytes_since >= c.max_bytes
+        };
+        if due {
+            self.write_index_segment()?;
+        }
+        Ok(())
+    }
+
+    /// Write one index segment listing every uploaded pack not yet in a segment.
+    fn write_index_segment(&self) -> Result<Option<IndexId>, VaultError> {
+        let packs = std::mem::take(&mut *lock(&self.unindexed));
+        {
+            let mut c = lock(&self.checkpoint);
+            c.last = Instant::now();
+            c.bytes_since = 0;
+        }
+        if packs.is_empty() {
+            return Ok(None);
+        }
+        let written = seal_index_segment(&self.key, &packs)
+            .and_then(|(id, bytes)| self.storage.write(&index_path(&id), bytes).map(|()| id));
+        match written {
+            Ok(id) => {
+                self.counters.index_segments.fetch_add(1, Ordering::Relaxed);
+                debug!(segment = %id, packs = packs.len(), "index segment written");
+                Ok(Some(id))
+            }
+            Err(e) => {
+                // Keep them for the next attempt.
+                lock(&self.unindexed).extend(packs);
+                Err(e)
+            }
+        }
+    }
+
+    /// Upload the open packs and write an index segment for everything uploaded: afterwards
+    /// every blob saved so far is durable and indexed.
+    pub fn flush(&self) -> Result<(), VaultError> {
+        for slot in &self.open_packs {
+            let open = std::mem::take(&mut *lock(slot));
+            if !open.is_empty() {
+                self.upload_pack(open)?;
+            }
+        }
+        self.write_index_segment()?;
+        Ok(())
+    }
+
+    /// Load, verify and decompress a blob (also one saved in this session and not yet
+    /// flushed).
+    pub fn load_blob(&self, kind: BlobKind, id: &BlobId) -> Result<Vec<u8>, VaultError> {
+        // A blob moves open pack -> uploading -> index; look in that order a few times so a
+        // concurrent upload cannot make it vanish between two looks.
+        for _ in 0..3 {
+            if let Some(loc) = self.lookup_kind(kind, id) {
+                let stored = self.read_pack_range(&loc.pack, loc.offset, loc.length)?;
+                return self.decode_blob(&loc, id, &stored);
+            }
+            let state = lock(&self.pending).get(&(kind, *id)).cloned();
+            let found = match state {
+                None => None,
+                Some(Pending::Encoding) => {
+                    std::thread::yield_now();
+                    continue;
+                }
+                Some(Pending::InOpenPack) => lock(&self.open_packs[kind_slot(kind)]).find(kind, id),
+                Some(Pending::Uploading(p)) => p.find(kind, id),
+            };
+            if let Some((entry, stored)) = found {
+                let loc = BlobLocation {
+                    pack: PackId::default(),
+                    kind,
+                    offset: u64::from(entry.offset),
+                    length: u64::from(entry.stored_len),
+                    raw_len: u64::from(entry.raw_len),
+                    compression: entry.compression,
+                };
+                return self.decode_blob(&loc, id, &stored);
+            }
+            if state_is_none(&self.pending, kind, id) && self.lookup_kind(kind, id).is_none() {
+                break;
+            }
+        }
+        Err(VaultError::BlobNotFound {
+            kind,
+            id: id.to_hex(),
+        })
+    }
+
+    /// Read raw bytes of a pack (one or more sealed blobs for a restore plan).
+    pub fn read_pack_range(
+        &self,
+        pack: &PackId,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, VaultError> {
+        self.storage.read_range(&pack_path(pack), offset, len)
+    }
+
+    /// Open, decompress and verify (length and id) one sealed blob read at `loc`.
+    /// Errors name the pack and the blob.
+    pub fn decode_blob(
+        &self,
+        loc: &BlobLocation,
+        id: &BlobId,
+        stored: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
+        let damaged = |reason: String| VaultError::BlobDamaged {
+            pack: loc.pack.to_hex(),
+            blob: id.to_hex(),
+            reason,
+        };
+        if stored.len() as u64 != loc.length {
+            return Err(damaged(format!(
+                "{} stored bytes, index says {}",
+                stored.len(),
+                loc.length
+            )));
+        }
+        let raw_len =
+            u32::try_from(loc.raw_len).map_err(|_| damaged("raw length exceeds u32".into()))?;
+        decode_blob(&self.key, loc.kind, id, loc.compression, raw_len, stored).map_err(damaged)
+    }
+
+    /// Every pack object in the repository with its size (objects whose name is not a pack
+    /// id are skipped with a warning).
+    pub fn list_packs(&self) -> Result<Vec<(PackId, u64)>, VaultError> {
+        Ok(self
+            .storage
+            .list(PACKS_DIR)?
+            .into_iter()
+            .filter_map(|o| match pack_id_from_path(&o.path) {
+                Some(id) => Some((id, o.size)),
+                None => {
+                    warn!(
+                        object = o.path,
+                        "ignoring object in packs/ that is not a pack"
+                    );
+                    None
+                }
+            })
+            .collect())
+    }
+
+    /// Every indexed blob with its location, sorted by id.
+    pub fn index_entries(&self) -> Vec<(BlobId, BlobLocation)> {
+        read(&self.index).entries()
+    }
+
+    /// Number of indexed blobs and approximate heap bytes of the in-memory index.
+    pub fn index_stats(&self) -> (usize, usize) {
+        let t = read(&self.index);
+        (t.len(), t.heap_bytes())
+    }
+
+    /// Read and decode a pack's trailer (the list of its blobs) from storage.
+    pub fn read_pack_trailer(&self, pack: &PackId) -> Result<Vec<PackEntry>, VaultError> {
+        let path = pack_path(pack);
+        let size = self.storage.size(&path)?;
+        if size < FOOTER_LEN as u64 {
+            return Err(VaultError::corrupt(&path, "shorter than a pack footer"));
+        }
+        let footer = self
+            .storage
+            .read_range(&path, size - FOOTER_LEN as u64, FOOTER_LEN as u64)?;
+        let (start, len) =
+            trailer_range(size, &footer).map_err(|r| VaultError::corrupt(&path, r))?;
+        let sealed = self.storage.read_range(&path, start, len)?;
+        open_trailer(&self.key, &sealed, start).map_err(|r| VaultError::corrupt(&path, r))
+    }
+
+    pub(crate) fn key(&self) -> &MasterKey {
+        &self.key
+    }
+}
+
+fn state_is_none(
+    pending: &Mutex<HashMap<(BlobKind, BlobId), Pending>>,
+    kind: BlobKind,
+    id: &BlobId,
+) -> bool {
+    !lock(pending).contains_key(&(kind, *id))
+}
+
+fn write_key_file(
+    storage: &Storage,
+    key: &MasterKey,
+    password: &str,
+    kdf: KdfParams,
+) -> Result<String, VaultError> {
+    let kf = KeyFile::create(
+        key,
+        password,
+        kdf,
+        crate::util::hostname(),
+        crate::util::username(),
+        crate::util::now_unix_ns(),
+    )?;
+    let bytes = kf.encode();
+    let path = format!("{KEYS_DIR}{}", blake3::hash(&bytes).to_hex());
+    storage.write(&path, bytes)?;
+    Ok(path)
+}

@@ -1,0 +1,174 @@
+//! Repository locks. Only exclusive maintenance (prune) locks; backups and restores do not.
+//!
+//! A lock is stale when its expiry has passed (the holder refreshes it while working) or when
+//! it was taken on this host by a process that no longer exists.
+
+use std::time::Duration;
+
+use tracing::{debug, warn};
+
+use super::Repository;
+use crate::format::lock::{open_lock, seal_lock, LockInfo, LOCKS_DIR};
+use crate::util::{hostname, now_unix_ns, username};
+use crate::VaultError;
+
+/// A held lock; released on drop (best effort) or explicitly with [`RepoLock::release`].
+pub struct RepoLock<'r> {
+    repo: &'r Repository,
+    path: String,
+    info: LockInfo,
+    ttl: Duration,
+    released: bool,
+}
+
+impl std::fmt::Debug for RepoLock<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoLock")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// Whether a lock no longer protects anything.
+pub fn is_stale(info: &LockInfo, now_ns: i64, this_host: &str) -> bool {
+    if now_ns > info.expires {
+        return true;
+    }
+    info.host == this_host && !std::path::Path::new(&format!("/proc/{}", info.pid)).exists()
+}
+
+fn ttl_ns(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// Every lock object path with its document or the error reading it.
+pub type LockList = Vec<(String, Result<LockInfo, VaultError>)>;
+
+impl Repository {
+    /// Every lock object with its decoded document or the error reading it.
+    pub fn list_locks(&self) -> Result<LockList, VaultError> {
+        let mut out = Vec::new();
+        for obj in self.storage().list(LOCKS_DIR)? {
+            let info = self
+                .storage()
+                .read(&obj.path)
+                .and_then(|b| open_lock(self.key(), &b, &obj.path));
+            out.push((obj.path, info));
+        }
+        Ok(out)
+    }
+
+    /// Take the exclusive lock for `ttl` (refresh it with [`RepoLock::refresh`] before it
+    /// expires). Fails with [`VaultError::Locked`] when another live lock exists; stale locks
+    /// are ignored. An unreadable lock object also blocks (it may be a live lock written by a
+    /// newer program); remove it by hand after checking.
+    pub fn lock_exclusive(&self, ttl: Duration) -> Result<RepoLock<'_>, VaultError> {
+        let host = hostname();
+        self.check_no_live_lock(&host, None)?;
+        let now = now_unix_ns();
+        let info = LockInfo {
+            format_version: crate::format::config::FORMAT_VERSION,
+            host: host.clone(),
+            pid: std::process::id(),
+            username: username(),
+            time: now,
+            expires: now.saturating_add(ttl_ns(ttl)),
+            exclusive: true,
+        };
+        let id = hex::encode(crate::crypto::random_bytes::<16>()?);
+        let path = format!("{LOCKS_DIR}{id}");
+        self.storage().write(&path, seal_lock(self.key(), &info)?)?;
+        let lock = RepoLock {
+            repo: self,
+            path,
+            info,
+            ttl,
+            released: false,
+        };
+        // Two processes may have written their locks at the same time: look again, and back
+        // off if anyone else is there.
+        self.check_no_live_lock(&host, Some(&lock.path))?;
+        debug!(lock = lock.path, "exclusive lock taken");
+        Ok(lock)
+    }
+
+    fn check_no_live_lock(&self, host: &str, own: Option<&str>) -> Result<(), VaultError> {
+        let now = now_unix_ns();
+        for (path, info) in self.list_locks()? {
+            if Some(path.as_str()) == own {
+                continue;
+            }
+            match info {
+                Ok(info) if is_stale(&info, now, host) => {
+                    debug!(lock = path, "ignoring stale lock");
+                }
+                Ok(info) => {
+                    return Err(VaultError::Locked {
+                        holder: format!("{info} ({path})"),
+                    })
+                }
+                Err(e) => {
+                    return Err(VaultError::Locked {
+                        holder: format!("an unreadable lock object {path}: {e}"),
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Delete stale lock objects; returns how many were removed.
+    pub fn remove_stale_locks(&self) -> Result<usize, VaultError> {
+        let host = hostname();
+        let now = now_unix_ns();
+        let mut removed = 0;
+        for (path, info) in self.list_locks()? {
+            if let Ok(info) = info {
+                if is_stale(&info, now, &host) {
+                    self.storage().delete(&path)?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+impl RepoLock<'_> {
+    /// The lock document as written.
+    pub fn info(&self) -> &LockInfo {
+        &self.info
+    }
+
+    /// Object path of the lock.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Push the expiry `ttl` into the future.
+    pub fn refresh(&mut self) -> Result<(), VaultError> {
+        let now = now_unix_ns();
+        self.info.time = now;
+        self.info.expires = now.saturating_add(ttl_ns(self.ttl));
+        self.repo
+            .storage()
+            .write(&self.path, seal_lock(self.repo.key(), &self.info)?)
+    }
+
+    /// Delete the lock object.
+    pub fn release(mut self) -> Result<(), VaultError> {
+        self.released = true;
+        self.repo.storage().delete(&self.path)
+    }
+}
+
+impl Drop for RepoLock<'_> {
+    fn drop(&mut self) {
+        if !self.released {
+            if let Err(e) = self.repo.storage().delete(&self.path) {
+                warn!(lock = self.path, error = %e, "could not remove lock");
+            }
+        }
+    }
+}

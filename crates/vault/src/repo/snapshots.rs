@@ -1,0 +1,106 @@
+//! Snapshot documents: save, list (corrupt ones reported, not fatal), find by spec.
+
+use tracing::warn;
+
+use super::Repository;
+use crate::format::snapshot::{
+    open_snapshot, seal_snapshot, snapshot_path, Snapshot, SNAPSHOTS_DIR,
+};
+use crate::{BlobKind, SnapshotId, VaultError};
+
+/// Every snapshot id with its document or the error that prevented reading it.
+pub type SnapshotList = Vec<(SnapshotId, Result<Snapshot, VaultError>)>;
+
+impl Repository {
+    /// Write a snapshot document. Flushes first, so the snapshot is written only after every
+    /// pack and index segment it depends on is durable; refuses a snapshot whose root tree is
+    /// not in the repository.
+    pub fn save_snapshot(&self, snap: &Snapshot) -> Result<SnapshotId, VaultError> {
+        self.flush()?;
+        if self.lookup_kind(BlobKind::Tree, &snap.tree).is_none() {
+            return Err(VaultError::InvalidArgument(format!(
+                "snapshot root tree {} is not in the repository (save it before the snapshot)",
+                snap.tree
+            )));
+        }
+        let (id, bytes) = seal_snapshot(self.key(), snap)?;
+        self.storage().write(&snapshot_path(&id), bytes)?;
+        Ok(id)
+    }
+
+    /// Load one snapshot by full id.
+    pub fn load_snapshot(&self, id: &SnapshotId) -> Result<Snapshot, VaultError> {
+        let path = snapshot_path(id);
+        let bytes = self.storage().read(&path)?;
+        if *blake3::hash(&bytes).as_bytes() != id.0 {
+            return Err(VaultError::corrupt(
+                &path,
+                "content does not match its name (truncated or altered)",
+            ));
+        }
+        open_snapshot(self.key(), &bytes, &path)
+    }
+
+    /// Every snapshot, oldest first (undecodable ones last), each with its document or the
+    /// error that prevented reading it. Only a failure to list is fatal.
+    pub fn list_snapshots(&self) -> Result<SnapshotList, VaultError> {
+        let mut out = Vec::new();
+        for obj in self.storage().list(SNAPSHOTS_DIR)? {
+            let name = obj.path.trim_start_matches(SNAPSHOTS_DIR);
+            let Ok(id) = SnapshotId::from_hex(name) else {
+                warn!(
+                    object = obj.path,
+                    "ignoring object in snapshots/ that is not a snapshot"
+                );
+                continue;
+            };
+            out.push((id, self.load_snapshot(&id)));
+        }
+        out.sort_by_key(|(id, s)| match s {
+            Ok(s) => (0, s.time, *id),
+            Err(_) => (1, 0, *id),
+        });
+        Ok(out)
+    }
+
+    /// Find a snapshot by full id, unique hex prefix, or `latest` (the newest readable one).
+    pub fn find_snapshot(&self, spec: &str) -> Result<(SnapshotId, Snapshot), VaultError> {
+        let not_found = || VaultError::SnapshotNotFound {
+            spec: spec.to_string(),
+        };
+        if spec == "latest" {
+            return self
+                .list_snapshots()?
+                .into_iter()
+                .filter_map(|(id, s)| s.ok().map(|s| (id, s)))
+                .max_by_key(|(id, s)| (s.time, *id))
+                .ok_or_else(not_found);
+        }
+        let prefix = spec.to_ascii_lowercase();
+        if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) || prefix.len() > 64
+        {
+            return Err(not_found());
+        }
+        let mut matches: Vec<SnapshotId> = self
+            .storage()
+            .list(SNAPSHOTS_DIR)?
+            .iter()
+            .filter_map(|o| SnapshotId::from_hex(o.path.trim_start_matches(SNAPSHOTS_DIR)).ok())
+            .filter(|id| id.to_hex().starts_with(&prefix))
+            .collect();
+        matches.sort();
+        match matches.as_slice() {
+            [] => Err(not_found()),
+            [id] => Ok((*id, self.load_snapshot(id)?)),
+            many => Err(VaultError::AmbiguousSnapshot {
+                prefix: spec.to_string(),
+                candidates: many.iter().map(SnapshotId::to_hex).collect(),
+            }),
+        }
+    }
+
+    /// Delete a snapshot document (its data stays until a prune).
+    pub fn forget_snapshot(&self, id: &SnapshotId) -> Result<(), VaultError> {
+        self.storage().delete(&snapshot_path(id))
+    }
+}
