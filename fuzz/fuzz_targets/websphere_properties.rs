@@ -1,0 +1,13 @@
+//! Fuzz target: websphere properties reader(s). Any input must give Ok or Err, never a panic.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let file = Path::new("/fuzz/input");
+    let _ = websphere::parse_properties(data, file);
+    let _ = websphere::parse_profile_key(data, file);
+    let _ = websphere::parse_port_definitions(data, file);
+});
