@@ -1,0 +1,1307 @@
+//! What each variant looks like: the [`Expected`] truth plus the extra details the file
+//! writers need (datasources, J2C aliases, users, iFix metadata). Nothing here touches the
+//! file system.
+
+use std::collections::BTreeMap;
+
+use crate::expected::*;
+use crate::rng::Rng;
+use crate::variant::Variant;
+use crate::BuildOptions;
+
+/// Where CCM's `Engine-ws.ear` lives (release dependent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CcmLayout {
+    /// `<connections_root>/addons/ccm/ContentEngine/...` (before 6.0 CR6).
+    Addons,
+    /// `<connections_root>/FileNet/ContentEngine/...` (6.0 CR6 and later).
+    FileNet,
+}
+
+/// One installed iFix.
+#[derive(Debug, Clone)]
+pub(crate) struct IFix {
+    pub id: String,
+    pub short_description: String,
+    pub build_version: String,
+    pub build_date: String,
+    pub jar_name: String,
+}
+
+/// A J2C authentication alias in `security.xml`.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthAlias {
+    pub alias: String,
+    pub user_id: String,
+    pub password: String,
+    pub description: String,
+}
+
+/// A user of the file-based realm (`fileRegistry.xml`).
+#[derive(Debug, Clone)]
+pub(crate) struct FileUser {
+    pub uid: String,
+    pub cn: String,
+}
+
+/// A JDBC datasource in the cell `resources.xml`.
+#[derive(Debug, Clone)]
+pub(crate) struct DataSource {
+    pub name: String,
+    pub jndi: String,
+    pub app: String,
+    pub database: String,
+    pub schema: Option<String>,
+    pub auth_alias: String,
+    pub host: String,
+    pub port: u16,
+    pub xa: bool,
+}
+
+/// A Connections application and what it needs.
+#[derive(Debug, Clone)]
+pub(crate) struct AppDef {
+    /// EAR base name (`Files`).
+    pub ear: &'static str,
+    /// Installer feature key (`files`).
+    pub key: &'static str,
+    /// DB2/SQL Server database and Oracle schema, if it has a datasource.
+    pub db: Option<(&'static str, &'static str)>,
+    /// Datasource name.
+    pub ds: &'static str,
+}
+
+const APPS: &[AppDef] = &[
+    AppDef {
+        ear: "Activities",
+        key: "activities",
+        db: Some(("OPNACT", "OAUSER")),
+        ds: "activities",
+    },
+    AppDef {
+        ear: "Blogs",
+        key: "blogs",
+        db: Some(("BLOGS", "BLOGSUSER")),
+        ds: "blogs",
+    },
+    AppDef {
+        ear: "Common",
+        key: "common",
+        db: None,
+        ds: "",
+    },
+    AppDef {
+        ear: "Communities",
+        key: "communities",
+        db: Some(("SNCOMM", "SNCOMMUSER")),
+        ds: "communities",
+    },
+    AppDef {
+        ear: "Dogear",
+        key: "dogear",
+        db: Some(("DOGEAR", "DOGEARUSER")),
+        ds: "dogear",
+    },
+    AppDef {
+        ear: "Files",
+        key: "files",
+        db: Some(("FILES", "FILESUSER")),
+        ds: "files",
+    },
+    AppDef {
+        ear: "Forums",
+        key: "forums",
+        db: Some(("FORUM", "DFUSER")),
+        ds: "forum",
+    },
+    AppDef {
+        ear: "Homepage",
+        key: "homepage",
+        db: Some(("HOMEPAGE", "HOMEPAGEUSER")),
+        ds: "homepage",
+    },
+    AppDef {
+        ear: "Metrics",
+        key: "metrics",
+        db: Some(("METRICS", "METRICSUSER")),
+        ds: "metrics",
+    },
+    AppDef {
+        ear: "Mobile",
+        key: "mobile",
+        db: Some(("MOBILE", "MOBILEUSER")),
+        ds: "mobile",
+    },
+    AppDef {
+        ear: "Moderation",
+        key: "moderation",
+        db: None,
+        ds: "",
+    },
+    AppDef {
+        ear: "News",
+        key: "news",
+        db: Some(("HOMEPAGE", "HOMEPAGEUSER")),
+        ds: "news",
+    },
+    AppDef {
+        ear: "Profiles",
+        key: "profiles",
+        db: Some(("PEOPLEDB", "PROFUSER")),
+        ds: "profiles",
+    },
+    AppDef {
+        ear: "PushNotification",
+        key: "pushNotification",
+        db: Some(("PNS", "PNSUSER")),
+        ds: "pushnotification",
+    },
+    AppDef {
+        ear: "Search",
+        key: "search",
+        db: Some(("HOMEPAGE", "HOMEPAGEUSER")),
+        ds: "search",
+    },
+    AppDef {
+        ear: "WidgetContainer",
+        key: "widgetContainer",
+        db: None,
+        ds: "",
+    },
+    AppDef {
+        ear: "Wikis",
+        key: "wikis",
+        db: Some(("WIKIS", "WIKISUSER")),
+        ds: "wikis",
+    },
+];
+
+const ICEC: AppDef = AppDef {
+    ear: "ICEC",
+    key: "icec",
+    db: Some(("XCC", "XCC")),
+    ds: "icec",
+};
+const FILENET_ENGINE: &str = "FileNetEngine";
+const NAVIGATOR: &str = "navigator";
+
+/// Apps that go to the "infrastructure" cluster in medium topologies.
+const INFRA_APPS: &[&str] = &[
+    "Common",
+    "Homepage",
+    "News",
+    "Profiles",
+    "Search",
+    "WidgetContainer",
+    "Moderation",
+];
+
+/// Everything the writers need.
+#[derive(Debug, Clone)]
+pub(crate) struct Spec {
+    pub variant: Variant,
+    pub expected: Expected,
+    pub seed: u64,
+    pub hcl: bool,
+    pub was_package_version: String,
+    pub iim_version: String,
+    pub build_date: String,
+    pub build_time: String,
+    pub ifixes: Vec<IFix>,
+    pub ccm_layout: Option<CcmLayout>,
+    pub aliases: Vec<AuthAlias>,
+    pub file_users: Vec<FileUser>,
+    pub ldap: Option<LdapDef>,
+    pub datasources: Vec<DataSource>,
+    /// Cell-scope variables as written (values may hold `${...}`), in file order.
+    pub cell_variables: Vec<(String, String)>,
+    /// Installer features (`main,common,...`).
+    pub features: Vec<String>,
+    /// Oracle SID / DB2 instance specifics.
+    pub db2_version_dir: String,
+    pub virtual_host: String,
+}
+
+/// An LDAP repository in `wimconfig.xml`.
+#[derive(Debug, Clone)]
+pub(crate) struct LdapDef {
+    pub host: String,
+    pub base: String,
+    pub bind_dn: String,
+    pub bind_password: String,
+}
+
+struct NodeDef {
+    profile: &'static str,
+    node: String,
+    host: String,
+}
+
+struct ClusterDef {
+    name: &'static str,
+    /// Indexes into the app-server nodes (not the dmgr).
+    on_nodes: Vec<usize>,
+    apps: Vec<String>,
+}
+
+enum FnAdmin {
+    None,
+    Local(&'static str),
+    Ldap(&'static str),
+}
+
+enum MemberNaming {
+    /// `<cluster>_server<n>` (installer style).
+    Installer,
+    /// `<cluster>-<shorthost>` (automation style).
+    Automation,
+}
+
+struct Params {
+    offering: &'static str,
+    release: &'static str,
+    cr: Option<u32>,
+    ifix_ids: Vec<&'static str>,
+    build_date: &'static str,
+    build_time: &'static str,
+    hcl: bool,
+    connections_root: String,
+    app_server_root: String,
+    was_version: &'static str,
+    was_package_version: &'static str,
+    cell: &'static str,
+    iim_install: String,
+    iim_data: String,
+    iim_shared: String,
+    non_root_user: Option<&'static str>,
+    shared_root: String,
+    local_root: String,
+    customization: String,
+    /// Cell variables reference an admin-defined root variable (`${CNX_SHARED_ROOT}`).
+    root_variables: bool,
+    vendor: DbVendor,
+    ccm: Option<CcmLayout>,
+    filenet_admin: FnAdmin,
+    ldap: bool,
+    dmgr: NodeDef,
+    nodes: Vec<NodeDef>,
+    clusters: Vec<ClusterDef>,
+    naming: MemberNaming,
+    webserver: bool,
+    icec: bool,
+}
+
+fn ibm_defaults(connections_root: &str) -> (String, String) {
+    (
+        format!("{connections_root}/data/shared"),
+        format!("{connections_root}/data/local"),
+    )
+}
+
+fn node(profile: &'static str, node: &str, host: &str) -> NodeDef {
+    NodeDef {
+        profile,
+        node: node.to_string(),
+        host: host.to_string(),
+    }
+}
+
+fn medium_clusters(ccm: bool, nodes: Vec<usize>) -> Vec<ClusterDef> {
+    let mut apps = vec![];
+    let mut infra = vec![];
+    for a in APPS {
+        if INFRA_APPS.contains(&a.ear) {
+            infra.push(a.ear.to_string());
+        } else {
+            apps.push(a.ear.to_string());
+        }
+    }
+    if ccm {
+        apps.push(FILENET_ENGINE.into());
+        apps.push(NAVIGATOR.into());
+    }
+    vec![
+        ClusterDef {
+            name: "InfraCluster",
+            on_nodes: nodes.clone(),
+            apps: infra,
+        },
+        ClusterDef {
+            name: "AppsCluster",
+            on_nodes: nodes,
+            apps,
+        },
+    ]
+}
+
+fn one_cluster(name: &'static str, ccm: bool) -> Vec<ClusterDef> {
+    let mut apps: Vec<String> = APPS.iter().map(|a| a.ear.to_string()).collect();
+    if ccm {
+        apps.push(FILENET_ENGINE.into());
+        apps.push(NAVIGATOR.into());
+    }
+    vec![ClusterDef {
+        name,
+        on_nodes: vec![0],
+        apps,
+    }]
+}
+
+fn params(variant: Variant) -> Params {
+    let ibm_root = "/opt/IBM/Connections".to_string();
+    let was = "/opt/IBM/WebSphere/AppServer".to_string();
+    let (shared, local) = ibm_defaults(&ibm_root);
+    let iim = (
+        "/opt/IBM/InstallationManager".to_string(),
+        "/var/ibm/InstallationManager".to_string(),
+        "/opt/IBM/IMShared".to_string(),
+    );
+    match variant {
+        Variant::V80Db2Ccm => Params {
+            offering: "8.0.0.0_CR3",
+            release: "8.0",
+            cr: Some(3),
+            ifix_ids: vec!["KB0105812", "KB0102411"],
+            build_date: "20230614",
+            build_time: "1200",
+            hcl: true,
+            connections_root: ibm_root.clone(),
+            app_server_root: was,
+            was_version: "8.5.5.24",
+            was_package_version: "8.5.5024.20230628_1659",
+            cell: "ICCell",
+            iim_install: iim.0,
+            iim_data: iim.1,
+            iim_shared: iim.2,
+            non_root_user: None,
+            customization: format!("{ibm_root}/data/customization"),
+            shared_root: shared,
+            local_root: local,
+            root_variables: false,
+            vendor: DbVendor::Db2,
+            ccm: Some(CcmLayout::FileNet),
+            filenet_admin: FnAdmin::Local("fnadmin"),
+            ldap: true,
+            dmgr: node("Dmgr01", "cnx1CellManager01", "cnx1.example.com"),
+            nodes: vec![
+                node("AppSrv01", "cnx1Node01", "cnx1.example.com"),
+                node("AppSrv02", "cnx2Node01", "cnx2.example.com"),
+            ],
+            clusters: medium_clusters(true, vec![0, 1]),
+            naming: MemberNaming::Installer,
+            webserver: true,
+            icec: true,
+        },
+        Variant::V80SqlServerLdap => Params {
+            offering: "8.0.0.0_CR14",
+            release: "8.0",
+            cr: Some(14),
+            ifix_ids: vec!["KB0117350"],
+            build_date: "20250512",
+            build_time: "0930",
+            hcl: true,
+            connections_root: ibm_root.clone(),
+            app_server_root: was,
+            was_version: "8.5.5.26",
+            was_package_version: "8.5.5026.20240920_1541",
+            cell: "ConnectionsCell",
+            iim_install: iim.0,
+            iim_data: iim.1,
+            iim_shared: iim.2,
+            non_root_user: None,
+            customization: format!("{shared}/customization"),
+            shared_root: shared,
+            local_root: local,
+            root_variables: false,
+            vendor: DbVendor::Sqlserver,
+            ccm: None,
+            filenet_admin: FnAdmin::Ldap("fnadmin"),
+            ldap: true,
+            dmgr: node("Dmgr01", "cnxCellManager01", "cnx.example.com"),
+            nodes: vec![node("AppSrv01", "cnxNode01", "cnx.example.com")],
+            clusters: one_cluster("ICCluster", false),
+            naming: MemberNaming::Installer,
+            webserver: false,
+            icec: true,
+        },
+        Variant::V65Cr1Oracle => Params {
+            offering: "6.5.0.0_CR1",
+            release: "6.5",
+            cr: Some(1),
+            ifix_ids: vec!["LO99542"],
+            build_date: "20200615",
+            build_time: "1630",
+            hcl: true,
+            connections_root: ibm_root.clone(),
+            app_server_root: was,
+            was_version: "8.5.5.17",
+            was_package_version: "8.5.5017.20200210_1213",
+            cell: "ICCell",
+            iim_install: iim.0,
+            iim_data: iim.1,
+            iim_shared: iim.2,
+            non_root_user: None,
+            customization: format!("{ibm_root}/data/customization"),
+            shared_root: shared,
+            local_root: local,
+            root_variables: false,
+            vendor: DbVendor::Oracle,
+            ccm: None,
+            filenet_admin: FnAdmin::None,
+            ldap: true,
+            dmgr: node("Dmgr01", "icCellManager01", "ic.example.com"),
+            nodes: vec![node("AppSrv01", "icNode01", "ic.example.com")],
+            clusters: one_cluster("Apps", false),
+            naming: MemberNaming::Installer,
+            webserver: false,
+            icec: true,
+        },
+        Variant::V60Cr6Ccm => Params {
+            offering: "6.0.0.0_CR6",
+            release: "6.5",
+            cr: Some(6),
+            ifix_ids: vec!["LO96101", "LO95430"],
+            build_date: "20190905",
+            build_time: "1015",
+            hcl: false,
+            connections_root: ibm_root.clone(),
+            app_server_root: was,
+            was_version: "8.5.5.15",
+            was_package_version: "8.5.5015.20190128_1828",
+            cell: "ICCell",
+            iim_install: iim.0,
+            iim_data: iim.1,
+            iim_shared: iim.2,
+            non_root_user: None,
+            customization: format!("{ibm_root}/data/customization"),
+            shared_root: shared,
+            local_root: local,
+            root_variables: false,
+            vendor: DbVendor::Db2,
+            ccm: Some(CcmLayout::FileNet),
+            filenet_admin: FnAdmin::Local("wasadmin"),
+            ldap: true,
+            dmgr: node("Dmgr01", "icCellManager01", "ic.example.com"),
+            nodes: vec![node("AppSrv01", "icNode01", "ic.example.com")],
+            clusters: one_cluster("ICCluster", true),
+            naming: MemberNaming::Installer,
+            webserver: false,
+            icec: true,
+        },
+        Variant::V60Cr4Ccm => Params {
+            offering: "6.0.0.0_CR4",
+            release: "6.0",
+            cr: Some(4),
+            ifix_ids: vec!["LO93624", "LO94102"],
+            build_date: "20180528",
+            build_time: "1432",
+            hcl: false,
+            connections_root: ibm_root.clone(),
+            app_server_root: was,
+            was_version: "8.5.5.14",
+            was_package_version: "8.5.5014.20180802_1505",
+            cell: "ICCell",
+            iim_install: iim.0,
+            iim_data: iim.1,
+            iim_shared: iim.2,
+            non_root_user: None,
+            customization: format!("{ibm_root}/data/customization"),
+            shared_root: shared,
+            local_root: local,
+            root_variables: false,
+            vendor: DbVendor::Db2,
+            ccm: Some(CcmLayout::Addons),
+            filenet_admin: FnAdmin::Ldap("cnxadmin"),
+            ldap: true,
+            dmgr: node("Dmgr01", "icCellManager01", "ic.example.com"),
+            nodes: vec![node("AppSrv01", "icNode01", "ic.example.com")],
+            clusters: one_cluster("ICCluster", true),
+            naming: MemberNaming::Installer,
+            webserver: false,
+            icec: true,
+        },
+        Variant::V70TwoNodesSplitClusters => Params {
+            offering: "7.0.0.0_20201124_1632",
+            release: "7.0",
+            cr: None,
+            ifix_ids: vec!["CFix.70.2205", "CFix.70.2110"],
+            build_date: "20201124",
+            build_time: "1632",
+            hcl: true,
+            connections_root: ibm_root.clone(),
+            app_server_root: was,
+            was_version: "8.5.5.20",
+            was_package_version: "8.5.5020.20210708_1826",
+            cell: "ICCell",
+            iim_install: iim.0,
+            iim_data: iim.1,
+            iim_shared: iim.2,
+            non_root_user: None,
+            customization: format!("{shared}/customization"),
+            shared_root: shared,
+            local_root: local,
+            root_variables: true,
+            vendor: DbVendor::Db2,
+            ccm: None,
+            filenet_admin: FnAdmin::None,
+            ldap: true,
+            dmgr: node("Dmgr01", "dmgrCellManager01", "dmgr.example.com"),
+            nodes: vec![
+                node("AppSrv01", "cnx1Node01", "cnx1.example.com"),
+                node("AppSrv02", "cnx2Node01", "cnx2.example.com"),
+            ],
+            clusters: {
+                let mut c = medium_clusters(false, vec![0, 1]);
+                // Split: Apps only on node 1, Push (moved out of Apps) only on node 2.
+                c[1].on_nodes = vec![0];
+                c[1].apps.retain(|a| a != "PushNotification");
+                c.push(ClusterDef {
+                    name: "PushCluster",
+                    on_nodes: vec![1],
+                    apps: vec!["PushNotification".into()],
+                });
+                c
+            },
+            naming: MemberNaming::Installer,
+            webserver: false,
+            icec: true,
+        },
+        Variant::HclBrandedRelocated => {
+            let root = "/opt/HCL/Connections".to_string();
+            Params {
+                offering: "8.0.0.0_CR14",
+                release: "8.0",
+                cr: Some(14),
+                ifix_ids: vec!["KB0119012"],
+                build_date: "20250512",
+                build_time: "0930",
+                hcl: true,
+                connections_root: root,
+                app_server_root: was,
+                was_version: "8.5.5.26",
+                was_package_version: "8.5.5026.20240920_1541",
+                cell: "ConnectionsCell",
+                iim_install: iim.0,
+                iim_data: iim.1,
+                iim_shared: iim.2,
+                non_root_user: None,
+                shared_root: "/nfs/data/shared".into(),
+                local_root: "/opt/HCL/data/local".into(),
+                customization: "/opt/HCL/customization".into(),
+                root_variables: true,
+                vendor: DbVendor::Db2,
+                ccm: Some(CcmLayout::FileNet),
+                filenet_admin: FnAdmin::Local("filenetadmin"),
+                ldap: true,
+                dmgr: node("Dmgr01", "cnx1CellManager01", "cnx1.example.com"),
+                nodes: vec![node("AppSrv01", "cnx1-node", "cnx1.example.com")],
+                clusters: {
+                    let mut c = medium_clusters(true, vec![0]);
+                    c[0].name = "Infra";
+                    c[1].name = "Apps";
+                    c
+                },
+                naming: MemberNaming::Automation,
+                webserver: false,
+                icec: true,
+            }
+        }
+        Variant::NonRootIim => {
+            let home = "/home/lcuser";
+            let root = format!("{home}/IBM/Connections");
+            let (shared, local) = ibm_defaults(&root);
+            Params {
+                offering: "8.0.0.0_CR10",
+                release: "8.0",
+                cr: Some(10),
+                ifix_ids: vec![],
+                build_date: "20240830",
+                build_time: "1100",
+                hcl: true,
+                customization: format!("{root}/data/customization"),
+                connections_root: root,
+                app_server_root: format!("{home}/IBM/WebSphere/AppServer"),
+                was_version: "8.5.5.25",
+                was_package_version: "8.5.5025.20240111_1106",
+                cell: "ICCell",
+                iim_install: format!("{home}/IBM/InstallationManager"),
+                iim_data: format!("{home}/var/ibm/InstallationManager"),
+                iim_shared: format!("{home}/IBM/IMShared"),
+                non_root_user: Some("lcuser"),
+                shared_root: shared,
+                local_root: local,
+                root_variables: false,
+                vendor: DbVendor::Db2,
+                ccm: None,
+                filenet_admin: FnAdmin::None,
+                ldap: false,
+                dmgr: node("Dmgr01", "cnxCellManager01", "cnx.example.com"),
+                nodes: vec![node("AppSrv01", "cnxNode01", "cnx.example.com")],
+                clusters: one_cluster("ICCluster", false),
+                naming: MemberNaming::Installer,
+                webserver: false,
+                icec: true,
+            }
+        }
+    }
+}
+
+fn ifix_meta(id: &str, offering: &str, n: usize) -> IFix {
+    let (desc, jar) = if id.starts_with("KB") {
+        (
+            format!(
+                "Common: {} security and stability fixes",
+                ["Files", "Homepage", "Profiles"][n % 3]
+            ),
+            format!("{offering}-IC-Common-{id}.jar"),
+        )
+    } else if id.starts_with("CFix") {
+        let build = id.rsplit('.').next().unwrap_or("0000");
+        (
+            format!("Cumulative fix {build} for Connections 7.0"),
+            format!("CFix.70.{build}-IC7.0.0.0-Common-Fix.jar"),
+        )
+    } else {
+        (
+            [
+                "Common: Add missing nls files",
+                "Files: upload fails for large files",
+            ][n % 2]
+                .to_string(),
+            format!(
+                "{}-IC-Multi-{id}.jar",
+                offering.split('_').next().unwrap_or(offering)
+            ),
+        )
+    };
+    IFix {
+        id: id.to_string(),
+        short_description: desc,
+        build_version: format!("2023{:02}{:02}.1553", 1 + n % 12, 7 + n),
+        build_date: format!("{:02}/{:02}/2023", 1 + n % 12, 7 + n),
+        jar_name: jar,
+    }
+}
+
+fn password(rng: &mut Rng, prefix: &str) -> String {
+    format!("{prefix}-{}", rng.hex(10))
+}
+
+/// Builds the spec of a variant.
+pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
+    let p = params(variant);
+    let mut rng = Rng::derive(opts.seed, "passwords");
+    let admin_password = password(&mut rng, "WasAdm1n");
+
+    // Profiles and nodes.
+    let dmgr_path = format!("{}/profiles/{}", p.app_server_root, p.dmgr.profile);
+    let mut profiles = vec![ProfileTruth {
+        name: p.dmgr.profile.into(),
+        path: dmgr_path,
+        profile_type: ProfileType::Dmgr,
+        node: p.dmgr.node.clone(),
+    }];
+    let mut nodes = vec![NodeTruth {
+        name: p.dmgr.node.clone(),
+        host: p.dmgr.host.clone(),
+        profile: p.dmgr.profile.into(),
+    }];
+    let mut servers = vec![ServerTruth {
+        name: "dmgr".into(),
+        node: p.dmgr.node.clone(),
+        host: p.dmgr.host.clone(),
+        server_type: ServerType::DeploymentManager,
+        cluster: None,
+        profile: p.dmgr.profile.into(),
+    }];
+    for n in &p.nodes {
+        profiles.push(ProfileTruth {
+            name: n.profile.into(),
+            path: format!("{}/profiles/{}", p.app_server_root, n.profile),
+            profile_type: ProfileType::Managed,
+            node: n.node.clone(),
+        });
+        nodes.push(NodeTruth {
+            name: n.node.clone(),
+            host: n.host.clone(),
+            profile: n.profile.into(),
+        });
+        servers.push(ServerTruth {
+            name: "nodeagent".into(),
+            node: n.node.clone(),
+            host: n.host.clone(),
+            server_type: ServerType::NodeAgent,
+            cluster: None,
+            profile: n.profile.into(),
+        });
+    }
+
+    // Clusters and members.
+    let mut clusters = vec![];
+    let mut applications = vec![];
+    for c in &p.clusters {
+        let mut members = vec![];
+        for (i, &ni) in c.on_nodes.iter().enumerate() {
+            let n = &p.nodes[ni];
+            let short = n.host.split('.').next().unwrap_or(&n.host);
+            let server = match p.naming {
+                MemberNaming::Installer => format!("{}_server{}", c.name, i + 1),
+                MemberNaming::Automation => format!("{}-{}", c.name, short),
+            };
+            servers.push(ServerTruth {
+                name: server.clone(),
+                node: n.node.clone(),
+                host: n.host.clone(),
+                server_type: ServerType::ApplicationServer,
+                cluster: Some(c.name.into()),
+                profile: n.profile.into(),
+            });
+            members.push(ClusterMember {
+                node: n.node.clone(),
+                server,
+            });
+        }
+        clusters.push(ClusterTruth {
+            name: c.name.into(),
+            members,
+        });
+        for app in &c.apps {
+            applications.push((app.clone(), c.name.to_string()));
+        }
+    }
+    if p.icec {
+        let target = p.clusters[0].name.to_string();
+        applications.push((ICEC.ear.to_string(), target));
+    }
+    if p.webserver {
+        let n = &p.nodes[0];
+        servers.push(ServerTruth {
+            name: "webserver1".into(),
+            node: n.node.clone(),
+            host: n.host.clone(),
+            server_type: ServerType::WebServer,
+            cluster: None,
+            profile: n.profile.into(),
+        });
+    }
+    applications.sort();
+
+    // Users, aliases, filenetAdmin.
+    let connections_admin = "wasadmin".to_string();
+    let mut file_users = vec![FileUser {
+        uid: "wasadmin".into(),
+        cn: "WebSphere Administrator".into(),
+    }];
+    let mut aliases = vec![AuthAlias {
+        alias: "connectionsAdmin".into(),
+        user_id: connections_admin.clone(),
+        password: admin_password.clone(),
+        description: "IBM Connections administrative user".into(),
+    }];
+    let ldap_base = "o=example.com".to_string();
+    let filenet_admin = match p.filenet_admin {
+        FnAdmin::None => FilenetAdminTruth {
+            user_id: None,
+            unique_name: None,
+            in_file_registry: false,
+        },
+        FnAdmin::Local(uid) => {
+            if !file_users.iter().any(|u| u.uid == uid) {
+                file_users.push(FileUser {
+                    uid: uid.into(),
+                    cn: "FileNet Administrator".into(),
+                });
+            }
+            FilenetAdminTruth {
+                user_id: Some(uid.into()),
+                unique_name: Some(format!("uid={uid},o=defaultWIMFileBasedRealm")),
+                in_file_registry: true,
+            }
+        }
+        FnAdmin::Ldap(uid) => FilenetAdminTruth {
+            user_id: Some(uid.into()),
+            unique_name: Some(format!("uid={uid},ou=users,{ldap_base}")),
+            in_file_registry: false,
+        },
+    };
+    if let Some(uid) = &filenet_admin.user_id {
+        aliases.push(AuthAlias {
+            alias: "filenetAdmin".into(),
+            user_id: uid.clone(),
+            password: password(&mut rng, "FnAdm1n"),
+            description: "FileNet administrative user".into(),
+        });
+    }
+
+    // Databases and datasources.
+    let (db_host, db_port) = match p.vendor {
+        DbVendor::Db2 => ("db2.example.com", 50000u16),
+        DbVendor::Sqlserver => ("sql.example.com", 1433),
+        DbVendor::Oracle => ("oracle.example.com", 1521),
+    };
+    let mut app_defs: Vec<AppDef> = APPS.to_vec();
+    if p.icec {
+        app_defs.push(ICEC);
+    }
+    let mut datasources = vec![];
+    let mut db_apps: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    let db_user_password = password(&mut rng, "LcUs3r");
+    for a in &app_defs {
+        let Some((db, schema)) = a.db else { continue };
+        let alias = format!("{}JAASAuth", a.ds);
+        let (database, schema) = match p.vendor {
+            DbVendor::Oracle => ("LSCONN".to_string(), Some(schema.to_string())),
+            _ => (db.to_string(), None),
+        };
+        datasources.push(DataSource {
+            name: a.ds.into(),
+            jndi: format!("jdbc/{}", a.ds),
+            app: a.key.into(),
+            database: database.clone(),
+            schema: schema.clone(),
+            auth_alias: alias.clone(),
+            host: db_host.into(),
+            port: db_port,
+            xa: true,
+        });
+        let entry = db_apps.entry(database).or_default();
+        entry.0.push(a.key.into());
+        if let Some(s) = schema {
+            if !entry.1.contains(&s) {
+                entry.1.push(s);
+            }
+        }
+        aliases.push(AuthAlias {
+            alias,
+            user_id: match p.vendor {
+                DbVendor::Oracle => schema_of(a).to_string(),
+                DbVendor::Sqlserver => "LCUSER".into(),
+                DbVendor::Db2 => "LCUSER".into(),
+            },
+            password: db_user_password.clone(),
+            description: format!("JAAS Alias for {} DataSource", a.ds),
+        });
+    }
+    if p.ccm.is_some() {
+        for (ds, db, xa) in [
+            ("FNGCDDS", "FNGCD", false),
+            ("FNGCDDSXA", "FNGCD", true),
+            ("FNOSDS", "FNOS", false),
+            ("FNOSDSXA", "FNOS", true),
+        ] {
+            datasources.push(DataSource {
+                name: ds.into(),
+                jndi: format!("jdbc/{ds}"),
+                app: "ccm".into(),
+                database: db.into(),
+                schema: None,
+                auth_alias: "FNAuthAlias".into(),
+                host: db_host.into(),
+                port: db_port,
+                xa,
+            });
+            let e = db_apps.entry(db.to_string()).or_default();
+            if !e.0.contains(&"ccm".to_string()) {
+                e.0.push("ccm".into());
+            }
+        }
+        aliases.push(AuthAlias {
+            alias: "FNAuthAlias".into(),
+            user_id: "LCUSER".into(),
+            password: db_user_password.clone(),
+            description: "FileNet database user".into(),
+        });
+    }
+    let databases = db_apps
+        .into_iter()
+        .map(|(name, (mut apps, mut schemas))| {
+            apps.sort();
+            schemas.sort();
+            DatabaseTruth {
+                name,
+                vendor: p.vendor,
+                host: db_host.into(),
+                port: db_port,
+                apps,
+                schemas,
+            }
+        })
+        .collect();
+
+    // Data paths and cell variables.
+    let shared = p.shared_root.clone();
+    let local = p.local_root.clone();
+    let mut cell_variables: Vec<(String, String)> = vec![];
+    let (s, l) = if p.root_variables {
+        cell_variables.push(("CNX_SHARED_ROOT".into(), shared.clone()));
+        cell_variables.push(("CNX_LOCAL_ROOT".into(), local.clone()));
+        (
+            "${CNX_SHARED_ROOT}".to_string(),
+            "${CNX_LOCAL_ROOT}".to_string(),
+        )
+    } else {
+        (shared.clone(), local.clone())
+    };
+    let provision = format!("{shared}/provision");
+    let pairs: Vec<(&str, String, String)> = vec![
+        (
+            "CONNECTIONS_PROVISION_PATH",
+            format!("{s}/provision"),
+            provision.clone(),
+        ),
+        (
+            "CONNECTIONS_CUSTOMIZATION_PATH",
+            p.customization.clone(),
+            p.customization.clone(),
+        ),
+        (
+            "ACTIVITIES_CONTENT_DIR",
+            format!("{s}/activities/content"),
+            format!("{shared}/activities/content"),
+        ),
+        (
+            "ACTIVITIES_STATS_DIR",
+            format!("{s}/activities/statistic"),
+            format!("{shared}/activities/statistic"),
+        ),
+        (
+            "BLOGS_CONTENT_DIR",
+            format!("{s}/blogs/upload"),
+            format!("{shared}/blogs/upload"),
+        ),
+        (
+            "DOGEAR_FAVICON_DIR",
+            format!("{s}/dogear/favorite"),
+            format!("{shared}/dogear/favorite"),
+        ),
+        (
+            "COMMUNITIES_STATS_DIR",
+            format!("{s}/communities/statistic"),
+            format!("{shared}/communities/statistic"),
+        ),
+        (
+            "CATALOG_INDEX_DIR",
+            format!("{l}/catalog/index"),
+            format!("{local}/catalog/index"),
+        ),
+        (
+            "FILES_CONTENT_DIR",
+            format!("{s}/files/upload"),
+            format!("{shared}/files/upload"),
+        ),
+        (
+            "FORUM_CONTENT_DIR",
+            format!("{s}/forums/content"),
+            format!("{shared}/forums/content"),
+        ),
+        (
+            "PROFILES_STATS_DIR",
+            format!("{s}/profiles/statistic"),
+            format!("{shared}/profiles/statistic"),
+        ),
+        (
+            "SEARCH_INDEX_DIR",
+            format!("{l}/search/index"),
+            format!("{local}/search/index"),
+        ),
+        (
+            "SEARCH_DICTIONARY_DIR",
+            format!("{l}/search/dictionary"),
+            format!("{local}/search/dictionary"),
+        ),
+        (
+            "WIKIS_CONTENT_DIR",
+            format!("{s}/wikis/upload"),
+            format!("{shared}/wikis/upload"),
+        ),
+        (
+            "MESSAGE_STORE_PATH",
+            format!("{s}/push/messageStores"),
+            format!("{shared}/push/messageStores"),
+        ),
+    ];
+    let mut variables = BTreeMap::new();
+    for (name, raw, resolved) in pairs {
+        cell_variables.push((name.to_string(), raw));
+        variables.insert(name.to_string(), resolved);
+    }
+    if p.root_variables {
+        variables.insert("CNX_SHARED_ROOT".into(), shared.clone());
+        variables.insert("CNX_LOCAL_ROOT".into(), local.clone());
+    }
+
+    // CCM.
+    let ccm = match p.ccm {
+        None => CcmTruth {
+            installed: false,
+            engine_ws_ear_dir: None,
+            storage_dir: None,
+        },
+        Some(layout) => {
+            let base = match layout {
+                CcmLayout::Addons => "addons/ccm",
+                CcmLayout::FileNet => "FileNet",
+            };
+            CcmTruth {
+                installed: true,
+                engine_ws_ear_dir: Some(format!(
+                    "{}/{base}/ContentEngine/tools/configure/profiles/CCM/ear",
+                    p.connections_root
+                )),
+                storage_dir: Some(format!("{shared}/ccm")),
+            }
+        }
+    };
+
+    // Role mappings.
+    let mut role_mappings = BTreeMap::new();
+    let mut apps_truth = vec![];
+    for (app, cluster) in &applications {
+        role_mappings.insert(app.clone(), roles_for(app, &connections_admin));
+        let xml = p.release >= "7.0"
+            && ["PushNotification", "WidgetContainer", "Mobile", "ICEC"].contains(&app.as_str());
+        apps_truth.push(ApplicationTruth {
+            name: app.clone(),
+            cluster: cluster.clone(),
+            bindings_file: if xml {
+                "ibm-application-bnd.xml"
+            } else {
+                "ibm-application-bnd.xmi"
+            }
+            .into(),
+        });
+    }
+
+    let mut ifixes: Vec<IFix> = p
+        .ifix_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| ifix_meta(id, p.offering, i))
+        .collect();
+    ifixes.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let db_tools = db_tools(p.vendor, p.release, &mut rng);
+
+    let mut features: Vec<String> = [
+        "main",
+        "common",
+        "files",
+        "homepage",
+        "news",
+        "pushNotification",
+        "search",
+        "rte",
+        "widgetContainer",
+        "activities",
+        "blogs",
+        "dogear",
+        "communities",
+        "forums",
+        "metrics",
+        "mobile",
+        "moderation",
+        "profiles",
+        "wikis",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if p.icec {
+        features.push("icec".into());
+    }
+    if p.ccm.is_some() {
+        features.push("ccm".into());
+    }
+
+    let expected = Expected {
+        variant: variant.name().into(),
+        primary_host: p.nodes[0].host.clone(),
+        connections: ConnectionsTruth {
+            root: p.connections_root.clone(),
+            release: p.release.into(),
+            cr: p.cr,
+            offering_version: p.offering.into(),
+            ifixes: ifixes.iter().map(|f| f.id.clone()).collect(),
+            buildlevel: buildlevel(p.release_level(), p.cr, p.build_date, p.build_time),
+            launcher_build: p.offering.into(),
+            iim_profile_id: if p.hcl {
+                "HCL Connections"
+            } else {
+                "IBM Connections"
+            }
+            .into(),
+            ccm,
+        },
+        was: WasTruth {
+            app_server_root: p.app_server_root.clone(),
+            version: p.was_version.into(),
+            cell: p.cell.into(),
+            profiles,
+            nodes,
+            servers,
+            clusters,
+            admin: AdminCredentials::new("wasadmin", admin_password),
+        },
+        data: DataTruth {
+            shared_root: shared,
+            local_root: local,
+            provision_path: provision,
+            customization_path: p.customization.clone(),
+            variables,
+        },
+        filenet_admin,
+        installation_manager: InstallationManagerTruth {
+            install_dir: p.iim_install.clone(),
+            data_dir: p.iim_data.clone(),
+            shared_dir: p.iim_shared.clone(),
+            non_root_user: p.non_root_user.map(str::to_string),
+        },
+        databases,
+        db_tools,
+        role_mappings,
+        applications: apps_truth,
+    };
+
+    let ldap = p.ldap.then(|| LdapDef {
+        host: "ldap.example.com".into(),
+        base: ldap_base,
+        bind_dn: "cn=wasbind,ou=service,o=example.com".into(),
+        bind_password: password(&mut rng, "B1nd"),
+    });
+
+    Spec {
+        variant,
+        seed: opts.seed,
+        hcl: p.hcl,
+        was_package_version: p.was_package_version.into(),
+        iim_version: "1.9.2.20220917_0018".into(),
+        build_date: p.build_date.into(),
+        build_time: p.build_time.into(),
+        ifixes,
+        ccm_layout: p.ccm,
+        aliases,
+        file_users,
+        ldap,
+        datasources,
+        cell_variables,
+        features,
+        db2_version_dir: if p.release < "7.0" { "V11.1" } else { "V11.5" }.into(),
+        virtual_host: "connections.example.com".into(),
+        expected,
+    }
+}
+
+impl Params {
+    /// `8.0` for buildlevels; 6.0 CR6 still says 6.0 in its own build strings.
+    fn release_level(&self) -> &'static str {
+        match self
+            .offering
+            .split('.')
+            .take(2)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["6", "0"] => "6.0",
+            ["6", "5"] => "6.5",
+            ["7", "0"] => "7.0",
+            _ => "8.0",
+        }
+    }
+}
+
+/// The `buildlevel` string for a release/CR and build stamp (`IC8.0_CR3_20230614_1200`).
+pub(crate) fn buildlevel(level: &str, cr: Option<u32>, date: &str, time: &str) -> String {
+    match cr {
+        Some(n) => format!("IC{level}_CR{n}_{date}_{time}"),
+        None => format!("IC{level}_{date}_{time}"),
+    }
+}
+
+fn schema_of(a: &AppDef) -> &'static str {
+    a.db.map(|(_, s)| s).unwrap_or("LCUSER")
+}
+
+fn db_tools(vendor: DbVendor, release: &str, rng: &mut Rng) -> DbToolsTruth {
+    match vendor {
+        DbVendor::Db2 => {
+            let dir = if release < "7.0" { "V11.1" } else { "V11.5" };
+            DbToolsTruth {
+                vendor,
+                command: format!("/opt/ibm/db2/{dir}/bin/db2"),
+                verify_command: Some(format!("/opt/ibm/db2/{dir}/bin/db2ckbkp")),
+                restore_command: None,
+                instance: Some("db2inst1".into()),
+                run_as: Some("db2inst1".into()),
+                username: None,
+                password: None,
+                oracle_directory: None,
+            }
+        }
+        DbVendor::Sqlserver => DbToolsTruth {
+            vendor,
+            command: "/opt/mssql-tools18/bin/sqlcmd".into(),
+            verify_command: None,
+            restore_command: None,
+            instance: None,
+            run_as: None,
+            username: Some("sa".into()),
+            password: Some(password(rng, "Sq1Adm")),
+            oracle_directory: None,
+        },
+        DbVendor::Oracle => {
+            let home = "/home/oracle/oracle/product/19.0.0/db_1";
+            DbToolsTruth {
+                vendor,
+                command: format!("{home}/bin/expdp"),
+                verify_command: None,
+                restore_command: Some(format!("{home}/bin/impdp")),
+                instance: Some("LSCONN".into()),
+                run_as: Some("oracle".into()),
+                username: Some("system".into()),
+                password: Some(password(rng, "0rcl")),
+                oracle_directory: Some((
+                    "DATA_PUMP_DIR".into(),
+                    "/home/oracle/oracle/admin/LSCONN/dpdump".into(),
+                )),
+            }
+        }
+    }
+}
+
+/// Role mappings of one application, derived from its name so tests can predict them.
+fn roles_for(app: &str, admin: &str) -> Vec<RoleMapping> {
+    let role =
+        |role: &str, everyone: bool, all_auth: bool, users: &[&str], groups: &[&str]| RoleMapping {
+            role: role.into(),
+            everyone,
+            all_authenticated: all_auth,
+            users: users.iter().map(|s| s.to_string()).collect(),
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+        };
+    if app == FILENET_ENGINE || app == NAVIGATOR {
+        return vec![
+            role("All Authenticated", false, true, &[], &[]),
+            role("Administrator", false, false, &[admin], &["FileNetAdmins"]),
+        ];
+    }
+    let mut v = vec![
+        role("person", false, true, &[], &[]),
+        role("everyone", true, false, &[], &[]),
+        role("reader", true, false, &[], &[]),
+        role("admin", false, false, &[admin], &["CNXAdmins"]),
+    ];
+    match app {
+        "Search" => v.push(role("search-admin", false, false, &[admin], &[])),
+        "WidgetContainer" => v.push(role("widget-admin", false, false, &[admin], &[])),
+        "Common" => v.push(role("dsx-admin", false, false, &[admin], &[])),
+        "Moderation" | "Blogs" | "Forums" => v.push(role(
+            "global-moderator",
+            false,
+            false,
+            &[],
+            &["CNXModerators"],
+        )),
+        _ => {}
+    }
+    v
+}

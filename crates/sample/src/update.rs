@@ -1,0 +1,335 @@
+//! A simulated failed update: what an interrupted CR update leaves behind, so a restore
+//! has something real to undo.
+
+use serde::Serialize;
+
+use crate::data::{bundle_stamp, write_provision, WEBRESOURCE_BUNDLES};
+use crate::expected::ProfileType;
+use crate::rng::Rng;
+use crate::standin_db::db_state_product_path;
+use crate::topology::{buildlevel, Spec};
+use crate::tree::Tree;
+use crate::{Sample, SampleError, Scale};
+
+/// The version a sample claims, before or after the simulated update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionClaim {
+    /// IIM offering version.
+    pub offering_version: String,
+    /// CR number.
+    pub cr: Option<u32>,
+    /// Installed iFixes, sorted.
+    pub ifixes: Vec<String>,
+    /// LCC `buildlevel`.
+    pub buildlevel: String,
+    /// `Build:` field of the uninstall launcher.
+    pub launcher_build: String,
+}
+
+/// What [`simulate_failed_update`] changed (product paths, sorted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateReport {
+    /// The version before.
+    pub from: VersionClaim,
+    /// The version the evidence now claims.
+    pub to: VersionClaim,
+    /// Files the update created.
+    pub added: Vec<String>,
+    /// Files the update rewrote.
+    pub changed: Vec<String>,
+    /// Files the update deleted.
+    pub removed: Vec<String>,
+    /// Databases (or Oracle schemas as `SID/SCHEMA`) whose stand-in state was modified.
+    pub databases_touched: Vec<String>,
+}
+
+struct Changes<'a> {
+    tree: &'a Tree,
+    added: Vec<String>,
+    changed: Vec<String>,
+    removed: Vec<String>,
+}
+
+impl Changes<'_> {
+    fn put(&mut self, product: &str, content: impl AsRef<[u8]>) -> Result<(), SampleError> {
+        if self.tree.exists(product) {
+            self.changed.push(product.to_string());
+        } else {
+            self.added.push(product.to_string());
+        }
+        self.tree.write(product, content)
+    }
+
+    fn remove(&mut self, product: &str) -> Result<(), SampleError> {
+        if self.tree.exists(product) {
+            self.tree.remove(product)?;
+            self.removed.push(product.to_string());
+        }
+        Ok(())
+    }
+
+    /// Records the files a writer function (re)wrote, by comparing before/after content.
+    fn track<F>(&mut self, paths: &[String], write: F) -> Result<(), SampleError>
+    where
+        F: FnOnce() -> Result<(), SampleError>,
+    {
+        let before: Vec<Option<Vec<u8>>> = paths
+            .iter()
+            .map(|p| std::fs::read(self.tree.real(p)).ok())
+            .collect();
+        write()?;
+        for (p, b) in paths.iter().zip(before) {
+            let after = std::fs::read(self.tree.real(p)).ok();
+            match (b, after) {
+                (None, Some(_)) => self.added.push(p.clone()),
+                (Some(x), Some(y)) if x != y => self.changed.push(p.clone()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn claim(spec: &Spec) -> VersionClaim {
+    let c = &spec.expected.connections;
+    VersionClaim {
+        offering_version: c.offering_version.clone(),
+        cr: c.cr,
+        ifixes: c.ifixes.clone(),
+        buildlevel: c.buildlevel.clone(),
+        launcher_build: c.launcher_build.clone(),
+    }
+}
+
+fn level(offering: &str) -> String {
+    offering.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+/// The spec of the next CR of a sample's release (CRs are cumulative: iFixes are gone).
+fn next_cr(spec: &Spec) -> Spec {
+    let mut next = spec.clone();
+    let c = &mut next.expected.connections;
+    let lvl = level(&c.offering_version);
+    let cr = c.cr.map_or(1, |n| n + 1);
+    c.cr = Some(cr);
+    c.offering_version = format!("{lvl}.0.0_CR{cr}");
+    c.launcher_build = c.offering_version.clone();
+    next.build_date = "20241015".into();
+    next.build_time = "0800".into();
+    c.buildlevel = buildlevel(&lvl, Some(cr), &next.build_date, &next.build_time);
+    c.ifixes.clear();
+    next.ifixes.clear();
+    next
+}
+
+/// Simulates an update to the next CR that failed half-way: the version evidence
+/// (`installed.xml`, `installRegistry.xml`, `version/*.efix`, `LC.product`, LCC
+/// `buildlevel`, the uninstall launcher's `Build:` line) claims the next CR, and files in
+/// the install, the profiles, shared and local data, `provision` and the IIM directories were
+/// added, changed or removed; every database's stand-in state was modified. Servers are not
+/// touched (stop them first, as an administrator would before updating).
+pub fn simulate_failed_update(sample: &Sample) -> Result<UpdateReport, SampleError> {
+    let tree = Tree::new(&sample.sysroot);
+    let old = &sample.spec;
+    let new = next_cr(old);
+    let scale = Scale::of(sample.options.size);
+    let e = &old.expected;
+    let root = &e.connections.root;
+    let mut ch = Changes {
+        tree: &tree,
+        added: vec![],
+        changed: vec![],
+        removed: vec![],
+    };
+    let mut rng = Rng::derive(old.seed, "failed-update");
+
+    // Version evidence.
+    for f in &old.ifixes {
+        ch.remove(&format!("{root}/version/{}.efix", f.id))?;
+        ch.remove(&format!("{root}/updateInstaller/fixes/{}", f.jar_name))?;
+    }
+    let evidence: Vec<String> = [
+        "version/LC.product",
+        "version/activities.component",
+        "version/files.component",
+        "version/profiles.component",
+        "version/wikis.component",
+        "bin/uninstall-launcher.sh",
+    ]
+    .iter()
+    .map(|p| format!("{root}/{p}"))
+    .collect();
+    ch.track(&evidence, || {
+        crate::install::write_version_evidence(&tree, &new)
+    })?;
+    let im = &e.installation_manager;
+    let iim_files = vec![
+        format!("{}/installed.xml", im.data_dir),
+        format!("{}/installRegistry.xml", im.data_dir),
+    ];
+    ch.track(&iim_files, || crate::install::write_iim_state(&tree, &new))?;
+    ch.put(
+        &format!(
+            "{}/plugins/com.ibm.connections.offering_{}.jar",
+            im.shared_dir, new.expected.connections.offering_version
+        ),
+        rng.bytes(scale.jar_bytes),
+    )?;
+    ch.put(&format!("{}/logs/20241015_0800.xml", im.data_dir), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<log><entry level='ERROR'>CRIMA1217E: A problem occurred during the execution of the com.ibm.connections update.</entry></log>\n")?;
+
+    // Install tree.
+    ch.put(
+        &format!("{root}/Files/lib/lc.files.jar"),
+        rng.bytes(scale.jar_bytes + 17),
+    )?;
+    ch.put(
+        &format!("{root}/Files/lib/lc.files.migration.jar"),
+        rng.bytes(scale.jar_bytes),
+    )?;
+    ch.remove(&format!("{root}/Moderation/lib/lc.moderation.jar"))?;
+    ch.put(
+        &format!(
+            "{root}/logs/update_{}.log",
+            new.expected.connections.offering_version
+        ),
+        "CLFRP0042E: update failed in step upgrade-profile\n",
+    )?;
+
+    // Profiles: the LCC buildlevel everywhere, deployed app content, temp files.
+    for p in &e.was.profiles {
+        let cell_dir = format!("{}/config/cells/{}", p.path, e.was.cell);
+        let lcc = format!("{cell_dir}/LotusConnections-config/LotusConnections-config.xml");
+        ch.put(&lcc, crate::cell::lcc_xml(&new))?;
+        if p.profile_type == ProfileType::Dmgr {
+            if let Some(app) = e.applications.first() {
+                ch.put(
+                    &format!("{cell_dir}/applications/{0}.ear/{0}.ear", app.name),
+                    rng.bytes(scale.ear_bytes + 31),
+                )?;
+                ch.put(&format!("{cell_dir}/applications/{0}.ear/deployments/{0}/META-INF/MANIFEST.MF", app.name), format!("Manifest-Version: 1.0\nImplementation-Version: [IC{}_CR_Integration] 20241015-0800\n", level(&new.expected.connections.offering_version)))?;
+            }
+        } else {
+            let installed = format!("{}/installedApps/{}", p.path, e.was.cell);
+            let apps: Vec<&str> = e
+                .applications
+                .iter()
+                .map(|a| a.name.as_str())
+                .filter(|a| tree.exists(&format!("{installed}/{a}.ear")))
+                .collect();
+            if let Some(app) = apps.first() {
+                let war = format!("{installed}/{app}.ear/{}.war", app.to_ascii_lowercase());
+                ch.put(
+                    &format!("{war}/nav/templates/header.jsp"),
+                    "<%-- replaced by the update --%>\n",
+                )?;
+                ch.remove(&format!("{war}/nav/templates/footer.jsp"))?;
+                ch.put(
+                    &format!("{war}/WEB-INF/lib/lc.upgrade.jar"),
+                    rng.bytes(scale.jar_bytes),
+                )?;
+            }
+            ch.put(
+                &format!("{}/wstemp/update-{}/state.bin", p.path, rng.hex(6)),
+                rng.bytes(128),
+            )?;
+        }
+    }
+
+    // Shared data, provision, customization, local data.
+    let prov = &e.data.provision_path;
+    let old_stamp = bundle_stamp(
+        &level(&e.connections.offering_version),
+        &old.build_date,
+        &old.build_time,
+    );
+    let new_stamp = bundle_stamp(
+        &level(&new.expected.connections.offering_version),
+        &new.build_date,
+        &new.build_time,
+    );
+    for (i, b) in WEBRESOURCE_BUNDLES.iter().enumerate() {
+        // The update got through half of the bundles before it failed.
+        if i % 2 == 0 {
+            ch.remove(&format!("{prov}/webresources/{b}_{old_stamp}.jar"))?;
+        }
+    }
+    let new_bundles: Vec<String> = WEBRESOURCE_BUNDLES
+        .iter()
+        .map(|b| format!("{prov}/webresources/{b}_{new_stamp}.jar"))
+        .collect();
+    ch.track(&new_bundles, || {
+        write_provision(&tree, &new, &scale, &new_stamp)
+    })?;
+    ch.put(
+        &format!(
+            "{}/common/nav/templates/header.jsp",
+            e.data.customization_path
+        ),
+        "<%-- default header restored by the update --%>\n",
+    )?;
+    let vars = &e.data.variables;
+    if let Some(stats) = vars.get("ACTIVITIES_STATS_DIR") {
+        ch.put(
+            &format!(
+                "{stats}/migration-{}.csv",
+                new.expected.connections.offering_version
+            ),
+            "step,status\nschema,failed\n",
+        )?;
+    }
+    if let Some(idx) = vars.get("SEARCH_INDEX_DIR") {
+        ch.remove(&format!("{idx}/INDEX.READY"))?;
+        ch.put(&format!("{idx}/files/segments_1"), rng.bytes(80))?;
+    }
+    ch.remove(&format!("{}/search/staging/.keep", e.data.shared_root))?;
+
+    // Databases.
+    let mut touched = vec![];
+    for db in &e.databases {
+        let dir = db_state_product_path(db.vendor, &db.name);
+        let owners: Vec<String> = if db.schemas.is_empty() {
+            vec![String::new()]
+        } else {
+            db.schemas.clone()
+        };
+        for owner in owners {
+            let base = if owner.is_empty() {
+                dir.clone()
+            } else {
+                format!("{dir}/{owner}")
+            };
+            tree.write(
+                &format!("{base}/schema_version"),
+                format!("{}\n", new.expected.connections.offering_version),
+            )?;
+            tree.write(
+                &format!("{base}/tables/UPGRADE_LOG.dat"),
+                "1|schema upgrade started|failed\n",
+            )?;
+            touched.push(if owner.is_empty() {
+                db.name.clone()
+            } else {
+                format!("{}/{owner}", db.name)
+            });
+        }
+    }
+
+    let mut report = UpdateReport {
+        from: claim(old),
+        to: claim(&new),
+        added: ch.added,
+        changed: ch.changed,
+        removed: ch.removed,
+        databases_touched: touched,
+    };
+    report.added.sort();
+    report.changed.sort();
+    report.removed.sort();
+    tracing::debug!(
+        added = report.added.len(),
+        changed = report.changed.len(),
+        removed = report.removed.len(),
+        "simulated failed update"
+    );
+    Ok(report)
+}
