@@ -7,3 +7,4 @@
 
 pub mod plan;
 pub mod process;
+pub mod servers;

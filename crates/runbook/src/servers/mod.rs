@@ -1,0 +1,26 @@
+//! WebSphere server control: stop every JVM of the cell on this host in the documented order
+//! (application servers, node agents, deployment manager), start them in reverse, and check
+//! that they really are stopped.
+//!
+//! Everything goes through each profile's own `bin/` scripts (`stopServer.sh <server>`,
+//! `stopNode.sh`, `stopManager.sh` and the `start*` twins) with the configured credentials,
+//! and every result is verified through the server's PID file and the process table: the
+//! scripts' word is never taken alone. A process is killed only when the administrator
+//! allowed it (`force_kill`), and the report says so.
+//!
+//! The input is a small [`Topology`] (profiles with their real paths and the servers each
+//! one hosts), built from a discovered `Deployment` by [`Topology::from_deployment`] or by
+//! hand.
+
+mod admu;
+mod control;
+mod state;
+mod topology;
+
+pub use admu::{admu_codes, classify, Verdict};
+pub use control::{
+    start_all, stop_all, ControlOptions, ControlReport, Operation, Outcome, RunAs, ServerError,
+    ServerOutcome, WasCredentials,
+};
+pub use state::{server_state, verify_all_stopped, RunningServer, ServerState, StoppedHow};
+pub use topology::{ControlProfile, ControlServer, ProfileKind, ServerKind, Topology};
