@@ -6,7 +6,7 @@
 //! pack of the blob's kind under a short lock, and the thread whose append fills a pack
 //! uploads it (so upload concurrency is bounded by the number of saving threads).
 
-mod locks;
+pub mod locks;
 mod packer;
 mod snapshots;
 
