@@ -1,4 +1,5 @@
 //! The binary's foundation: version, help, configuration precedence, bad configuration and
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 //! exit codes, and stdout kept for the requested output.
 
 use assert_cmd::Command;
