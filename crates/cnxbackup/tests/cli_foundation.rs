@@ -1,6 +1,6 @@
 //! The binary's foundation: version, help, configuration precedence, bad configuration and
-#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 //! exit codes, and stdout kept for the requested output.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use assert_cmd::Command;
 use predicates::prelude::*;
