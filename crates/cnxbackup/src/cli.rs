@@ -57,4 +57,8 @@ pub struct GlobalOpts {
 pub enum Command {
     /// Show the effective configuration, where each value came from, and check it
     Config(commands::config_show::ConfigArgs),
+    /// Find the deployment (cell, profiles, servers, roots, version, databases) and print it
+    Discover(commands::discover::DiscoverArgs),
+    /// Print the ordered backup plan: steps, paths, databases, sizes, skipped steps and why
+    Plan(commands::plan::PlanArgs),
 }

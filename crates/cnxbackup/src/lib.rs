@@ -55,5 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = commands::Context::new(cli.global)?;
     match &cli.command {
         Command::Config(args) => commands::config_show::run(&ctx, args),
+        Command::Discover(args) => commands::discover::run(&ctx, args),
+        Command::Plan(args) => commands::plan::run(&ctx, args),
     }
 }

@@ -2,6 +2,8 @@
 //! configuration, the sysroot and the output channel.
 
 pub mod config_show;
+pub mod discover;
+pub mod plan;
 
 use crate::cli::GlobalOpts;
 use crate::config::{self, ConfigError, Environment, LoadedConfig, ProcessEnv};

@@ -247,7 +247,8 @@ fn role_mappings_step(d: &Deployment) -> Step {
         .collect();
     s.note = Some(
         "the procedure does not cover role mappings; they are exported before step 1 so the \
-         servers need not be started again"
+         servers need not be started again; the paths are the raw binding files, kept as a \
+         fallback"
             .into(),
     );
     s

@@ -1,0 +1,175 @@
+//! `cnxbackup plan`: the ordered backup plan — documented steps, what each covers, sizes
+//! on disk, and why skipped steps are skipped.
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use runbook::plan::{Plan, PlanOptions, Usage};
+use serde::Serialize;
+
+use super::discover::{discover_deployment, sysroot};
+use super::Context;
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Do not measure sizes on disk (faster on huge data directories)
+    #[arg(long)]
+    pub no_sizes: bool,
+
+    /// Include step 8, the Installation Manager directories (needed for an in-place
+    /// migration on the same systems) [config: deployment.in_place_migration]
+    #[arg(long)]
+    pub in_place_migration: bool,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    cell: &'a str,
+    connections_version: Option<String>,
+    #[serde(flatten)]
+    plan: &'a Plan,
+}
+
+pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
+    let deployment = discover_deployment(ctx)?;
+    let opts = PlanOptions {
+        in_place_migration: args.in_place_migration
+            || ctx.loaded.config.deployment.in_place_migration,
+    };
+    let mut plan = Plan::build(&deployment, &opts);
+    if !args.no_sizes {
+        plan.compute_sizes(&sysroot(ctx)?);
+    }
+    for w in &deployment.warnings {
+        eprintln!("warning: {w}");
+    }
+    let version = deployment
+        .connections
+        .version
+        .version()
+        .map(|v| v.to_string());
+    let report = Report {
+        cell: &deployment.was.cell,
+        connections_version: version.clone(),
+        plan: &plan,
+    };
+    ctx.out.result(
+        &human(&plan, &deployment.was.cell, version.as_deref()),
+        &report,
+    )
+}
+
+/// `1234567` → `1.2 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn size(u: &Usage) -> String {
+    format!("{} on disk, {} files", bytes(u.disk_bytes), u.files)
+}
+
+fn human(plan: &Plan, cell: &str, version: Option<&str>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Backup plan for cell {cell}, Connections {}",
+        version.unwrap_or("(version unknown)")
+    );
+    for step in &plan.steps {
+        let component = step
+            .component
+            .map(|c| format!(" [{c}]"))
+            .unwrap_or_default();
+        let state = if step.runs { "" } else { " — SKIPPED" };
+        let _ = writeln!(
+            s,
+            "{:>2}. step {:<6} {}{component}{state}",
+            step.order, step.procedure_step, step.title
+        );
+        if let Some(reason) = &step.skip_reason {
+            let _ = writeln!(s, "      why: {reason}");
+        }
+        // Long lists (one binding file per application) are shortened for people.
+        const SHOWN: usize = 4;
+        for p in step.paths.iter().take(SHOWN) {
+            let _ = writeln!(s, "      path: {p}");
+        }
+        if step.paths.len() > SHOWN {
+            let _ = writeln!(
+                s,
+                "      ... and {} more paths (see --json)",
+                step.paths.len() - SHOWN
+            );
+        }
+        for x in &step.excludes {
+            let _ = writeln!(s, "      except: {x}");
+        }
+        for db in &step.databases {
+            let _ = writeln!(
+                s,
+                "      database: {} {} on {}:{}{}",
+                db.vendor,
+                db.name,
+                db.host.as_deref().unwrap_or("?"),
+                db.port.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                if db.schemas.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (schemas {})", db.schemas.join(", "))
+                }
+            );
+        }
+        if !step.servers.is_empty() {
+            let names: Vec<String> = step
+                .servers
+                .iter()
+                .map(|sv| format!("{}/{}", sv.node, sv.server))
+                .collect();
+            let _ = writeln!(s, "      servers: {}", names.join(", "));
+        }
+        if !step.applications.is_empty() {
+            let _ = writeln!(s, "      applications: {}", step.applications.join(", "));
+        }
+        if let Some(u) = &step.size {
+            let _ = writeln!(s, "      size: {}", size(u));
+        }
+        if let Some(note) = &step.note {
+            let _ = writeln!(s, "      note: {note}");
+        }
+    }
+    match &plan.total {
+        Some(t) => {
+            let _ = writeln!(s, "Total: {}", size(t));
+        }
+        None => {
+            let _ = writeln!(s, "Sizes not measured (--no-sizes)");
+        }
+    }
+    for p in &plan.size_problems {
+        let _ = writeln!(s, "  ! could not measure {}: {}", p.path, p.message);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes;
+
+    #[test]
+    fn sizes_read_like_du_h() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+}
