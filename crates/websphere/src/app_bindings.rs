@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config_tree::subdirs;
 use crate::error::ReadError;
@@ -17,7 +17,7 @@ pub const BINDING_XMI: &str = "ibm-application-bnd.xmi";
 pub const BINDING_XML: &str = "ibm-application-bnd.xml";
 
 /// A user or group mapped to a role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
     /// Name (`wasadmin`, `cn=admins,o=example`).
     pub name: String,
@@ -26,7 +26,7 @@ pub struct Subject {
 }
 
 /// The subjects mapped to one security role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleMapping {
     /// Role name. For an XMI binding whose role is only a reference into
     /// `application.xml` that could not be resolved, the reference's fragment id.
@@ -162,7 +162,7 @@ pub fn parse_application_bnd_xmi(input: &[u8], file: &Path) -> Result<Vec<RoleMa
 }
 
 /// A `security-role` declared in `application.xml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityRoleDef {
     /// `id` attribute (what XMI bindings refer to), if any.
     pub id: Option<String>,
@@ -204,7 +204,7 @@ pub fn resolve_role_refs(mappings: &mut [RoleMapping], roles: &[SecurityRoleDef]
 }
 
 /// The role mappings of one deployed application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationRoleMappings {
     /// Application name (the `deployments/<App>` directory).
     pub application: String,

@@ -4,13 +4,13 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
 
 /// A configuration scope: where a scoped file (`variables.xml`, `resources.xml`) lives.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "scope", rename_all = "snake_case")]
 pub enum ConfigScope {
     /// `config/cells/<cell>`.
@@ -76,7 +76,7 @@ impl ConfigScope {
 }
 
 /// The cells found under one profile's `config/cells`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigTree {
     /// The profile root (product path).
     pub profile_root: PathBuf,
@@ -85,7 +85,7 @@ pub struct ConfigTree {
 }
 
 /// One cell directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CellLayout {
     /// Cell name.
     pub name: String,
@@ -100,7 +100,7 @@ pub struct CellLayout {
 }
 
 /// One node directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeLayout {
     /// Node name.
     pub name: String,

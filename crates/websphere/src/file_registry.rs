@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
@@ -12,7 +12,7 @@ use crate::xml::{parse_document, Element};
 pub const FILE_REALM_BASE_ENTRY: &str = "o=defaultWIMFileBasedRealm";
 
 /// A user (`wim:PersonAccount`) of the file registry. Password hashes are not kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRegistryUser {
     /// `identifier/@uniqueName` (`uid=wasadmin,o=defaultWIMFileBasedRealm`).
     pub unique_name: String,
@@ -27,7 +27,7 @@ pub struct FileRegistryUser {
 }
 
 /// A group (`wim:Group`) of the file registry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRegistryGroup {
     /// `identifier/@uniqueName`.
     pub unique_name: String,
@@ -38,7 +38,7 @@ pub struct FileRegistryGroup {
 }
 
 /// A parsed `fileRegistry.xml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRegistry {
     /// Users in file order.
     pub users: Vec<FileRegistryUser>,

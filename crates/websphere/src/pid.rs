@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
@@ -56,7 +56,7 @@ pub fn read_pid_file(sys: &Sysroot, file: &Path) -> Result<u32, ReadError> {
 }
 
 /// What the process table says about a PID from a PID file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProcessState {
     /// The process exists and its command line contains every expected string (or its

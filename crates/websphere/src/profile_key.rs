@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::properties::{parse_properties, Properties};
@@ -23,7 +23,7 @@ const TYPE_KEY: &str = "com.ibm.ws.profile.type";
 ///
 /// A `Base` profile is an application-server profile; whether it is federated into a cell
 /// (a managed node with a node agent) is read from its configuration tree, not from here.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileType {
     /// `DEPLOYMENT_MANAGER`: the dmgr profile holding the master cell configuration.
@@ -73,7 +73,7 @@ impl fmt::Display for ProfileType {
 }
 
 /// What `profileKey.metadata` says about a profile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileKey {
     /// The profile type.
     pub profile_type: ProfileType,

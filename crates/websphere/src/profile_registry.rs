@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
@@ -17,7 +17,7 @@ pub fn profile_registry_path(app_server_root: &Path) -> PathBuf {
 }
 
 /// One `<profile>` of the registry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProfileEntry {
     /// Profile name (`Dmgr01`).
     pub name: String,

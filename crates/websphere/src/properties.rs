@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
@@ -11,7 +11,7 @@ use crate::xml::decode_text;
 
 /// The key/value pairs of a properties file, in file order. A key that appears twice keeps
 /// its last value for [`Properties::get`], as `java.util.Properties` does.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Properties {
     /// (key, value, 1-based line of the key) in file order.
     pub entries: Vec<(String, String, u64)>,

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
@@ -22,7 +22,7 @@ pub const MAX_KEPT_PROPERTY_LEN: usize = 1024;
 
 /// Database vendor, guessed from the provider type, implementation class, helper class
 /// or URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DbVendor {
     /// IBM DB2.
@@ -56,7 +56,7 @@ impl DbVendor {
 }
 
 /// A `resources.jdbc:JDBCProvider`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JdbcProvider {
     /// `name`.
     pub name: String,
@@ -75,7 +75,7 @@ pub struct JdbcProvider {
 }
 
 /// A datasource (`factories xmi:type="resources.jdbc:DataSource"`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataSource {
     /// `name`.
     pub name: String,
@@ -109,7 +109,7 @@ pub struct DataSource {
 }
 
 /// Host, port and database of a datasource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DbEndpoint {
     /// Database host.
     pub host: Option<String>,
@@ -229,7 +229,7 @@ fn descriptor_value(desc: &str, key: &str) -> Option<String> {
 }
 
 /// The JDBC resources of one `resources.xml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resources {
     /// JDBC providers in file order.
     pub providers: Vec<JdbcProvider>,

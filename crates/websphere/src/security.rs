@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::secret::Password;
@@ -27,7 +27,7 @@ pub struct AuthData {
 }
 
 /// A user registry defined in `security.xml` (passwords are not kept).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRegistry {
     /// `xmi:id` (`WIMUserRegistry_1`).
     pub id: String,

@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
 use crate::xml::{parse_document, Element};
 
 /// Web-server details from a web server definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebServerInfo {
     /// `webserverType` (`IHS`, `APACHE`, ...).
     pub kind: Option<String>,
@@ -20,7 +20,7 @@ pub struct WebServerInfo {
 }
 
 /// What the tool needs from a `server.xml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerConfig {
     /// `name` of the server.
     pub name: String,

@@ -4,14 +4,14 @@
 use std::fmt;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
 use crate::xml::{expect_root, parse_document, Element};
 
 /// The type of a server entry (`serverType` attribute).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerType {
     /// `APPLICATION_SERVER`: a JVM hosting applications.
@@ -67,7 +67,7 @@ impl fmt::Display for ServerType {
 }
 
 /// A named endpoint of a server (`SOAP_CONNECTOR_ADDRESS` → host:port).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     /// `endPointName`.
     pub name: String,
@@ -78,7 +78,7 @@ pub struct Endpoint {
 }
 
 /// One `serverEntries` element.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerEntry {
     /// `serverName`.
     pub name: String,
@@ -120,7 +120,7 @@ pub fn application_name(deployed: &str) -> String {
 }
 
 /// A parsed `serverindex.xml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerIndex {
     /// `hostName` of the node.
     pub host_name: Option<String>,

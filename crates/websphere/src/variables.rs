@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config_tree::ConfigScope;
 use crate::error::ReadError;
@@ -20,7 +20,7 @@ use crate::xml::{expect_root, parse_document};
 const MAX_EXPANSION_LEN: usize = 1 << 20;
 
 /// One `entries` element of a `variables.xml`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariableEntry {
     /// `symbolicName`.
     pub name: String,
@@ -109,7 +109,7 @@ fn context_note(by: &Option<String>) -> String {
 }
 
 /// Where a variable's effective definition comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariableDefinition {
     /// Variable name.
     pub name: String,

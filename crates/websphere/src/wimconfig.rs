@@ -2,14 +2,14 @@
 
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ReadError;
 use crate::sysroot::Sysroot;
 use crate::xml::parse_document;
 
 /// The kind of a federated repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RepositoryKind {
     /// `LdapRepositoryType`.
@@ -23,7 +23,7 @@ pub enum RepositoryKind {
 }
 
 /// An LDAP server of an LDAP repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LdapServer {
     /// Host.
     pub host: String,
@@ -32,7 +32,7 @@ pub struct LdapServer {
 }
 
 /// One `config:repositories` entry (bind passwords are not read).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WimRepository {
     /// `id` (`InternalFileRepository`, `ldaprepo1`).
     pub id: String,
@@ -47,7 +47,7 @@ pub struct WimRepository {
 }
 
 /// A realm of the realm configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WimRealm {
     /// Realm name.
     pub name: String,
@@ -56,7 +56,7 @@ pub struct WimRealm {
 }
 
 /// A parsed `wimconfig.xml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WimConfig {
     /// Repositories in file order.
     pub repositories: Vec<WimRepository>,

@@ -480,3 +480,16 @@ fn pid_files() {
         PathBuf::from("/p/AppSrv01/logs/server1/server1.pid")
     );
 }
+
+#[test]
+fn role_mappings_round_trip_through_json() {
+    // Role mappings are stored in backup manifests and read back at restore time.
+    let m = parse_application_bnd_xml(&fixture("ibm-application-bnd.xml"), Path::new("/b.xml"))
+        .unwrap();
+    let json = serde_json::to_string(&m).unwrap();
+    let back: Vec<RoleMapping> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, m);
+    let idx = parse_serverindex(&fixture("serverindex.xml"), Path::new("/s.xml")).unwrap();
+    let back: ServerIndex = serde_json::from_str(&serde_json::to_string(&idx).unwrap()).unwrap();
+    assert_eq!(back, idx);
+}
