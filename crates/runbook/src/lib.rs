@@ -5,6 +5,7 @@
 //! restore. It must never parse command lines or print for humans (that is `cnxbackup`), and
 //! it must never reach into the repository format below `vault`'s public API.
 
+pub mod databases;
 pub mod plan;
 pub mod process;
 pub mod servers;
