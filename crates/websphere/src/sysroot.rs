@@ -11,6 +11,10 @@
 //!
 //! Paths shown to users and stored in manifests are product paths; every error of this
 //! module names the product path and, when it differs, the real path.
+//!
+//! Resolution and the later open are two steps: a tree that is being changed while it is
+//! read (a link swapped in between) is outside what this seam guards against. It is meant
+//! for installed product trees and images, not for hostile, live-changing directories.
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
