@@ -237,6 +237,21 @@ pub fn build(variant: Variant, sysroot: &Path, opts: &BuildOptions) -> Result<Sa
     })
 }
 
+/// A good parent directory for throw-away samples: `/dev/shm` when it is a writable
+/// directory (samples are many small files; a RAM file system keeps tests fast on a busy
+/// disk), else the system temp directory.
+pub fn preferred_temp_root() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let writable = fs::metadata(shm)
+        .map(|m| m.is_dir() && !m.permissions().readonly())
+        .unwrap_or(false);
+    if writable {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
 impl Sample {
     /// Re-opens a sample built earlier (by this or another process) from its state file.
     /// `expected` is the truth at build time, before any simulated update.

@@ -162,6 +162,8 @@ pub(crate) fn write_db_standins(
 }
 
 const DB_COMMON: &str = r##"# cnxbackup sample: helpers shared by the database tool stand-ins.
+# Scratch space stays inside the sample (same file system as the state it copies).
+mkdir -p "$STATE/run"
 db_log() {
   mkdir -p "$(dirname "$DB_LOG")"
   local IFS=$'\t'
@@ -172,7 +174,7 @@ knob() { [ -e "$KNOBS/$1.$2" ] || [ -e "$KNOBS/$1.ALL" ]; }
 make_image() {
   local src="$1" out="$2" compress="$3" info="$4" tmp
   shift 4
-  tmp=$(mktemp -d) || return 1
+  tmp=$(mktemp -d "$STATE/run/tmp.XXXXXX") || return 1
   printf '%s\n' "$info" > "$tmp/BACKUP.INFO"
   if [ $# -eq 0 ]; then set -- .; fi
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
@@ -343,7 +345,7 @@ case "${lc[0]}" in
       db_log db2 restore-failed "$db" SQL2025N "$ts"
       exit 4
     fi
-    tmp=$(mktemp -d)
+    tmp=$(mktemp -d "$STATE/run/tmp.XXXXXX")
     if ! unpack_image "$img" "$tmp/x" || [ ! -f "$tmp/x/BACKUP.INFO" ]; then
       rm -rf "$tmp"
       echo "SQL2518N  The RESTORE was not successful. Error restoring the backup image.  Reason code: \"5\"."
@@ -425,7 +427,7 @@ for f in "$@"; do
     rc=1
     continue
   fi
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d "$STATE/run/tmp.XXXXXX")
   if unpack_image "$f" "$tmp" 2>/dev/null && [ -f "$tmp/BACKUP.INFO" ]; then
     size=$(wc -c < "$f")
     echo ""
@@ -508,7 +510,7 @@ if [[ "$q" =~ ^[[:space:]]*BACKUP[[:space:]]+DATABASE[[:space:]]+$re_name[[:spac
   exit 0
 elif [[ "$q" =~ ^[[:space:]]*RESTORE[[:space:]]+VERIFYONLY[[:space:]]+FROM[[:space:]]+$re_disk ]]; then
   file="${BASH_REMATCH[1]}"
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d "$STATE/run/tmp.XXXXXX")
   if [ -f "$file" ] && unpack_image "$file" "$tmp" 2>/dev/null && [ -f "$tmp/BACKUP.INFO" ]; then
     rm -rf "$tmp"; echo "The backup set on file 1 is valid."
     db_log sqlcmd verify - "$file" ok; exit 0
@@ -529,7 +531,7 @@ elif [[ "$q" =~ ^[[:space:]]*RESTORE[[:space:]]+DATABASE[[:space:]]+$re_name[[:s
     msg 3013 "RESTORE DATABASE is terminating abnormally."
     db_log sqlcmd restore-failed "$db" 3203 "$file"; fail
   fi
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d "$STATE/run/tmp.XXXXXX")
   if ! unpack_image "$file" "$tmp/x" 2>/dev/null || [ ! -f "$tmp/x/BACKUP.INFO" ]; then
     rm -rf "$tmp"
     msg 3241 "The media family on device '$file' is incorrectly formed. SQL Server cannot process this media family."
@@ -669,7 +671,7 @@ else
     db_log impdp failed "$ORA_SID" ORA-39059
     exit 1
   fi
-  tmp=$(mktemp -d)
+  tmp=$(mktemp -d "$STATE/run/tmp.XXXXXX")
   unpack_image "$real" "$tmp" || { rm -rf "$tmp"; echo "ORA-39143: dump file \"$dpath/$dfile\" may be an original export dump file"; exit 1; }
   echo "Master table $jobname successfully loaded/unloaded"
   echo "Processing object type ${kind}_EXPORT/TABLE/TABLE_DATA"

@@ -317,7 +317,7 @@ fn trees_have_symlinks_modes_empty_dirs_and_non_utf8_names() {
 
 #[test]
 fn same_seed_same_bytes_and_other_seed_other_passwords() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempdir();
     let a = build(
         Variant::V60Cr6Ccm,
         &d.path().join("a"),
@@ -372,7 +372,7 @@ fn same_seed_same_bytes_and_other_seed_other_passwords() {
 
 #[test]
 fn refuses_non_empty_dir_and_reopens_from_state() {
-    let d = tempfile::tempdir().unwrap();
+    let d = tempdir();
     fs::write(d.path().join("x"), "x").unwrap();
     assert!(matches!(
         build(Variant::V80Db2Ccm, d.path(), &BuildOptions::default()),

@@ -29,7 +29,7 @@ fn timestamp_of(out: &str) -> String {
 #[test]
 fn db2_backup_restore_round_trip() {
     let b = built(Variant::V80Db2Ccm);
-    let staging = tempfile::tempdir().unwrap();
+    let staging = tempdir();
     let before = b.db_state_snapshot("PEOPLEDB").unwrap();
     assert!(!before.is_empty());
 
@@ -86,7 +86,7 @@ fn db2_backup_restore_round_trip() {
 
     // Same state again -> byte-identical image content under a new timestamp.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let staging2 = tempfile::tempdir().unwrap();
+    let staging2 = tempdir();
     let o = db2_backup(&b, "PEOPLEDB", staging2.path(), &["compress"]);
     let ts2 = timestamp_of(&text(&o));
     assert_eq!(
@@ -103,7 +103,7 @@ fn db2_backup_restore_round_trip() {
 #[test]
 fn db2_errors_look_like_the_clp() {
     let b = built(Variant::V60Cr6Ccm);
-    let staging = tempfile::tempdir().unwrap();
+    let staging = tempdir();
     let o = db2_backup(
         &b,
         "FILES",
@@ -176,7 +176,7 @@ fn db2_errors_look_like_the_clp() {
 fn sqlcmd_backup_restore_round_trip_and_errors() {
     let b = built(Variant::V80SqlServerLdap);
     let t = &b.expected.db_tools;
-    let staging = tempfile::tempdir().unwrap();
+    let staging = tempdir();
     let bak = staging.path().join("FILES.bak");
     let user = t.username.clone().unwrap();
     let pw = t.password().unwrap().to_string();

@@ -29,8 +29,16 @@ impl std::ops::Deref for Built {
     }
 }
 
+/// A temporary directory on the fastest local file system.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("cnx-sample-")
+        .tempdir_in(sample::preferred_temp_root())
+        .unwrap()
+}
+
 pub fn built(variant: Variant) -> Built {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let root = dir.path().join("root");
     let sample = build(variant, &root, &BuildOptions::default()).unwrap();
     Built { sample, _dir: dir }
