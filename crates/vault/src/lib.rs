@@ -10,14 +10,18 @@
 //! [`repair::rebuild_index`], the content-defined [`chunker`], [`compress`]ion, [`crypto`]
 //! and the byte-level codecs in [`format`] (documented in `docs/FORMAT.md`).
 
+pub mod backup; // vault-fs
 pub mod chunker;
 pub mod compress;
 pub mod crypto;
 pub mod error;
 pub mod format;
+pub mod fs_meta; // vault-fs
 pub mod repair;
 pub mod repo;
+pub mod restore; // vault-fs
 pub mod storage;
+pub mod tree; // vault-fs
 mod util;
 
 pub use chunker::{chunk_slice, ChunkSpan, ChunkerParams, StreamChunk, StreamChunker};

@@ -1,0 +1,63 @@
+//! Metadata pass: after all content is written, apply owner (root only), mode, xattrs and
+//! times. Non-directories first, then directories deepest-first, so creating or writing
+//! entries never disturbs a directory's restored mtime, and a read-only directory is made
+//! read-only only after everything inside it exists.
+
+use std::ffi::OsStr;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+
+use super::create::{Created, DirCache, ItemState};
+use super::plan::Plan;
+use super::safety::SafeTarget;
+use super::RestoreOutcome;
+use crate::fs_meta::{apply_metadata, is_root};
+use crate::tree::EntryKind;
+
+pub(crate) fn apply_all(
+    safe: &SafeTarget,
+    plan: &Plan,
+    created: &Created,
+    outcome: &mut RestoreOutcome,
+) {
+    let root = is_root();
+    let mut order: Vec<usize> = (0..plan.items.len())
+        .filter(|i| created.state.get(*i) == Some(&ItemState::Created))
+        .collect();
+    // non-directories (in plan order) before directories (deepest first)
+    order.sort_by_key(|i| {
+        plan.items.get(*i).map_or((1, 0), |it| {
+            if it.entry.kind == EntryKind::Dir {
+                (1, usize::MAX - it.rel.depth())
+            } else {
+                (0, 0)
+            }
+        })
+    });
+    let mut dirs = DirCache::new(safe);
+    for i in order {
+        let Some(item) = plan.items.get(i) else {
+            continue;
+        };
+        let Some((parent, name)) = item.rel.split_last() else {
+            continue;
+        };
+        let dir = match dirs.get(&parent, &item.rel) {
+            Ok(d) => d,
+            Err(e) => {
+                outcome
+                    .warnings
+                    .push(format!("{}: metadata not applied: {e}", item.rel.display()));
+                continue;
+            }
+        };
+        for w in apply_metadata(dir.as_fd(), OsStr::from_bytes(name), &item.entry, root) {
+            outcome.warnings.push(format!(
+                "{}: {} not restored: {}",
+                item.rel.display(),
+                w.what,
+                w.error
+            ));
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Restore never writes outside its target.
+//!
+//! Two rules, both enforced here:
+//! - a tree entry name must be one plain path component: not empty, not `.` or `..`, no `/`
+//!   and no NUL ([`check_entry_name`]);
+//! - every path under the target is resolved by the kernel with `openat2(RESOLVE_BENEATH |
+//!   RESOLVE_NO_SYMLINKS)` relative to the target directory's descriptor, so a symlink
+//!   already present at the target (or planted meanwhile) is never crossed. Kernels without
+//!   `openat2` fall back to opening one component at a time with `O_NOFOLLOW`.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::io::Errno;
+
+/// Why an entry name is refused, or `Ok` for a plain component.
+pub fn check_entry_name(name: &[u8]) -> Result<(), &'static str> {
+    match name {
+        b"" => Err("empty name"),
+        b"." => Err("name is \".\""),
+        b".." => Err("name is \"..\""),
+        _ if name.contains(&b'/') => Err("name contains '/'"),
+        _ if name.contains(&0) => Err("name contains a NUL byte"),
+        _ => Ok(()),
+    }
+}
+
+/// A path below the target, as components that each passed [`check_entry_name`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RelPath(Vec<Vec<u8>>);
+
+impl RelPath {
+    pub fn root() -> RelPath {
+        RelPath(Vec::new())
+    }
+
+    /// This path plus one component (the caller has checked the name).
+    pub fn join(&self, name: &[u8]) -> RelPath {
+        let mut c = self.0.clone();
+        c.push(name.to_vec());
+        RelPath(c)
+    }
+
+    pub fn components(&self) -> &[Vec<u8>] {
+        &self.0
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The parent path and the last component (`None` for the root).
+    pub fn split_last(&self) -> Option<(RelPath, &[u8])> {
+        let (last, rest) = self.0.split_last()?;
+        Some((RelPath(rest.to_vec()), last.as_slice()))
+    }
+
+    /// Depth below the target (root = 0).
+    pub fn depth(&self) -> usize {
+        self.0.len()
+    }
+
+    /// As a relative `Path` (raw bytes joined with '/'; "." for the root).
+    pub fn to_path(&self) -> PathBuf {
+        if self.0.is_empty() {
+            return PathBuf::from(".");
+        }
+        let mut bytes = Vec::new();
+        for (i, c) in self.0.iter().enumerate() {
+            if i > 0 {
+                bytes.push(b'/');
+            }
+            bytes.extend_from_slice(c);
+        }
+        PathBuf::from(OsStr::from_bytes(&bytes))
+    }
+
+    /// For messages: "/a/b" (lossy for non-UTF-8 names).
+    pub fn display(&self) -> String {
+        let mut s = String::new();
+        for c in &self.0 {
+            s.push('/');
+            s.push_str(&String::from_utf8_lossy(c));
+        }
+        if s.is_empty() {
+            s.push('/');
+        }
+        s
+    }
+}
+
+/// The restore target, held open; all access goes through it.
+#[derive(Debug)]
+pub struct SafeTarget {
+    root: OwnedFd,
+    path: PathBuf,
+}
+
+impl SafeTarget {
+    /// Opens (creating it if missing) the target directory. The target itself may be reached
+    /// through symlinks the user chose; everything below it may not.
+    pub fn open(path: &Path) -> io::Result<SafeTarget> {
+        std::fs::create_dir_all(path)?;
+        let root = rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(SafeTarget {
+            root,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The target as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The target directory's descriptor.
+    pub fn root_fd(&self) -> BorrowedFd<'_> {
+        self.root.as_fd()
+    }
+
+    /// Opens `rel` below the target without crossing any symlink. `flags` gets `O_NOFOLLOW`
+    /// and `O_CLOEXEC` added, so the last component is not followed either.
+    pub fn open_beneath(&self, rel: &RelPath, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+        let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let path = rel.to_path();
+        let resolve =
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+        match rustix::fs::openat2(&self.root, &path, flags, mode, resolve) {
+            Err(Errno::NOSYS) => self.open_by_components(rel, flags, mode),
+            other => other.map_err(io::Error::from),
+        }
+    }
+
+    fn open_by_components(&self, rel: &RelPath, flags: OFlags, mode: Mode) -> io::Result<OwnedFd> {
+        let Some((parent, last)) = rel.split_last() else {
+            return Ok(rustix::fs::openat(&self.root, ".", flags, mode)?);
+        };
+        let mut dir = rustix::fs::openat(
+            &self.root,
+            ".",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        for c in parent.components() {
+            dir = rustix::fs::openat(
+                &dir,
+                OsStr::from_bytes(c),
+                OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+        }
+        Ok(rustix::fs::openat(
+            &dir,
+            OsStr::from_bytes(last),
+            flags,
+            mode,
+        )?)
+    }
+
+    /// A descriptor of directory `rel` usable with the `*at` calls.
+    pub fn open_dir(&self, rel: &RelPath) -> io::Result<OwnedFd> {
+        self.open_beneath(rel, OFlags::PATH | OFlags::DIRECTORY, Mode::empty())
+    }
+
+    /// Opens an existing regular file below the target for positional writes.
+    pub fn open_file_for_write(&self, rel: &RelPath) -> io::Result<File> {
+        Ok(File::from(self.open_beneath(
+            rel,
+            OFlags::WRONLY,
+            Mode::empty(),
+        )?))
+    }
+}
+
+/// Whether an error from [`SafeTarget::open_beneath`] means "a symlink (or a non-directory)
+/// is in the way" rather than an ordinary I/O failure.
+pub fn is_path_crossing(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error().map(Errno::from_raw_os_error),
+        Some(Errno::LOOP | Errno::XDEV | Errno::NOTDIR)
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_escape_are_refused() {
+        for bad in [&b""[..], b".", b"..", b"a/b", b"/", b"a\0"] {
+            assert!(check_entry_name(bad).is_err(), "{bad:?}");
+        }
+        for good in [&b"a"[..], b"...", b"..a", b"\xff\xfe", b" "] {
+            assert!(check_entry_name(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn symlinked_parent_is_never_crossed() {
+        let outside = tempfile::tempdir().unwrap();
+        let target = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), target.path().join("evil")).unwrap();
+        let t = SafeTarget::open(target.path()).unwrap();
+        let rel = RelPath::root().join(b"evil").join(b"file");
+        let err = t
+            .open_beneath(
+                &rel,
+                OFlags::WRONLY | OFlags::CREATE,
+                Mode::from_raw_mode(0o600),
+            )
+            .unwrap_err();
+        assert!(is_path_crossing(&err), "{err}");
+        assert!(!outside.path().join("file").exists());
+        // the fallback path refuses too
+        let err = t
+            .open_by_components(
+                &rel,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW,
+                Mode::from_raw_mode(0o600),
+            )
+            .unwrap_err();
+        assert!(is_path_crossing(&err), "{err}");
+        assert!(!outside.path().join("file").exists());
+        // a symlink as the last component is not followed
+        let err = t
+            .open_beneath(
+                &RelPath::root().join(b"evil"),
+                OFlags::PATH | OFlags::DIRECTORY,
+                Mode::empty(),
+            )
+            .unwrap_err();
+        assert!(is_path_crossing(&err), "{err}");
+    }
+
+    #[test]
+    fn rel_paths_render() {
+        let p = RelPath::root().join(b"a").join(b"b\xff");
+        assert_eq!(p.to_path(), PathBuf::from(OsStr::from_bytes(b"a/b\xff")));
+        assert_eq!(p.display(), "/a/b\u{fffd}");
+        assert_eq!(RelPath::root().to_path(), PathBuf::from("."));
+        let (parent, last) = p.split_last().unwrap();
+        assert_eq!(parent.components().len(), 1);
+        assert_eq!(last, b"b\xff");
+    }
+}
