@@ -7,5 +7,6 @@
 
 pub mod databases;
 pub mod plan;
+pub mod preflight;
 pub mod process;
 pub mod servers;

@@ -245,3 +245,50 @@ fn databases_db2_streaming_is_refused() {
         .unwrap_err();
     assert!(matches!(err, DbError::Config(_)));
 }
+
+#[test]
+fn databases_db2_online_backup_includes_logs_and_restore_rolls_forward() {
+    use runbook::databases::Mode;
+    let (_d, s) = build(Variant::V80Db2Ccm);
+    let tool = Db2::new(
+        s.db_command(),
+        ToolOptions {
+            mode: Mode::Online,
+            ..ToolOptions::default()
+        },
+    );
+    let db = target(&s, 1);
+    let before = s.db_state_snapshot(&db.name).unwrap();
+    let stage = staging();
+    let rec = tool.backup(&db, BackupSink::Staging(stage.path())).unwrap();
+    assert_eq!(rec.mode, Mode::Online);
+    let want = format!("online to {} compress include logs", stage.path().display());
+    assert!(rec.command.ends_with(&want), "{}", rec.command);
+    let ts = rec.vendor_timestamp.clone().unwrap();
+    assert!(s.db_log().unwrap().iter().any(|e| e.action == "backup"
+        && e.database == db.name
+        && e.details.last().map(String::as_str) == Some("online")));
+    damage(&s, &db.name);
+    let r = tool
+        .restore(&db, &rec, RestoreSource::Staged(stage.path()))
+        .unwrap();
+    assert_eq!(r.commands.len(), 2, "{:?}", r.commands);
+    assert!(
+        r.commands[1].contains("rollforward database"),
+        "{:?}",
+        r.commands
+    );
+    assert_eq!(s.db_state_snapshot(&db.name).unwrap(), before);
+    let log = s.db_log().unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "restore" && e.details.first() == Some(&ts)));
+    assert!(log
+        .iter()
+        .any(|e| e.action == "rollforward" && e.database == db.name));
+    // No roll-forward left pending.
+    assert!(!s
+        .db_state_dir(&db.name)
+        .join("runtime/rollforward-pending")
+        .exists());
+}

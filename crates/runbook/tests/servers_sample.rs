@@ -416,3 +416,94 @@ fn servers_missing_scripts_fail_clearly() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn servers_preflight_checks_scripts_credentials_tool_and_space() {
+    use runbook::databases::Db2;
+    use runbook::preflight::{preflight, PreflightInput};
+    use runbook::servers::CredentialCheck;
+
+    let r = started(Variant::V80Db2Ccm);
+    let s = &r.sample;
+    let topo = topology_of(s);
+    let opts = fast_opts();
+    let tool = Db2::new(s.db_command(), Default::default());
+    let stage = tempfile::tempdir().unwrap();
+
+    let good = creds(s);
+    let report = preflight(&PreflightInput {
+        topology: Some(&topo),
+        credentials: &good,
+        control: &opts,
+        database_tool: Some(&tool),
+        staging: Some((stage.path(), 1)),
+    });
+    assert!(report.ok(), "{report:#?}");
+    assert_eq!(
+        report.credentials,
+        Some(CredentialCheck::Accepted {
+            server: "dmgr".into()
+        })
+    );
+    assert!(report.staging_available.unwrap() > 1);
+
+    // Wrong password, a missing tool, no room, a missing script: all reported at once,
+    // and nothing stopped.
+    let wrong = WasCredentials::new(&s.expected.was.admin.username, Secret::new("nope"));
+    let missing_tool = Db2::new("/nonexistent/db2", Default::default());
+    let (p, sv) = find(&topo, &first_app_server(s));
+    let script = p.path.join("bin/stopServer.sh");
+    let mut perms = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o644);
+    std::fs::set_permissions(&script, perms).unwrap();
+    let report = preflight(&PreflightInput {
+        topology: Some(&topo),
+        credentials: &wrong,
+        control: &opts,
+        database_tool: Some(&missing_tool),
+        staging: Some((stage.path(), u64::MAX)),
+    });
+    let checks: Vec<&str> = report.problems.iter().map(|p| p.check).collect();
+    assert!(checks.contains(&"websphere_scripts"), "{report:#?}");
+    assert!(checks.contains(&"websphere_credentials"), "{report:#?}");
+    assert!(checks.contains(&"database_tool"), "{report:#?}");
+    assert!(checks.contains(&"staging_space"), "{report:#?}");
+    let text = format!("{report:?}");
+    assert!(!text.contains("nope"));
+    assert!(text.contains(&sv.name));
+    assert!(server_state(p, sv).running_pid().is_some());
+    assert_eq!(
+        s.running_servers().len(),
+        s.expected
+            .was
+            .servers
+            .iter()
+            .filter(|x| x.server_type.is_jvm())
+            .count()
+    );
+}
+
+#[test]
+fn servers_nothing_running_means_no_scripts_and_unverifiable_credentials() {
+    use runbook::servers::{check_credentials, CredentialCheck};
+    let dir = tempfile::tempdir().unwrap();
+    let s = sample::build(
+        Variant::V80Db2Ccm,
+        &dir.path().join("root"),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    let topo = topology_of(&s);
+    assert!(matches!(
+        check_credentials(&topo, &creds(&s), &fast_opts()),
+        CredentialCheck::NotVerifiable { .. }
+    ));
+    let report = stop_all(&topo, &creds(&s), &fast_opts()).unwrap();
+    assert!(report.ok());
+    assert!(report
+        .servers
+        .iter()
+        .filter(|o| o.kind.is_managed())
+        .all(|o| matches!(o.outcome, Outcome::AlreadyStopped { .. }) && o.attempts == 0));
+    assert!(s.control_log().unwrap().is_empty());
+}

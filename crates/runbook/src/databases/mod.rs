@@ -10,6 +10,7 @@
 //! databases (FNGCD and FNOS included when CCM is installed) and ingests the images.
 
 mod command;
+mod config;
 mod db2;
 mod messages;
 mod oracle;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use command::CommandTool;
+pub use config::{build_tool, ToolConfig};
 pub use db2::Db2;
 pub use messages::vendor_messages;
 pub use oracle::{Oracle, OracleMethod};

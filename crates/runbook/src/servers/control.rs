@@ -49,7 +49,7 @@ impl WasCredentials {
         }
     }
 
-    fn apply(&self, mut spec: CommandSpec) -> CommandSpec {
+    pub(crate) fn apply(&self, mut spec: CommandSpec) -> CommandSpec {
         if let Some(user) = &self.username {
             spec = spec.arg("-username").arg(user);
             if let Some(pw) = &self.password {
@@ -668,7 +668,7 @@ fn stopped_text(how: &super::state::StoppedHow) -> String {
 }
 
 /// The most telling line of a credentials failure.
-fn credential_line(text: &str) -> String {
+pub(crate) fn credential_line(text: &str) -> String {
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     for marker in [
         "ADMN0022E",
@@ -690,7 +690,7 @@ fn credential_line(text: &str) -> String {
 }
 
 /// The user to run a profile's scripts as, or `None` for "as we are".
-fn run_as_user(run_as: &RunAs, profile: &Path) -> Option<String> {
+pub(crate) fn run_as_user(run_as: &RunAs, profile: &Path) -> Option<String> {
     match run_as {
         RunAs::Current => None,
         RunAs::User(u) => Some(u.clone()),

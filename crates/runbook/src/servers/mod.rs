@@ -15,6 +15,7 @@
 mod admu;
 mod control;
 mod state;
+mod status;
 mod topology;
 
 pub use admu::{admu_codes, classify, Verdict};
@@ -23,4 +24,5 @@ pub use control::{
     ServerOutcome, WasCredentials,
 };
 pub use state::{server_state, verify_all_stopped, RunningServer, ServerState, StoppedHow};
+pub use status::{check_credentials, CredentialCheck};
 pub use topology::{ControlProfile, ControlServer, ProfileKind, ServerKind, Topology};
