@@ -123,3 +123,33 @@ fn failed_update_changes_version_evidence_files_and_databases() {
         assert!(!r.databases_touched.is_empty());
     }
 }
+
+#[test]
+fn imcl_and_update_installer_stand_ins_follow_the_evidence() {
+    let b = built(Variant::V80Db2Ccm);
+    let e = &b.expected;
+    let imcl = b.real_path(&format!(
+        "{}/eclipse/tools/imcl",
+        e.installation_manager.install_dir
+    ));
+    let update = b.real_path(&format!(
+        "{}/updateInstaller/updateSilent.sh",
+        e.connections.root
+    ));
+    let root = e.connections.root.as_str();
+    let list = || text(&run(&imcl, &["listInstalledPackages"]));
+    let fixes = || {
+        text(&run(&update, &["-fix", "-installDir", root]))
+            .lines()
+            .filter_map(|l| l.strip_prefix("Fix name: ").map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert!(list().contains(&format!(
+        "com.ibm.connections_{}\n",
+        e.connections.offering_version
+    )));
+    assert_eq!(fixes(), e.connections.ifixes);
+    let r = simulate_failed_update(&b).unwrap();
+    assert!(list().contains(&format!("com.ibm.connections_{}\n", r.to.offering_version)));
+    assert!(fixes().is_empty());
+}
