@@ -1,0 +1,213 @@
+//! Discovery over every sample variant, compared field by field with the truth the sample
+//! was built from.
+#![allow(clippy::unwrap_used)]
+
+use connections::deployment::{Deployment, ProfileType, ServerType};
+use connections::discover::{discover, DiscoverOptions};
+use sample::{build, BuildOptions, Variant};
+use websphere::Sysroot;
+
+fn discovered(variant: Variant) -> (tempfile::TempDir, sample::Sample, Deployment) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let s = build(variant, &root, &BuildOptions::default()).unwrap();
+    let d = discover(&Sysroot::new(&s.sysroot).unwrap(), &DiscoverOptions::default()).unwrap();
+    (dir, s, d)
+}
+
+fn profile_type(t: sample::ProfileType) -> ProfileType {
+    match t {
+        sample::ProfileType::Dmgr => ProfileType::Dmgr,
+        sample::ProfileType::Managed => ProfileType::Managed,
+        sample::ProfileType::Standalone => ProfileType::Standalone,
+    }
+}
+
+fn server_type(t: sample::ServerType) -> ServerType {
+    match t {
+        sample::ServerType::DeploymentManager => ServerType::DeploymentManager,
+        sample::ServerType::NodeAgent => ServerType::NodeAgent,
+        sample::ServerType::ApplicationServer => ServerType::ApplicationServer,
+        sample::ServerType::WebServer => ServerType::WebServer,
+    }
+}
+
+fn check(variant: Variant) {
+    let (_dir, s, d) = discovered(variant);
+    let e = &s.expected;
+    let v = variant.name();
+    assert!(d.warnings.is_empty(), "{v}: unexpected warnings {:#?}", d.warnings);
+
+    // Connections and its version.
+    assert_eq!(d.connections.root, e.connections.root, "{v}: root");
+    let ver = &d.connections.version;
+    assert_eq!(ver.release.unwrap().to_string(), e.connections.release, "{v}: release");
+    assert_eq!(ver.cr, e.connections.cr, "{v}: cr");
+    assert_eq!(
+        ver.offering.as_ref().unwrap().as_str(),
+        e.connections.offering_version,
+        "{v}: offering"
+    );
+    let ifixes: Vec<String> = ver.ifixes.iter().map(|i| i.to_string()).collect();
+    assert_eq!(ifixes, e.connections.ifixes, "{v}: ifixes");
+    assert!(ver.conflicts.is_empty(), "{v}: {:?}", ver.conflicts);
+    assert_eq!(
+        ver.evidence.buildlevel.as_ref().unwrap().value.raw,
+        e.connections.buildlevel,
+        "{v}: buildlevel"
+    );
+    assert_eq!(
+        ver.evidence.launcher.as_ref().unwrap().value.as_str(),
+        e.connections.launcher_build,
+        "{v}: launcher"
+    );
+
+    // CCM.
+    let ccm = &d.connections.ccm;
+    assert_eq!(ccm.installed, e.connections.ccm.installed, "{v}: ccm installed");
+    if e.connections.ccm.installed {
+        assert_eq!(ccm.engine_ws_ear_dir, e.connections.ccm.engine_ws_ear_dir, "{v}: ear dir");
+        assert!(ccm.engine_ws_ear_found, "{v}: ear found");
+        assert_eq!(ccm.storage_area, e.connections.ccm.storage_dir, "{v}: storage");
+    }
+
+    // WebSphere.
+    assert_eq!(d.was.app_server_root, e.was.app_server_root, "{v}: asr");
+    assert_eq!(d.was.cell, e.was.cell, "{v}: cell");
+    assert_eq!(d.was.profiles.len(), e.was.profiles.len(), "{v}: profiles");
+    for p in &e.was.profiles {
+        let got = d.was.profiles.iter().find(|x| x.name == p.name).unwrap();
+        assert_eq!(got.path, p.path, "{v}: profile path {}", p.name);
+        assert_eq!(got.kind, profile_type(p.profile_type), "{v}: profile type {}", p.name);
+        assert_eq!(got.node.as_deref(), Some(p.node.as_str()), "{v}: profile node {}", p.name);
+    }
+    assert_eq!(d.was.nodes.len(), e.was.nodes.len(), "{v}: nodes");
+    for n in &e.was.nodes {
+        let got = d.was.nodes.iter().find(|x| x.name == n.name).unwrap();
+        assert_eq!(got.host.as_deref(), Some(n.host.as_str()), "{v}: host {}", n.name);
+        assert_eq!(got.profile.as_deref(), Some(n.profile.as_str()), "{v}: node profile {}", n.name);
+    }
+    let servers: Vec<_> = d.was.servers().collect();
+    assert_eq!(servers.len(), e.was.servers.len(), "{v}: servers");
+    for sv in &e.was.servers {
+        let got = servers
+            .iter()
+            .find(|x| x.name == sv.name && x.node == sv.node)
+            .unwrap_or_else(|| panic!("{v}: server {}/{} missing", sv.node, sv.name));
+        assert_eq!(got.kind, server_type(sv.server_type), "{v}: type {}", sv.name);
+        assert_eq!(got.cluster, sv.cluster, "{v}: cluster of {}", sv.name);
+        assert_eq!(got.host.as_deref(), Some(sv.host.as_str()), "{v}: host of {}", sv.name);
+    }
+    assert_eq!(d.was.clusters.len(), e.was.clusters.len(), "{v}: clusters");
+    for c in &e.was.clusters {
+        let got = d.was.clusters.iter().find(|x| x.name == c.name).unwrap();
+        let mut want: Vec<(String, String)> =
+            c.members.iter().map(|m| (m.node.clone(), m.server.clone())).collect();
+        let mut have: Vec<(String, String)> =
+            got.members.iter().map(|m| (m.node.clone(), m.server.clone())).collect();
+        want.sort();
+        have.sort();
+        assert_eq!(have, want, "{v}: members of {}", c.name);
+    }
+
+    // Data roots.
+    assert_eq!(d.data.shared_root, e.data.shared_root, "{v}: shared");
+    assert_eq!(d.data.local_root, e.data.local_root, "{v}: local");
+    assert_eq!(d.data.provision, e.data.provision_path, "{v}: provision");
+    assert_eq!(d.data.customization, e.data.customization_path, "{v}: customization");
+    for (name, value) in &e.data.variables {
+        if let Some(got) = d.data.content_dirs.get(name) {
+            assert_eq!(got, value, "{v}: variable {name}");
+        }
+    }
+    for key in ["data.shared_root", "data.local_root", "data.provision", "data.customization"] {
+        assert!(!d.provenance[key].assumed, "{v}: {key} should be read, not assumed");
+    }
+
+    // filenetAdmin.
+    assert_eq!(d.filenet_admin.user_id, e.filenet_admin.user_id, "{v}: filenetAdmin");
+    assert_eq!(
+        d.filenet_admin.in_file_registry, e.filenet_admin.in_file_registry,
+        "{v}: filenetAdmin in file registry"
+    );
+
+    // Installation Manager.
+    let im = &d.installation_manager;
+    assert_eq!(im.install_dir, e.installation_manager.install_dir, "{v}: iim install");
+    assert_eq!(im.data_dir, e.installation_manager.data_dir, "{v}: iim data");
+    assert_eq!(im.shared_dir, e.installation_manager.shared_dir, "{v}: iim shared");
+    assert_eq!(im.non_root_user, e.installation_manager.non_root_user, "{v}: non-root");
+
+    // Databases.
+    assert_eq!(d.databases.len(), e.databases.len(), "{v}: databases {:?}", d.databases);
+    for db in &e.databases {
+        let got = d
+            .databases
+            .iter()
+            .find(|x| x.name == db.name && x.host.as_deref() == Some(db.host.as_str()))
+            .unwrap_or_else(|| panic!("{v}: database {} missing", db.name));
+        assert_eq!(got.vendor.to_string(), db.vendor.as_str(), "{v}: vendor {}", db.name);
+        assert_eq!(got.port, Some(db.port), "{v}: port {}", db.name);
+        let mut schemas = db.schemas.clone();
+        schemas.sort();
+        assert_eq!(got.schemas, schemas, "{v}: schemas {}", db.name);
+    }
+
+    // Role mappings.
+    assert_eq!(d.role_mappings.len(), e.role_mappings.len(), "{v}: role mappings");
+    for (app, roles) in &e.role_mappings {
+        let got = d.role_mappings.iter().find(|a| &a.application == app).unwrap();
+        for r in roles {
+            let g = got.roles.iter().find(|x| x.role == r.role).unwrap();
+            assert_eq!(g.everyone, r.everyone, "{v}: {app}/{}", r.role);
+            assert_eq!(g.all_authenticated, r.all_authenticated, "{v}: {app}/{}", r.role);
+            assert_eq!(g.users, r.users, "{v}: {app}/{} users", r.role);
+            assert_eq!(g.groups, r.groups, "{v}: {app}/{} groups", r.role);
+        }
+    }
+}
+
+#[test]
+fn v80_db2_ccm() {
+    check(Variant::V80Db2Ccm);
+}
+
+#[test]
+fn v80_sqlserver_ldap() {
+    check(Variant::V80SqlServerLdap);
+}
+
+#[test]
+fn v65_cr1_oracle() {
+    check(Variant::V65Cr1Oracle);
+}
+
+#[test]
+fn v60_cr6_ccm() {
+    check(Variant::V60Cr6Ccm);
+}
+
+#[test]
+fn v60_cr4_ccm() {
+    check(Variant::V60Cr4Ccm);
+}
+
+#[test]
+fn v70_two_nodes_split_clusters() {
+    check(Variant::V70TwoNodesSplitClusters);
+}
+
+#[test]
+fn hcl_branded_relocated() {
+    check(Variant::HclBrandedRelocated);
+}
+
+#[test]
+fn non_root_iim() {
+    check(Variant::NonRootIim);
+}
+
+#[test]
+fn every_variant_is_tested() {
+    assert_eq!(Variant::all().len(), 8, "add a test for the new variant");
+}
