@@ -149,7 +149,7 @@ fn security_xml(spec: &Spec) -> String {
             xmi_id("JAASAuthData", i + 1),
             esc(&a.alias),
             esc(&a.user_id),
-            esc(&xor_encode(&a.password)),
+            esc(&xor_encode(a.password.expose())),
             esc(&a.description)
         ));
     }
@@ -206,7 +206,7 @@ fn wimconfig_xml(spec: &Spec) -> String {
             "    <config:repositories xsi:type=\"config:LdapRepositoryType\" adapterClassName=\"com.ibm.ws.wim.adapter.ldap.LdapAdapter\" id=\"ldaprepo1\" isExtIdUnique=\"true\" supportAsyncMode=\"false\" supportExternalName=\"false\" supportPaging=\"false\" supportSorting=\"false\" supportTransactions=\"false\" certificateFilter=\"\" certificateMapMode=\"exactdn\" ldapServerType=\"IDS\" translateRDN=\"false\">\n      <config:baseEntries name=\"{base}\" nameInRepository=\"{base}\"/>\n      <config:loginProperties>uid</config:loginProperties>\n      <config:loginProperties>mail</config:loginProperties>\n      <config:ldapServerConfiguration primaryServerQueryTimeInterval=\"15\" returnToPrimaryServer=\"true\" sslConfiguration=\"\">\n        <config:ldapServers authentication=\"simple\" bindDN=\"{dn}\" bindPassword=\"{pw}\" connectionPool=\"false\" connectTimeout=\"20\" derefAliases=\"always\" referal=\"ignore\" sslEnabled=\"false\">\n          <config:connections host=\"{host}\" port=\"389\"/>\n        </config:ldapServers>\n      </config:ldapServerConfiguration>\n      <config:ldapEntityTypes name=\"PersonAccount\">\n        <config:objectClasses>inetOrgPerson</config:objectClasses>\n        <config:searchBases>ou=users,{base}</config:searchBases>\n      </config:ldapEntityTypes>\n      <config:ldapEntityTypes name=\"Group\">\n        <config:objectClasses>groupOfNames</config:objectClasses>\n        <config:searchBases>ou=groups,{base}</config:searchBases>\n      </config:ldapEntityTypes>\n    </config:repositories>\n",
             base = esc(&l.base),
             dn = esc(&l.bind_dn),
-            pw = esc(&xor_encode(&l.bind_password)),
+            pw = esc(&xor_encode(l.bind_password.expose())),
             host = esc(&l.host),
         ));
     }

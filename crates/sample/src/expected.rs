@@ -203,6 +203,26 @@ pub struct ClusterMember {
     pub server: String,
 }
 
+/// A password held in memory: `Debug` prints `<redacted>`, and it is never serialized.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub(crate) fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// The WebSphere administrator. The password is never printed by `Debug` and never
 /// serialized; read it with [`AdminCredentials::password`].
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,7 +355,7 @@ pub struct DbToolsTruth {
     pub username: Option<String>,
     /// Password for `username`; never serialized or printed.
     #[serde(skip)]
-    pub(crate) password: Option<String>,
+    pub(crate) password: Option<Secret>,
     /// Oracle directory object name and the path it maps to.
     pub oracle_directory: Option<(String, String)>,
 }
@@ -343,7 +363,7 @@ pub struct DbToolsTruth {
 impl DbToolsTruth {
     /// The database password for `username`. Do not log it.
     pub fn password(&self) -> Option<&str> {
-        self.password.as_deref()
+        self.password.as_ref().map(Secret::expose)
     }
 }
 

@@ -33,7 +33,7 @@ pub(crate) struct IFix {
 pub(crate) struct AuthAlias {
     pub alias: String,
     pub user_id: String,
-    pub password: String,
+    pub password: Secret,
     pub description: String,
 }
 
@@ -228,7 +228,7 @@ pub(crate) struct LdapDef {
     pub host: String,
     pub base: String,
     pub bind_dn: String,
-    pub bind_password: String,
+    pub bind_password: Secret,
 }
 
 struct NodeDef {
@@ -795,7 +795,7 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
     let mut aliases = vec![AuthAlias {
         alias: "connectionsAdmin".into(),
         user_id: connections_admin.clone(),
-        password: admin_password.clone(),
+        password: Secret::new(admin_password.clone()),
         description: "IBM Connections administrative user".into(),
     }];
     let ldap_base = "o=example.com".to_string();
@@ -828,7 +828,7 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
         aliases.push(AuthAlias {
             alias: "filenetAdmin".into(),
             user_id: uid.clone(),
-            password: password(&mut rng, "FnAdm1n"),
+            password: Secret::new(password(&mut rng, "FnAdm1n")),
             description: "FileNet administrative user".into(),
         });
     }
@@ -878,7 +878,7 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
                 DbVendor::Sqlserver => "LCUSER".into(),
                 DbVendor::Db2 => "LCUSER".into(),
             },
-            password: db_user_password.clone(),
+            password: Secret::new(db_user_password.clone()),
             description: format!("JAAS Alias for {} DataSource", a.ds),
         });
     }
@@ -908,7 +908,7 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
         aliases.push(AuthAlias {
             alias: "FNAuthAlias".into(),
             user_id: "LCUSER".into(),
-            password: db_user_password.clone(),
+            password: Secret::new(db_user_password.clone()),
             description: "FileNet database user".into(),
         });
     }
@@ -1166,7 +1166,7 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
         host: "ldap.example.com".into(),
         base: ldap_base,
         bind_dn: "cn=wasbind,ou=service,o=example.com".into(),
-        bind_password: password(&mut rng, "B1nd"),
+        bind_password: Secret::new(password(&mut rng, "B1nd")),
     });
 
     Spec {
@@ -1245,7 +1245,7 @@ fn db_tools(vendor: DbVendor, release: &str, rng: &mut Rng) -> DbToolsTruth {
             instance: None,
             run_as: None,
             username: Some("sa".into()),
-            password: Some(password(rng, "Sq1Adm")),
+            password: Some(Secret::new(password(rng, "Sq1Adm"))),
             oracle_directory: None,
         },
         DbVendor::Oracle => {
@@ -1258,7 +1258,7 @@ fn db_tools(vendor: DbVendor, release: &str, rng: &mut Rng) -> DbToolsTruth {
                 instance: Some("LSCONN".into()),
                 run_as: Some("oracle".into()),
                 username: Some("system".into()),
-                password: Some(password(rng, "0rcl")),
+                password: Some(Secret::new(password(rng, "0rcl"))),
                 oracle_directory: Some((
                     "DATA_PUMP_DIR".into(),
                     "/home/oracle/oracle/admin/LSCONN/dpdump".into(),
