@@ -11,6 +11,7 @@
 //! and the byte-level codecs in [`format`] (documented in `docs/FORMAT.md`).
 
 pub mod backup; // vault-fs
+pub mod check; // vault-fs
 pub mod chunker;
 pub mod compress;
 pub mod crypto;

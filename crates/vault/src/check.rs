@@ -1,0 +1,405 @@
+//! Check: is everything the snapshots need present and intact?
+//!
+//! Structure (always): every snapshot document loads; every index segment loads; every tree
+//! reachable from a snapshot is indexed, loads and decodes; every data blob a file uses is
+//! indexed; every pack the index names exists. Packs that no index segment names are listed
+//! as unreferenced (left by an interrupted backup; not an error, `prune` removes them).
+//!
+//! Data (`read_data`): the chosen share of the indexed packs is read whole; the pack's hash
+//! must equal its name and every blob in it must verify (AEAD tag, decompression, id). Each
+//! damaged blob is reported with its pack and with the snapshots and file paths that use it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::tree::{decode_tree, ContentPart, EntryKind};
+use crate::{BlobId, BlobKind, BlobLocation, PackId, Repository, SnapshotId, VaultError};
+
+/// What to check besides the structure.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Read and verify this percentage (0 < p <= 100) of the packs; `None`: structure only.
+    pub read_data: Option<f64>,
+    /// Threads reading packs.
+    pub threads: usize,
+}
+
+/// One structural problem.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CheckProblem {
+    /// snapshot | index | tree | blob | pack
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// A blob that failed verification, and who needs it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DamagedBlob {
+    pub blob: String,
+    pub kind: String,
+    pub pack: String,
+    pub reason: String,
+    /// Snapshots (hex ids) whose trees use the blob.
+    pub snapshots: Vec<String>,
+    /// Paths (in snapshot form, `/a/b`) that use it; at most 50 listed.
+    pub paths: Vec<String>,
+}
+
+/// The result of a check; `--json` prints it as is.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckReport {
+    pub snapshots: usize,
+    pub trees: usize,
+    pub data_blobs: usize,
+    pub packs: usize,
+    pub packs_read: usize,
+    pub blobs_verified: usize,
+    pub errors: Vec<CheckProblem>,
+    pub damaged: Vec<DamagedBlob>,
+    /// Packs no index names (hex ids): leftovers of interrupted backups, not errors.
+    pub unreferenced_packs: Vec<String>,
+}
+
+impl CheckReport {
+    /// No error and no damaged blob.
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty() && self.damaged.is_empty()
+    }
+
+    fn error(&mut self, kind: &'static str, message: String) {
+        self.errors.push(CheckProblem { kind, message });
+    }
+}
+
+const MAX_PATHS: usize = 50;
+
+/// Walks every tree of every readable snapshot once, calling `visit` for each entry with
+/// its path; reports unreadable trees through `bad_tree`.
+fn walk_snapshots(
+    repo: &Repository,
+    snapshots: &[(SnapshotId, BlobId)],
+    mut on_tree: impl FnMut(&SnapshotId, &str, &BlobId, Result<(), String>),
+    mut visit: impl FnMut(&SnapshotId, &str, &crate::tree::Entry),
+    revisit_shared: bool,
+) {
+    let mut seen: HashSet<BlobId> = HashSet::new();
+    for (snap, root) in snapshots {
+        let mut stack: Vec<(BlobId, String)> = vec![(*root, String::new())];
+        let mut seen_here: HashSet<BlobId> = HashSet::new();
+        while let Some((id, path)) = stack.pop() {
+            let first = if revisit_shared {
+                seen_here.insert(id)
+            } else {
+                seen.insert(id)
+            };
+            if !first {
+                continue;
+            }
+            let tree = repo
+                .load_blob(BlobKind::Tree, &id)
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    decode_tree(&b).map_err(|e| format!("tree {id} does not decode: {e}"))
+                });
+            let tree = match tree {
+                Ok(t) => {
+                    on_tree(snap, &path, &id, Ok(()));
+                    t
+                }
+                Err(e) => {
+                    on_tree(snap, &path, &id, Err(e));
+                    continue;
+                }
+            };
+            for e in &tree.entries {
+                let p = format!("{path}/{}", e.display_name());
+                visit(snap, &p, e);
+                if let (EntryKind::Dir, Some(sub)) = (e.kind, e.subtree) {
+                    stack.push((sub, p));
+                }
+            }
+        }
+    }
+}
+
+/// Runs the check. Only a failure to list the repository is an `Err`; every problem found
+/// is in the report.
+pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, VaultError> {
+    let mut report = CheckReport::default();
+
+    // snapshots
+    let mut roots = Vec::new();
+    for (id, snap) in repo.list_snapshots()? {
+        report.snapshots += 1;
+        match snap {
+            Ok(s) => roots.push((id, s.tree)),
+            Err(e) => report.error("snapshot", format!("snapshot {id} cannot be loaded: {e}")),
+        }
+    }
+    // index segments
+    for p in repo.index_problems() {
+        report.error(
+            "index",
+            format!(
+                "index segment {} cannot be loaded: {} (run `repair index`)",
+                p.path, p.reason
+            ),
+        );
+    }
+
+    // trees and the blobs they reference
+    let mut data_blobs: HashSet<BlobId> = HashSet::new();
+    let mut tree_errors = Vec::new();
+    let mut trees_ok = 0usize;
+    let mut missing_data: BTreeMap<BlobId, String> = BTreeMap::new();
+    walk_snapshots(
+        repo,
+        &roots,
+        |snap, path, _id, r| match r {
+            Ok(()) => trees_ok += 1,
+            Err(e) => {
+                let shown = if path.is_empty() { "/" } else { path };
+                tree_errors.push(format!("snapshot {snap}, directory {shown}: {e}"));
+            }
+        },
+        |snap, path, e| {
+            for part in &e.content {
+                if let ContentPart::Data { id, .. } = part {
+                    if data_blobs.insert(*id) && repo.lookup_kind(BlobKind::Data, id).is_none() {
+                        missing_data.insert(*id, format!("snapshot {snap}, file {path}"));
+                    }
+                }
+            }
+        },
+        false,
+    );
+    report.trees = trees_ok;
+    for e in tree_errors {
+        report.error("tree", e);
+    }
+    for (id, where_) in missing_data {
+        report.error(
+            "blob",
+            format!("data blob {id} is not in the index (used by {where_})"),
+        );
+    }
+    report.data_blobs = data_blobs.len();
+
+    // packs
+    let entries = repo.index_entries();
+    let stored: HashMap<PackId, u64> = repo.list_packs()?.into_iter().collect();
+    report.packs = stored.len();
+    let mut by_pack: BTreeMap<PackId, Vec<(BlobId, BlobLocation)>> = BTreeMap::new();
+    for (id, loc) in entries {
+        by_pack.entry(loc.pack).or_default().push((id, loc));
+    }
+    for (pack, blobs) in &by_pack {
+        if !stored.contains_key(pack) {
+            report.error(
+                "pack",
+                format!(
+                    "pack {pack} is in the index ({} blobs) but missing from the repository",
+                    blobs.len()
+                ),
+            );
+        }
+    }
+    let mut unreferenced: Vec<String> = stored
+        .keys()
+        .filter(|p| !by_pack.contains_key(p))
+        .map(PackId::to_hex)
+        .collect();
+    unreferenced.sort();
+    report.unreferenced_packs = unreferenced;
+
+    // data
+    if let Some(percent) = opts.read_data {
+        let candidates: Vec<(&PackId, &Vec<(BlobId, BlobLocation)>)> = by_pack
+            .iter()
+            .filter(|(p, _)| stored.contains_key(p))
+            .collect();
+        let chosen = choose_share(candidates, percent);
+        report.packs_read = chosen.len();
+        let damaged = Mutex::new(Vec::<(BlobId, BlobKind, PackId, String)>::new());
+        let verified = std::sync::atomic::AtomicUsize::new(0);
+        let pack_errors = Mutex::new(Vec::<String>::new());
+        let queue = Mutex::new(chosen.into_iter());
+        std::thread::scope(|s| {
+            for _ in 0..opts.threads.max(1) {
+                s.spawn(|| loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some((pack, blobs)) = next else { break };
+                    let size = stored.get(pack).copied().unwrap_or(0);
+                    let result = verify_pack(repo, pack, size, blobs);
+                    verified.fetch_add(result.verified, std::sync::atomic::Ordering::Relaxed);
+                    if let Some(e) = result.pack_error {
+                        if let Ok(mut pe) = pack_errors.lock() {
+                            pe.push(e);
+                        }
+                    }
+                    if let Ok(mut d) = damaged.lock() {
+                        d.extend(result.damaged);
+                    }
+                });
+            }
+        });
+        report.blobs_verified = verified.into_inner();
+        for e in pack_errors.into_inner().unwrap_or_default() {
+            report.error("pack", e);
+        }
+        let damaged = damaged.into_inner().unwrap_or_default();
+        if !damaged.is_empty() {
+            report.damaged = name_users(repo, &roots, damaged);
+        }
+    }
+    Ok(report)
+}
+
+struct PackResult {
+    verified: usize,
+    pack_error: Option<String>,
+    damaged: Vec<(BlobId, BlobKind, PackId, String)>,
+}
+
+fn verify_pack(
+    repo: &Repository,
+    pack: &PackId,
+    size: u64,
+    blobs: &[(BlobId, BlobLocation)],
+) -> PackResult {
+    let mut r = PackResult {
+        verified: 0,
+        pack_error: None,
+        damaged: Vec::new(),
+    };
+    let bytes = match repo.read_pack_range(pack, 0, size) {
+        Ok(b) => b,
+        Err(e) => {
+            r.pack_error = Some(format!("pack {pack} cannot be read: {e}"));
+            for (id, loc) in blobs {
+                r.damaged
+                    .push((*id, loc.kind, *pack, format!("pack unreadable: {e}")));
+            }
+            return r;
+        }
+    };
+    if blake3::hash(&bytes).as_bytes() != &pack.0 {
+        r.pack_error = Some(format!(
+            "pack {pack}: content does not match its id (modified or damaged)"
+        ));
+    }
+    for (id, loc) in blobs {
+        let start = loc.offset as usize;
+        let stored = bytes.get(start..start.saturating_add(loc.length as usize));
+        let outcome = match stored {
+            Some(s) => repo
+                .decode_blob(loc, id, s)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            None => Err(format!(
+                "blob lies beyond the end of the pack ({} bytes)",
+                bytes.len()
+            )),
+        };
+        match outcome {
+            Ok(()) => r.verified += 1,
+            Err(reason) => r.damaged.push((*id, loc.kind, *pack, reason)),
+        }
+    }
+    r
+}
+
+/// Picks `percent` of the packs (at least one when any), at random.
+fn choose_share<T>(mut items: Vec<T>, percent: f64) -> Vec<T> {
+    if percent >= 100.0 || items.is_empty() {
+        return items;
+    }
+    let want = ((items.len() as f64) * percent / 100.0).ceil().max(1.0) as usize;
+    // Fisher-Yates with the standard library's randomly keyed hasher as the random source
+    let state = std::collections::hash_map::RandomState::new();
+    for i in (1..items.len()).rev() {
+        let mut h = state.build_hasher();
+        h.write_usize(i);
+        let j = (h.finish() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+    items.truncate(want);
+    items
+}
+
+/// Finds the snapshots and paths that use each damaged blob.
+fn name_users(
+    repo: &Repository,
+    roots: &[(SnapshotId, BlobId)],
+    damaged: Vec<(BlobId, BlobKind, PackId, String)>,
+) -> Vec<DamagedBlob> {
+    let wanted: HashSet<BlobId> = damaged.iter().map(|d| d.0).collect();
+    let mut users: HashMap<BlobId, (BTreeSet<String>, BTreeSet<String>)> = HashMap::new();
+    walk_snapshots(
+        repo,
+        roots,
+        |_, _, _, _| {},
+        |snap, path, e| {
+            let hit = e
+                .content
+                .iter()
+                .any(|p| matches!(p, ContentPart::Data { id, .. } if wanted.contains(id)))
+                || e.subtree.is_some_and(|t| wanted.contains(&t));
+            if !hit {
+                return;
+            }
+            let ids = e
+                .content
+                .iter()
+                .filter_map(|p| match p {
+                    ContentPart::Data { id, .. } => Some(*id),
+                    ContentPart::Hole { .. } => None,
+                })
+                .chain(e.subtree);
+            for id in ids.filter(|i| wanted.contains(i)) {
+                let u = users.entry(id).or_default();
+                u.0.insert(snap.to_hex());
+                if u.1.len() < MAX_PATHS {
+                    u.1.insert(path.to_string());
+                }
+            }
+        },
+        true,
+    );
+    let mut out: Vec<DamagedBlob> = damaged
+        .into_iter()
+        .map(|(id, kind, pack, reason)| {
+            let (snaps, paths) = users.remove(&id).unwrap_or_default();
+            DamagedBlob {
+                blob: id.to_hex(),
+                kind: kind.to_string(),
+                pack: pack.to_hex(),
+                reason,
+                snapshots: snaps.into_iter().collect(),
+                paths: paths.into_iter().collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.pack, &a.blob).cmp(&(&b.pack, &b.blob)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_picks_at_least_one_and_at_most_all() {
+        let v: Vec<u32> = (0..10).collect();
+        assert_eq!(choose_share(v.clone(), 100.0).len(), 10);
+        assert_eq!(choose_share(v.clone(), 10.0).len(), 1);
+        assert_eq!(choose_share(v.clone(), 0.1).len(), 1);
+        let mut half = choose_share(v, 50.0);
+        half.sort();
+        half.dedup();
+        assert_eq!(half.len(), 5);
+    }
+}
