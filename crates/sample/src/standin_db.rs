@@ -454,7 +454,8 @@ exit $rc
 const SQLCMD_BODY: &str = r##"# cnxbackup sample: stand-in for sqlcmd (SQL Server). Like the real tool it exits 0 even
 # when a statement fails, unless -b is given (then 1).
 SQLDIR="$DBROOT/sqlserver"
-server="localhost"; user=""; pass=""; trusted=0; abort=0; query=""; input=""
+# Like the real tool: SQLCMDSERVER / SQLCMDUSER / SQLCMDPASSWORD apply unless -S/-U/-P are given.
+server="${SQLCMDSERVER:-localhost}"; user="${SQLCMDUSER-}"; pass="${SQLCMDPASSWORD-}"; trusted=0; abort=0; query=""; input=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -S) server="$2"; shift 2 ;;
@@ -596,6 +597,8 @@ echo ""
 echo "Copyright (c) 1982, 2019, Oracle and/or its affiliates.  All rights reserved."
 echo ""
 u="${userid%%/*}"; rest="${userid#*/}"; p="${rest%%@*}"
+# Passwords (and users) with special characters are written double-quoted.
+u="${u#\"}"; u="${u%\"}"; p="${p#\"}"; p="${p%\"}"
 if [[ "$userid" != "/ as sysdba" ]] && { [ "${u,,}" != "${ORA_USER,,}" ] || [ "$p" != "$ORA_PASSWORD" ]; }; then
   echo "UDI-01017: operation generated ORACLE error 1017"
   echo "ORA-01017: invalid username/password; logon denied"

@@ -236,6 +236,20 @@ fn sqlcmd_backup_restore_round_trip_and_errors() {
     assert!(text(&o).contains("RESTORE DATABASE successfully processed"));
     assert_eq!(b.db_state_snapshot("FILES").unwrap(), before);
 
+    // The password may come from SQLCMDPASSWORD instead of -P (scripts keep it off the command line).
+    let o = std::process::Command::new(b.db_command())
+        .args([
+            "-U",
+            &user,
+            "-b",
+            "-Q",
+            &format!("RESTORE VERIFYONLY FROM DISK = N'{}'", bak.display()),
+        ])
+        .env("SQLCMDPASSWORD", &pw)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
     // Wrong password: login failure, exit 1.
     let o = run(&b.db_command(), &["-U", &user, "-P", "nope", "-Q", &q]);
     assert_eq!(o.status.code(), Some(1));
@@ -319,6 +333,22 @@ fn datapump_export_import_round_trip() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(b.db_state_snapshot(&db.name).unwrap(), before);
+
+    // The parameter-file form with a double-quoted password, as scripts write it.
+    let par = b.sysroot.join("../dp.par");
+    fs::write(
+        &par,
+        format!(
+            "userid={}/\"{}\"@{}\n{schemas}\ndirectory=DATA_PUMP_DIR\ndumpfile=again.dmp\n",
+            t.username.as_deref().unwrap(),
+            t.password().unwrap(),
+            db.name
+        ),
+    )
+    .unwrap();
+    let o = run(&b.db_command(), &[&format!("parfile={}", par.display())]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(b.real_path(&format!("{dir}/again.dmp")).is_file());
 
     let o = run(&b.db_command(), &["system/wrong@LSCONN", &schemas]);
     assert_eq!(o.status.code(), Some(1));
