@@ -10,7 +10,7 @@ use serde::Serialize;
 use websphere::Secret;
 
 use super::admu::{admu_codes, classify, Verdict};
-use super::state::{server_state, ServerState};
+use super::state::{server_state, ServerState, StoppedHow};
 use super::topology::{ControlProfile, ControlServer, ServerKind, Topology};
 use crate::process::{self, CommandSpec};
 
@@ -494,14 +494,20 @@ impl<'a> Job<'a> {
                 reason: "not a managed server".into(),
             }));
         };
-        match self.state() {
+        // With an unreadable PID file the process table cannot be asked: the script's own
+        // verdict decides instead.
+        let pid_unknown = match self.state() {
+            ServerState::Stopped(StoppedHow::UnreadablePidFile { .. }) => true,
             ServerState::Stopped(how) => {
                 return Ok(self.done(Outcome::AlreadyStopped {
                     why: stopped_text(&how),
                 }))
             }
-            ServerState::Running { pid } => self.pid = Some(pid),
-        }
+            ServerState::Running { pid } => {
+                self.pid = Some(pid);
+                false
+            }
+        };
         if !process::is_executable(&self.script_path(tool)) {
             return Ok(self.done(Outcome::Failed {
                 reason: format!(
@@ -524,7 +530,12 @@ impl<'a> Job<'a> {
                 (_, Some(o)) if o.success() => self.opts.verify_wait,
                 _ => self.opts.verify_wait.min(Duration::from_secs(5)),
             };
-            if self.wait_stopped(window) {
+            let stopped = if pid_unknown {
+                matches!(verdict, Verdict::StopCompleted | Verdict::NotReachable)
+            } else {
+                self.wait_stopped(window)
+            };
+            if stopped {
                 return Ok(self.done(Outcome::Stopped));
             }
             last = match &out {
@@ -537,6 +548,14 @@ impl<'a> Job<'a> {
             }
         }
         let attempts = self.attempts;
+        if pid_unknown {
+            return Ok(self.done(Outcome::Failed {
+                reason: format!(
+                    "its PID file cannot be read and {tool}.sh did not confirm the stop after \
+                     {attempts} attempt(s); last: {last}"
+                ),
+            }));
+        }
         if !self.opts.force_kill {
             let pid = self.pid.unwrap_or_default();
             return Ok(self.done(Outcome::Failed {
@@ -657,8 +676,8 @@ impl<'a> Job<'a> {
     }
 }
 
-fn stopped_text(how: &super::state::StoppedHow) -> String {
-    use super::state::StoppedHow::*;
+fn stopped_text(how: &StoppedHow) -> String {
+    use StoppedHow::*;
     match how {
         NoPidFile => "no PID file".to_owned(),
         StalePidFile { pid } => format!("stale PID file (process {pid} is gone)"),
