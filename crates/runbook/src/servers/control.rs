@@ -226,6 +226,12 @@ impl ControlReport {
     }
 }
 
+/// The result of [`stop_all`].
+pub type StopReport = ControlReport;
+
+/// The result of [`start_all`].
+pub type StartReport = ControlReport;
+
 /// Errors that end a stop or start run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -257,7 +263,7 @@ pub fn stop_all(
     topology: &Topology,
     creds: &WasCredentials,
     opts: &ControlOptions,
-) -> Result<ControlReport, ServerError> {
+) -> Result<StopReport, ServerError> {
     run_all(topology, creds, opts, Operation::Stop)
 }
 
@@ -267,7 +273,7 @@ pub fn start_all(
     topology: &Topology,
     creds: &WasCredentials,
     opts: &ControlOptions,
-) -> Result<ControlReport, ServerError> {
+) -> Result<StartReport, ServerError> {
     run_all(topology, creds, opts, Operation::Start)
 }
 

@@ -21,7 +21,7 @@ mod topology;
 pub use admu::{admu_codes, classify, Verdict};
 pub use control::{
     start_all, stop_all, ControlOptions, ControlReport, Operation, Outcome, RunAs, ServerError,
-    ServerOutcome, WasCredentials,
+    ServerOutcome, StartReport, StopReport, WasCredentials,
 };
 pub use state::{server_state, verify_all_stopped, RunningServer, ServerState, StoppedHow};
 pub use status::{check_credentials, CredentialCheck};
