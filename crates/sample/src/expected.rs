@@ -347,6 +347,8 @@ pub struct DbToolsTruth {
     pub verify_command: Option<String>,
     /// The restore tool when it differs from `command` (`impdp`).
     pub restore_command: Option<String>,
+    /// Oracle only: the RMAN stand-in (physical backup of the whole database).
+    pub rman_command: Option<String>,
     /// DB2 instance owner (`db2inst1`).
     pub instance: Option<String>,
     /// OS user the tool is normally run as.

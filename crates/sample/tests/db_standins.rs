@@ -354,3 +354,67 @@ fn datapump_export_import_round_trip() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("ORA-01017"));
 }
+
+fn rman(b: &Built, script: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(
+        b.real_path(b.expected.db_tools.rman_command.as_deref().unwrap()),
+    )
+    .args(["target", "/"])
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn rman_cold_backup_and_restore_from_tag() {
+    let b = built(Variant::V65Cr1Oracle);
+    let sid = b.expected.databases[0].name.clone();
+    let before = b.db_state_snapshot(&sid).unwrap();
+    let dir = tempdir();
+    let d = dir.path().display();
+    let backup = format!(
+        "SHUTDOWN IMMEDIATE;\nSTARTUP MOUNT;\nRUN {{\n  BACKUP AS COMPRESSED BACKUPSET DATABASE FORMAT '{d}/cnx_1_db_%U' TAG 'CNX1';\n  BACKUP CURRENT CONTROLFILE FORMAT '{d}/cnx_1_ctl_%U' TAG 'CNX1';\n}}\nALTER DATABASE OPEN;\nEXIT;\n"
+    );
+    let o = rman(&b, &backup);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("Recovery Manager complete."));
+    assert!(!text(&o).contains("ERROR MESSAGE STACK FOLLOWS"));
+    let pieces: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(pieces.len(), 2, "{pieces:?}");
+    assert!(pieces
+        .iter()
+        .any(|p| p.starts_with("cnx_1_db_") && p.ends_with("_1_1")));
+
+    sample::simulate_failed_update(&b).unwrap();
+    assert_ne!(b.db_state_snapshot(&sid).unwrap(), before);
+    // Restoring while the database is open fails like RMAN does.
+    let o = rman(&b, "RUN {\n  RESTORE DATABASE FROM TAG 'CNX1';\n}\nEXIT;\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("ERROR MESSAGE STACK FOLLOWS"));
+    let restore = format!(
+        "SHUTDOWN IMMEDIATE;\nSTARTUP MOUNT;\nCATALOG START WITH '{d}/cnx_1_' NOPROMPT;\nRUN {{\n  RESTORE DATABASE FROM TAG 'CNX1';\n  RECOVER DATABASE NOREDO;\n}}\nALTER DATABASE OPEN RESETLOGS;\nEXIT;\n"
+    );
+    let o = rman(&b, &restore);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(b.db_state_snapshot(&sid).unwrap(), before);
+
+    b.knobs().fail_db_backup(None).unwrap();
+    let o = rman(&b, &backup);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("RMAN-03009"));
+    let o = rman(&b, "RUN { RESTORE DATABASE FROM TAG 'NOPE'; }");
+    assert_eq!(o.status.code(), Some(1));
+}
