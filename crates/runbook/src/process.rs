@@ -509,9 +509,9 @@ fn feed_stdin(stdin: Option<ChildStdin>, content: &Stdin) {
         }
     };
     thread::spawn(move || {
-        let mut bytes = zeroize::Zeroizing::new(bytes);
+        // Wiped when dropped: it may hold a password.
+        let bytes = zeroize::Zeroizing::new(bytes);
         let _ = pipe.write_all(&bytes);
-        bytes.iter_mut().for_each(|b| *b = 0);
     });
 }
 
