@@ -292,3 +292,124 @@ fn databases_db2_online_backup_includes_logs_and_restore_rolls_forward() {
         .join("runtime/rollforward-pending")
         .exists());
 }
+
+#[test]
+fn databases_sqlserver_login_password_travels_in_sqlcmdpassword() {
+    use websphere::Secret;
+    let (_d, s) = build(Variant::V80SqlServerLdap);
+    let t = &s.expected.db_tools;
+    let mut tool = SqlServer::new(s.db_command(), ToolOptions::default());
+    tool.username = t.username.clone();
+    tool.password = Some(Secret::new(t.password().unwrap()));
+    let db = target(&s, 0);
+    let stage = staging();
+    let rec = tool.backup(&db, BackupSink::Staging(stage.path())).unwrap();
+    assert!(!rec.command.contains(t.password().unwrap()));
+    assert!(rec.command.contains("-U sa"), "{}", rec.command);
+    assert!(!rec.command.contains("-P"), "{}", rec.command);
+
+    // A wrong password is the login failure, named.
+    tool.password = Some(Secret::new("wrong-pw"));
+    let err = tool
+        .backup(&db, BackupSink::Staging(stage.path()))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("Login failed"), "{text}");
+    assert!(!text.contains("wrong-pw"), "{text}");
+}
+
+#[test]
+fn databases_oracle_datapump_with_a_password_in_the_parameter_file() {
+    use websphere::Secret;
+    let (_d, s) = build(Variant::V65Cr1Oracle);
+    let t = &s.expected.db_tools;
+    let (dir_name, dir_path) = t.oracle_directory.clone().unwrap();
+    let pw = t.password().unwrap().to_owned();
+    let tool = Oracle {
+        method: OracleMethod::DataPump {
+            expdp: s.db_command(),
+            impdp: s.real_path(t.restore_command.as_deref().unwrap()),
+            user: t.username.clone().unwrap(),
+            password: Some(Secret::new(&pw)),
+            directory: dir_name,
+            directory_path: s.real_path(&dir_path),
+        },
+        options: ToolOptions::default(),
+    };
+    let db = target(&s, 0);
+    let before = s.db_state_snapshot(&db.name).unwrap();
+    let stage = staging();
+    let rec = tool.backup(&db, BackupSink::Staging(stage.path())).unwrap();
+    assert!(!rec.command.contains(&pw), "{}", rec.command);
+    assert!(!format!("{tool:?}").contains(&pw));
+    let log = s.db_log().unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.tool == "expdp" && e.action == "export"),
+        "{log:#?}"
+    );
+    for schema in &db.schemas {
+        let p = s.db_state_dir(&db.name).join(schema).join("schema_version");
+        std::fs::write(p, "99\n").unwrap();
+    }
+    tool.restore(&db, &rec, RestoreSource::Staged(stage.path()))
+        .unwrap();
+    assert_eq!(s.db_state_snapshot(&db.name).unwrap(), before);
+}
+
+#[test]
+fn databases_oracle_rman_cold_backup_and_restore_from_tag() {
+    let (_d, s) = build(Variant::V65Cr1Oracle);
+    let rman = s.real_path(s.expected.db_tools.rman_command.as_deref().unwrap());
+    let tool = Oracle {
+        method: OracleMethod::Rman { rman },
+        options: ToolOptions::default(),
+    };
+    assert!(tool.preflight().is_empty(), "{:?}", tool.preflight());
+    let db = target(&s, 0);
+    let before = s.db_state_snapshot(&db.name).unwrap();
+    let stage = staging();
+    let rec = tool.backup(&db, BackupSink::Staging(stage.path())).unwrap();
+    let stamp = rec.vendor_timestamp.clone().unwrap();
+    let tag = format!("CNX{stamp}");
+    assert_eq!(rec.details.get("tag"), Some(&tag));
+    // A database piece and a control file piece, both in staging.
+    assert_eq!(rec.files.len(), 2, "{:?}", rec.files);
+    assert!(rec
+        .files
+        .iter()
+        .any(|f| f.name.starts_with(&format!("cnx_{stamp}_db_"))));
+    assert!(rec
+        .files
+        .iter()
+        .any(|f| f.name.starts_with(&format!("cnx_{stamp}_ctl_"))));
+    let log = s.db_log().unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.tool == "rman" && e.action == "backup-db" && e.details.last() == Some(&tag)));
+
+    for schema in &db.schemas {
+        let p = s.db_state_dir(&db.name).join(schema).join("schema_version");
+        std::fs::write(p, "99\n").unwrap();
+    }
+    // Restored from a different directory (as extracted from a snapshot).
+    let restore_dir = staging();
+    for f in &rec.files {
+        std::fs::copy(stage.path().join(&f.name), restore_dir.path().join(&f.name)).unwrap();
+    }
+    tool.restore(&db, &rec, RestoreSource::Staged(restore_dir.path()))
+        .unwrap();
+    assert_eq!(s.db_state_snapshot(&db.name).unwrap(), before);
+    assert!(s
+        .db_log()
+        .unwrap()
+        .iter()
+        .any(|e| e.tool == "rman" && e.action == "restore" && e.details.last() == Some(&tag)));
+
+    // A failing backup quotes RMAN's error stack.
+    s.knobs().fail_db_backup(None).unwrap();
+    let err = tool
+        .backup(&db, BackupSink::Staging(stage.path()))
+        .unwrap_err();
+    assert!(err.to_string().contains("ORA-19502"), "{err}");
+}
