@@ -404,3 +404,40 @@ fn refuses_non_empty_dir_and_reopens_from_state() {
         .unwrap()
         .contains(s.expected.was.admin.password()));
 }
+
+/// Every generated shell script parses (`bash -n`), including branches no test reaches.
+#[test]
+fn every_generated_script_is_valid_bash() {
+    for v in [
+        Variant::V80Db2Ccm,
+        Variant::V80SqlServerLdap,
+        Variant::V65Cr1Oracle,
+    ] {
+        let b = built(v);
+        let mut checked = 0;
+        for (rel, meta) in walk(&b.sysroot) {
+            let path = b.sysroot.join(&rel);
+            if !meta.is_file() || mode(&meta) & 0o111 == 0 {
+                continue;
+            }
+            let head = fs::read(&path).unwrap();
+            let library = rel.starts_with("var/lib/cnxbackup-sample/lib");
+            if !library && !head.starts_with(b"#!/bin/bash") && !head.starts_with(b"#!/bin/sh") {
+                continue;
+            }
+            let o = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&path)
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            checked += 1;
+        }
+        assert!(checked >= 20, "{v}: {checked}");
+    }
+}

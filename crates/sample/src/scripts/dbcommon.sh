@@ -1,0 +1,49 @@
+# cnxbackup sample: helpers shared by the database tool stand-ins.
+# (A fragment: src/standin_*.rs prepends the shebang and the sample paths SYSROOT, STATE, ...)
+# Scratch space stays inside the sample (same file system as the state it copies).
+mkdir -p "$STATE/run"
+db_log() {
+  mkdir -p "$(dirname "$DB_LOG")"
+  local IFS=$'\t'
+  printf '%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*" >> "$DB_LOG"
+}
+knob() { [ -e "$KNOBS/$1.$2" ] || [ -e "$KNOBS/$1.ALL" ]; }
+# make_image SRC_DIR OUT_FILE COMPRESS(0|1) INFO_TEXT [members...]: deterministic tar(.gz)
+make_image() {
+  local src="$1" out="$2" compress="$3" info="$4" tmp
+  shift 4
+  tmp=$(mktemp -d "$STATE/run/tmp.XXXXXX") || return 1
+  printf '%s\n' "$info" > "$tmp/BACKUP.INFO"
+  if [ $# -eq 0 ]; then set -- .; fi
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
+      -cf "$tmp/image.tar" -C "$tmp" BACKUP.INFO -C "$src" --exclude=./runtime --exclude=runtime "$@" || { rm -rf "$tmp"; return 1; }
+  if [ "$compress" = 1 ]; then gzip -n -c "$tmp/image.tar" > "$out"; else cat "$tmp/image.tar" > "$out"; fi
+  local rc=$?
+  rm -rf "$tmp"
+  return $rc
+}
+# unpack_image FILE DEST_DIR: understands plain and gzip'ed images
+unpack_image() {
+  mkdir -p "$2" || return 1
+  if [ "$(head -c 2 "$1" | od -An -tx1 | tr -d ' \n')" = "1f8b" ]; then
+    gzip -dc "$1" | tar -xf - -C "$2"
+  else
+    tar -xf "$1" -C "$2"
+  fi
+}
+# replace_state DIR FROM_DIR: DIR's content (except runtime/) becomes FROM_DIR's content
+replace_state() {
+  local dir="$1" from="$2" f
+  mkdir -p "$dir/runtime"
+  for f in "$dir"/* "$dir"/.[!.]*; do
+    [ -e "$f" ] || continue
+    [ "$(basename "$f")" = runtime ] && continue
+    rm -rf "$f"
+  done
+  for f in "$from"/* "$from"/.[!.]*; do
+    [ -e "$f" ] || continue
+    [ "$(basename "$f")" = BACKUP.INFO ] && continue
+    mv "$f" "$dir/"
+  done
+}
+info_get() { sed -n "s/^$2=//p" "$1/BACKUP.INFO" 2>/dev/null | head -n 1; }

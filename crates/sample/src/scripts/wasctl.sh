@@ -1,0 +1,318 @@
+# cnxbackup sample: the WebSphere control scripts, one library for all profiles.
+# (A fragment: src/standin_*.rs prepends the shebang and the sample paths SYSROOT, STATE, ...)
+# Usage (from the profile wrappers): wasctl.sh <tool> <profileName> [real arguments...]
+STATE="$SYSROOT/var/lib/cnxbackup-sample"
+KNOBS="$STATE/knobs"
+CONTROL_LOG="$SYSROOT/var/log/cnxbackup-sample/control.log"
+tool="$1"; profile_name="$2"; shift 2
+. "$STATE/was/profiles/$profile_name.env" || exit 255
+PROFILE="$SYSROOT$PROFILE_PRODUCT"
+ASR="$SYSROOT$ASR_PRODUCT"
+
+log_call() {
+  mkdir -p "$(dirname "$CONTROL_LOG")"
+  printf '%s\t%s.sh\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$tool" "$profile_name" "$1" "$2" >> "$CONTROL_LOG"
+}
+
+server_type() { awk -v s="$1" '$1 == s { print $2 }' "$STATE/was/profiles/$profile_name.servers"; }
+
+label_of() {
+  case "$(server_type "$1")" in
+    DEPLOYMENT_MANAGER) echo "Deployment Manager" ;;
+    NODE_AGENT) echo "Node Agent" ;;
+    WEB_SERVER) echo "Web server" ;;
+    *) echo "Application Server" ;;
+  esac
+}
+
+# Prints the PID when the server runs: PID file present, process alive (not a zombie) and its
+# command line names this profile and ends with this server.
+running_pid() {
+  local f="$PROFILE/logs/$1/$1.pid" pid st cmd
+  [ -f "$f" ] || return 1
+  pid=$(tr -dc '0-9' < "$f")
+  [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+  read -r _ _ st _ < "/proc/$pid/stat" 2>/dev/null || return 1
+  [ "$st" != "Z" ] || return 1
+  cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
+  [[ "$cmd" == *"$PROFILE"* && "$cmd" == *" $1 " ]] || return 1
+  echo "$pid"
+}
+
+header() {
+  echo "ADMU0116I: Tool information is being logged in file"
+  echo "           $PROFILE/logs/$1/$tool.log"
+  echo "ADMU0128I: Starting tool with the $profile_name profile"
+}
+
+user=""; pass=""; timeout=""; nowait=0; stopservers=0; all=0; server=""; conntype=""
+commands=(); script_file=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -username|-user) user="${2-}"; shift 2 || shift ;;
+    -password) pass="${2-}"; shift 2 || shift ;;
+    -timeout) timeout="${2-}"; shift 2 || shift ;;
+    -nowait) nowait=1; shift ;;
+    -stopservers) stopservers=1; shift ;;
+    -all) all=1; shift ;;
+    -conntype) conntype="${2-}"; shift 2 || shift ;;
+    -c) commands+=("${2-}"); shift 2 || shift ;;
+    -f) script_file="${2-}"; shift 2 || shift ;;
+    -logfile|-profileName|-port|-statusport|-host|-lang|-javaoption|-tracefile|-wsadmin_classpath) shift 2 || shift ;;
+    -quiet|-trace|-replacelog|-saveNodeState|-help|-appendtrace) shift ;;
+    -*) echo "ADMU0112E: Unrecognized option: $1" ; log_call "-" bad-usage; exit 255 ;;
+    *) if [ -z "$server" ]; then server="$1"; fi; shift ;;
+  esac
+done
+
+check_creds() {
+  local want_user want_pass u="$user" p="$pass"
+  { read -r want_user; read -r want_pass; } < "$STATE/was/credentials"
+  if [ -z "$u" ] && [ -z "$p" ]; then
+    u=$(sed -n 's/^com.ibm.SOAP.loginUserid=//p' "$PROFILE/properties/soap.client.props" 2>/dev/null)
+    p=$(sed -n 's/^com.ibm.SOAP.loginPassword=//p' "$PROFILE/properties/soap.client.props" 2>/dev/null)
+  fi
+  [ -n "$u" ] && [ "$u" = "$want_user" ] && [ "$p" = "$want_pass" ]
+}
+
+denied() {
+  echo "ADMU0111E: Program exiting with error: javax.management.JMRuntimeException:"
+  echo "           ADMN0022E: Access is denied for the $2 operation on Server MBean"
+  echo "           because of insufficient or empty credentials."
+  echo "ADMU4113E: Verify that username and password information is correct.  If"
+  echo "           running tool from the command line, pass in the correct -username"
+  echo "           and -password.  Alternatively, update the <conntype>.client.props"
+  echo "           file."
+  echo "ADMU1211I: To obtain a full trace of the failure, use the -trace option."
+  echo "ADMU0211I: Error details may be seen in the file:"
+  echo "           $PROFILE/logs/$1/$tool.log"
+}
+
+require_known() {
+  local t; t=$(server_type "$1")
+  if [ -z "$t" ] || [ "$t" = "WEB_SERVER" ]; then
+    echo "ADMU3100I: Reading configuration for server: $1"
+    echo "ADMU0111E: Program exiting with error: java.io.FileNotFoundException:"
+    echo "           $PROFILE/config/cells/$CELL/nodes/$NODE/servers/$1/server.xml (No such file or directory)"
+    log_call "$1" unknown-server
+    exit 255
+  fi
+}
+
+launch() {
+  local s="$1" logs="$PROFILE/logs/$1"
+  mkdir -p "$logs" "$STATE/run"
+  export CNX_PIDFILE="$logs/$s.pid" CNX_SERVER="$s" CNX_KNOBS="$KNOBS" CNX_FIFO="$STATE/run/idle.fifo"
+  [ -p "$CNX_FIFO" ] || mkfifo "$CNX_FIFO" 2>/dev/null || [ -p "$CNX_FIFO" ] || return 1
+  rm -f "$CNX_PIDFILE"
+  (
+    trap '' HUP
+    exec -a "$ASR/java/8.0/bin/java" /bin/bash "$STATE/lib/jvm.sh" \
+      "-Declipse.security" "-Dwas.status.socket=0" "-Dosgi.install.area=$ASR" \
+      "-Dcom.ibm.ws.management.event.pipe=true" "-Xms256m" "-Xmx1024m" \
+      "-Dserver.root=$PROFILE" "-Duser.install.root=$PROFILE" "-Dwas.install.root=$ASR" \
+      "-Djava.util.logging.configureByServer=true" "-classpath" "$PROFILE/properties:$ASR/lib/bootstrap.jar" \
+      "com.ibm.wsspi.bootstrap.WSPreLauncher" "-nosplash" "-application" "com.ibm.ws.bootstrap.WSLauncher" \
+      "com.ibm.ws.runtime.WsServer" "$PROFILE/config" "$CELL" "$NODE" "$s"
+  ) </dev/null >>"$logs/SystemOut.log" 2>>"$logs/SystemErr.log" &
+  return 0
+}
+
+do_start() {
+  local s="$1" pid i
+  require_known "$s"
+  header "$s"
+  echo "ADMU3100I: Reading configuration for server: $s"
+  if pid=$(running_pid "$s"); then
+    echo "ADMU3027E: An instance of the server may already be running: $s"
+    echo "ADMU0111E: Program exiting with error:"
+    echo "           com.ibm.websphere.management.exception.AdminException: ADMU3027E:"
+    echo "           An instance of the server may already be running: $s"
+    log_call "$s" already-running
+    return 255
+  fi
+  if [ -e "$KNOBS/fail-start.$s" ]; then
+    echo "ADMU3200I: Server launched. Waiting for initialization status."
+    echo "ADMU3011E: Server launched but failed initialization. startServer.log,"
+    echo "           SystemOut.log(or job log in zOS) and other log files under"
+    echo "           $PROFILE/logs/$s should contain failure information."
+    log_call "$s" failed
+    return 255
+  fi
+  echo "ADMU3200I: Server launched. Waiting for initialization status."
+  launch "$s" || { log_call "$s" failed; return 255; }
+  for i in $(seq 1 200); do
+    if pid=$(running_pid "$s"); then
+      echo "ADMU3000I: Server $s open for e-business; process id is $pid"
+      log_call "$s" started
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "ADMU3011E: Server launched but failed initialization."
+  log_call "$s" failed
+  return 255
+}
+
+do_stop() {
+  local s="$1" pid limit ticks=0 knob
+  require_known "$s"
+  header "$s"
+  echo "ADMU3100I: Reading configuration for server: $s"
+  if ! pid=$(running_pid "$s"); then
+    echo "ADMU0509I: The $(label_of "$s") \"$s\" cannot be reached. It appears to be stopped."
+    echo "ADMU0211I: Error details may be seen in the file:"
+    echo "           $PROFILE/logs/$s/$tool.log"
+    log_call "$s" not-running
+    return 255
+  fi
+  if ! check_creds; then
+    denied "$s" stop
+    log_call "$s" denied
+    return 255
+  fi
+  echo "ADMU3201I: Server stop request issued. Waiting for stop status."
+  kill -TERM "$pid" 2>/dev/null
+  if [ "$nowait" = 1 ]; then
+    log_call "$s" stop-requested
+    return 0
+  fi
+  limit=$(( ${timeout:-300} * 10 ))
+  if [ -e "$KNOBS/refuse-stop.$s" ]; then
+    knob=$(tr -dc '0-9' < "$KNOBS/refuse-stop.$s")
+    knob=$(( ${knob:-1} * 10 ))
+    [ "$knob" -gt 0 ] || knob=10
+    [ "$knob" -lt "$limit" ] && limit=$knob
+  fi
+  while running_pid "$s" >/dev/null; do
+    if [ "$ticks" -ge "$limit" ]; then
+      echo "ADMU3060E: Timed out waiting for server shutdown."
+      echo "ADMU0211I: Error details may be seen in the file:"
+      echo "           $PROFILE/logs/$s/$tool.log"
+      log_call "$s" timeout
+      return 255
+    fi
+    sleep 0.1
+    ticks=$((ticks + 1))
+  done
+  echo "ADMU4000I: Server $s stop completed."
+  log_call "$s" stopped
+  return 0
+}
+
+do_status() {
+  local s="$1" label pid
+  label=$(label_of "$s")
+  echo "ADMU0500I: Retrieving server status for $s"
+  if pid=$(running_pid "$s"); then
+    if ! check_creds; then
+      denied "$s" getState
+      log_call "$s" denied
+      return 255
+    fi
+    echo "ADMU0508I: The $label \"$s\" is STARTED"
+    log_call "$s" status-started
+  else
+    echo "ADMU0509I: The $label \"$s\" cannot be reached. It appears to be stopped."
+    log_call "$s" status-stopped
+  fi
+  return 0
+}
+
+wsadmin_target() {
+  if [ "$(server_type dmgr)" = "DEPLOYMENT_MANAGER" ]; then echo dmgr; else echo nodeagent; fi
+}
+
+do_wsadmin() {
+  local target ptype pid cmd app rc=0
+  target=$(wsadmin_target)
+  ptype=$([ "$target" = dmgr ] && echo DeploymentManager || echo NodeAgent)
+  if [ "$conntype" = "NONE" ]; then
+    echo "WASX7357I: By request, this scripting client is not connected to any server process. Certain configuration and application operations will be available in local mode."
+    log_call "$target" wsadmin-local
+  elif pid=$(running_pid "$target"); then
+    if ! check_creds; then
+      echo "WASX7246E: Cannot establish \"SOAP\" connection to host \"localhost\" because of an authentication failure. Ensure that user and password are correct on the command line or in a properties file."
+      echo "Exception message (if any): \"ADMN0022E: Access is denied for the getProcessType operation on Server MBean because of insufficient or empty credentials.\""
+      log_call "$target" denied
+      return 105
+    fi
+    echo "WASX7209I: Connected to process \"$target\" on node $NODE using SOAP connector;  The type of process is: $ptype"
+    log_call "$target" wsadmin
+  else
+    echo "WASX7023E: Error creating \"SOAP\" connection to host \"localhost\"; exception information: com.ibm.websphere.management.exception.ConnectorNotAvailableException: com.ibm.websphere.management.exception.ConnectorNotAvailableException: ADMC0016E: The system cannot create a SOAP connector to connect to host localhost at port 8879."
+    echo "WASX7213I: This scripting client is not connected to a server process; please refer to the log file $PROFILE/logs/wsadmin.traceout for additional information."
+    log_call "$target" wsadmin-not-connected
+  fi
+  if [ -n "$script_file" ]; then
+    if [ -f "$script_file" ] && grep -q 'MapRolesToUsers' "$script_file"; then
+      while read -r app; do
+        [ -n "$app" ] || continue
+        echo "Application: $app"
+        cat "$STATE/was/roles/$app.txt"
+      done < "$STATE/was/apps.txt"
+    else
+      echo "WASX7017E: Exception received while running file \"$script_file\"; exception information: the cnxbackup sample wsadmin stand-in only runs role-mapping exports"
+      rc=105
+    fi
+  fi
+  for cmd in "${commands[@]}"; do
+    if [[ "$cmd" =~ AdminApp\.view\([[:space:]]*[\'\"]([^\'\"]+)[\'\"] ]]; then
+      app="${BASH_REMATCH[1]}"
+      if [ -f "$STATE/was/roles/$app.txt" ]; then
+        cat "$STATE/was/roles/$app.txt"
+      else
+        echo "WASX7015E: Error running command: $cmd; exception information: com.ibm.ws.scripting.ScriptingException: WASX7280E: An application with name \"$app\" does not exist."
+        rc=105
+      fi
+    elif [[ "$cmd" == *"AdminApp.list()"* ]]; then
+      cat "$STATE/was/apps.txt"
+    elif [[ "$cmd" == *"AdminControl.getCell()"* ]]; then
+      echo "$CELL"
+    elif [[ "$cmd" == *"AdminControl.getNode()"* ]]; then
+      echo "$NODE"
+    else
+      echo "WASX7015E: Error running command: $cmd; exception information: the cnxbackup sample wsadmin stand-in supports AdminApp.list(), AdminApp.view(app, ['-MapRolesToUsers']), AdminControl.getCell()/getNode()"
+      rc=105
+    fi
+  done
+  return $rc
+}
+
+case "$tool" in
+  startServer)
+    [ -n "$server" ] || { echo "Usage: startServer <server> [options]"; exit 255; }
+    do_start "$server"; exit $? ;;
+  stopServer)
+    [ -n "$server" ] || { echo "Usage: stopServer <server> [options]"; exit 255; }
+    do_stop "$server"; exit $? ;;
+  startNode) do_start nodeagent; exit $? ;;
+  startManager) do_start dmgr; exit $? ;;
+  stopManager) do_stop dmgr; exit $? ;;
+  stopNode)
+    if [ "$stopservers" = 1 ]; then
+      echo "ADMU2010I: Stopping all server processes for node $NODE"
+      while read -r s t; do
+        [ "$t" = "APPLICATION_SERVER" ] || continue
+        if running_pid "$s" >/dev/null; then
+          if do_stop "$s" >/dev/null; then echo "ADMU0512I: Server $s cannot be reached. It appears to be stopped."; fi
+        fi
+      done < "$STATE/was/profiles/$profile_name.servers"
+    fi
+    do_stop nodeagent; exit $? ;;
+  serverStatus)
+    header "${server:-all}"
+    rc=0
+    if [ "$all" = 1 ] || [ -z "$server" ]; then
+      echo "ADMU0503I: Retrieving server status for ALL servers"
+      echo "ADMU0505I: Servers found in configuration:"
+      while read -r s t; do echo "ADMU0506I: Server name: $s"; done < "$STATE/was/profiles/$profile_name.servers"
+      while read -r s t; do do_status "$s" || rc=255; done < "$STATE/was/profiles/$profile_name.servers"
+    else
+      require_known "$server"
+      do_status "$server" || rc=255
+    fi
+    exit $rc ;;
+  wsadmin) do_wsadmin; exit $? ;;
+  *) echo "unknown tool $tool" >&2; exit 255 ;;
+esac
