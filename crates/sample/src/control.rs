@@ -234,7 +234,7 @@ impl Sample {
             if let Some(script) = self.script(&s.profile, "stopServer") {
                 let mut args = vec![s.name.as_str(), "-timeout", "20"];
                 args.extend_from_slice(&creds);
-                run(&script, &args)?;
+                let _ = run(&script, &args);
             }
         }
         for s in was
@@ -245,7 +245,7 @@ impl Sample {
             if let Some(script) = self.script(&s.profile, "stopNode") {
                 let mut args = vec!["-timeout", "20"];
                 args.extend_from_slice(&creds);
-                run(&script, &args)?;
+                let _ = run(&script, &args);
             }
         }
         for p in was
@@ -256,7 +256,7 @@ impl Sample {
             if let Some(script) = self.script(&p.name, "stopManager") {
                 let mut args = vec!["-timeout", "20"];
                 args.extend_from_slice(&creds);
-                run(&script, &args)?;
+                let _ = run(&script, &args);
             }
         }
         let mut killed = vec![];

@@ -290,3 +290,30 @@ fn server_status_stop_node_with_servers_and_wsadmin_roles() {
     assert_eq!(running, vec!["dmgr".to_string()]);
     b.stop_all().unwrap();
 }
+
+#[test]
+fn servers_of_a_deleted_sample_exit_on_their_own() {
+    let b = built(Variant::NonRootIim);
+    b.start_all().unwrap();
+    let pids: Vec<u32> = b.running_servers().iter().map(|r| r.pid).collect();
+    assert!(!pids.is_empty());
+    fs::remove_dir_all(&b.sysroot).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let alive = |pid: &u32| {
+        fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                !s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(false)
+    };
+    while pids.iter().any(alive) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(
+        !pids.iter().any(alive),
+        "stand-in JVMs outlived their sample"
+    );
+    // Cleanup of a vanished sample does not fail.
+    assert!(b.stop_all().unwrap().is_empty());
+}

@@ -23,4 +23,9 @@ on_term() {
 trap on_term TERM INT
 echo $$ > "$CNX_PIDFILE.tmp" && mv -f "$CNX_PIDFILE.tmp" "$CNX_PIDFILE"
 echo "$(stamp) 00000001 WsServerImpl  A   WSVR0001I: Server $CNX_SERVER open for e-business"
-while :; do read -r -t 3600 -u 3 _; done
+# Wake up every few seconds: a sample whose directory was deleted (a test that never called
+# Sample::stop_all) must not leave processes behind.
+while :; do
+  read -r -t 3 -u 3 _
+  [ -d "${CNX_PIDFILE%/*}" ] || exit 0
+done
