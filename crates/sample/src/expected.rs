@@ -36,6 +36,30 @@ pub struct Expected {
     pub applications: Vec<ApplicationTruth>,
 }
 
+impl Expected {
+    /// The distinct host names of the nodes, sorted (a multi-host cell backs up per host).
+    pub fn hosts(&self) -> Vec<String> {
+        let mut h: Vec<String> = self.was.nodes.iter().map(|n| n.host.clone()).collect();
+        h.sort();
+        h.dedup();
+        h
+    }
+
+    /// The profiles whose node lives on `host`.
+    pub fn profiles_on_host(&self, host: &str) -> Vec<&ProfileTruth> {
+        self.was
+            .profiles
+            .iter()
+            .filter(|p| {
+                self.was
+                    .nodes
+                    .iter()
+                    .any(|n| n.name == p.node && n.host == host)
+            })
+            .collect()
+    }
+}
+
 /// Connections install facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionsTruth {

@@ -101,6 +101,19 @@ pub struct UnknownVariant {
     pub known: String,
 }
 
+impl serde::Serialize for Variant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Variant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for Variant {
     type Err = UnknownVariant;
 
@@ -137,6 +150,17 @@ mod tests {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'));
         }
+    }
+
+    #[test]
+    fn serde_uses_the_stable_name() {
+        let json = serde_json::to_string(&Variant::V60Cr4Ccm).unwrap();
+        assert_eq!(json, "\"6.0-cr4-ccm\"");
+        assert_eq!(
+            serde_json::from_str::<Variant>(&json).unwrap(),
+            Variant::V60Cr4Ccm
+        );
+        assert!(serde_json::from_str::<Variant>("\"nope\"").is_err());
     }
 
     #[test]

@@ -282,6 +282,10 @@ fn files_agree_with_expected(v: Variant, b: &Built) {
                 s.name
             );
             assert!(idx.contains(&format!("hostName=\"{}\"", s.host)));
+            assert!(e
+                .profiles_on_host(&s.host)
+                .iter()
+                .any(|p| p.name == s.profile));
         }
     }
 }
@@ -303,6 +307,13 @@ fn trees_have_symlinks_modes_empty_dirs_and_non_utf8_names() {
     let link = fs::read_link(b.real_path("/opt/HCL/Connections/data/shared")).unwrap();
     assert_eq!(link.to_str(), Some(b.expected.data.shared_root.as_str()));
     assert_eq!(b.expected.data.shared_root, "/nfs/data/shared");
+    assert_eq!(b.expected.hosts(), vec!["cnx1.example.com".to_string()]);
+    let two = built(Variant::V70TwoNodesSplitClusters);
+    assert_eq!(
+        two.expected.hosts().len(),
+        3,
+        "dmgr host plus two node hosts"
+    );
     // Files carry an old install-day mtime, not "now".
     let lcc = fs::metadata(b.real_path(&format!(
         "{}/properties/profileRegistry.xml",
