@@ -373,7 +373,9 @@ fn resources_xml(spec: &Spec, scale: &Scale) -> String {
     // The embedded payloads real cells carry (widget catalog XML, a zipped solution).
     let mut rng = Rng::derive(spec.seed, "resources-payload");
     let mut feed_map = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><widgetFeedUrlMap>");
-    while feed_map.len() < scale.payload_bytes {
+    // About half the payload budget as escaped XML (escaping grows it ~1.3x), a third as a
+    // base64 "zip", so the two together come to about `payload_bytes`.
+    while feed_map.len() < scale.payload_bytes / 2 {
         feed_map.push_str(&format!(
             "<entry widgetId=\"{}\" url=\"https://{}/connections/opensocial/feeds/{}\"/>",
             rng.hex(16),
@@ -384,7 +386,7 @@ fn resources_xml(spec: &Spec, scale: &Scale) -> String {
     feed_map.push_str("</widgetFeedUrlMap>");
     let zip_b64 = {
         use base64::Engine;
-        base64::engine::general_purpose::STANDARD.encode(rng.bytes(scale.payload_bytes / 2))
+        base64::engine::general_purpose::STANDARD.encode(rng.bytes(scale.payload_bytes / 4))
     };
     s.push_str(&format!(
         "  <resources.env:ResourceEnvironmentProvider xmi:id=\"{}\" name=\"WidgetContainerResources\" description=\"Widget container configuration\">\n    <propertySet xmi:id=\"{}\">\n      <resourceProperties xmi:id=\"{}\" name=\"widgetFeedUrlMap.xml\" type=\"java.lang.String\" value=\"{}\" required=\"false\"/>\n      <resourceProperties xmi:id=\"{}\" name=\"SolutionAdministration.zip\" type=\"java.lang.String\" value=\"{}\" required=\"false\"/>\n    </propertySet>\n  </resources.env:ResourceEnvironmentProvider>\n",

@@ -199,7 +199,11 @@ pub fn build(variant: Variant, sysroot: &Path, opts: &BuildOptions) -> Result<Sa
         reason: "the sysroot path must be valid UTF-8 (it is written into shell scripts)".into(),
     })?;
     let spec = topology::spec(variant, opts);
-    let scale = Scale::of(opts.size);
+    let mut scale = Scale::of(opts.size);
+    if variant == Variant::LargeCell {
+        // The discovery benchmark: a 50 MB resources.xml, whatever the data size.
+        scale.payload_bytes = 54 * 1024 * 1024;
+    }
     let tree = tree::Tree::new(&sysroot);
     tracing::debug!(variant = variant.name(), sysroot = %sysroot.display(), "building sample");
 

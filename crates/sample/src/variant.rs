@@ -29,6 +29,9 @@ pub enum Variant {
     /// Installation Manager, WebSphere and Connections installed by a non-root user under
     /// `/home/<user>`.
     NonRootIim,
+    /// The discovery performance fixture (not in [`Variant::all`]): 20 application servers,
+    /// 60 applications and a 50 MB cell `resources.xml` (copied into each of 3 profiles).
+    LargeCell,
 }
 
 impl Variant {
@@ -46,6 +49,11 @@ impl Variant {
         ]
     }
 
+    /// Performance fixtures: large, slow to build, not part of [`Variant::all`].
+    pub fn bench() -> &'static [Variant] {
+        &[Variant::LargeCell]
+    }
+
     /// The stable kebab-case id of this variant.
     pub fn name(self) -> &'static str {
         match self {
@@ -57,6 +65,7 @@ impl Variant {
             Variant::V70TwoNodesSplitClusters => "7.0-two-nodes-split-clusters",
             Variant::HclBrandedRelocated => "8.0-hcl-relocated",
             Variant::NonRootIim => "8.0-nonroot-iim",
+            Variant::LargeCell => "8.0-large-cell",
         }
     }
 
@@ -80,6 +89,9 @@ impl Variant {
             }
             Variant::NonRootIim => {
                 "8.0 CR10 installed by user lcuser: IIM, WAS and Connections under /home/lcuser"
+            }
+            Variant::LargeCell => {
+                "performance fixture: 20 application servers, 60 applications, 50 MB resources.xml"
             }
         }
     }
@@ -121,12 +133,14 @@ impl FromStr for Variant {
         let wanted = s.trim();
         Variant::all()
             .iter()
+            .chain(Variant::bench())
             .copied()
             .find(|v| v.name().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| UnknownVariant {
                 given: s.to_string(),
                 known: Variant::all()
                     .iter()
+                    .chain(Variant::bench())
                     .map(|v| v.name())
                     .collect::<Vec<_>>()
                     .join(", "),
@@ -142,7 +156,7 @@ mod tests {
     #[test]
     fn names_round_trip_and_are_unique() {
         let mut seen = std::collections::BTreeSet::new();
-        for v in Variant::all() {
+        for v in Variant::all().iter().chain(Variant::bench()) {
             assert_eq!(v.name().parse::<Variant>().unwrap(), *v);
             assert!(seen.insert(v.name()), "duplicate name {}", v.name());
             assert!(v

@@ -452,3 +452,41 @@ fn every_generated_script_is_valid_bash() {
         assert!(checked >= 20, "{v}: {checked}");
     }
 }
+
+/// The discovery performance fixture of issue 6: 20 servers, 60 applications, 50 MB
+/// `resources.xml`. Not in `Variant::all()`.
+#[test]
+fn large_cell_fixture_has_the_benchmark_shape() {
+    assert!(!Variant::all().contains(&Variant::LargeCell));
+    assert_eq!(
+        "8.0-large-cell".parse::<Variant>().unwrap(),
+        Variant::LargeCell
+    );
+    let b = built(Variant::LargeCell);
+    let e = &b.expected;
+    let app_servers = e
+        .was
+        .servers
+        .iter()
+        .filter(|s| s.server_type == sample::ServerType::ApplicationServer)
+        .count();
+    assert_eq!(app_servers, 20);
+    assert_eq!(e.applications.len(), 60);
+    let dmgr = &e.was.profiles[0];
+    let res = b.real_path(&format!(
+        "{}/config/cells/{}/resources.xml",
+        dmgr.path, e.was.cell
+    ));
+    let len = fs::metadata(&res).unwrap().len();
+    assert!(len >= 50_000_000, "{len}");
+    let text = fs::read(&res).unwrap();
+    assert!(text.ends_with(b"</xmi:XMI>\n"));
+    for app in &e.applications {
+        assert!(b
+            .real_path(&format!(
+                "{}/config/cells/{}/applications/{}.ear/deployments/{}/META-INF/{}",
+                dmgr.path, e.was.cell, app.name, app.name, app.bindings_file
+            ))
+            .is_file());
+    }
+}

@@ -126,6 +126,37 @@ fn one_cluster(name: &'static str, ccm: bool) -> Vec<ClusterDef> {
     }]
 }
 
+/// The large-topology layout: one cluster per group of applications ("large deployment":
+/// a cluster per app), each with a member on both nodes, plus `extra` customer apps.
+fn large_clusters(extra: usize) -> Vec<ClusterDef> {
+    const NAMES: [&str; 10] = [
+        "CommonCluster",
+        "CommunitiesCluster",
+        "NewsCluster",
+        "ProfilesCluster",
+        "SearchCluster",
+        "FilesCluster",
+        "WikisCluster",
+        "BlogsCluster",
+        "PushCluster",
+        "CustomCluster",
+    ];
+    let mut apps: Vec<String> = APPS.iter().map(|a| a.ear.to_string()).collect();
+    apps.extend((1..=extra).map(|i| format!("CustomerApp{i:02}")));
+    let mut clusters: Vec<ClusterDef> = NAMES
+        .iter()
+        .map(|name| ClusterDef {
+            name,
+            on_nodes: vec![0, 1],
+            apps: vec![],
+        })
+        .collect();
+    for (i, app) in apps.into_iter().enumerate() {
+        clusters[i % NAMES.len()].apps.push(app);
+    }
+    clusters
+}
+
 pub(crate) fn params(variant: Variant) -> Params {
     let ibm_root = "/opt/IBM/Connections".to_string();
     let was = "/opt/IBM/WebSphere/AppServer".to_string();
@@ -341,6 +372,43 @@ pub(crate) fn params(variant: Variant) -> Params {
                 });
                 c
             },
+            naming: MemberNaming::Installer,
+            webserver: false,
+            icec: true,
+        },
+        Variant::LargeCell => Params {
+            offering: "8.0.0.0_CR14",
+            release: "8.0",
+            cr: Some(14),
+            ifix_ids: vec!["KB0117350", "KB0119012"],
+            build_date: "20250512",
+            build_time: "0930",
+            hcl: true,
+            connections_root: ibm_root.clone(),
+            app_server_root: was,
+            was_version: "8.5.5.26",
+            was_package_version: "8.5.5026.20240920_1541",
+            cell: "BigCell",
+            iim_install: iim.0,
+            iim_data: iim.1,
+            iim_shared: iim.2,
+            non_root_user: None,
+            customization: format!("{shared}/customization"),
+            shared_root: shared,
+            local_root: local,
+            root_variables: false,
+            vendor: DbVendor::Db2,
+            ccm: None,
+            filenet_admin: FnAdmin::None,
+            ldap: true,
+            dmgr: node("Dmgr01", "bigCellManager01", "dmgr.example.com"),
+            nodes: vec![
+                node("AppSrv01", "big1Node01", "big1.example.com"),
+                node("AppSrv02", "big2Node01", "big2.example.com"),
+            ],
+            // 17 Connections apps + ICEC + 42 customer apps = 60 applications; 10 clusters
+            // x 2 nodes = 20 application servers.
+            clusters: large_clusters(42),
             naming: MemberNaming::Installer,
             webserver: false,
             icec: true,
