@@ -121,6 +121,14 @@ pub enum VaultError {
         holder: String,
     },
 
+    /// An earlier write of this session failed (e.g. a pack upload on a full disk); blobs
+    /// reported as saved may be missing, so the session cannot complete.
+    #[error("an earlier write to the repository failed, nothing more is saved in this session: {reason}")]
+    SessionFailed {
+        /// The first failure.
+        reason: String,
+    },
+
     /// A caller passed a value outside the accepted range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

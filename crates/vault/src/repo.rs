@@ -9,6 +9,7 @@
 pub mod locks;
 mod packer;
 mod snapshots;
+mod uploader;
 
 pub mod index_table;
 
@@ -36,11 +37,14 @@ pub use index_table::{BlobLocation, IndexTable};
 pub use locks::{LockList, RepoLock};
 use packer::{OpenPack, Pending};
 pub use snapshots::SnapshotList;
+use uploader::Uploader;
 
 /// Default target pack size (16 MiB).
 pub const DEFAULT_PACK_SIZE: u32 = 16 * 1024 * 1024;
 /// Default zstd level.
 pub const DEFAULT_COMPRESSION_LEVEL: i32 = 1;
+/// Threads writing finished packs to storage in the background.
+pub const UPLOAD_THREADS: usize = 2;
 /// Index checkpoint interval during a backup.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
 /// Index checkpoint after this many bytes of new packs.
@@ -130,6 +134,10 @@ pub struct Repository {
     unindexed: Mutex<Vec<(PackId, Vec<PackEntry>)>>,
     checkpoint: Mutex<Checkpoint>,
     counters: Counters,
+    uploader: Uploader,
+    /// Set by the first failed pack upload: the session can no longer promise durability.
+    failed: Mutex<Option<String>>,
+    any_failed: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Repository {
@@ -161,8 +169,17 @@ fn kind_slot(kind: BlobKind) -> usize {
 }
 
 impl Repository {
-    fn assemble(storage: Storage, config: RepoConfig, key: MasterKey, key_path: String) -> Self {
-        Repository {
+    fn assemble(
+        storage: Storage,
+        config: RepoConfig,
+        key: MasterKey,
+        key_path: String,
+    ) -> Result<Self, VaultError> {
+        let uploader = Uploader::start(&storage, UPLOAD_THREADS)?;
+        Ok(Repository {
+            uploader,
+            failed: Mutex::new(None),
+            any_failed: std::sync::atomic::AtomicBool::new(false),
             compression_level: AtomicI32::new(config.compression.level),
             storage,
             config,
@@ -183,7 +200,7 @@ impl Repository {
                 max_bytes: CHECKPOINT_BYTES,
             }),
             counters: Counters::default(),
-        }
+        })
     }
 
     /// Create a repository: a fresh master key wrapped by `password`, then the config.
@@ -223,7 +240,7 @@ impl Repository {
         // The config is written last: its presence marks a complete repository.
         storage.write(CONFIG_PATH, config.encode())?;
         debug!(location = storage.location(), "repository initialised");
-        Ok(Repository::assemble(storage, config, key, key_path))
+        Repository::assemble(storage, config, key, key_path)
     }
 
     /// Open a repository: check the format, unwrap the master key with `password` (trying
@@ -276,7 +293,7 @@ impl Repository {
         let Some((key, key_path)) = unlocked else {
             return Err(first_format_error.unwrap_or(VaultError::WrongPassword));
         };
-        let repo = Repository::assemble(storage, config, key, key_path);
+        let repo = Repository::assemble(storage, config, key, key_path)?;
         repo.reload_index()?;
         Ok(repo)
     }
@@ -409,6 +426,7 @@ impl Repository {
         id: BlobId,
         plaintext: &[u8],
     ) -> Result<bool, VaultError> {
+        self.check_failed()?;
         if read(&self.index).contains(kind, &id) {
             return Ok(false);
         }
@@ -439,6 +457,9 @@ impl Repository {
         };
         if let Some(pack) = full {
             self.upload_pack(pack)?;
+        }
+        if self.uploader.in_flight.load(Ordering::Relaxed) > 0 {
+            self.reap_uploads(false)?;
             self.maybe_checkpoint()?;
         }
         Ok(true)
@@ -473,42 +494,98 @@ impl Repository {
         }
     }
 
-    /// Seal a full pack's trailer, upload it, and make its blobs visible in the index.
+    /// Seal a full pack's trailer and hand it to an upload thread.
     fn upload_pack(&self, open: OpenPack) -> Result<(), VaultError> {
-        let keys: Vec<(BlobKind, BlobId)> = open.entries().iter().map(|e| (e.kind, e.id)).collect();
-        let result = self.upload_pack_inner(open);
-        if result.is_err() {
-            // The blobs never reached the repository: forget them so a retry stores them.
-            let mut pending = lock(&self.pending);
-            for k in &keys {
-                pending.remove(k);
+        let finished = match open.finish(&self.key) {
+            Ok(f) => std::sync::Arc::new(f),
+            Err(e) => {
+                // Cannot happen short of a broken RNG; the blobs are lost for this session.
+                self.mark_failed(&e);
+                return Err(e);
             }
-        }
-        result
-    }
-
-    fn upload_pack_inner(&self, open: OpenPack) -> Result<(), VaultError> {
-        let finished = std::sync::Arc::new(open.finish(&self.key)?);
+        };
         {
             let mut pending = lock(&self.pending);
             for e in &finished.entries {
                 pending.insert((e.kind, e.id), Pending::Uploading(finished.clone()));
             }
         }
-        let path = pack_path(&finished.id);
-        self.storage.write_bytes(&path, finished.bytes.clone())?;
-        debug!(pack = %finished.id, blobs = finished.entries.len(), bytes = finished.bytes.len(), "pack uploaded");
-        self.counters.packs.fetch_add(1, Ordering::Relaxed);
-        write(&self.index).insert_pack(finished.id, &finished.entries);
-        {
-            let mut pending = lock(&self.pending);
-            for e in &finished.entries {
-                pending.remove(&(e.kind, e.id));
+        if let Err(e) = self.uploader.submit(finished.clone()) {
+            self.forget_pending(&finished.entries);
+            self.mark_failed(&e);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn forget_pending(&self, entries: &[PackEntry]) {
+        let mut pending = lock(&self.pending);
+        for e in entries {
+            pending.remove(&(e.kind, e.id));
+        }
+    }
+
+    fn mark_failed(&self, e: &VaultError) {
+        let mut f = lock(&self.failed);
+        if f.is_none() {
+            *f = Some(e.to_string());
+        }
+        self.any_failed.store(true, Ordering::SeqCst);
+    }
+
+    /// The error every operation returns after a failed upload.
+    fn check_failed(&self) -> Result<(), VaultError> {
+        if !self.any_failed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let reason = lock(&self.failed).clone().unwrap_or_default();
+        Err(VaultError::SessionFailed { reason })
+    }
+
+    /// Process finished uploads: index the uploaded packs, record failures. With `wait`,
+    /// block until every pack handed over so far is done; otherwise take only what is ready
+    /// (and nothing when another thread is already reaping).
+    fn reap_uploads(&self, wait: bool) -> Result<(), VaultError> {
+        let rx = if wait {
+            lock(&self.uploader.done)
+        } else {
+            match self.uploader.done.try_lock() {
+                Ok(rx) => rx,
+                Err(_) => return Ok(()),
+            }
+        };
+        let mut first_error = None;
+        loop {
+            let next = if wait && self.uploader.in_flight.load(Ordering::SeqCst) > 0 {
+                rx.recv().ok()
+            } else {
+                rx.try_recv().ok()
+            };
+            let Some((pack, result)) = next else { break };
+            self.uploader.in_flight.fetch_sub(1, Ordering::SeqCst);
+            match result {
+                Ok(()) => {
+                    debug!(pack = %pack.id, blobs = pack.entries.len(), bytes = pack.bytes.len(), "pack uploaded");
+                    self.counters.packs.fetch_add(1, Ordering::Relaxed);
+                    write(&self.index).insert_pack(pack.id, &pack.entries);
+                    self.forget_pending(&pack.entries);
+                    lock(&self.unindexed).push((pack.id, pack.entries.clone()));
+                    lock(&self.checkpoint).bytes_since += pack.bytes.len() as u64;
+                }
+                Err(e) => {
+                    warn!(pack = %pack.id, error = %e, "pack upload failed");
+                    // Those blobs never reached the repository.
+                    self.forget_pending(&pack.entries);
+                    self.mark_failed(&e);
+                    first_error.get_or_insert(e);
+                }
             }
         }
-        lock(&self.unindexed).push((finished.id, finished.entries.clone()));
-        lock(&self.checkpoint).bytes_since += finished.bytes.len() as u64;
-        Ok(())
+        drop(rx);
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     fn maybe_checkpoint(&self) -> Result<(), VaultError> {
@@ -551,13 +628,20 @@ impl Repository {
 
     /// Upload the open packs and write an index segment for everything uploaded: afterwards
     /// every blob saved so far is durable and indexed.
+    ///
+    /// After a failed pack upload every later `flush` (and `save_blob`) fails with
+    /// [`VaultError::SessionFailed`]: blobs the caller was told were stored are lost, so no
+    /// snapshot may be written in this session.
     pub fn flush(&self) -> Result<(), VaultError> {
+        self.check_failed()?;
         for slot in &self.open_packs {
             let open = std::mem::take(&mut *lock(slot));
             if !open.is_empty() {
                 self.upload_pack(open)?;
             }
         }
+        self.reap_uploads(true)?;
+        self.check_failed()?;
         self.write_index_segment()?;
         Ok(())
     }

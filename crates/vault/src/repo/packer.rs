@@ -55,10 +55,6 @@ impl OpenPack {
         self.entries.is_empty()
     }
 
-    pub(crate) fn entries(&self) -> &[PackEntry] {
-        &self.entries
-    }
-
     /// A copy of a blob's entry and sealed bytes, when it is in this pack.
     pub(crate) fn find(&self, kind: BlobKind, id: &BlobId) -> Option<(PackEntry, Vec<u8>)> {
         find_in(&self.entries, &self.buf, kind, id)
