@@ -205,8 +205,14 @@ fn disk_full_gives_a_clear_error_and_keeps_the_repository_consistent() {
     assert!(msg.to_lowercase().contains("no space"), "{msg}");
     // The session is over: blobs reported as saved were lost, so nothing more is accepted.
     let again = repo.flush().unwrap_err();
-    assert!(matches!(again, VaultError::SessionFailed { .. }), "{again:?}");
-    assert!(again.to_string().to_lowercase().contains("no space"), "{again}");
+    assert!(
+        matches!(again, VaultError::SessionFailed { .. }),
+        "{again:?}"
+    );
+    assert!(
+        again.to_string().to_lowercase().contains("no space"),
+        "{again}"
+    );
     let b = noise(10, 99);
     assert!(repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).is_err());
     drop(repo);
