@@ -588,6 +588,16 @@ impl Repository {
         }
     }
 
+    /// Index the packs whose upload finished (waiting for those in flight) and write an index
+    /// checkpoint when one is due (see [`Repository::set_checkpoint_policy`]). `save_blob`
+    /// does this by itself as packs complete; a pipeline may also call it from a timer so a
+    /// quiet period still gets its checkpoint.
+    pub fn checkpoint_if_due(&self) -> Result<(), VaultError> {
+        self.check_failed()?;
+        self.reap_uploads(true)?;
+        self.maybe_checkpoint()
+    }
+
     fn maybe_checkpoint(&self) -> Result<(), VaultError> {
         let due = {
             let c = lock(&self.checkpoint);
@@ -649,26 +659,34 @@ impl Repository {
     /// Load, verify and decompress a blob (also one saved in this session and not yet
     /// flushed).
     pub fn load_blob(&self, kind: BlobKind, id: &BlobId) -> Result<Vec<u8>, VaultError> {
-        // A blob moves open pack -> uploading -> index; look in that order a few times so a
-        // concurrent upload cannot make it vanish between two looks.
-        for _ in 0..3 {
+        // A blob saved in this session moves encoding -> open pack -> uploading -> index;
+        // look again while it is in transit so a concurrent move cannot hide it.
+        let not_found = || VaultError::BlobNotFound {
+            kind,
+            id: id.to_hex(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
             if let Some(loc) = self.lookup_kind(kind, id) {
                 let stored = self.read_pack_range(&loc.pack, loc.offset, loc.length)?;
                 return self.decode_blob(&loc, id, &stored);
             }
             let state = lock(&self.pending).get(&(kind, *id)).cloned();
             let found = match state {
+                None if self.lookup_kind(kind, id).is_none() => return Err(not_found()),
                 None => None,
                 Some(Pending::Encoding) => {
-                    std::thread::yield_now();
-                    continue;
+                    std::thread::sleep(Duration::from_millis(1));
+                    None
                 }
-                Some(Pending::InOpenPack) => lock(&self.open_packs[kind_slot(kind)]).find(kind, id),
-                Some(Pending::Uploading(p)) => p.find(kind, id),
+                Some(Pending::InOpenPack) => lock(&self.open_packs[kind_slot(kind)])
+                    .find(kind, id)
+                    .map(|(e, b)| (PackId::default(), e, b)),
+                Some(Pending::Uploading(p)) => p.find(kind, id).map(|(e, b)| (p.id, e, b)),
             };
-            if let Some((entry, stored)) = found {
+            if let Some((pack, entry, stored)) = found {
                 let loc = BlobLocation {
-                    pack: PackId::default(),
+                    pack,
                     kind,
                     offset: u64::from(entry.offset),
                     length: u64::from(entry.stored_len),
@@ -677,14 +695,10 @@ impl Repository {
                 };
                 return self.decode_blob(&loc, id, &stored);
             }
-            if state_is_none(&self.pending, kind, id) && self.lookup_kind(kind, id).is_none() {
-                break;
+            if Instant::now() > deadline {
+                return Err(not_found());
             }
         }
-        Err(VaultError::BlobNotFound {
-            kind,
-            id: id.to_hex(),
-        })
     }
 
     /// Read raw bytes of a pack (one or more sealed blobs for a restore plan).
@@ -774,12 +788,16 @@ impl Repository {
     }
 }
 
-fn state_is_none(
-    pending: &Mutex<HashMap<(BlobKind, BlobId), Pending>>,
-    kind: BlobKind,
-    id: &BlobId,
-) -> bool {
-    !lock(pending).contains_key(&(kind, *id))
+impl Drop for Repository {
+    fn drop(&mut self) {
+        let unsaved: usize = self.open_packs.iter().map(|p| lock(p).blob_count()).sum();
+        if unsaved > 0 {
+            warn!(
+                blobs = unsaved,
+                "repository closed without flush: blobs of the open packs were not stored"
+            );
+        }
+    }
 }
 
 fn write_key_file(

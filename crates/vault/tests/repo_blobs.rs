@@ -150,6 +150,7 @@ fn checkpointed_blobs_survive_a_killed_session() {
     for b in &blobs {
         repo.save_blob(BlobKind::Data, repo.id_of(b), b).unwrap();
     }
+    repo.checkpoint_if_due().unwrap();
     let segments = files_under(dir.path(), "index").len();
     assert!(segments >= 2, "checkpoints written every 2 MiB: {segments}");
     // Simulate kill -9: no flush, the open pack is lost.
@@ -186,6 +187,8 @@ fn time_based_checkpoint() {
         let b = noise(100_000, 900 + i);
         repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).unwrap();
     }
+    // The pipeline's timer call: waits for the uploads in flight, then checkpoints.
+    repo.checkpoint_if_due().unwrap();
     assert!(!files_under(dir.path(), "index").is_empty());
 }
 

@@ -51,6 +51,10 @@ impl OpenPack {
         self.buf.len()
     }
 
+    pub(crate) fn blob_count(&self) -> usize {
+        self.entries.len()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
