@@ -609,7 +609,10 @@ mod tests {
                 let i = at % bytes.len();
                 bytes[i] ^= v;
             }
-            let _ = decode_tree(&bytes);
+            // whatever decodes re-encodes to the same bytes: the encoding is canonical
+            if let Ok(t) = decode_tree(&bytes) {
+                prop_assert_eq!(encode_tree(&t), bytes);
+            }
         }
     }
 }
