@@ -10,11 +10,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::version::{
-    EvidenceSource, IFixId, OfferingVersion, Release, Version, VersionConflict, VersionEvidence,
+    EvidenceSource, Fingerprint, IFixId, OfferingVersion, Release, Version, VersionConflict,
+    VersionEvidence,
 };
 
 /// One discovered deployment (one cell as seen from this host).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Deployment {
     /// The Connections install, its version and CCM.
     pub connections: ConnectionsInstall,
@@ -37,7 +38,7 @@ pub struct Deployment {
 }
 
 /// How a fact was established.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
     /// What it was read from (`profileRegistry.xml`, `variable CONNECTIONS_PROVISION_PATH`,
     /// `installed.xml`, `configuration`, `convention`).
@@ -79,7 +80,7 @@ impl Provenance {
 }
 
 /// Something discovery could not establish, with the file (and line) concerned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     /// The product path of the file concerned, if one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,7 +103,7 @@ impl fmt::Display for Warning {
 }
 
 /// The Connections install.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConnectionsInstall {
     /// `connections_root`.
     pub root: String,
@@ -114,7 +115,7 @@ pub struct ConnectionsInstall {
 
 /// The installed version as discovered: the contract keys (`release`, `cr`, `ifixes`) plus
 /// the exact offering version, the evidence and any disagreement.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VersionInfo {
     /// Release for the restore rules (`"6.5"` for 6.0 CR6 and later); null when unknown.
     pub release: Option<Release>,
@@ -139,6 +140,17 @@ pub struct VersionInfo {
 }
 
 impl VersionInfo {
+    /// The fingerprint of the exact version, when the version is known.
+    pub fn fingerprint(&self) -> Option<Fingerprint> {
+        self.version().map(|v| {
+            Fingerprint::new(
+                &v,
+                self.was_version.clone(),
+                self.webresources_sha256.clone(),
+            )
+        })
+    }
+
     /// The exact version, when known.
     pub fn version(&self) -> Option<Version> {
         self.offering
@@ -148,7 +160,7 @@ impl VersionInfo {
 }
 
 /// Connections Content Manager (FileNet).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Ccm {
     /// Whether CCM is installed.
     pub installed: bool,
@@ -169,7 +181,7 @@ pub struct Ccm {
 }
 
 /// The WebSphere side.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Was {
     /// `app_server_root`.
     pub app_server_root: String,
@@ -212,7 +224,7 @@ pub enum ProfileType {
 }
 
 /// One WebSphere profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Profile {
     /// Profile name (`Dmgr01`).
     pub name: String,
@@ -228,7 +240,7 @@ pub struct Profile {
 }
 
 /// One node of the cell.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Node {
     /// Node name.
     pub name: String,
@@ -257,7 +269,7 @@ pub enum ServerType {
 }
 
 /// One server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Server {
     /// Server name.
     pub name: String,
@@ -275,7 +287,7 @@ pub struct Server {
 }
 
 /// One cluster.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cluster {
     /// Cluster name.
     pub name: String,
@@ -284,7 +296,7 @@ pub struct Cluster {
 }
 
 /// A cluster member.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClusterMember {
     /// Node name.
     pub node: String,
@@ -293,7 +305,7 @@ pub struct ClusterMember {
 }
 
 /// Data directories.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DataRoots {
     /// `shared_data_directory_root`.
     pub shared_root: String,
@@ -308,7 +320,7 @@ pub struct DataRoots {
 }
 
 /// The `filenetAdmin` J2C alias and its user.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FilenetAdmin {
     /// The alias's user id; null when the alias is absent or security.xml unreadable.
     pub user_id: Option<String>,
@@ -322,7 +334,7 @@ pub struct FilenetAdmin {
 }
 
 /// Installation Manager directories.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstallationManager {
     /// IIM install directory (`/opt/IBM/InstallationManager`).
     pub install_dir: String,
@@ -357,7 +369,7 @@ impl fmt::Display for DbVendor {
 }
 
 /// One database (for Oracle: one database holding one schema per application).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Database {
     /// Database name (DB2/SQL Server `databaseName`; Oracle SID or service name).
     pub name: String,
@@ -374,7 +386,7 @@ pub struct Database {
 }
 
 /// The role mappings of one application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppRoleMappings {
     /// Application name (`Files`).
     pub application: String,
@@ -385,7 +397,7 @@ pub struct AppRoleMappings {
 }
 
 /// One security role and who is mapped to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleMapping {
     /// Role name.
     pub role: String,

@@ -344,3 +344,43 @@ fn no_installation_manager_means_assumed_roots() {
         Some(EvidenceSource::UninstallLauncher)
     );
 }
+
+#[test]
+fn deployment_round_trips_through_json_and_fingerprints() {
+    let f = Fixture::new();
+    let d = run(&f);
+    let json = serde_json::to_value(&d).unwrap();
+    let back: connections::deployment::Deployment = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&back).unwrap(), json);
+    let fp = d.connections.version.fingerprint().unwrap();
+    assert_eq!(fp.offering.as_str(), "8.0.0.0_CR14");
+    assert_eq!(fp.ifixes.len(), 2);
+    assert_eq!(fp.was_version.as_deref(), Some("8.5.5024.20230628_1659"));
+    assert_eq!(
+        fp.webresources_sha256,
+        d.connections.version.webresources_sha256
+    );
+}
+
+#[test]
+fn configured_roots_win_and_say_so() {
+    let f = Fixture::new();
+    let opts = DiscoverOptions {
+        app_server_root: Some(ASR.into()),
+        connections_root: Some("/opt/IBM/Connections".into()),
+    };
+    let d = discover(&f.sysroot(), &opts).unwrap();
+    assert_eq!(d.provenance["connections.root"].source, "configuration");
+    assert_eq!(d.provenance["was.app_server_root"].source, "configuration");
+    // A wrong configured WAS root is an error naming the registry it looked for.
+    let bad = DiscoverOptions {
+        app_server_root: Some("/opt/nowhere".into()),
+        connections_root: None,
+    };
+    let e = discover(&f.sysroot(), &bad).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("/opt/nowhere/properties/profileRegistry.xml"),
+        "{e}"
+    );
+}

@@ -11,7 +11,11 @@ fn discovered(variant: Variant) -> (tempfile::TempDir, sample::Sample, Deploymen
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
     let s = build(variant, &root, &BuildOptions::default()).unwrap();
-    let d = discover(&Sysroot::new(&s.sysroot).unwrap(), &DiscoverOptions::default()).unwrap();
+    let d = discover(
+        &Sysroot::new(&s.sysroot).unwrap(),
+        &DiscoverOptions::default(),
+    )
+    .unwrap();
     (dir, s, d)
 }
 
@@ -36,12 +40,20 @@ fn check(variant: Variant) {
     let (_dir, s, d) = discovered(variant);
     let e = &s.expected;
     let v = variant.name();
-    assert!(d.warnings.is_empty(), "{v}: unexpected warnings {:#?}", d.warnings);
+    assert!(
+        d.warnings.is_empty(),
+        "{v}: unexpected warnings {:#?}",
+        d.warnings
+    );
 
     // Connections and its version.
     assert_eq!(d.connections.root, e.connections.root, "{v}: root");
     let ver = &d.connections.version;
-    assert_eq!(ver.release.unwrap().to_string(), e.connections.release, "{v}: release");
+    assert_eq!(
+        ver.release.unwrap().to_string(),
+        e.connections.release,
+        "{v}: release"
+    );
     assert_eq!(ver.cr, e.connections.cr, "{v}: cr");
     assert_eq!(
         ver.offering.as_ref().unwrap().as_str(),
@@ -64,11 +76,20 @@ fn check(variant: Variant) {
 
     // CCM.
     let ccm = &d.connections.ccm;
-    assert_eq!(ccm.installed, e.connections.ccm.installed, "{v}: ccm installed");
+    assert_eq!(
+        ccm.installed, e.connections.ccm.installed,
+        "{v}: ccm installed"
+    );
     if e.connections.ccm.installed {
-        assert_eq!(ccm.engine_ws_ear_dir, e.connections.ccm.engine_ws_ear_dir, "{v}: ear dir");
+        assert_eq!(
+            ccm.engine_ws_ear_dir, e.connections.ccm.engine_ws_ear_dir,
+            "{v}: ear dir"
+        );
         assert!(ccm.engine_ws_ear_found, "{v}: ear found");
-        assert_eq!(ccm.storage_area, e.connections.ccm.storage_dir, "{v}: storage");
+        assert_eq!(
+            ccm.storage_area, e.connections.ccm.storage_dir,
+            "{v}: storage"
+        );
     }
 
     // WebSphere.
@@ -78,14 +99,34 @@ fn check(variant: Variant) {
     for p in &e.was.profiles {
         let got = d.was.profiles.iter().find(|x| x.name == p.name).unwrap();
         assert_eq!(got.path, p.path, "{v}: profile path {}", p.name);
-        assert_eq!(got.kind, profile_type(p.profile_type), "{v}: profile type {}", p.name);
-        assert_eq!(got.node.as_deref(), Some(p.node.as_str()), "{v}: profile node {}", p.name);
+        assert_eq!(
+            got.kind,
+            profile_type(p.profile_type),
+            "{v}: profile type {}",
+            p.name
+        );
+        assert_eq!(
+            got.node.as_deref(),
+            Some(p.node.as_str()),
+            "{v}: profile node {}",
+            p.name
+        );
     }
     assert_eq!(d.was.nodes.len(), e.was.nodes.len(), "{v}: nodes");
     for n in &e.was.nodes {
         let got = d.was.nodes.iter().find(|x| x.name == n.name).unwrap();
-        assert_eq!(got.host.as_deref(), Some(n.host.as_str()), "{v}: host {}", n.name);
-        assert_eq!(got.profile.as_deref(), Some(n.profile.as_str()), "{v}: node profile {}", n.name);
+        assert_eq!(
+            got.host.as_deref(),
+            Some(n.host.as_str()),
+            "{v}: host {}",
+            n.name
+        );
+        assert_eq!(
+            got.profile.as_deref(),
+            Some(n.profile.as_str()),
+            "{v}: node profile {}",
+            n.name
+        );
     }
     let servers: Vec<_> = d.was.servers().collect();
     assert_eq!(servers.len(), e.was.servers.len(), "{v}: servers");
@@ -94,17 +135,33 @@ fn check(variant: Variant) {
             .iter()
             .find(|x| x.name == sv.name && x.node == sv.node)
             .unwrap_or_else(|| panic!("{v}: server {}/{} missing", sv.node, sv.name));
-        assert_eq!(got.kind, server_type(sv.server_type), "{v}: type {}", sv.name);
+        assert_eq!(
+            got.kind,
+            server_type(sv.server_type),
+            "{v}: type {}",
+            sv.name
+        );
         assert_eq!(got.cluster, sv.cluster, "{v}: cluster of {}", sv.name);
-        assert_eq!(got.host.as_deref(), Some(sv.host.as_str()), "{v}: host of {}", sv.name);
+        assert_eq!(
+            got.host.as_deref(),
+            Some(sv.host.as_str()),
+            "{v}: host of {}",
+            sv.name
+        );
     }
     assert_eq!(d.was.clusters.len(), e.was.clusters.len(), "{v}: clusters");
     for c in &e.was.clusters {
         let got = d.was.clusters.iter().find(|x| x.name == c.name).unwrap();
-        let mut want: Vec<(String, String)> =
-            c.members.iter().map(|m| (m.node.clone(), m.server.clone())).collect();
-        let mut have: Vec<(String, String)> =
-            got.members.iter().map(|m| (m.node.clone(), m.server.clone())).collect();
+        let mut want: Vec<(String, String)> = c
+            .members
+            .iter()
+            .map(|m| (m.node.clone(), m.server.clone()))
+            .collect();
+        let mut have: Vec<(String, String)> = got
+            .members
+            .iter()
+            .map(|m| (m.node.clone(), m.server.clone()))
+            .collect();
         want.sort();
         have.sort();
         assert_eq!(have, want, "{v}: members of {}", c.name);
@@ -114,18 +171,32 @@ fn check(variant: Variant) {
     assert_eq!(d.data.shared_root, e.data.shared_root, "{v}: shared");
     assert_eq!(d.data.local_root, e.data.local_root, "{v}: local");
     assert_eq!(d.data.provision, e.data.provision_path, "{v}: provision");
-    assert_eq!(d.data.customization, e.data.customization_path, "{v}: customization");
+    assert_eq!(
+        d.data.customization, e.data.customization_path,
+        "{v}: customization"
+    );
     for (name, value) in &e.data.variables {
         if let Some(got) = d.data.content_dirs.get(name) {
             assert_eq!(got, value, "{v}: variable {name}");
         }
     }
-    for key in ["data.shared_root", "data.local_root", "data.provision", "data.customization"] {
-        assert!(!d.provenance[key].assumed, "{v}: {key} should be read, not assumed");
+    for key in [
+        "data.shared_root",
+        "data.local_root",
+        "data.provision",
+        "data.customization",
+    ] {
+        assert!(
+            !d.provenance[key].assumed,
+            "{v}: {key} should be read, not assumed"
+        );
     }
 
     // filenetAdmin.
-    assert_eq!(d.filenet_admin.user_id, e.filenet_admin.user_id, "{v}: filenetAdmin");
+    assert_eq!(
+        d.filenet_admin.user_id, e.filenet_admin.user_id,
+        "{v}: filenetAdmin"
+    );
     assert_eq!(
         d.filenet_admin.in_file_registry, e.filenet_admin.in_file_registry,
         "{v}: filenetAdmin in file registry"
@@ -133,20 +204,42 @@ fn check(variant: Variant) {
 
     // Installation Manager.
     let im = &d.installation_manager;
-    assert_eq!(im.install_dir, e.installation_manager.install_dir, "{v}: iim install");
-    assert_eq!(im.data_dir, e.installation_manager.data_dir, "{v}: iim data");
-    assert_eq!(im.shared_dir, e.installation_manager.shared_dir, "{v}: iim shared");
-    assert_eq!(im.non_root_user, e.installation_manager.non_root_user, "{v}: non-root");
+    assert_eq!(
+        im.install_dir, e.installation_manager.install_dir,
+        "{v}: iim install"
+    );
+    assert_eq!(
+        im.data_dir, e.installation_manager.data_dir,
+        "{v}: iim data"
+    );
+    assert_eq!(
+        im.shared_dir, e.installation_manager.shared_dir,
+        "{v}: iim shared"
+    );
+    assert_eq!(
+        im.non_root_user, e.installation_manager.non_root_user,
+        "{v}: non-root"
+    );
 
     // Databases.
-    assert_eq!(d.databases.len(), e.databases.len(), "{v}: databases {:?}", d.databases);
+    assert_eq!(
+        d.databases.len(),
+        e.databases.len(),
+        "{v}: databases {:?}",
+        d.databases
+    );
     for db in &e.databases {
         let got = d
             .databases
             .iter()
             .find(|x| x.name == db.name && x.host.as_deref() == Some(db.host.as_str()))
             .unwrap_or_else(|| panic!("{v}: database {} missing", db.name));
-        assert_eq!(got.vendor.to_string(), db.vendor.as_str(), "{v}: vendor {}", db.name);
+        assert_eq!(
+            got.vendor.to_string(),
+            db.vendor.as_str(),
+            "{v}: vendor {}",
+            db.name
+        );
         assert_eq!(got.port, Some(db.port), "{v}: port {}", db.name);
         let mut schemas = db.schemas.clone();
         schemas.sort();
@@ -154,13 +247,25 @@ fn check(variant: Variant) {
     }
 
     // Role mappings.
-    assert_eq!(d.role_mappings.len(), e.role_mappings.len(), "{v}: role mappings");
+    assert_eq!(
+        d.role_mappings.len(),
+        e.role_mappings.len(),
+        "{v}: role mappings"
+    );
     for (app, roles) in &e.role_mappings {
-        let got = d.role_mappings.iter().find(|a| &a.application == app).unwrap();
+        let got = d
+            .role_mappings
+            .iter()
+            .find(|a| &a.application == app)
+            .unwrap();
         for r in roles {
             let g = got.roles.iter().find(|x| x.role == r.role).unwrap();
             assert_eq!(g.everyone, r.everyone, "{v}: {app}/{}", r.role);
-            assert_eq!(g.all_authenticated, r.all_authenticated, "{v}: {app}/{}", r.role);
+            assert_eq!(
+                g.all_authenticated, r.all_authenticated,
+                "{v}: {app}/{}",
+                r.role
+            );
             assert_eq!(g.users, r.users, "{v}: {app}/{} users", r.role);
             assert_eq!(g.groups, r.groups, "{v}: {app}/{} groups", r.role);
         }

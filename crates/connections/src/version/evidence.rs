@@ -9,12 +9,12 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{BuildLevel, IFixId, OfferingVersion, Version};
 
 /// Where a piece of version evidence came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceSource {
     /// The `com.ibm.connections` package in IIM's `installed.xml`.
@@ -39,7 +39,7 @@ impl fmt::Display for EvidenceSource {
 }
 
 /// One value read from one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence<T> {
     /// Which kind of source.
     pub source: EvidenceSource,
@@ -61,7 +61,7 @@ impl<T> Evidence<T> {
 }
 
 /// All version evidence found for one install. Absent sources are `None`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionEvidence {
     /// The offering version IIM records.
     pub iim: Option<Evidence<OfferingVersion>>,
@@ -74,7 +74,7 @@ pub struct VersionEvidence {
 }
 
 /// The fact on which sources disagree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VersionFact {
     /// The product release (`6.0`, `8.0`).
@@ -96,7 +96,7 @@ impl fmt::Display for VersionFact {
 }
 
 /// One source's claim in a conflict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionClaim {
     /// Which source.
     pub source: EvidenceSource,
@@ -107,7 +107,7 @@ pub struct VersionClaim {
 }
 
 /// Sources that disagree on one fact; `Display` lists every source and value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionConflict {
     /// What they disagree on.
     pub fact: VersionFact,
@@ -129,7 +129,7 @@ impl fmt::Display for VersionConflict {
 }
 
 /// The outcome of cross-checking the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResolvedVersion {
     /// The version, if any source stated one.
     pub version: Option<Version>,

@@ -14,13 +14,13 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::{IFixId, Release, Version};
 
 /// Which documented rule a refusal comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GateRule {
     /// Content only onto the same major/minor release.
@@ -31,7 +31,7 @@ pub enum GateRule {
 
 /// Why a restore from `backup` onto `target` is refused; the message names the rule and
 /// both versions.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
 #[serde(tag = "refusal", rename_all = "snake_case")]
 pub enum GateRefusal {
     /// The target runs a later release than the backup.
