@@ -9,6 +9,7 @@ use std::str::FromStr;
 /// gate; `docs/SAMPLES.md` lists what each one is for. The kebab-case [`Variant::name`] is a
 /// stable id (used by `cnxbackup demo --variant` and by test names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Variant {
     /// 8.0 at a CR level with `KB…` iFixes, DB2, CCM under `FileNet/`, a local
     /// (file-registry) `filenetAdmin`, a dmgr and two managed nodes.
