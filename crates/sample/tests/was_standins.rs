@@ -5,6 +5,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::FileTypeExt;
 
 use common::*;
 use sample::{ServerType, Variant};
@@ -57,6 +58,12 @@ fn start_all_runs_every_jvm_with_pid_files_and_identifying_command_lines() {
     let o = run(&b.script(&s.profile, "startServer").unwrap(), &[&s.name]);
     assert_ne!(o.status.code(), Some(0));
     assert!(text(&o).contains("ADMU3027E"), "{}", text(&o));
+
+    // Running servers leave no FIFO or socket in the tree (a backup of the whole sysroot
+    // must never block on one).
+    assert!(!walk(&b.sysroot)
+        .values()
+        .any(|m| is_fifo(m) || m.file_type().is_socket()));
 
     let killed = b.stop_all().unwrap();
     assert!(killed.is_empty());

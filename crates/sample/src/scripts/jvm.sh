@@ -1,10 +1,11 @@
 #!/bin/bash
 # cnxbackup sample: stands in for a WebSphere server JVM. It only holds a process-table
-# entry (no child processes: it waits with the read builtin on an idle FIFO), writes its
+# entry (no child processes: it waits with the read builtin on an idle pipe it holds both
+# ends of, so nothing on disk and no EOF), writes its
 # PID file and removes it when asked to stop. Knobs (files in $CNX_KNOBS):
 #   refuse-stop.<server>   ignore SIGTERM (only SIGKILL ends it)
 #   slow-stop.<server>     seconds to take before exiting after SIGTERM
-exec 3<>"$CNX_FIFO"
+exec 3<> <(:)
 stamp() { date -u '+[%m/%d/%y %H:%M:%S:%3N UTC]'; }
 on_term() {
   if [ -e "$CNX_KNOBS/refuse-stop.$CNX_SERVER" ]; then

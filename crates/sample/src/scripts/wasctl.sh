@@ -101,9 +101,8 @@ require_known() {
 
 launch() {
   local s="$1" logs="$PROFILE/logs/$1"
-  mkdir -p "$logs" "$STATE/run"
-  export CNX_PIDFILE="$logs/$s.pid" CNX_SERVER="$s" CNX_KNOBS="$KNOBS" CNX_FIFO="$STATE/run/idle.fifo"
-  [ -p "$CNX_FIFO" ] || mkfifo "$CNX_FIFO" 2>/dev/null || [ -p "$CNX_FIFO" ] || return 1
+  mkdir -p "$logs"
+  export CNX_PIDFILE="$logs/$s.pid" CNX_SERVER="$s" CNX_KNOBS="$KNOBS"
   rm -f "$CNX_PIDFILE"
   (
     trap '' HUP
