@@ -384,3 +384,28 @@ fn configured_roots_win_and_say_so() {
         "{e}"
     );
 }
+
+#[test]
+fn no_version_source_leaves_the_version_unknown() {
+    let f = Fixture::new();
+    fs::remove_file(f.real("/var/ibm/InstallationManager/installed.xml")).unwrap();
+    fs::remove_file(f.real(&format!("{CNX}/bin/uninstall-launcher.sh"))).unwrap();
+    fs::remove_file(f.real(&format!(
+        "{CELL_DIR}/LotusConnections-config/LotusConnections-config.xml"
+    )))
+    .unwrap();
+    fs::remove_dir_all(f.real(&format!("{CNX}/version"))).unwrap();
+    let d = run(&f);
+    let v = &d.connections.version;
+    assert!(v.release.is_none() && v.cr.is_none() && v.offering.is_none());
+    assert!(!v.ifixes_known);
+    assert!(v.fingerprint().is_none());
+    assert!(d
+        .warnings
+        .iter()
+        .any(|w| w.message.contains("version") && w.message.contains("unknown")));
+    let j = serde_json::to_value(&d).unwrap();
+    assert!(j["connections"]["version"]["release"].is_null());
+    // With the version unknown, CCM is still found by whichever Engine-ws.ear directory exists.
+    assert!(d.connections.ccm.installed && d.connections.ccm.engine_ws_ear_found);
+}

@@ -90,7 +90,7 @@ pub(crate) struct Warnings(Vec<Warning>);
 
 impl Warnings {
     pub(crate) fn push_at(&mut self, file: &Path, line: Option<u64>, message: String) {
-        tracing::warn!(file = %file.display(), ?line, "{message}");
+        tracing::debug!(file = %file.display(), ?line, "{message}");
         self.0.push(Warning {
             file: Some(file.display().to_string()),
             line,
@@ -100,7 +100,7 @@ impl Warnings {
 
     /// A reader error (which names its file and line) and what follows from it.
     pub(crate) fn push_err(&mut self, e: &ReadError, consequence: String) {
-        tracing::warn!("{e}; {consequence}");
+        tracing::debug!("{e}; {consequence}");
         self.0.push(Warning {
             file: e.file().map(|f| f.display().to_string()),
             line: e.line(),
@@ -109,7 +109,7 @@ impl Warnings {
     }
 
     pub(crate) fn push(&mut self, message: String) {
-        tracing::warn!("{message}");
+        tracing::debug!("{message}");
         self.0.push(Warning {
             file: None,
             line: None,
