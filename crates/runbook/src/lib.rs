@@ -5,8 +5,11 @@
 //! restore. It must never parse command lines or print for humans (that is `cnxbackup`), and
 //! it must never reach into the repository format below `vault`'s public API.
 
+pub mod backup;
 pub mod databases;
+pub mod manifest;
 pub mod plan;
 pub mod preflight;
 pub mod process;
+pub mod role_mappings;
 pub mod servers;
