@@ -236,6 +236,9 @@ fn variable_expanding_to_nothing_is_a_warning_and_falls_back() {
         .unwrap_or_else(|| panic!("{:#?}", d.warnings));
     assert!(w.file.as_deref().unwrap().ends_with("variables.xml"));
     assert!(d.provenance["data.provision"].assumed);
+    // Met through the cell and both node scopes, it is still reported once.
+    let same = d.warnings.iter().filter(|x| *x == w).count();
+    assert_eq!(same, 1, "{:#?}", d.warnings);
 }
 
 #[test]

@@ -89,9 +89,16 @@ impl DiscoverError {
 pub(crate) struct Warnings(Vec<Warning>);
 
 impl Warnings {
+    /// Adds a warning once: the same problem met through several scopes is one warning.
+    fn add(&mut self, w: Warning) {
+        if !self.0.contains(&w) {
+            tracing::debug!("{w}");
+            self.0.push(w);
+        }
+    }
+
     pub(crate) fn push_at(&mut self, file: &Path, line: Option<u64>, message: String) {
-        tracing::debug!(file = %file.display(), ?line, "{message}");
-        self.0.push(Warning {
+        self.add(Warning {
             file: Some(file.display().to_string()),
             line,
             message,
@@ -100,8 +107,7 @@ impl Warnings {
 
     /// A reader error (which names its file and line) and what follows from it.
     pub(crate) fn push_err(&mut self, e: &ReadError, consequence: String) {
-        tracing::debug!("{e}; {consequence}");
-        self.0.push(Warning {
+        self.add(Warning {
             file: e.file().map(|f| f.display().to_string()),
             line: e.line(),
             message: format!("{e}; {consequence}"),
@@ -109,8 +115,7 @@ impl Warnings {
     }
 
     pub(crate) fn push(&mut self, message: String) {
-        tracing::debug!("{message}");
-        self.0.push(Warning {
+        self.add(Warning {
             file: None,
             line: None,
             message,
