@@ -80,6 +80,17 @@ fn main() {
     );
 
     let t = Instant::now();
+    let streamed: usize = vault::StreamChunker::new(&data[..], &repo.chunker())
+        .unwrap()
+        .map(|c| c.unwrap().data.len())
+        .sum();
+    assert_eq!(streamed, total);
+    println!(
+        "chunk (streaming, 1 thread)      {}",
+        rate(total, t.elapsed().as_secs_f64())
+    );
+
+    let t = Instant::now();
     let ids: Vec<_> = spans
         .iter()
         .map(|s| repo.id_of(&data[s.offset..s.offset + s.length]))
@@ -111,9 +122,14 @@ fn main() {
     let t = Instant::now();
     let buf = bytes::Bytes::from(noise(16 << 20, 7));
     for i in 0..8 {
-        repo.storage().write_bytes(&format!("bench/{i}"), buf.clone()).unwrap();
+        repo.storage()
+            .write_bytes(&format!("bench/{i}"), buf.clone())
+            .unwrap();
     }
-    println!("storage write 8 x 16 MiB (fsync + rename) {}", rate(8 << 24, t.elapsed().as_secs_f64()));
+    println!(
+        "storage write 8 x 16 MiB (fsync + rename) {}",
+        rate(8 << 24, t.elapsed().as_secs_f64())
+    );
 
     let data = Arc::new(data);
     let spans = Arc::new(spans);

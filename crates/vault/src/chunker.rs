@@ -137,10 +137,27 @@ pub struct StreamChunk {
     pub data: Vec<u8>,
 }
 
-/// Chunks a reader of any size holding at most `max_size` bytes in memory.
+/// Chunks a reader of any size, holding at most 1.5 × `max_size` bytes in memory.
 /// Iterates over `Result<StreamChunk, std::io::Error>`.
+///
+/// Own buffer management instead of `fastcdc::v2020::StreamCDC`: that one allocates
+/// `max_size` bytes per stream (8 MiB even for a 4 KiB file) and shifts the whole unconsumed
+/// buffer after every chunk (~7 MiB of memmove per 1 MiB chunk at the default sizes). Here the
+/// buffer grows only as far as the input needs, and the unconsumed tail (< `max_size`) is
+/// moved to the front only when the buffer is full. Cut points are identical to
+/// [`chunk_slice`] (same `cut_gear` with the same masks and seeded gear tables).
 pub struct StreamChunker<R: Read> {
-    inner: v2020::StreamCDC<R>,
+    reader: R,
+    buf: Vec<u8>,
+    pos: usize,
+    offset: u64,
+    eof: bool,
+    params: ChunkerParams,
+    masks: (u64, u64),
+    gear: (
+        std::borrow::Cow<'static, [u64]>,
+        std::borrow::Cow<'static, [u64]>,
+    ),
 }
 
 impl<R: Read> StreamChunker<R> {
@@ -148,15 +165,39 @@ impl<R: Read> StreamChunker<R> {
     pub fn new(reader: R, params: &ChunkerParams) -> Result<Self, VaultError> {
         params.validate()?;
         Ok(StreamChunker {
-            inner: v2020::StreamCDC::with_level_and_seed(
-                reader,
-                params.min_size as usize,
-                params.avg_size as usize,
-                params.max_size as usize,
-                v2020::Normalization::Level1,
-                params.seed,
-            ),
+            reader,
+            buf: Vec::new(),
+            pos: 0,
+            offset: 0,
+            eof: false,
+            params: *params,
+            masks: v2020::select_masks(params.avg_size as usize, v2020::Normalization::Level1),
+            gear: v2020::get_gear_with_seed(params.seed),
         })
+    }
+
+    fn capacity_limit(&self) -> usize {
+        let max = self.params.max_size as usize;
+        max + max / 2
+    }
+
+    /// Make at least `max_size` unconsumed bytes available, or everything up to EOF.
+    fn fill(&mut self) -> std::io::Result<()> {
+        let max = self.params.max_size as usize;
+        while !self.eof && self.buf.len() - self.pos < max {
+            let limit = self.capacity_limit();
+            if self.buf.len() >= limit {
+                // Full: move the unconsumed tail (< max bytes) to the front.
+                self.buf.drain(..self.pos);
+                self.pos = 0;
+            }
+            let want = (limit - self.buf.len()) as u64;
+            let got = (&mut self.reader).take(want).read_to_end(&mut self.buf)?;
+            if got == 0 {
+                self.eof = true;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -164,13 +205,36 @@ impl<R: Read> Iterator for StreamChunker<R> {
     type Item = std::io::Result<StreamChunk>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|r| {
-            r.map(|c| StreamChunk {
-                offset: c.offset,
-                data: c.data,
-            })
-            .map_err(std::io::Error::from)
-        })
+        if let Err(e) = self.fill() {
+            return Some(Err(e));
+        }
+        let rest = &self.buf[self.pos..];
+        if rest.is_empty() {
+            return None;
+        }
+        let (mask_s, mask_l) = self.masks;
+        let (_, len) = v2020::cut_gear(
+            rest,
+            self.params.min_size as usize,
+            self.params.avg_size as usize,
+            self.params.max_size as usize,
+            mask_s,
+            mask_l,
+            mask_s << 1,
+            mask_l << 1,
+            &self.gear.0,
+            &self.gear.1,
+        );
+        if len == 0 {
+            return None;
+        }
+        let chunk = StreamChunk {
+            offset: self.offset,
+            data: rest[..len].to_vec(),
+        };
+        self.pos += len;
+        self.offset += len as u64;
+        Some(Ok(chunk))
     }
 }
 
@@ -231,6 +295,64 @@ mod tests {
             assert_eq!(s.offset as u64, c.offset);
             assert_eq!(&data[s.offset..s.offset + s.length], &c.data[..]);
         }
+    }
+
+    /// A reader that returns 1 to 3 bytes per call: cut points must not depend on read sizes.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.1 = self.1 % 3 + 1;
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn stream_cut_points_do_not_depend_on_read_sizes() {
+        let data = noise(300_000, 8);
+        let p = small(3);
+        let a: Vec<StreamChunk> = StreamChunker::new(&data[..], &p)
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        let b: Vec<StreamChunk> = StreamChunker::new(Trickle(&data, 0), &p)
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        assert_eq!(a, b);
+        assert!(a.len() > 10);
+    }
+
+    #[test]
+    fn stream_matches_slice_at_default_sizes_on_large_input() {
+        let data = noise(40 << 20, 21);
+        let p = ChunkerParams {
+            seed: 77,
+            ..ChunkerParams::default()
+        };
+        let spans = chunk_slice(&data, &p).unwrap();
+        let streamed: Vec<(u64, usize)> = StreamChunker::new(&data[..], &p)
+            .unwrap()
+            .map(|c| c.map(|c| (c.offset, c.data.len())).unwrap())
+            .collect();
+        let expected: Vec<(u64, usize)> =
+            spans.iter().map(|s| (s.offset as u64, s.length)).collect();
+        assert_eq!(streamed, expected);
+    }
+
+    #[test]
+    fn read_errors_are_returned() {
+        struct Broken;
+        impl Read for Broken {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk on fire"))
+            }
+        }
+        let mut c = StreamChunker::new(Broken, &small(1)).unwrap();
+        let err = c.next().unwrap().unwrap_err();
+        assert!(err.to_string().contains("disk on fire"));
     }
 
     #[test]
