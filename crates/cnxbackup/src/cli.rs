@@ -61,4 +61,18 @@ pub enum Command {
     Discover(commands::discover::DiscoverArgs),
     /// Print the ordered backup plan: steps, paths, databases, sizes, skipped steps and why
     Plan(commands::plan::PlanArgs),
+    /// Create a repository
+    Init(commands::repo_commands::InitArgs),
+    /// Back up paths into the repository (`--path DIR...`)
+    Backup(commands::repo_commands::BackupArgs),
+    /// List snapshots: id, time, host, size, paths
+    Snapshots(commands::repo_commands::SnapshotsArgs),
+    /// List the entries of a snapshot
+    Ls(commands::repo_commands::LsArgs),
+    /// Restore a snapshot under --target
+    Restore(commands::repo_commands::RestoreArgs),
+    /// Verify the repository (structure; with --read-data also the data)
+    Check(commands::repo_commands::CheckArgs),
+    /// Repair the repository (`repair index`: rebuild the index from the packs)
+    Repair(commands::repo_commands::RepairArgs),
 }

@@ -57,5 +57,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(args) => commands::config_show::run(&ctx, args),
         Command::Discover(args) => commands::discover::run(&ctx, args),
         Command::Plan(args) => commands::plan::run(&ctx, args),
+        Command::Init(args) => commands::repo_commands::init(&ctx, args),
+        Command::Backup(args) => commands::repo_commands::backup(&ctx, args),
+        Command::Snapshots(args) => commands::repo_commands::snapshots(&ctx, args),
+        Command::Ls(args) => commands::repo_commands::ls(&ctx, args),
+        Command::Restore(args) => commands::repo_commands::restore(&ctx, args),
+        Command::Check(args) => commands::repo_commands::check(&ctx, args),
+        Command::Repair(args) => commands::repo_commands::repair(&ctx, args),
     }
 }

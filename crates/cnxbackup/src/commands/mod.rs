@@ -4,6 +4,7 @@
 pub mod config_show;
 pub mod discover;
 pub mod plan;
+pub mod repo_commands;
 
 use crate::cli::GlobalOpts;
 use crate::config::{self, ConfigError, Environment, LoadedConfig, ProcessEnv};

@@ -1,0 +1,680 @@
+//! The repository commands: `init`, `backup --path`, `snapshots`, `ls`, `restore`, `check`
+//! and `repair index`. Each opens the repository named by the configuration (password from
+//! `CNXBACKUP_PASSWORD`, `--password-file`, the config, or a prompt — never argv), calls the
+//! `vault` crate, and prints a human report or one JSON document.
+//!
+//! Exit codes (docs/cli-contract.md): a failed `check` is 3; a `restore` that refused an
+//! unsafe entry is 3; a `restore` with damaged files is 1 after restoring everything else;
+//! a `backup` with warnings is 0 (1 with `--strict`); a wrong password is 1.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use vault::backup::{BackupError, BackupOptions, ParentChoice};
+use vault::check::{CheckOptions, CheckReport};
+use vault::restore::{RestoreError, RestoreOptions};
+use vault::tree::{decode_tree, ContentPart, Entry, EntryKind};
+use vault::{BlobKind, InitOptions, Repository, Snapshot, SnapshotId, Storage, StorageOptions};
+
+use super::Context;
+use crate::exit::{with_exit, Exit, ExitContext};
+
+// ---------------------------------------------------------------- arguments
+
+#[derive(Debug, Args)]
+pub struct InitArgs {}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A file or directory to back up (repeat for several). Absolute paths are stored under
+    /// their full path; relative ones relative to the working directory ("." = its contents)
+    #[arg(long = "path", value_name = "DIR", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Host name recorded in the snapshot [default: this host's name]
+    #[arg(long)]
+    pub host: Option<String>,
+    /// A tag for the snapshot (repeatable)
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// Skip matching entries (glob; without '/' it matches a name anywhere, with '/' the
+    /// absolute path). Repeatable
+    #[arg(long = "exclude", value_name = "GLOB")]
+    pub excludes: Vec<String>,
+    /// Compare with this snapshot instead of the newest one of the same host and paths
+    #[arg(long, value_name = "ID")]
+    pub parent: Option<String>,
+    /// Read every file (no parent snapshot)
+    #[arg(long, conflicts_with = "parent")]
+    pub force: bool,
+    /// Exit 1 when a file changed, vanished or could not be read (default: warn, exit 0)
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Snapshot id, unambiguous id prefix, or "latest"
+    pub snapshot: String,
+    /// Only below this path of the snapshot (e.g. /srv/data)
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Snapshot id, unambiguous id prefix, or "latest"
+    pub snapshot: String,
+    /// Restore under this directory
+    #[arg(long, value_name = "DIR", required = true)]
+    pub target: PathBuf,
+    /// Restore only matching entries and everything below them (glob over snapshot paths
+    /// such as "srv/data/*.xml"; without '/' it matches a name anywhere). Repeatable
+    #[arg(long = "include", value_name = "GLOB")]
+    pub includes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also read and verify the data: all of it, or PERCENT of the packs (e.g. 10 or 10%)
+    #[arg(long, value_name = "PERCENT", num_args = 0..=1, default_missing_value = "100",
+          require_equals = true)]
+    pub read_data: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    #[command(subcommand)]
+    pub what: RepairWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepairWhat {
+    /// Rebuild the index from the pack trailers
+    Index,
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn storage(ctx: &Context) -> anyhow::Result<Storage> {
+    let url = ctx.repository_url()?;
+    Storage::from_url(url, &StorageOptions::default()).with_context(|| format!("repository {url}"))
+}
+
+/// Opens the repository (a wrong password is exit 1 with "wrong password").
+pub fn open_repository(ctx: &Context) -> anyhow::Result<Repository> {
+    let storage = storage(ctx)?;
+    let password = ctx.repository_password()?;
+    Ok(Repository::open(storage, password.expose())?)
+}
+
+fn time(ns: i64) -> String {
+    vault::format_unix_ns(ns)
+}
+
+fn bytes(n: u64) -> String {
+    super::plan::bytes(n)
+}
+
+/// Prints the report, then ends the process with `exit` without a second JSON document.
+fn finish_with(exit: Exit) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    std::process::exit(i32::from(exit.code()))
+}
+
+// ---------------------------------------------------------------- init
+
+pub fn init(ctx: &Context, _args: &InitArgs) -> anyhow::Result<()> {
+    let storage = storage(ctx)?;
+    let location = storage.location().to_string();
+    let password = ctx.repository_password()?;
+    let repo = Repository::init(storage, password.expose(), &InitOptions::default())?;
+    #[derive(Serialize)]
+    struct Out<'a> {
+        repository: &'a str,
+        id: String,
+    }
+    let id = repo.config().id.clone();
+    ctx.out.result(
+        &format!("created repository {id} at {location}\n"),
+        &Out {
+            repository: &location,
+            id: id.to_string(),
+        },
+    )
+}
+
+// ---------------------------------------------------------------- backup
+
+#[derive(Serialize)]
+struct BackupReport<'a> {
+    snapshot: String,
+    parent: Option<String>,
+    summary: &'a vault::backup::BackupSummary,
+    warnings: &'a [vault::backup::BackupWarning],
+}
+
+pub fn backup(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
+    let repo = open_repository(ctx)?;
+    // tuning knob (and test hook): index checkpoint interval during the backup
+    if let Some(secs) = ctx
+        .env
+        .var("CNXBACKUP_CHECKPOINT_SECS")
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        repo.set_checkpoint_policy(
+            std::time::Duration::from_secs(secs),
+            vault::repo::CHECKPOINT_BYTES,
+        );
+    }
+    let mut opts = BackupOptions {
+        tags: args.tags.clone(),
+        excludes: args.excludes.clone(),
+        ..BackupOptions::default()
+    };
+    if let Some(h) = &args.host {
+        opts.host.clone_from(h);
+    }
+    opts.parent = match (&args.parent, args.force) {
+        (Some(p), _) => ParentChoice::Explicit(p.clone()),
+        (None, true) => ParentChoice::None,
+        (None, false) => ParentChoice::Auto,
+    };
+    let outcome = match vault::backup::backup(&repo, &args.paths, &opts) {
+        Ok(o) => o,
+        Err(e @ (BackupError::InvalidPath { .. } | BackupError::BadExclude { .. })) => {
+            return Err(with_exit(e.into(), Exit::Usage))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("backup failed, no snapshot written")),
+    };
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    let s = &outcome.summary;
+    let mut h = String::new();
+    let _ = writeln!(h, "snapshot {} saved", outcome.snapshot_id.short());
+    if let Some(p) = &outcome.parent {
+        let _ = writeln!(h, "parent   {}", p.short());
+    }
+    let _ = writeln!(
+        h,
+        "files:   {} new, {} changed, {} unchanged",
+        s.files_new, s.files_changed, s.files_unchanged
+    );
+    let _ = writeln!(
+        h,
+        "dirs:    {} new, {} changed, {} unchanged; {} other entries",
+        s.dirs_new, s.dirs_changed, s.dirs_unchanged, s.others
+    );
+    let _ = writeln!(
+        h,
+        "read:    {} of {} ({} bytes read)",
+        bytes(s.bytes_read),
+        bytes(s.bytes_total),
+        s.bytes_read
+    );
+    let _ = writeln!(
+        h,
+        "added:   {} ({} stored), {} data blobs, {} tree blobs",
+        bytes(s.bytes_added_raw),
+        bytes(s.bytes_added_stored),
+        s.data_blobs_new,
+        s.tree_blobs_new
+    );
+    let _ = writeln!(h, "warnings: {}", s.warnings);
+    let _ = writeln!(h, "duration: {:.2} s", s.duration_secs);
+    ctx.out.result(
+        &h,
+        &BackupReport {
+            snapshot: outcome.snapshot_id.to_hex(),
+            parent: outcome.parent.map(|p| p.to_hex()),
+            summary: s,
+            warnings: &outcome.warnings,
+        },
+    )?;
+    if args.strict && !outcome.warnings.is_empty() {
+        eprintln!(
+            "cnxbackup: error: {} file(s) changed, vanished or could not be read (--strict)",
+            outcome.warnings.len()
+        );
+        finish_with(Exit::Failed);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- snapshots
+
+#[derive(Serialize)]
+struct SnapshotRow {
+    id: String,
+    time: String,
+    time_ns: i64,
+    host: String,
+    paths: Vec<String>,
+    tags: Vec<String>,
+    parent: Option<String>,
+    summary: vault::SnapshotSummary,
+    application: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct SnapshotError {
+    id: String,
+    error: String,
+}
+
+pub fn snapshots(ctx: &Context, _args: &SnapshotsArgs) -> anyhow::Result<()> {
+    let repo = open_repository(ctx)?;
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (id, snap) in repo.list_snapshots()? {
+        match snap {
+            Ok(s) => rows.push(SnapshotRow {
+                id: id.to_hex(),
+                time: time(s.time),
+                time_ns: s.time,
+                host: s.host,
+                paths: s.paths,
+                tags: s.tags,
+                parent: s.parent.map(|p| p.to_hex()),
+                summary: s.summary,
+                application: s.application,
+            }),
+            Err(e) => errors.push(SnapshotError {
+                id: id.to_hex(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    rows.sort_by_key(|r| r.time_ns);
+    let mut h = String::new();
+    let _ = writeln!(
+        h,
+        "{:<10} {:<20} {:<16} {:>10} paths",
+        "id", "time", "host", "size"
+    );
+    for r in &rows {
+        let _ = writeln!(
+            h,
+            "{:<10} {:<20} {:<16} {:>10} {}{}",
+            &r.id[..8],
+            r.time,
+            r.host,
+            bytes(r.summary.bytes_total),
+            r.paths.join(", "),
+            if r.tags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", r.tags.join(","))
+            }
+        );
+    }
+    for e in &errors {
+        let _ = writeln!(h, "{:<10} cannot be read: {}", &e.id[..8], e.error);
+    }
+    #[derive(Serialize)]
+    struct Out {
+        snapshots: Vec<SnapshotRow>,
+        unreadable: Vec<SnapshotError>,
+    }
+    ctx.out.result(
+        &h,
+        &Out {
+            snapshots: rows,
+            unreadable: errors,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- ls
+
+#[derive(Serialize)]
+struct LsRow {
+    path: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    mode: String,
+    uid: u32,
+    gid: u32,
+    user: Option<String>,
+    group: Option<String>,
+    size: u64,
+    mtime: String,
+    mtime_ns: i64,
+    target: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    sparse: bool,
+}
+
+fn ls_row(path: String, e: &Entry) -> LsRow {
+    LsRow {
+        path,
+        kind: e.kind.as_str(),
+        mode: format!("{:04o}", e.mode),
+        uid: e.uid,
+        gid: e.gid,
+        user: e.user.clone(),
+        group: e.group.clone(),
+        size: if e.kind == EntryKind::File {
+            e.content.iter().map(ContentPart::len).sum()
+        } else {
+            e.size
+        },
+        mtime: time(e.mtime_ns),
+        mtime_ns: e.mtime_ns,
+        target: e
+            .symlink_target
+            .as_ref()
+            .map(|t| String::from_utf8_lossy(t).into_owned()),
+        sparse: e.sparse,
+    }
+}
+
+fn load_tree(repo: &Repository, id: &vault::BlobId) -> anyhow::Result<vault::tree::Tree> {
+    let bytes = repo.load_blob(BlobKind::Tree, id)?;
+    decode_tree(&bytes).with_context(|| format!("tree {id}"))
+}
+
+pub fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<()> {
+    let repo = open_repository(ctx)?;
+    let (_, snap) = repo.find_snapshot(&args.snapshot)?;
+    // descend to the requested path
+    let mut tree_id = snap.tree;
+    let mut prefix = String::new();
+    let mut single: Option<LsRow> = None;
+    if let Some(p) = &args.path {
+        let comps: Vec<&str> = p
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        for (i, c) in comps.iter().enumerate() {
+            let tree = load_tree(&repo, &tree_id)?;
+            let e = tree
+                .get(c.as_bytes())
+                .with_context(|| format!("{p}: not in snapshot {}", args.snapshot))
+                .exit_code(Exit::Failed)?;
+            prefix = format!("{prefix}/{c}");
+            match (e.kind, e.subtree) {
+                (EntryKind::Dir, Some(sub)) => tree_id = sub,
+                _ if i + 1 == comps.len() => {
+                    single = Some(ls_row(prefix.clone(), e));
+                    break;
+                }
+                _ => anyhow::bail!("{p}: {prefix} is not a directory"),
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    if let Some(r) = single {
+        rows.push(r);
+    } else {
+        let mut stack = vec![(tree_id, prefix)];
+        while let Some((id, dir)) = stack.pop() {
+            let tree = load_tree(&repo, &id)?;
+            let mut subdirs = Vec::new();
+            for e in &tree.entries {
+                let path = format!("{dir}/{}", e.display_name());
+                if let (EntryKind::Dir, Some(sub)) = (e.kind, e.subtree) {
+                    subdirs.push((sub, path.clone()));
+                }
+                rows.push(ls_row(path, e));
+            }
+            // keep a depth-first listing in name order
+            stack.extend(subdirs.into_iter().rev());
+        }
+        rows.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    let mut h = String::new();
+    for r in &rows {
+        let _ = write!(
+            h,
+            "{:<8} {} {:>8} {:>8} {:>12} {} {}",
+            r.kind,
+            r.mode,
+            r.user.clone().unwrap_or_else(|| r.uid.to_string()),
+            r.group.clone().unwrap_or_else(|| r.gid.to_string()),
+            r.size,
+            r.mtime,
+            r.path
+        );
+        if let Some(t) = &r.target {
+            let _ = write!(h, " -> {t}");
+        }
+        h.push('\n');
+    }
+    #[derive(Serialize)]
+    struct Out {
+        entries: Vec<LsRow>,
+    }
+    ctx.out.result(&h, &Out { entries: rows })
+}
+
+// ---------------------------------------------------------------- restore
+
+pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
+    let repo = open_repository(ctx)?;
+    let (id, snap): (SnapshotId, Snapshot) = repo.find_snapshot(&args.snapshot)?;
+    let opts = RestoreOptions {
+        includes: args.includes.clone(),
+        ..RestoreOptions::default()
+    };
+    let outcome = match vault::restore::restore(&repo, &snap, &args.target, &opts) {
+        Ok(o) => o,
+        Err(e) if e.is_refusal() => return Err(with_exit(e.into(), Exit::Refused)),
+        Err(e @ RestoreError::BadInclude { .. }) => return Err(with_exit(e.into(), Exit::Usage)),
+        Err(e) => return Err(anyhow::Error::new(e).context("restore failed")),
+    };
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    for s in &outcome.skipped {
+        eprintln!("skipped: {} ({}): {}", s.path, s.kind, s.reason);
+    }
+    let mut h = String::new();
+    let _ = writeln!(
+        h,
+        "restored snapshot {} to {}: {} files, {} dirs, {} symlinks, {} hard links, {} special files, {} written in {:.2} s",
+        id.short(),
+        args.target.display(),
+        outcome.files,
+        outcome.dirs,
+        outcome.symlinks,
+        outcome.hardlinks,
+        outcome.specials,
+        bytes(outcome.bytes_written),
+        outcome.duration_secs
+    );
+    if !outcome.skipped.is_empty() {
+        let _ = writeln!(h, "{} entries skipped", outcome.skipped.len());
+    }
+    for d in &outcome.damaged {
+        let _ = writeln!(h, "DAMAGED: {}: {}", d.path, d.reason);
+    }
+    #[derive(Serialize)]
+    struct Out<'a> {
+        snapshot: String,
+        target: String,
+        #[serde(flatten)]
+        outcome: &'a vault::restore::RestoreOutcome,
+    }
+    ctx.out.result(
+        &h,
+        &Out {
+            snapshot: id.to_hex(),
+            target: args.target.display().to_string(),
+            outcome: &outcome,
+        },
+    )?;
+    if !outcome.damaged.is_empty() {
+        eprintln!(
+            "cnxbackup: error: {} entries could not be restored intact: {}",
+            outcome.damaged.len(),
+            outcome
+                .damaged
+                .iter()
+                .map(|d| d.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        finish_with(Exit::Failed);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- check
+
+fn parse_percent(s: &str) -> anyhow::Result<f64> {
+    let v: f64 = s
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--read-data={s}: not a percentage"))
+        .exit_code(Exit::Usage)?;
+    if !(v > 0.0 && v <= 100.0) {
+        return Err(with_exit(
+            anyhow::anyhow!("--read-data={s}: must be more than 0 and at most 100"),
+            Exit::Usage,
+        ));
+    }
+    Ok(v)
+}
+
+fn check_human(r: &CheckReport) -> String {
+    let mut h = String::new();
+    let _ = writeln!(
+        h,
+        "{} snapshots, {} trees, {} data blobs referenced, {} packs",
+        r.snapshots, r.trees, r.data_blobs, r.packs
+    );
+    if r.packs_read > 0 {
+        let _ = writeln!(
+            h,
+            "read {} packs, {} blobs verified",
+            r.packs_read, r.blobs_verified
+        );
+    }
+    for e in &r.errors {
+        let _ = writeln!(h, "error ({}): {}", e.kind, e.message);
+    }
+    for d in &r.damaged {
+        let _ = writeln!(
+            h,
+            "damaged {} blob {} in pack {}: {}\n  snapshots: {}\n  paths: {}",
+            d.kind,
+            d.blob,
+            d.pack,
+            d.reason,
+            d.snapshots.join(", "),
+            d.paths.join(", ")
+        );
+    }
+    if !r.unreferenced_packs.is_empty() {
+        let _ = writeln!(
+            h,
+            "{} unreferenced packs (left by interrupted backups; not an error)",
+            r.unreferenced_packs.len()
+        );
+    }
+    let _ = writeln!(
+        h,
+        "{}",
+        if r.is_ok() {
+            "no errors found"
+        } else {
+            "CHECK FAILED"
+        }
+    );
+    h
+}
+
+pub fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
+    let read_data = args.read_data.as_deref().map(parse_percent).transpose()?;
+    let repo = open_repository(ctx)?;
+    let report = vault::check::check(
+        &repo,
+        &CheckOptions {
+            read_data,
+            threads: 2,
+        },
+    )?;
+    #[derive(Serialize)]
+    struct Out<'a> {
+        ok: bool,
+        #[serde(flatten)]
+        report: &'a CheckReport,
+    }
+    ctx.out.result(
+        &check_human(&report),
+        &Out {
+            ok: report.is_ok(),
+            report: &report,
+        },
+    )?;
+    if !report.is_ok() {
+        eprintln!(
+            "cnxbackup: error: repository check failed: {} errors, {} damaged blobs",
+            report.errors.len(),
+            report.damaged.len()
+        );
+        finish_with(Exit::Refused);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- repair
+
+pub fn repair(ctx: &Context, args: &RepairArgs) -> anyhow::Result<()> {
+    match args.what {
+        RepairWhat::Index => {
+            let repo = open_repository(ctx)?;
+            let r = vault::rebuild_index(&repo)?;
+            #[derive(Serialize)]
+            struct Failed {
+                pack: String,
+                reason: String,
+            }
+            #[derive(Serialize)]
+            struct Out {
+                packs_read: usize,
+                packs_failed: Vec<Failed>,
+                blobs_indexed: usize,
+                blobs_recovered: usize,
+                segments_written: usize,
+                segments_removed: usize,
+            }
+            let out = Out {
+                packs_read: r.packs_read,
+                packs_failed: r
+                    .packs_failed
+                    .iter()
+                    .map(|(p, reason)| Failed {
+                        pack: p.to_hex(),
+                        reason: reason.clone(),
+                    })
+                    .collect(),
+                blobs_indexed: r.blobs_indexed,
+                blobs_recovered: r.blobs_recovered,
+                segments_written: r.segments_written,
+                segments_removed: r.segments_removed,
+            };
+            let mut h = format!(
+                "index rebuilt from {} packs: {} blobs ({} recovered), {} segments written, {} removed\n",
+                out.packs_read,
+                out.blobs_indexed,
+                out.blobs_recovered,
+                out.segments_written,
+                out.segments_removed
+            );
+            for f in &out.packs_failed {
+                let _ = writeln!(h, "pack {} unreadable: {}", f.pack, f.reason);
+            }
+            ctx.out.result(&h, &out)
+        }
+    }
+}
