@@ -81,7 +81,8 @@ impl Env {
 }
 
 pub fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed | 1;
+    // mix the seed: nearby seeds must give unrelated content (no accidental dedup)
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
         .map(|_| {
             s ^= s << 13;
