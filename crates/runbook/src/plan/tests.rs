@@ -275,3 +275,28 @@ fn plan_serialises_with_contract_component_names() {
     assert!(comps.contains(&"shared_data") && comps.contains(&"provision"));
     assert_eq!(json["steps"][0]["component"], "role_mappings");
 }
+
+#[test]
+fn storage_area_outside_shared_data_is_backed_up_on_its_own() {
+    let mut d = deployment(true, true);
+    d.connections.ccm.storage_area = Some("/srv/filenet/os1".into());
+    d.connections.ccm.storage_outside_shared_data = true;
+    let plan = Plan::build(&d, &PlanOptions::default());
+    let storage = plan.step(Component::CcmStorage).unwrap();
+    assert!(storage.runs);
+    assert_eq!(storage.paths, ["/srv/filenet/os1"]);
+}
+
+#[test]
+fn no_dmgr_on_this_host_skips_step_5() {
+    let mut d = deployment(false, false);
+    d.was.profiles.retain(|p| p.kind != ProfileType::Dmgr);
+    let plan = Plan::build(&d, &PlanOptions::default());
+    assert_eq!(
+        plan.step(Component::DmgrProfile)
+            .unwrap()
+            .skip_reason
+            .as_deref(),
+        Some("no deployment manager profile on this host")
+    );
+}
