@@ -72,7 +72,7 @@ pub enum VaultError {
     /// An object exists but cannot be decoded or fails authentication.
     #[error("corrupt {object}: {reason}")]
     Corrupt {
-        /// The object path (or a description such as "blob <id>").
+        /// The object path (or a description such as "blob `<id>`").
         object: String,
         /// What is wrong.
         reason: String,

@@ -8,7 +8,7 @@
 //! Repository layer (this part): [`Storage`] (OpenDAL seam), [`Repository`] (open/init,
 //! `save_blob`/`load_blob`, flush with periodic index checkpoints, snapshots, locks),
 //! [`repair::rebuild_index`], the content-defined [`chunker`], [`compress`]ion, [`crypto`]
-//! and the byte-level codecs in [`format`] (documented in `docs/FORMAT.md`).
+//! and the byte-level codecs in [`format`](mod@format) (documented in `docs/FORMAT.md`).
 
 pub mod backup; // vault-fs
 pub mod check; // vault-fs

@@ -315,7 +315,8 @@ impl Repository {
                 .read(&obj.path)
                 .map_err(|e| e.to_string())
                 .and_then(|b| {
-                    if IndexId::from_hex(obj.path.trim_start_matches(INDEX_DIR))
+                    let named = IndexId::from_hex(obj.path.trim_start_matches(INDEX_DIR));
+                    if named
                         .map(|id| id.0 != *blake3::hash(&b).as_bytes())
                         .unwrap_or(true)
                     {
@@ -326,7 +327,7 @@ impl Repository {
             match seg {
                 Ok(packs) => {
                     for (pack, entries) in packs {
-                        table.insert_pack(pack, &entries);
+                        table.bulk_add(pack, &entries);
                     }
                 }
                 Err(reason) => {
@@ -338,11 +339,11 @@ impl Repository {
                 }
             }
         }
-        table.compact();
         // Blobs uploaded in this session but not yet in a segment stay visible.
         for (pack, entries) in lock(&self.unindexed).iter() {
-            table.insert_pack(*pack, entries);
+            table.bulk_add(*pack, entries);
         }
+        table.finish_bulk();
         *write(&self.index) = table;
         *lock(&self.index_problems) = problems;
         Ok(())

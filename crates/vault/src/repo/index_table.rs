@@ -40,6 +40,18 @@ struct Slot {
 }
 
 impl Slot {
+    fn new(e: &PackEntry, pack: u32) -> Slot {
+        Slot {
+            id: e.id.0,
+            kind: e.kind,
+            compression: e.compression,
+            pack,
+            offset: e.offset,
+            stored_len: e.stored_len,
+            raw_len: e.raw_len,
+        }
+    }
+
     fn key(&self) -> ([u8; 32], BlobKind) {
         (self.id, self.kind)
     }
@@ -93,38 +105,70 @@ impl IndexTable {
         }
     }
 
+    /// Build a table from whole index segments at once (loading): one sort at the end
+    /// instead of incremental merges. Among duplicates the first location is kept.
+    pub fn from_packs<I>(packs: I) -> IndexTable
+    where
+        I: IntoIterator<Item = (PackId, Vec<PackEntry>)>,
+    {
+        let mut t = IndexTable::new();
+        for (pack, entries) in packs {
+            t.bulk_add(pack, &entries);
+        }
+        t.finish_bulk();
+        t
+    }
+
+    /// Bulk loading: append without dedup or ordering. Lookups are wrong until
+    /// [`IndexTable::finish_bulk`] is called.
+    pub fn bulk_add(&mut self, pack: PackId, entries: &[PackEntry]) {
+        let p = self.intern(pack);
+        self.sorted.extend(entries.iter().map(|e| Slot::new(e, p)));
+    }
+
+    /// End bulk loading: sort and drop duplicates.
+    pub fn finish_bulk(&mut self) {
+        // Stable: the first-inserted location stays first among duplicates.
+        self.sorted.sort_by_key(Slot::key);
+        self.sorted.dedup_by(|b, a| a.key() == b.key());
+        self.sorted.shrink_to_fit();
+    }
+
     /// Add every entry of a pack. A blob already present keeps its first location.
     pub fn insert_pack(&mut self, pack: PackId, entries: &[PackEntry]) {
         let p = self.intern(pack);
         for e in entries {
-            let slot = Slot {
-                id: e.id.0,
-                kind: e.kind,
-                compression: e.compression,
-                pack: p,
-                offset: e.offset,
-                stored_len: e.stored_len,
-                raw_len: e.raw_len,
-            };
+            let slot = Slot::new(e, p);
             if self.find_sorted(&slot.key()).is_none() {
                 self.recent.entry(slot.key()).or_insert(slot);
             }
         }
+        // Merge when the map reaches 1/8 of the sorted part: amortized O(1) per insert.
         if self.recent.len() > 4096 && self.recent.len() > self.sorted.len() / 8 {
             self.compact();
         }
     }
 
-    /// Merge the recent entries into the sorted vector.
+    /// Merge the recent entries into the sorted vector (linear, in place from the back).
     pub fn compact(&mut self) {
         if self.recent.is_empty() {
             return;
         }
-        self.sorted.extend(self.recent.drain().map(|(_, s)| s));
-        // Stable sort keeps the earlier (first-inserted) location first among duplicates.
-        self.sorted.sort_by_key(Slot::key);
-        self.sorted.dedup_by(|b, a| a.key() == b.key());
-        self.sorted.shrink_to_fit();
+        let mut add: Vec<Slot> = std::mem::take(&mut self.recent).into_values().collect();
+        add.sort_by_key(Slot::key);
+        let n = self.sorted.len();
+        self.sorted.extend_from_slice(&add);
+        let (mut i, mut j, mut k) = (n, add.len(), self.sorted.len());
+        while j > 0 {
+            if i > 0 && self.sorted[i - 1].key() > add[j - 1].key() {
+                self.sorted[k - 1] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k - 1] = add[j - 1];
+                j -= 1;
+            }
+            k -= 1;
+        }
     }
 
     /// Location of a blob of the given kind.
@@ -213,6 +257,51 @@ mod tests {
         t.compact();
         assert_eq!(t.len(), 10_000);
         assert!(t.contains(BlobKind::Data, &entries[9999].id));
+    }
+
+    #[test]
+    fn incremental_merges_equal_bulk_build() {
+        let all: Vec<_> = (0..30_000u32)
+            .map(|i| {
+                // Ids in scrambled order (an odd multiplier is a bijection mod 2^32).
+                let mut e = entry(i, BlobKind::Data);
+                e.id.0[..4].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_be_bytes());
+                e
+            })
+            .collect();
+        let mut inc = IndexTable::new();
+        for (n, chunk) in all.chunks(700).enumerate() {
+            inc.insert_pack(PackId([n as u8; 32]), chunk);
+        }
+        inc.compact();
+        let bulk = IndexTable::from_packs(
+            all.chunks(700)
+                .enumerate()
+                .map(|(n, c)| (PackId([n as u8; 32]), c.to_vec())),
+        );
+        assert_eq!(inc.entries(), bulk.entries());
+        assert_eq!(inc.len(), 30_000);
+        for w in inc.sorted.windows(2) {
+            assert!(w[0].key() < w[1].key());
+        }
+    }
+
+    #[test]
+    fn slots_stay_compact() {
+        // 32-byte id + kind + compression + pack/offset/stored/raw as u32: the memory budget
+        // per indexed blob the performance issue plans with.
+        assert!(
+            std::mem::size_of::<Slot>() <= 52,
+            "{}",
+            std::mem::size_of::<Slot>()
+        );
+        let entries: Vec<_> = (0..100_000).map(|i| entry(i, BlobKind::Data)).collect();
+        let t = IndexTable::from_packs([(PackId([1; 32]), entries)]);
+        assert!(
+            t.heap_bytes() / t.len() <= 60,
+            "{} bytes per blob",
+            t.heap_bytes() / t.len()
+        );
     }
 
     #[test]
