@@ -140,6 +140,22 @@ pub struct VersionInfo {
 }
 
 impl VersionInfo {
+    /// No version evidence at all (nothing installed).
+    pub fn unknown() -> Self {
+        Self {
+            release: None,
+            cr: None,
+            ifixes: Vec::new(),
+            offering: None,
+            basis: None,
+            ifixes_known: false,
+            evidence: VersionEvidence::default(),
+            conflicts: Vec::new(),
+            was_version: None,
+            webresources_sha256: None,
+        }
+    }
+
     /// The fingerprint of the exact version, when the version is known.
     pub fn fingerprint(&self) -> Option<Fingerprint> {
         self.version().map(|v| {

@@ -412,3 +412,51 @@ fn no_version_source_leaves_the_version_unknown() {
     // With the version unknown, CCM is still found by whichever Engine-ws.ear directory exists.
     assert!(d.connections.ccm.installed && d.connections.ccm.engine_ws_ear_found);
 }
+
+mod installed_version {
+    use super::*;
+    use connections::discover::installed_version;
+
+    #[test]
+    fn full_discovery_gives_the_same_version() {
+        let f = Fixture::new();
+        let iv = installed_version(&f.sysroot(), &DiscoverOptions::default());
+        assert_eq!(iv.connections_root.as_deref(), Some(CNX));
+        assert_eq!(
+            iv.version.version().unwrap().to_string(),
+            "8.0.0.0_CR14 + KB0100001, KB0101234"
+        );
+        assert!(iv.warnings.is_empty(), "{:#?}", iv.warnings);
+    }
+
+    #[test]
+    fn bare_metal_has_no_install_and_no_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = websphere::Sysroot::new(dir.path()).unwrap();
+        let iv = installed_version(&sys, &DiscoverOptions::default());
+        assert!(iv.connections_root.is_none());
+        assert!(iv.version.version().is_none());
+        assert!(iv
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("full discovery was not possible")));
+    }
+
+    #[test]
+    fn without_the_cell_the_version_still_comes_from_iim_and_the_install() {
+        let f = Fixture::new();
+        // A failed restore left the WebSphere profiles unusable.
+        fs::remove_file(f.real(&format!("{ASR}/properties/profileRegistry.xml"))).unwrap();
+        let iv = installed_version(&f.sysroot(), &DiscoverOptions::default());
+        assert_eq!(iv.connections_root.as_deref(), Some(CNX));
+        let v = iv.version.version().unwrap();
+        assert_eq!(v.offering.as_str(), "8.0.0.0_CR14");
+        assert_eq!(v.ifixes.len(), 2);
+        assert!(iv.version.evidence.launcher.is_some());
+        assert!(iv.version.conflicts.is_empty());
+        assert!(iv
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("profileRegistry.xml")));
+    }
+}

@@ -316,3 +316,46 @@ fn non_root_iim() {
 fn every_variant_is_tested() {
     assert_eq!(Variant::all().len(), 8, "add a test for the new variant");
 }
+
+/// After the sample's simulated failed CR update, discovery reads the next CR from every
+/// source without conflicts, the webresources fingerprint changes, and the gate says what
+/// the documentation says: content may go back, provision may not.
+#[test]
+fn failed_update_reads_as_the_next_cr_and_gates_provision() {
+    use connections::discover::installed_version;
+    use connections::version::{can_restore_content, can_restore_provision, GateRule};
+
+    for variant in [
+        Variant::V80Db2Ccm,
+        Variant::V65Cr1Oracle,
+        Variant::V60Cr4Ccm,
+    ] {
+        let (_dir, s, before) = discovered(variant);
+        let v = variant.name();
+        let report = sample::simulate_failed_update(&s).unwrap();
+        let sys = Sysroot::new(&s.sysroot).unwrap();
+        let after = installed_version(&sys, &DiscoverOptions::default());
+        let old = before.connections.version.version().unwrap();
+        let new = after.version.version().unwrap();
+        assert_eq!(new.offering.as_str(), report.to.offering_version, "{v}");
+        assert_eq!(new.cr(), report.to.cr, "{v}");
+        assert!(
+            after.version.conflicts.is_empty(),
+            "{v}: {:?}",
+            after.version.conflicts
+        );
+        assert_ne!(
+            after.version.webresources_sha256, before.connections.version.webresources_sha256,
+            "{v}: provision changed, so must its fingerprint"
+        );
+        // Same release unless the update crossed 6.0 CR6 (which counts as 6.5).
+        if old.release() == new.release() {
+            assert!(can_restore_content(&old, &new).is_ok(), "{v}");
+        }
+        let refusal = can_restore_provision(&old, &new).unwrap_err();
+        assert!(
+            refusal.rule() == GateRule::Provision || old.release() != new.release(),
+            "{v}: {refusal}"
+        );
+    }
+}

@@ -126,14 +126,16 @@ impl Warnings {
 /// Where each fact came from, keyed by its dotted JSON key.
 pub(crate) type ProvenanceMap = BTreeMap<String, Provenance>;
 
-/// Builds the [`Deployment`] found under `sys`.
-pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, DiscoverError> {
-    let mut w = Warnings::default();
-    let mut prov = ProvenanceMap::new();
+/// What Installation Manager's data directory says, read once.
+struct IimState {
+    dir: Option<iim::IimDataDir>,
+    installed: Option<(iim::IimInstalled, PathBuf)>,
+    registry: Option<(iim::IimRegistry, PathBuf)>,
+}
 
-    // Installation Manager first: it records where WAS and Connections are installed.
-    let iim_dir = iim::locate_data_dir(sys);
-    let installed = iim_dir.as_ref().and_then(|d| {
+fn read_iim(sys: &Sysroot, w: &mut Warnings) -> IimState {
+    let dir = iim::locate_data_dir(sys);
+    let installed = dir.as_ref().and_then(|d| {
         let file = Path::new(&d.path).join("installed.xml");
         match sys
             .read_to_string(&file)
@@ -150,15 +152,14 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
             }
         }
     });
-    if iim_dir.is_none() {
+    if dir.is_none() {
         w.push(
             "no Installation Manager data directory (installed.xml) found under \
              /var/ibm/InstallationManager or /home/*/var/ibm/InstallationManager"
                 .into(),
         );
     }
-
-    let registry = iim_dir.as_ref().and_then(|d| {
+    let registry = dir.as_ref().and_then(|d| {
         let file = Path::new(&d.path).join("installRegistry.xml");
         match sys
             .read_to_string(&file)
@@ -176,23 +177,26 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
             }
         }
     });
+    IimState {
+        dir,
+        installed,
+        registry,
+    }
+}
 
-    let app_server_root = roots::app_server_root(sys, opts, installed.as_ref(), &mut prov)?;
-    let cell = cell::read_cell(sys, &app_server_root, &mut w)?;
-
-    let connections_root = roots::connections_root(sys, opts, installed.as_ref(), &mut prov);
-    let data = roots::data_roots(
-        &cell,
-        &connections_root,
-        registry.as_ref(),
-        &mut prov,
-        &mut w,
-    );
-
-    // Version evidence, cross-checked.
+/// Gathers every version source, cross-checks them (conflicts become warnings) and adds
+/// the WAS version and the `provision/webresources` listing hash.
+fn version_info(
+    sys: &Sysroot,
+    installed: Option<&(iim::IimInstalled, PathBuf)>,
+    connections_root: &str,
+    cell_dir: Option<&Path>,
+    provision: Option<&str>,
+    w: &mut Warnings,
+) -> VersionInfo {
     let mut evidence = VersionEvidence::default();
     let mut was_version = None;
-    if let Some((inst, file)) = &installed {
+    if let Some((inst, file)) = installed {
         if let Some((_, pkg)) = inst.find_package(|id| id == "com.ibm.connections") {
             match pkg.version.parse() {
                 Ok(v) => {
@@ -215,9 +219,9 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
             .find_package(|id| id.starts_with("com.ibm.websphere.ND"))
             .map(|(_, p)| p.version.clone());
     }
-    evidence.launcher = version_files::read_launcher(sys, &connections_root, &mut w);
-    evidence.buildlevel = version_files::read_buildlevel(sys, &cell.cell_dir, &mut w);
-    evidence.ifixes = version_files::read_ifixes(sys, &connections_root, &mut w);
+    evidence.launcher = version_files::read_launcher(sys, connections_root, w);
+    evidence.buildlevel = cell_dir.and_then(|c| version_files::read_buildlevel(sys, c, w));
+    evidence.ifixes = version_files::read_ifixes(sys, connections_root, w);
     let resolved = evidence.resolve();
     for c in &resolved.conflicts {
         w.push(c.to_string());
@@ -225,9 +229,103 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
     if resolved.version.is_none() {
         w.push("no source states the installed Connections version; it is unknown".into());
     }
-    let webresources_sha256 = webresources_hash(sys, &data.provision, &mut w);
+    let webresources_sha256 = provision.and_then(|p| webresources_hash(sys, p, w));
+    let version = resolved.version;
+    VersionInfo {
+        release: version.as_ref().map(|v| v.release()),
+        cr: version.as_ref().and_then(|v| v.cr()),
+        ifixes: version
+            .as_ref()
+            .map(|v| v.ifixes.iter().cloned().collect())
+            .unwrap_or_default(),
+        offering: version.map(|v| v.offering),
+        basis: resolved.basis,
+        ifixes_known: resolved.ifixes_known,
+        evidence,
+        conflicts: resolved.conflicts,
+        was_version,
+        webresources_sha256,
+    }
+}
 
-    let version = resolved.version.clone();
+/// The Connections version installed under `sys`, for a restore's version gate.
+#[derive(Debug, Clone)]
+pub struct InstalledVersion {
+    /// `connections_root` the evidence was read from; `None` when nothing is installed
+    /// (no IIM record, no configured root, no conventional directory).
+    pub connections_root: Option<String>,
+    /// The version and its evidence (all fields empty when nothing is installed).
+    pub version: VersionInfo,
+    /// What could not be read, or why full discovery was not possible.
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads the installed version the way discovery does, but never fails: on a machine
+/// where full discovery is impossible (bare metal, a half-removed install) it reads what
+/// is there — IIM's record and the files under `connections_root` — and says why in the
+/// warnings. `connections_root` is `None` when no install is found at all.
+pub fn installed_version(sys: &Sysroot, opts: &DiscoverOptions) -> InstalledVersion {
+    match discover(sys, opts) {
+        Ok(d) => InstalledVersion {
+            connections_root: Some(d.connections.root),
+            version: d.connections.version,
+            warnings: d.warnings,
+        },
+        Err(e) => {
+            let mut w = Warnings::default();
+            w.push(format!("full discovery was not possible: {e}"));
+            let state = read_iim(sys, &mut w);
+            let mut prov = ProvenanceMap::new();
+            let root = roots::connections_root(sys, opts, state.installed.as_ref(), &mut prov);
+            let exists = sys.is_dir(Path::new(&root));
+            let recorded = !prov.get("connections.root").is_some_and(|p| p.assumed);
+            let connections_root = (exists || recorded).then_some(root);
+            let version = match &connections_root {
+                Some(r) => version_info(sys, state.installed.as_ref(), r, None, None, &mut w),
+                None => VersionInfo::unknown(),
+            };
+            InstalledVersion {
+                connections_root,
+                version,
+                warnings: w.0,
+            }
+        }
+    }
+}
+
+/// Builds the [`Deployment`] found under `sys`.
+pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, DiscoverError> {
+    let mut w = Warnings::default();
+    let mut prov = ProvenanceMap::new();
+
+    // Installation Manager first: it records where WAS and Connections are installed.
+    let IimState {
+        dir: iim_dir,
+        installed,
+        registry,
+    } = read_iim(sys, &mut w);
+
+    let app_server_root = roots::app_server_root(sys, opts, installed.as_ref(), &mut prov)?;
+    let cell = cell::read_cell(sys, &app_server_root, &mut w)?;
+
+    let connections_root = roots::connections_root(sys, opts, installed.as_ref(), &mut prov);
+    let data = roots::data_roots(
+        &cell,
+        &connections_root,
+        registry.as_ref(),
+        &mut prov,
+        &mut w,
+    );
+
+    let version_info = version_info(
+        sys,
+        installed.as_ref(),
+        &connections_root,
+        Some(&cell.cell_dir),
+        Some(&data.provision),
+        &mut w,
+    );
+    let version = version_info.version();
     let ccm = ccm(
         sys,
         &cell,
@@ -256,24 +354,8 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
         &mut prov,
     );
 
-    let version_info = VersionInfo {
-        release: version.as_ref().map(|v| v.release()),
-        cr: version.as_ref().and_then(|v| v.cr()),
-        ifixes: version
-            .as_ref()
-            .map(|v| v.ifixes.iter().cloned().collect())
-            .unwrap_or_default(),
-        offering: version.map(|v| v.offering),
-        basis: resolved.basis,
-        ifixes_known: resolved.ifixes_known,
-        evidence,
-        conflicts: resolved.conflicts,
-        was_version: was_version.clone(),
-        webresources_sha256,
-    };
-
     let mut was = cell.was;
-    was.version = was_version;
+    was.version = version_info.was_version.clone();
     Ok(Deployment {
         connections: ConnectionsInstall {
             root: connections_root,
