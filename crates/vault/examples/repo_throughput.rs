@@ -48,8 +48,68 @@ fn rate(bytes: usize, secs: f64) -> String {
     format!("{:8.1} MiB/s", bytes as f64 / secs / (1024.0 * 1024.0))
 }
 
+/// `repo_throughput index N`: open time and memory of an index with N synthetic entries
+/// (segments of 10,000 packs x 100 blobs, no pack data).
+fn index_scale(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = InitOptions {
+        kdf: KdfParams::insecure_fast(),
+        ..InitOptions::default()
+    };
+    let repo = Repository::init(Storage::local(dir.path()).unwrap(), "bench", &opts).unwrap();
+    let t = Instant::now();
+    let per_pack = 100;
+    let mut written = 0;
+    let mut seg = Vec::new();
+    for p in 0..n.div_ceil(per_pack) {
+        let mut pid = [0u8; 32];
+        pid[..8].copy_from_slice(&(p as u64).to_le_bytes());
+        let entries: Vec<vault::PackEntry> = (0..per_pack.min(n - written))
+            .map(|i| {
+                let id = repo.id_of(&((written + i) as u64).to_le_bytes());
+                vault::PackEntry {
+                    kind: BlobKind::Data,
+                    compression: vault::Compression::None,
+                    id,
+                    offset: (i * 1000) as u32,
+                    stored_len: 1000,
+                    raw_len: 972,
+                }
+            })
+            .collect();
+        written += entries.len();
+        seg.push((vault::PackId(pid), entries));
+        if seg.len() == 10_000 || written == n {
+            repo.write_index_segment_of(&seg).unwrap();
+            seg.clear();
+        }
+    }
+    println!(
+        "wrote {n} index entries in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    drop(repo);
+    let t = Instant::now();
+    let repo = Repository::open(Storage::local(dir.path()).unwrap(), "bench").unwrap();
+    let (entries, heap) = repo.index_stats();
+    println!(
+        "open with {entries} index entries: {:.2} s, index heap {:.1} MiB ({} bytes per blob)",
+        t.elapsed().as_secs_f64(),
+        heap as f64 / 1048576.0,
+        heap / entries.max(1)
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("index") {
+        index_scale(
+            args.get(2)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1_000_000),
+        );
+        return;
+    }
     let mib: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(256);
     let threads: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2);
     let half = mib * 1024 * 1024 / 2;

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use tracing::{info, warn};
 
-use crate::format::index::{index_path, seal_index_segment, INDEX_DIR};
+use crate::format::index::INDEX_DIR;
 use crate::format::pack::PackEntry;
 use crate::{IndexId, PackId, Repository, VaultError};
 
@@ -71,9 +71,7 @@ pub fn rebuild_index(repo: &Repository) -> Result<RepairReport, VaultError> {
 
     let mut new_segments: HashSet<IndexId> = HashSet::new();
     for group in packs.chunks(PACKS_PER_SEGMENT) {
-        let (id, bytes) = seal_index_segment(repo.key(), group)?;
-        repo.storage().write(&index_path(&id), bytes)?;
-        new_segments.insert(id);
+        new_segments.insert(repo.write_index_segment_of(group)?);
         report.segments_written += 1;
     }
     for path in old_segments {

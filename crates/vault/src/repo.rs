@@ -637,6 +637,18 @@ impl Repository {
         }
     }
 
+    /// Write one index segment listing `packs` (maintenance: repair, prune). The caller
+    /// guarantees the packs exist with these entries; the in-memory index is not changed
+    /// (call [`Repository::reload_index`]).
+    pub fn write_index_segment_of(
+        &self,
+        packs: &[(PackId, Vec<PackEntry>)],
+    ) -> Result<IndexId, VaultError> {
+        let (id, bytes) = seal_index_segment(&self.key, packs)?;
+        self.storage.write(&index_path(&id), bytes)?;
+        Ok(id)
+    }
+
     /// Upload the open packs and write an index segment for everything uploaded: afterwards
     /// every blob saved so far is durable and indexed.
     ///
