@@ -84,6 +84,34 @@ pub fn summary(d: &Deployment) -> String {
         let ids: Vec<&str> = v.ifixes.iter().map(|i| i.as_str()).collect();
         let _ = writeln!(s, "  iFixes: {}", ids.join(", "));
     }
+    let ev = &v.evidence;
+    let mut sources = Vec::new();
+    if let Some(e) = &ev.iim {
+        sources.push(format!("installed.xml {}", e.value));
+    }
+    if let Some(e) = &ev.launcher {
+        sources.push(format!("uninstall-launcher.sh {}", e.value));
+    }
+    if let Some(e) = &ev.buildlevel {
+        sources.push(format!("buildlevel {}", e.value));
+    }
+    if let Some(e) = &ev.ifixes {
+        sources.push(format!("{} .efix files", e.value.len()));
+    }
+    let _ = writeln!(
+        s,
+        "  evidence: {}{}",
+        if sources.is_empty() {
+            "none".to_string()
+        } else {
+            sources.join("; ")
+        },
+        if v.conflicts.is_empty() {
+            ""
+        } else {
+            " — SOURCES DISAGREE, see warnings"
+        }
+    );
     let ccm = &d.connections.ccm;
     if ccm.installed {
         let _ = writeln!(
