@@ -62,7 +62,7 @@ pub fn export_from_bindings(d: &Deployment, sys: &Sysroot) -> RoleMappingsExport
 }
 
 /// The Jython that prints each application's role mappings between markers.
-const WSADMIN_SCRIPT: &str = "for app in AdminApp.list().splitlines():\n  print('@@CNXBACKUP-APP ' + app)\n  print(AdminApp.view(app, ['-MapRolesToUsers']))\nprint('@@CNXBACKUP-END')\n";
+const WSADMIN_SCRIPT: &str = "for app in AdminApp.list().splitlines():\n  print('Application: ' + app)\n  print(AdminApp.view(app, ['-MapRolesToUsers']))\n";
 
 /// Asks the deployment manager through `wsadmin.sh` (real path `wsadmin`) for every
 /// application's role mappings. `Err` names why it could not (the caller records it as a
@@ -106,31 +106,35 @@ pub fn export_with_wsadmin(
             out.tail(5)
         ));
     }
-    let text = out.stdout;
-    if !text.contains("@@CNXBACKUP-END") {
+    let apps = parse_wsadmin_output(&out.stdout);
+    if apps.is_empty() {
         return Err(format!(
-            "{} did not run the export script to its end",
-            wsadmin.display()
+            "{} printed no application: {}",
+            wsadmin.display(),
+            out.tail(3)
         ));
     }
-    Ok(parse_wsadmin_output(&text))
+    Ok(apps)
 }
 
-/// Splits the script's output into one block per application.
+/// Splits the script's output into one block per application (`Application: NAME`
+/// headers); wsadmin's own `WASX` connection messages before the first header are dropped.
 pub fn parse_wsadmin_output(text: &str) -> Vec<WsadminRoles> {
     let mut out: Vec<WsadminRoles> = Vec::new();
     for line in text.lines() {
-        if let Some(app) = line.strip_prefix("@@CNXBACKUP-APP ") {
+        if let Some(app) = line.strip_prefix("Application: ") {
             out.push(WsadminRoles {
                 application: app.trim().to_string(),
                 text: String::new(),
             });
-        } else if line.starts_with("@@CNXBACKUP-END") {
-            break;
         } else if let Some(cur) = out.last_mut() {
             cur.text.push_str(line);
             cur.text.push('\n');
         }
+    }
+    for a in &mut out {
+        let trimmed = a.text.trim_end().len();
+        a.text.truncate(trimmed);
     }
     out
 }
@@ -141,12 +145,13 @@ mod tests {
 
     #[test]
     fn wsadmin_output_is_split_per_application() {
-        let text = "WASX7209I: Connected\n@@CNXBACKUP-APP Files\nRole: admin\nMapped users: wasadmin\n@@CNXBACKUP-APP Blogs\nRole: reader\nEveryone?: Yes\n@@CNXBACKUP-END\ntrailing";
+        let text = "WASX7209I: Connected\nApplication: Files\nRole: admin\nMapped users: wasadmin\nApplication: Blogs\nRole: reader\nEveryone?: Yes\n\n";
         let got = parse_wsadmin_output(text);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].application, "Files");
         assert!(got[0].text.contains("Mapped users: wasadmin"));
         assert_eq!(got[1].application, "Blogs");
-        assert!(!got[1].text.contains("trailing"));
+        assert!(!got[0].text.contains("WASX7209I"));
+        assert_eq!(got[1].text, "Role: reader\nEveryone?: Yes");
     }
 }

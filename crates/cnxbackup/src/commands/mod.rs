@@ -1,6 +1,7 @@
 //! One module per command. Each receives the [`Context`]: the global options, the loaded
 //! configuration, the sysroot and the output channel.
 
+pub mod backup_run;
 pub mod config_show;
 pub mod discover;
 pub mod plan;

@@ -31,8 +31,9 @@ pub struct InitArgs {}
 #[derive(Debug, Args)]
 pub struct BackupArgs {
     /// A file or directory to back up (repeat for several). Absolute paths are stored under
-    /// their full path; relative ones relative to the working directory ("." = its contents)
-    #[arg(long = "path", value_name = "DIR", required = true)]
+    /// their full path; relative ones relative to the working directory ("." = its contents).
+    /// Without --path: the deployment's backup procedure (runbook-backup, backup_run.rs)
+    #[arg(long = "path", value_name = "DIR")]
     pub paths: Vec<PathBuf>,
     /// Host name recorded in the snapshot [default: this host's name]
     #[arg(long)]
@@ -53,6 +54,23 @@ pub struct BackupArgs {
     /// Exit 1 when a file changed, vanished or could not be read (default: warn, exit 0)
     #[arg(long)]
     pub strict: bool,
+    // --- the deployment procedure (no --path); see commands/backup_run.rs ---
+    /// Preflight and plan only: nothing is stopped or written
+    #[arg(long, conflicts_with = "paths")]
+    pub dry_run: bool,
+    /// Do not stop the servers; refuse (exit 3) if any is running
+    #[arg(long, conflicts_with_all = ["paths", "restart"])]
+    pub no_stop: bool,
+    /// Start the servers again at the end (dmgr, node agents, servers; verified)
+    #[arg(long, conflicts_with = "paths")]
+    pub restart: bool,
+    /// Include the Installation Manager directories (step 8) [config:
+    /// deployment.in_place_migration]
+    #[arg(long, conflicts_with = "paths")]
+    pub in_place_migration: bool,
+    /// Backup set shared by the hosts of a cell [default: a new id]
+    #[arg(long = "set", value_name = "ID", conflicts_with = "paths")]
+    pub set: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -161,6 +179,9 @@ struct BackupReport<'a> {
 }
 
 pub fn backup(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
+    if args.paths.is_empty() {
+        return super::backup_run::run(ctx, args);
+    }
     let repo = open_repository(ctx)?;
     // tuning knob (and test hook): index checkpoint interval during the backup
     if let Some(secs) = ctx

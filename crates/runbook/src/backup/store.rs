@@ -281,6 +281,60 @@ impl<'r> Composer<'r> {
         self.add_stream(path, &mut r, 0o644)
     }
 
+    /// Removes a file added with [`Composer::add_stream`] (a dump that turned out to be
+    /// incomplete). Returns whether it was there.
+    pub fn remove(&mut self, path: &str) -> Result<bool, StoreError> {
+        let comps = product_components(path)?;
+        let Some((last, parents)) = comps.split_last() else {
+            return Ok(false);
+        };
+        let mut dir = &mut self.root;
+        for c in parents {
+            match dir.children.get_mut(c) {
+                Some(Node::Open(d)) => dir = d,
+                _ => return Ok(false),
+            }
+        }
+        Ok(dir.children.remove(last).is_some())
+    }
+
+    /// Moves a file added with [`Composer::add_stream`] to another product path.
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), StoreError> {
+        let comps = product_components(from)?;
+        let Some((last, parents)) = comps.split_last() else {
+            return Err(StoreError::BadPath {
+                path: from.to_string(),
+                reason: "nothing to rename".into(),
+            });
+        };
+        let mut dir = &mut self.root;
+        for c in parents {
+            match dir.children.get_mut(c) {
+                Some(Node::Open(d)) => dir = d,
+                _ => {
+                    return Err(StoreError::BadPath {
+                        path: from.to_string(),
+                        reason: "not stored".into(),
+                    })
+                }
+            }
+        }
+        match dir.children.remove(last) {
+            Some(Node::Stored(e)) => self.graft(to, e),
+            Some(other) => {
+                dir.children.insert(last.clone(), other);
+                Err(StoreError::BadPath {
+                    path: from.to_string(),
+                    reason: "only files can be renamed".into(),
+                })
+            }
+            None => Err(StoreError::BadPath {
+                path: from.to_string(),
+                reason: "not stored".into(),
+            }),
+        }
+    }
+
     /// Files, directories and bytes stored below product path `path` (for components
     /// stored as part of another one).
     pub fn usage(&self, path: &str) -> Result<Option<(u64, u64, u64)>, StoreError> {

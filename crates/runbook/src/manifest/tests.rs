@@ -105,3 +105,103 @@ fn summary_names_failed_steps_and_round_trips_as_application_document() {
         None
     );
 }
+
+/// A small structural check of a document against docs/manifest.schema.json: every key
+/// the document has is declared, every required key is present, enums and consts hold.
+fn check(schema: &serde_json::Value, root: &serde_json::Value, doc: &serde_json::Value, at: &str) {
+    use serde_json::Value;
+    let schema = match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.trim_start_matches("#/$defs/");
+            &root["$defs"][name]
+        }
+        None => schema,
+    };
+    if let Some(alts) = schema.get("oneOf").and_then(Value::as_array) {
+        let ok = alts
+            .iter()
+            .any(|alt| std::panic::catch_unwind(|| check(alt, root, doc, at)).is_ok());
+        assert!(ok, "{at}: matches no alternative: {doc}");
+        return;
+    }
+    if let Some(c) = schema.get("const") {
+        assert_eq!(c, doc, "{at}");
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        assert!(e.contains(doc), "{at}: {doc} not in {e:?}");
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        let obj = doc
+            .as_object()
+            .unwrap_or_else(|| panic!("{at}: not an object: {doc}"));
+        for k in obj.keys() {
+            assert!(props.contains_key(k), "{at}.{k} is not in the schema");
+        }
+        for r in schema["required"].as_array().into_iter().flatten() {
+            let k = r.as_str().unwrap();
+            assert!(obj.contains_key(k), "{at}.{k} is required by the schema");
+        }
+        for (k, v) in obj {
+            check(&props[k], root, v, &format!("{at}.{k}"));
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), doc.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            check(items, root, v, &format!("{at}[{i}]"));
+        }
+    }
+}
+
+#[test]
+fn manifest_matches_the_documented_json_schema() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../../../docs/manifest.schema.json")).unwrap();
+    let mut m = example();
+    m.components[0].stored_with = Some(Component::SharedData);
+    m.databases.push(DatabaseRecord {
+        database: "PEOPLEDB".into(),
+        status: StepStatus::Ok,
+        image: Some(crate::databases::ImageRecord {
+            database: "PEOPLEDB".into(),
+            vendor: crate::databases::Vendor::Db2,
+            mode: crate::databases::Mode::Offline,
+            files: vec![crate::databases::ImageFile {
+                name: "PEOPLEDB.0.db2inst1.DBPART000.20261127120000.001".into(),
+                size: 3,
+                sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
+            }],
+            streamed: false,
+            vendor_timestamp: Some("20261127120000".into()),
+            bytes: 3,
+            verification: None,
+            duration_ms: 1,
+            command: "db2 backup database PEOPLEDB".into(),
+            details: Default::default(),
+            warnings: vec![],
+        }),
+        stored_paths: vec!["/.cnxbackup/databases/PEOPLEDB/x".into()],
+        error: None,
+    });
+    m.servers.push(ServerRecord {
+        operation: "stop".into(),
+        profile: "AppSrv01".into(),
+        server: "s1".into(),
+        kind: "application_server".into(),
+        result: "stopped".into(),
+        detail: None,
+        attempts: 1,
+        duration_ms: 2,
+    });
+    m.steps.push(StepRecord {
+        order: 1,
+        procedure_step: "1".into(),
+        title: "stop".into(),
+        action: "stop_servers".into(),
+        component: None,
+        status: StepStatus::Ok,
+        message: None,
+        duration_ms: 3,
+    });
+    let doc = serde_json::to_value(&m).unwrap();
+    check(&schema, &schema, &doc, "$");
+}

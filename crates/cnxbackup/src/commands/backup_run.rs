@@ -1,0 +1,314 @@
+//! `cnxbackup backup` without `--path`: the deployment's backup procedure (issue 7).
+//!
+//! Discovers the deployment, opens the repository, and hands both to
+//! `runbook::backup::run`, printing one line per phase on stderr, or with `--json` one JSON
+//! document per event on stdout (JSON lines; the last one is `{"event":"result",...}`).
+//! Exit codes: 0 complete; 1 incomplete (snapshot written, marked INCOMPLETE) or the
+//! repository failed; 2 configuration problems found by preflight; 3 safety refusals
+//! (`--no-stop` with servers running, not enough staging space).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use runbook::backup::{
+    self, BackupError, BackupInput, BackupOptions, BackupReport, Event, EventSink, Phase,
+    PhaseStatus, ProblemKind,
+};
+use runbook::databases::{ToolConfig, Vendor};
+use runbook::manifest::{Status, StepStatus};
+use runbook::servers::{ControlOptions, WasCredentials};
+use serde::Serialize;
+use vault::{Repository, Storage, StorageOptions};
+
+use super::discover::{discover_deployment, sysroot};
+use super::repo_commands::BackupArgs;
+use super::Context;
+use crate::config::{DatabaseMode, DatabaseVendor};
+use crate::exit::{with_exit, Exit};
+
+/// Test hook: the pause between stop attempts in milliseconds (default 10 s). Tests set it
+/// low so a server that refuses to stop does not take half a minute.
+const RETRY_PAUSE_ENV: &str = "CNXBACKUP_TEST_RETRY_PAUSE_MS";
+
+/// Prints events: one line per phase on stderr, or JSON lines on stdout.
+struct Printer {
+    json: bool,
+}
+
+impl EventSink for Printer {
+    fn event(&mut self, e: &Event) {
+        if self.json {
+            if let Ok(line) = serde_json::to_string(e) {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            return;
+        }
+        match e {
+            Event::PhaseStart { .. } | Event::Progress { .. } => {}
+            Event::PhaseEnd {
+                phase,
+                status,
+                duration_ms,
+                message,
+            } => {
+                let word = match status {
+                    PhaseStatus::Ok => "ok",
+                    PhaseStatus::Failed => "FAILED",
+                    PhaseStatus::Skipped => "skipped",
+                };
+                eprintln!(
+                    "{:<44} {word:<7} {:>7.1} s  {message}",
+                    phase.title(),
+                    *duration_ms as f64 / 1000.0
+                );
+            }
+            Event::Warning { message, .. } => eprintln!("  warning: {message}"),
+        }
+    }
+}
+
+fn tool_config(ctx: &Context) -> anyhow::Result<ToolConfig> {
+    let db = &ctx.loaded.config.database;
+    let sys = sysroot(ctx)?;
+    let command = match &db.command {
+        Some(p) => Some(
+            sys.real_path(p)
+                .map_err(|e| anyhow!("database.command {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    Ok(ToolConfig {
+        vendor: db.vendor.map(|v| match v {
+            DatabaseVendor::Db2 => Vendor::Db2,
+            DatabaseVendor::Oracle => Vendor::Oracle,
+            DatabaseVendor::Sqlserver => Vendor::Sqlserver,
+            DatabaseVendor::Command => Vendor::Command,
+        }),
+        command,
+        run_as: db.run_as.clone(),
+        mode: match db.mode {
+            DatabaseMode::Offline => runbook::databases::Mode::Offline,
+            DatabaseMode::Online => runbook::databases::Mode::Online,
+        },
+        dump_command: db.dump_command.clone(),
+        restore_command: db.restore_command.clone(),
+        staging_dir: db.staging_dir.clone(),
+        ..ToolConfig::default()
+    })
+}
+
+fn open_repository(ctx: &Context) -> anyhow::Result<Result<Repository, String>> {
+    let url = ctx.repository_url()?.to_string();
+    let password = ctx.repository_password()?;
+    Ok(Storage::from_url(&url, &StorageOptions::default())
+        .and_then(|s| Repository::open(s, password.expose()))
+        .map_err(|e| format!("repository {url}: {e}")))
+}
+
+#[derive(Serialize)]
+struct ResultLine<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    report: &'a BackupReport,
+    complete: bool,
+}
+
+/// Runs the procedure.
+pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
+    if let Some(set) = &args.set {
+        if !backup::valid_backup_set_id(set) {
+            return Err(with_exit(
+                anyhow!("--set {set:?}: use 1-64 letters, digits, '.', '_' or '-'"),
+                Exit::Usage,
+            ));
+        }
+    }
+    let sys = sysroot(ctx)?;
+    let deployment = discover_deployment(ctx)?;
+    let repository = open_repository(ctx)?;
+    let cfg = &ctx.loaded.config;
+    let was_password = ctx.websphere_password()?;
+    let credentials = match &cfg.websphere.username {
+        Some(user) => WasCredentials {
+            username: Some(user.clone()),
+            password: was_password.map(|p| websphere::Secret::new(p.expose())),
+        },
+        None => WasCredentials::none(),
+    };
+    let mut control =
+        ControlOptions::new(cfg.websphere.stop_timeout_secs, cfg.websphere.force_kill);
+    if let Some(ms) = std::env::var(RETRY_PAUSE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        control.retry_pause = Duration::from_millis(ms);
+        control.verify_wait = Duration::from_millis(ms.max(1000));
+        control.kill_grace = Duration::from_millis(ms.max(1000));
+    }
+    let input = BackupInput {
+        sysroot: &sys,
+        deployment: &deployment,
+        options: BackupOptions {
+            dry_run: args.dry_run,
+            no_stop: args.no_stop,
+            restart: args.restart,
+            in_place_migration: args.in_place_migration || cfg.deployment.in_place_migration,
+            backup_set: args.set.clone(),
+            tags: args.tags.clone(),
+            host: args.host.clone(),
+        },
+        credentials,
+        control,
+        database: tool_config(ctx)?,
+        repository: repository.as_ref().map_err(Clone::clone),
+        program_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let mut printer = Printer { json: ctx.out.json };
+    let report = match backup::run(input, &mut printer) {
+        Ok(r) => r,
+        Err(e) => {
+            let exit = match &e {
+                BackupError::Preflight { kind, .. } => match kind {
+                    ProblemKind::Configuration => Exit::Usage,
+                    ProblemKind::Safety => Exit::Refused,
+                },
+                BackupError::Refused { .. } => Exit::Refused,
+                BackupError::Repository { .. } => Exit::Failed,
+            };
+            return Err(with_exit(anyhow::Error::new(e), exit));
+        }
+    };
+    let complete = report.complete();
+    if ctx.out.json {
+        let line = ResultLine {
+            event: "result",
+            report: &report,
+            complete,
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+        out.flush()?;
+    } else {
+        print!("{}", human(&report));
+    }
+    if !complete {
+        let failed = report
+            .manifest
+            .as_ref()
+            .map(|m| m.summary().failed_steps.join("; "))
+            .unwrap_or_default();
+        return Err(with_exit(
+            anyhow!(
+                "backup INCOMPLETE: snapshot {} was written without: {failed}",
+                report.snapshot.as_deref().map(short).unwrap_or("-")
+            ),
+            Exit::Failed,
+        ));
+    }
+    if !report.restart_failed.is_empty() {
+        return Err(with_exit(
+            anyhow!(
+                "the backup is complete, but --restart failed: {}",
+                report.restart_failed.join("; ")
+            ),
+            Exit::Failed,
+        ));
+    }
+    Ok(())
+}
+
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+fn human(r: &BackupReport) -> String {
+    let mut s = String::new();
+    if r.dry_run {
+        let _ = writeln!(
+            s,
+            "dry run: preflight passed; nothing was stopped or written"
+        );
+        for step in &r.plan.steps {
+            let state = if step.runs { "would run" } else { "skipped" };
+            let _ = writeln!(
+                s,
+                "{:>2}. step {:<6} {:<9} {}",
+                step.order, step.procedure_step, state, step.title
+            );
+        }
+        return s;
+    }
+    let Some(m) = &r.manifest else { return s };
+    let _ = writeln!(
+        s,
+        "snapshot {} ({}) set {} host {}",
+        r.snapshot.as_deref().map(short).unwrap_or("-"),
+        match m.status {
+            Status::Complete => "complete",
+            Status::Incomplete => "INCOMPLETE",
+        },
+        m.backup_set,
+        m.host
+    );
+    let _ = writeln!(
+        s,
+        "Connections {}",
+        m.connections
+            .version
+            .as_deref()
+            .unwrap_or("(version unknown)")
+    );
+    for c in &m.components {
+        let status = match c.status {
+            StepStatus::Ok => "ok",
+            StepStatus::Partial => "partial",
+            StepStatus::Failed => "FAILED",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Missing => "missing",
+        };
+        let _ = writeln!(
+            s,
+            "  {:<22} {:<8} {:>8} files {:>12}  {}",
+            c.component.to_string(),
+            status,
+            c.files,
+            super::plan::bytes(c.bytes),
+            c.message.as_deref().unwrap_or("")
+        );
+    }
+    for d in &m.databases {
+        let _ = writeln!(
+            s,
+            "  database {:<13} {:<8} {}",
+            d.database,
+            if d.status == StepStatus::Ok {
+                "ok"
+            } else {
+                "FAILED"
+            },
+            d.image
+                .as_ref()
+                .and_then(|i| i.vendor_timestamp.as_deref())
+                .or(d.error.as_deref())
+                .unwrap_or("")
+        );
+    }
+    let timings: Vec<String> = r
+        .phases
+        .iter()
+        .map(|(p, ms)| format!("{}={:.1}s", phase_name(*p), *ms as f64 / 1000.0))
+        .collect();
+    let _ = writeln!(s, "phases: {}", timings.join(" "));
+    s
+}
+
+fn phase_name(p: Phase) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
