@@ -1,4 +1,10 @@
-//! Backup: paths in, a snapshot out.
+//! Backup: sources in, a snapshot out.
+//!
+//! [`backup_sources`] takes [`BackupSource`]s — real paths stored under a (possibly
+//! different) absolute stored path, streams, bytes — and writes one snapshot whose `paths`
+//! are the stored paths. [`backup`] is the same with every path stored under itself.
+//! [`backup_sources_with_finish`] adds files and the application document once every source
+//! is saved, from the per-source [`SourceReport`]s, to the same snapshot.
 //!
 //! The pipeline, one file per stage (see docs/VAULT.md for the whole picture):
 //!
@@ -16,18 +22,21 @@
 //! The snapshot is written last, after [`Repository::flush`] made every blob durable.
 
 mod chunk;
+mod finish;
 mod parent;
 mod paths;
 mod pipeline;
 mod read;
 mod save_blob;
 mod save_tree;
+mod source;
 mod summary;
 mod walk;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use source::{BackupSource, FinishAdditions, SourceKind, SourceReport};
 pub use summary::{BackupSummary, BackupWarning, WarningKind};
 
 use crate::{Repository, Snapshot, SnapshotId, VaultError};
@@ -35,7 +44,7 @@ use crate::{Repository, Snapshot, SnapshotId, VaultError};
 /// Which snapshot to compare with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ParentChoice {
-    /// The newest snapshot with the same host and paths (the default).
+    /// The newest snapshot with the same host and stored paths (the default).
     #[default]
     Auto,
     /// No parent: read every file.
@@ -50,8 +59,9 @@ pub struct BackupOptions {
     /// Host name recorded in the snapshot (and used to find the parent).
     pub host: String,
     pub tags: Vec<String>,
-    /// Glob patterns (globset syntax). A pattern without '/' matches a file name anywhere;
-    /// a pattern with '/' matches the absolute path.
+    /// Glob patterns (globset syntax) for every source. A pattern without '/' matches a file
+    /// name anywhere; a pattern with '/' matches the absolute stored path or the absolute
+    /// real path of an entry (the same for absolute paths given to [`backup`]).
     pub excludes: Vec<String>,
     pub parent: ParentChoice,
     /// Opaque document stored in the snapshot (the runbook's manifest summary).
@@ -60,6 +70,9 @@ pub struct BackupOptions {
     pub read_threads: usize,
     /// Threads compressing, sealing and packing blobs.
     pub save_threads: usize,
+    /// How often the walker gives the repository a chance to write an index checkpoint
+    /// ([`Repository::checkpoint_if_due`]) while files are being read.
+    pub checkpoint_every: Duration,
 }
 
 impl Default for BackupOptions {
@@ -72,6 +85,7 @@ impl Default for BackupOptions {
             application: None,
             read_threads: 8,
             save_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            checkpoint_every: Duration::from_secs(5),
         }
     }
 }
@@ -86,6 +100,8 @@ pub struct BackupOutcome {
     pub summary: BackupSummary,
     /// Files that changed, vanished or could not be read (the snapshot was still written).
     pub warnings: Vec<BackupWarning>,
+    /// One report per source, in the order given.
+    pub sources: Vec<SourceReport>,
     pub duration: Duration,
 }
 
@@ -110,13 +126,59 @@ pub enum BackupError {
 
 /// Backs up `paths` into `repo` and writes a snapshot.
 ///
-/// Files that change, vanish or cannot be read while the backup runs become warnings in
-/// the outcome; repository errors (disk full, ...) abort the backup before any snapshot is
-/// written, leaving the repository consistent (packs already uploaded are reused next time).
+/// Absolute paths are stored under themselves; relative ones below the snapshot root
+/// relative to the working directory (`.` is the root). Files that change, vanish or cannot
+/// be read while the backup runs become warnings in the outcome; repository errors (disk
+/// full, ...) abort the backup before any snapshot is written, leaving the repository
+/// consistent (packs already uploaded are reused next time).
 pub fn backup(
     repo: &Repository,
     paths: &[PathBuf],
     opts: &BackupOptions,
 ) -> Result<BackupOutcome, BackupError> {
-    pipeline::run(repo, paths, opts)
+    // only relative paths need the working directory (which may be gone)
+    let cwd = if paths.iter().any(|p| p.is_relative()) {
+        std::env::current_dir().map_err(|source| BackupError::Source {
+            path: PathBuf::from("."),
+            source,
+        })?
+    } else {
+        PathBuf::from("/")
+    };
+    let sources = paths::user_paths(paths, &cwd)?
+        .into_iter()
+        .map(|(real, stored)| BackupSource::path(real, stored))
+        .collect();
+    backup_sources(repo, sources, opts)
+}
+
+/// Backs up `sources` into one snapshot whose `paths` are their stored paths.
+///
+/// Stored paths must be absolute and no stored path may be provided by two sources: a
+/// source inside another one's stored tree is refused unless that one excludes exactly its
+/// stored path (then it is stored there as its own source, e.g. `data/shared` without
+/// `provision`, and `provision`). Directories on the way to a stored path get the metadata
+/// of their real counterpart when the trailing names of the real and stored paths match
+/// (a tree read under a sysroot), otherwise a synthetic 0755 directory owned by the current
+/// user. The parent snapshot is the newest with the same host and stored paths; unchanged
+/// files (same size, mtime, ctime and inode at the same stored path) are not read again.
+pub fn backup_sources(
+    repo: &Repository,
+    sources: Vec<BackupSource>,
+    opts: &BackupOptions,
+) -> Result<BackupOutcome, BackupError> {
+    pipeline::run(repo, sources, opts, |_| FinishAdditions::default())
+}
+
+/// [`backup_sources`], then `finish` with the per-source reports: the files and the
+/// application document it returns go into the same snapshot (evaluated after every source
+/// is saved and before the root tree and the snapshot are written). `finish` is not called
+/// when the backup fails first.
+pub fn backup_sources_with_finish(
+    repo: &Repository,
+    sources: Vec<BackupSource>,
+    opts: &BackupOptions,
+    finish: impl FnOnce(&[SourceReport]) -> FinishAdditions,
+) -> Result<BackupOutcome, BackupError> {
+    pipeline::run(repo, sources, opts, finish)
 }

@@ -4,66 +4,153 @@
 //! `save_threads` savers. Channels: walker → readers bounded (`FileJob`), readers → savers
 //! bounded (`SaveJob`, the memory bound), readers → walker unbounded but small (`FileDone`).
 //! The walker never blocks on a full job queue without also taking finished files, so the
-//! stages cannot deadlock.
+//! stages cannot deadlock. While it waits it also calls [`Repository::checkpoint_if_due`]
+//! every few seconds, so packs uploaded during long reads are named by an index checkpoint.
 
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender};
+use sha2::{Digest, Sha256};
 use tracing::{debug, info};
 
 use super::chunk::DedupSink;
+use super::finish;
 use super::parent;
-use super::paths::{self, Node};
-use super::read::{read_file, ReadOutcome};
+use super::paths::{self, Layout, Node, SourceSpec};
+use super::read::{read_file, read_stream, ReadOutcome};
 use super::save_blob::{save_worker, Failure, SaveJob};
-use super::save_tree::{DirKey, DirState, OpenDirs};
-use super::summary::{Counters, WarningKind};
+use super::save_tree::{write_tree, DirKey, DirState, OpenDirs, RootTree};
+use super::source::{BackupSource, FinishAdditions, SourceKind, SourceReport};
+use super::summary::{BackupWarning, Counters, WarningKind, NO_SOURCE};
 use super::walk::{self, Excludes, Listed};
 use super::{BackupError, BackupOptions, BackupOutcome};
 use crate::chunker::ChunkerParams;
 use crate::fs_meta::NameCache;
-use crate::tree::{EntryKind, Tree};
+use crate::tree::{Entry, EntryKind, Tree};
 use crate::{BlobId, Repository, Snapshot, SnapshotSummary};
+
+/// Where a file's bytes come from.
+enum FileItem {
+    /// A file on disk, as listed.
+    Disk(Box<Listed>),
+    /// A stream source (its stored path, for messages).
+    Stream(PathBuf, Box<dyn Read + Send>),
+}
 
 /// A file to read.
 struct FileJob {
     dir: DirKey,
     index: usize,
-    listed: Listed,
+    source: usize,
+    /// The source's own entry (not a file below it).
+    top: bool,
+    item: FileItem,
 }
 
 /// A file read (or not).
 struct FileDone {
     dir: DirKey,
     index: usize,
+    source: usize,
+    top: bool,
     path: PathBuf,
     outcome: ReadOutcome,
+    /// SHA-256 of a stream's content.
+    sha256: Option<String>,
 }
 
-/// A child of a directory being walked: a plain listed entry, or an intermediate directory
-/// of the source skeleton (only some of its children are backed up).
+/// A child of a directory being walked.
 enum Child<'n> {
-    Plain(Listed),
-    Inner(Listed, &'n Node),
+    /// An entry on disk belonging to `source`; `true` for the source's own entry.
+    Listed(Listed, usize, bool),
+    /// A directory of the skeleton (on the way to sources).
+    Inner(Entry, &'n Node),
+    /// A `Stream` or `Bytes` source.
+    Stream(Entry, usize),
+}
+
+/// One source as the pipeline holds it.
+pub(crate) struct SourceInfo {
+    pub stored: PathBuf,
+    pub components: Vec<OsString>,
+    pub kind: SourceKind,
+    pub real: Option<PathBuf>,
+    pub excludes: Excludes,
+    pub mode: u32,
+    pub mtime_ns: i64,
+}
+
+/// Per-source counters, kept by the walker.
+#[derive(Debug, Default, Clone)]
+struct Tally {
+    placed: bool,
+    stored: bool,
+    files: u64,
+    dirs: u64,
+    others: u64,
+    bytes: u64,
+    bytes_read: u64,
+    started: Option<Instant>,
+    last: Option<Instant>,
+    sha256: Option<String>,
+}
+
+impl Tally {
+    fn touch(&mut self) {
+        self.last = Some(Instant::now());
+    }
 }
 
 struct Walker<'a> {
     repo: &'a Repository,
     counters: &'a Counters,
     names: &'a NameCache,
-    excludes: &'a Excludes,
     failure: &'a Failure,
+    sources: &'a [SourceInfo],
+    nested: &'a HashMap<PathBuf, Vec<usize>>,
+    streams: Vec<Option<Box<dyn Read + Send>>>,
+    tally: Vec<Tally>,
     jobs: Option<Sender<FileJob>>,
     done: Receiver<FileDone>,
     dirs: OpenDirs,
-    root: Option<BlobId>,
+    root: Option<RootTree>,
+    checkpoint_every: Duration,
+    last_checkpoint: Instant,
 }
 
 fn internal(msg: &str) -> BackupError {
     BackupError::Internal(msg.to_string())
 }
+
+/// A regular file or directory entry that is not on disk, owned by the current user.
+pub(crate) fn synthetic_entry(
+    name: &[u8],
+    kind: EntryKind,
+    mode: u32,
+    mtime_ns: i64,
+    names: &NameCache,
+) -> Entry {
+    let mut e = Entry::new(name.to_vec(), kind);
+    e.mode = mode & 0o7777;
+    e.uid = rustix::process::getuid().as_raw();
+    e.gid = rustix::process::getgid().as_raw();
+    e.user = names.user(e.uid);
+    e.group = names.group(e.gid);
+    e.mtime_ns = mtime_ns;
+    e.atime_ns = mtime_ns;
+    e.ctime_ns = mtime_ns;
+    e.nlink = 1;
+    e
+}
+
+/// Synthetic directories get a fixed time so that their tree stays identical between runs.
+const SYNTHETIC_DIR_MTIME: i64 = 0;
 
 impl Walker<'_> {
     fn check_abort(&self) -> Result<(), BackupError> {
@@ -74,6 +161,20 @@ impl Walker<'_> {
             });
         }
         Ok(())
+    }
+
+    /// Index checkpoints during long reads and walks (the repository decides whether one is
+    /// due; this only gives it the chance every few seconds).
+    fn maybe_checkpoint(&mut self) -> Result<(), BackupError> {
+        if self.last_checkpoint.elapsed() >= self.checkpoint_every {
+            self.last_checkpoint = Instant::now();
+            self.repo.checkpoint_if_due()?;
+        }
+        Ok(())
+    }
+
+    fn tally(&mut self, source: usize) -> Option<&mut Tally> {
+        self.tally.get_mut(source)
     }
 
     fn finish_item(&mut self, dir: DirKey) -> Result<(), BackupError> {
@@ -87,8 +188,11 @@ impl Walker<'_> {
         let FileDone {
             dir,
             index,
+            source,
+            top,
             path,
             outcome,
+            sha256,
         } = done;
         let state = self
             .dirs
@@ -113,13 +217,28 @@ impl Walker<'_> {
                 }
                 Counters::add(&self.counters.bytes_read, bytes_read);
                 Counters::add(&self.counters.bytes_total, size);
+                if let Some(t) = self.tally(source) {
+                    t.files += 1;
+                    t.bytes += size;
+                    t.bytes_read += bytes_read;
+                    if sha256.is_some() {
+                        t.sha256 = sha256;
+                    }
+                    t.touch();
+                }
                 if let Some(why) = changed {
-                    self.counters.warn(path, WarningKind::Changed, why);
+                    self.counters.warn(source, path, WarningKind::Changed, why);
                 }
             }
             ReadOutcome::Failed { kind, message } => {
                 *slot = None;
-                self.counters.warn(path, kind, message);
+                self.counters.warn(source, path, kind, message);
+                if let Some(t) = self.tally(source) {
+                    if top {
+                        t.stored = false;
+                    }
+                    t.touch();
+                }
             }
         }
         self.finish_item(dir)
@@ -134,6 +253,7 @@ impl Walker<'_> {
         let mut job = Some(job);
         while let Some(j) = job.take() {
             self.check_abort()?;
+            self.maybe_checkpoint()?;
             let done = {
                 let mut sel = Select::new();
                 let send_op = sel.send(&jobs);
@@ -164,94 +284,212 @@ impl Walker<'_> {
         Ok(())
     }
 
+    /// The child for source `index` placed in a directory: its real path stat'ed, or the
+    /// synthetic file of a stream.
+    fn source_child<'n>(&mut self, index: usize) -> Option<Child<'n>> {
+        let info = self.sources.get(index)?;
+        let name = info.components.last()?.clone();
+        if let Some(t) = self.tally.get_mut(index) {
+            t.placed = true;
+            t.started = Some(Instant::now());
+            t.touch();
+        }
+        match &info.real {
+            Some(real) => {
+                let listed = walk::stat_entry(real, &name, self.names, self.counters, index)?;
+                if let Some(t) = self.tally.get_mut(index) {
+                    t.stored = true;
+                }
+                Some(Child::Listed(listed, index, true))
+            }
+            None => {
+                let e = synthetic_entry(
+                    name.as_bytes(),
+                    EntryKind::File,
+                    info.mode,
+                    info.mtime_ns,
+                    self.names,
+                );
+                if let Some(t) = self.tally.get_mut(index) {
+                    t.stored = true;
+                }
+                Some(Child::Stream(e, index))
+            }
+        }
+    }
+
+    /// Sources stored inside the directory at stored path `stored` of another source.
+    fn nested_children<'n>(&mut self, stored: &Path) -> Vec<Child<'n>> {
+        let Some(list) = self.nested.get(stored) else {
+            return Vec::new();
+        };
+        let list = list.clone();
+        list.into_iter()
+            .filter_map(|i| self.source_child(i))
+            .collect()
+    }
+
+    /// The children of an intermediate skeleton directory.
+    fn skeleton_children<'n>(&mut self, children: &'n BTreeMap<OsString, Node>) -> Vec<Child<'n>> {
+        let mut out = Vec::new();
+        for (name, node) in children {
+            match node {
+                Node::Source(index) => out.extend(self.source_child(*index)),
+                Node::Inner { real, .. } => {
+                    let synthetic = || {
+                        synthetic_entry(
+                            name.as_bytes(),
+                            EntryKind::Dir,
+                            0o755,
+                            SYNTHETIC_DIR_MTIME,
+                            self.names,
+                        )
+                    };
+                    let entry = match real {
+                        Some(r) => {
+                            match walk::stat_entry(r, name, self.names, self.counters, NO_SOURCE) {
+                                Some(l) if l.entry.kind == EntryKind::Dir => l.entry,
+                                Some(_) => {
+                                    self.counters.warn(
+                                        NO_SOURCE,
+                                        r.clone(),
+                                        WarningKind::Changed,
+                                        "not a directory; stored as a plain directory",
+                                    );
+                                    synthetic()
+                                }
+                                None => synthetic(),
+                            }
+                        }
+                        None => synthetic(),
+                    };
+                    out.push(Child::Inner(entry, node));
+                }
+            }
+        }
+        out
+    }
+
+    /// The children of a directory listed from disk for `source`, plus nested sources.
+    fn listed_children<'n>(&mut self, real: &Path, stored: &Path, source: usize) -> Vec<Child<'n>> {
+        let Some(info) = self.sources.get(source) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Child<'n>> = walk::list_dir(
+            real,
+            stored,
+            &info.excludes,
+            self.names,
+            self.counters,
+            source,
+        )
+        .into_iter()
+        .map(|l| Child::Listed(l, source, false))
+        .collect();
+        out.extend(self.nested_children(stored));
+        out
+    }
+
     /// Walks one directory: registers it, handles every child, then completes it if nothing
     /// is pending.
     fn walk_dir(
         &mut self,
-        path: &Path,
+        stored: &Path,
+        source: usize,
         children: Vec<Child<'_>>,
         parent: Option<(BlobId, Tree)>,
         link: Option<(DirKey, usize)>,
     ) -> Result<(), BackupError> {
         self.check_abort()?;
+        self.maybe_checkpoint()?;
+        if let Some(t) = self.tally(source) {
+            t.dirs += 1;
+        }
         let key = self.dirs.open(DirState {
-            path: path.to_path_buf(),
+            path: stored.to_path_buf(),
             entries: Vec::with_capacity(children.len()),
             pending: 0,
             listed: false,
             link,
             parent: None,
         });
-        let mut parent_tree = parent;
+        let parent_tree = parent;
         for child in children {
-            let (listed, inner) = match child {
-                Child::Plain(l) => (l, None),
-                Child::Inner(l, node) => (l, Some(node)),
+            let entry = match &child {
+                Child::Listed(l, _, _) => &l.entry,
+                Child::Inner(e, _) | Child::Stream(e, _) => e,
             };
             let old = parent_tree
                 .as_ref()
-                .and_then(|(_, t)| t.get(&listed.entry.name))
+                .and_then(|(_, t)| t.get(&entry.name))
                 .cloned();
+            let child_stored = stored.join(OsStr::from_bytes(&entry.name));
             let index = {
                 let state = self
                     .dirs
                     .get_mut(key)
                     .ok_or_else(|| internal("dir vanished"))?;
-                state.entries.push(Some(listed.entry.clone()));
+                state.entries.push(Some(entry.clone()));
                 state.entries.len() - 1
             };
-            match listed.entry.kind {
-                EntryKind::Dir => {
+            let old_tree = |w: &Self, o: &Option<Entry>| {
+                o.as_ref()
+                    .filter(|o| o.kind == EntryKind::Dir)
+                    .and_then(|o| o.subtree)
+                    .and_then(|id| parent::load_tree(w.repo, &id).map(|t| (id, t)))
+            };
+            match child {
+                Child::Inner(_, node) => {
                     self.bump_pending(key)?;
-                    let old_tree = old
-                        .filter(|o| o.kind == EntryKind::Dir)
-                        .and_then(|o| o.subtree)
-                        .and_then(|id| parent::load_tree(self.repo, &id).map(|t| (id, t)));
-                    let grandchildren: Vec<Child<'_>> = match inner {
-                        Some(Node::Inner { children, .. }) => self.skeleton_children(children),
-                        _ => walk::list_dir(&listed.path, self.excludes, self.names, self.counters)
-                            .into_iter()
-                            .map(Child::Plain)
-                            .collect(),
+                    let grandchildren = match node {
+                        Node::Inner { children, .. } => self.skeleton_children(children),
+                        Node::Source(_) => Vec::new(),
                     };
-                    self.walk_dir(&listed.path, grandchildren, old_tree, Some((key, index)))?;
+                    let old = old_tree(self, &old);
+                    self.walk_dir(
+                        &child_stored,
+                        NO_SOURCE,
+                        grandchildren,
+                        old,
+                        Some((key, index)),
+                    )?;
                 }
-                EntryKind::File => {
-                    let e = &listed.entry;
-                    let unchanged = old.as_ref().filter(|o| {
-                        o.kind == EntryKind::File
-                            && o.size == e.size
-                            && o.mtime_ns == e.mtime_ns
-                            && o.ctime_ns == e.ctime_ns
-                            && o.inode == e.inode
-                    });
-                    if let Some(o) = unchanged {
-                        Counters::add(&self.counters.files_unchanged, 1);
-                        Counters::add(&self.counters.bytes_total, e.size);
-                        let state = self
-                            .dirs
-                            .get_mut(key)
-                            .ok_or_else(|| internal("dir vanished"))?;
-                        if let Some(Some(slot)) = state.entries.get_mut(index) {
-                            slot.content.clone_from(&o.content);
-                            slot.sparse = o.sparse;
-                        }
+                Child::Stream(_, src) => {
+                    let counter = if old.as_ref().is_some_and(|o| o.kind == EntryKind::File) {
+                        &self.counters.files_changed
                     } else {
-                        let counter = if old.as_ref().is_some_and(|o| o.kind == EntryKind::File) {
-                            &self.counters.files_changed
-                        } else {
-                            &self.counters.files_new
-                        };
-                        Counters::add(counter, 1);
-                        self.bump_pending(key)?;
-                        self.dispatch(FileJob {
-                            dir: key,
-                            index,
-                            listed,
-                        })?;
-                    }
+                        &self.counters.files_new
+                    };
+                    Counters::add(counter, 1);
+                    let reader = self
+                        .streams
+                        .get_mut(src)
+                        .and_then(Option::take)
+                        .ok_or_else(|| internal("stream used twice"))?;
+                    self.bump_pending(key)?;
+                    self.dispatch(FileJob {
+                        dir: key,
+                        index,
+                        source: src,
+                        top: true,
+                        item: FileItem::Stream(child_stored, reader),
+                    })?;
                 }
-                _ => Counters::add(&self.counters.others, 1),
+                Child::Listed(listed, src, top) => match listed.entry.kind {
+                    EntryKind::Dir => {
+                        self.bump_pending(key)?;
+                        let grandchildren = self.listed_children(&listed.path, &child_stored, src);
+                        let old = old_tree(self, &old);
+                        self.walk_dir(&child_stored, src, grandchildren, old, Some((key, index)))?;
+                    }
+                    EntryKind::File => self.file(key, (index, src, top), listed, old.as_ref())?,
+                    _ => {
+                        Counters::add(&self.counters.others, 1);
+                        if let Some(t) = self.tally(src) {
+                            t.others += 1;
+                        }
+                    }
+                },
             }
         }
         let state = self
@@ -259,11 +497,65 @@ impl Walker<'_> {
             .get_mut(key)
             .ok_or_else(|| internal("dir vanished"))?;
         state.listed = true;
-        state.parent = parent_tree.take();
+        state.parent = parent_tree;
+        if let Some(t) = self.tally(source) {
+            t.touch();
+        }
         if let Some(root) = self.dirs.try_complete(key, self.repo, self.counters)? {
             self.root = Some(root);
         }
         Ok(())
+    }
+
+    /// A regular file on disk: reuse the parent's content when unchanged, else read it.
+    fn file(
+        &mut self,
+        key: DirKey,
+        (index, source, top): (usize, usize, bool),
+        listed: Listed,
+        old: Option<&Entry>,
+    ) -> Result<(), BackupError> {
+        let e = &listed.entry;
+        let unchanged = old.filter(|o| {
+            o.kind == EntryKind::File
+                && o.size == e.size
+                && o.mtime_ns == e.mtime_ns
+                && o.ctime_ns == e.ctime_ns
+                && o.inode == e.inode
+        });
+        if let Some(o) = unchanged {
+            Counters::add(&self.counters.files_unchanged, 1);
+            Counters::add(&self.counters.bytes_total, e.size);
+            let size = e.size;
+            if let Some(t) = self.tally(source) {
+                t.files += 1;
+                t.bytes += size;
+                t.touch();
+            }
+            let state = self
+                .dirs
+                .get_mut(key)
+                .ok_or_else(|| internal("dir vanished"))?;
+            if let Some(Some(slot)) = state.entries.get_mut(index) {
+                slot.content.clone_from(&o.content);
+                slot.sparse = o.sparse;
+            }
+            return Ok(());
+        }
+        let counter = if old.is_some_and(|o| o.kind == EntryKind::File) {
+            &self.counters.files_changed
+        } else {
+            &self.counters.files_new
+        };
+        Counters::add(counter, 1);
+        self.bump_pending(key)?;
+        self.dispatch(FileJob {
+            dir: key,
+            index,
+            source,
+            top,
+            item: FileItem::Disk(Box::new(listed)),
+        })
     }
 
     fn bump_pending(&mut self, key: DirKey) -> Result<(), BackupError> {
@@ -275,69 +567,51 @@ impl Walker<'_> {
         Ok(())
     }
 
-    /// The children of an intermediate skeleton directory: each stat'ed at its real path.
-    fn skeleton_children<'n>(
-        &self,
-        children: &'n std::collections::BTreeMap<std::ffi::OsString, Node>,
-    ) -> Vec<Child<'n>> {
-        let mut out = Vec::new();
-        for (name, node) in children {
-            match node {
-                Node::Source(abs) => {
-                    if let Some(l) = walk::stat_entry(abs, name, self.names, self.counters) {
-                        out.push(Child::Plain(l));
-                    }
-                }
-                Node::Inner { real, .. } => {
-                    let Some(real) = real else { continue };
-                    if let Some(l) = walk::stat_entry(real, name, self.names, self.counters) {
-                        if l.entry.kind == EntryKind::Dir {
-                            out.push(Child::Inner(l, node));
-                        } else {
-                            self.counters.warn(
-                                real.clone(),
-                                WarningKind::Changed,
-                                "no longer a directory",
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-
     /// Walks the whole skeleton, then waits for the last files.
-    fn run(&mut self, skeleton: &Node, parent_root: Option<BlobId>) -> Result<BlobId, BackupError> {
+    fn run(
+        &mut self,
+        skeleton: &Node,
+        parent_root: Option<BlobId>,
+    ) -> Result<RootTree, BackupError> {
         let parent = parent_root.and_then(|id| parent::load_tree(self.repo, &id).map(|t| (id, t)));
+        let root = Path::new("/");
         match skeleton {
-            Node::Source(abs) => {
+            Node::Source(index) => {
+                let index = *index;
+                let real = self
+                    .sources
+                    .get(index)
+                    .and_then(|s| s.real.clone())
+                    .ok_or_else(|| internal("the root source has no real path"))?;
                 let meta =
-                    std::fs::symlink_metadata(abs).map_err(|source| BackupError::Source {
-                        path: abs.clone(),
+                    std::fs::symlink_metadata(&real).map_err(|source| BackupError::Source {
+                        path: real.clone(),
                         source,
                     })?;
                 if !meta.is_dir() {
                     return Err(BackupError::InvalidPath {
-                        path: abs.clone(),
+                        path: real,
                         reason: "the snapshot root must be a directory".into(),
                     });
                 }
-                let children = walk::list_dir(abs, self.excludes, self.names, self.counters)
-                    .into_iter()
-                    .map(Child::Plain)
-                    .collect();
-                self.walk_dir(abs, children, parent, None)?;
+                if let Some(t) = self.tally(index) {
+                    t.placed = true;
+                    t.stored = true;
+                    t.started = Some(Instant::now());
+                }
+                let children = self.listed_children(&real, root, index);
+                self.walk_dir(root, index, children, parent, None)?;
             }
             Node::Inner { children, .. } => {
                 let children = self.skeleton_children(children);
-                self.walk_dir(Path::new("/"), children, parent, None)?;
+                self.walk_dir(root, NO_SOURCE, children, parent, None)?;
             }
         }
         // no more jobs: readers finish what they have and exit
         self.jobs = None;
         while self.root.is_none() {
             self.check_abort()?;
+            self.maybe_checkpoint()?;
             match self.done.recv_timeout(Duration::from_millis(200)) {
                 Ok(done) => self.handle_done(done)?,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
@@ -347,7 +621,21 @@ impl Walker<'_> {
                 }
             }
         }
-        self.root.ok_or_else(|| internal("no root tree"))
+        self.root.take().ok_or_else(|| internal("no root tree"))
+    }
+}
+
+/// Hashes what a stream yields (the SHA-256 goes into the source's report).
+struct HashingReader {
+    inner: Box<dyn Read + Send>,
+    hasher: Sha256,
+}
+
+impl Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or_default());
+        Ok(n)
     }
 }
 
@@ -368,15 +656,30 @@ fn reader_loop(
         if failure.aborted() {
             continue;
         }
-        let outcome = match read_file(&job.listed.path, &job.listed.entry, params, &sink) {
-            Ok(o) => o,
-            Err(_aborted) => continue,
+        let (path, read, sha256) = match job.item {
+            FileItem::Disk(listed) => {
+                let r = read_file(&listed.path, &listed.entry, params, &sink);
+                (listed.path, r, None)
+            }
+            FileItem::Stream(stored, reader) => {
+                let mut hashing = HashingReader {
+                    inner: reader,
+                    hasher: Sha256::new(),
+                };
+                let r = read_stream(&mut hashing, params, &sink);
+                let sha = hex::encode(hashing.hasher.finalize());
+                (stored, r, Some(sha))
+            }
         };
+        let Ok(outcome) = read else { continue };
         let msg = FileDone {
             dir: job.dir,
             index: job.index,
-            path: job.listed.path,
+            source: job.source,
+            top: job.top,
+            path,
             outcome,
+            sha256,
         };
         if done.send(msg).is_err() {
             return;
@@ -384,26 +687,160 @@ fn reader_loop(
     }
 }
 
+/// Splits the sources into what the walker needs and the stream readers.
+#[allow(clippy::type_complexity)]
+fn prepare(
+    sources: Vec<BackupSource>,
+    opts: &BackupOptions,
+) -> Result<(Vec<SourceInfo>, Vec<Option<Box<dyn Read + Send>>>), BackupError> {
+    if sources.is_empty() {
+        return Err(BackupError::InvalidPath {
+            path: PathBuf::new(),
+            reason: "no path to back up".into(),
+        });
+    }
+    let mut infos = Vec::with_capacity(sources.len());
+    let mut readers = Vec::with_capacity(sources.len());
+    for source in sources {
+        let stored = source.stored_as().to_path_buf();
+        let components = paths::stored_components(&stored)?;
+        let (kind, real, own_excludes, mode, mtime_ns, reader): (
+            _,
+            _,
+            _,
+            _,
+            _,
+            Option<Box<dyn Read + Send>>,
+        ) = match source {
+            BackupSource::Path { real, excludes, .. } => {
+                if !real.is_absolute() {
+                    return Err(BackupError::InvalidPath {
+                        path: real,
+                        reason: "the real path of a source must be absolute".into(),
+                    });
+                }
+                std::fs::symlink_metadata(&real).map_err(|source| BackupError::Source {
+                    path: real.clone(),
+                    source,
+                })?;
+                (SourceKind::Path, Some(real), excludes, 0, 0, None)
+            }
+            BackupSource::Stream {
+                reader,
+                mode,
+                mtime_ns,
+                ..
+            } => (
+                SourceKind::Stream,
+                None,
+                Vec::new(),
+                mode,
+                mtime_ns,
+                Some(reader),
+            ),
+            BackupSource::Bytes {
+                data,
+                mode,
+                mtime_ns,
+                ..
+            } => (
+                SourceKind::Bytes,
+                None,
+                Vec::new(),
+                mode,
+                mtime_ns,
+                Some(Box::new(std::io::Cursor::new(data)) as Box<dyn Read + Send>),
+            ),
+        };
+        if components.is_empty() && real.is_none() {
+            return Err(BackupError::InvalidPath {
+                path: stored,
+                reason: "only a directory can be stored as the snapshot root".into(),
+            });
+        }
+        let mut patterns = opts.excludes.clone();
+        patterns.extend(own_excludes);
+        infos.push(SourceInfo {
+            stored: paths::stored_path(&components),
+            components,
+            kind,
+            real,
+            excludes: Excludes::new(&patterns)?,
+            mode,
+            mtime_ns,
+        });
+        readers.push(reader);
+    }
+    Ok((infos, readers))
+}
+
+fn reports(
+    infos: &[SourceInfo],
+    tally: &[Tally],
+    warnings: &mut Vec<(usize, BackupWarning)>,
+) -> Vec<SourceReport> {
+    let mut out = Vec::with_capacity(infos.len());
+    for (i, info) in infos.iter().enumerate() {
+        let t = tally.get(i).cloned().unwrap_or_default();
+        if !t.placed {
+            // a nested source whose directory was not found in the enclosing source
+            warnings.push((
+                i,
+                BackupWarning {
+                    path: info.stored.clone(),
+                    kind: WarningKind::Vanished,
+                    message: "not stored: the directory it belongs in was not found".into(),
+                },
+            ));
+        }
+        let duration = match (t.started, t.last) {
+            (Some(s), Some(l)) => l.saturating_duration_since(s),
+            _ => Duration::ZERO,
+        };
+        out.push(SourceReport {
+            stored_as: info.stored.clone(),
+            kind: info.kind,
+            stored: t.placed && t.stored,
+            files: t.files,
+            dirs: t.dirs,
+            others: t.others,
+            bytes: t.bytes,
+            bytes_read: t.bytes_read,
+            warnings: warnings
+                .iter()
+                .filter(|(s, _)| *s == i)
+                .map(|(_, w)| w.clone())
+                .collect(),
+            duration,
+            sha256: t.sha256,
+        });
+    }
+    out
+}
+
 pub(crate) fn run(
     repo: &Repository,
-    paths: &[PathBuf],
+    sources: Vec<BackupSource>,
     opts: &BackupOptions,
+    finish_hook: impl FnOnce(&[SourceReport]) -> FinishAdditions,
 ) -> Result<BackupOutcome, BackupError> {
     let started = Instant::now();
     let started_ns = crate::util::now_unix_ns();
-    // only relative paths need the working directory (which may be gone)
-    let cwd = if paths.iter().any(|p| p.is_relative()) {
-        std::env::current_dir().map_err(|source| BackupError::Source {
-            path: PathBuf::from("."),
-            source,
-        })?
-    } else {
-        PathBuf::from("/")
-    };
-    let sources = paths::resolve(paths, &cwd)?;
-    let snapshot_paths = paths::snapshot_paths(&sources);
-    let skeleton = paths::skeleton(&sources);
-    let excludes = Excludes::new(&opts.excludes)?;
+    let (infos, readers) = prepare(sources, opts)?;
+    let specs: Vec<SourceSpec<'_>> = infos
+        .iter()
+        .map(|i| SourceSpec {
+            stored: i.stored.clone(),
+            components: i.components.clone(),
+            real: i.real.clone(),
+            excludes: &i.excludes,
+        })
+        .collect();
+    let Layout {
+        skeleton,
+        nested,
+        paths: snapshot_paths,
+    } = paths::layout(&specs)?;
     let parent = parent::choose(repo, &opts.parent, &opts.host, &snapshot_paths)?;
     let stats_before = repo.session_stats();
     let counters = Counters::default();
@@ -413,7 +850,7 @@ pub(crate) fn run(
     let read_threads = opts.read_threads.max(1);
     let save_threads = opts.save_threads.max(1);
 
-    let root = thread::scope(|s| -> Result<BlobId, BackupError> {
+    let (root, tally) = thread::scope(|s| -> Result<(RootTree, Vec<Tally>), BackupError> {
         let (save_tx, save_rx) = bounded::<SaveJob>(save_threads * 2);
         let (job_tx, job_rx) = bounded::<FileJob>(read_threads * 4);
         let (done_tx, done_rx) = unbounded::<FileDone>();
@@ -434,20 +871,26 @@ pub(crate) fn run(
             .name("backup-walk".into())
             .stack_size(256 << 20)
             .spawn_scoped(s, {
-                let (counters, names, excludes, failure, skeleton) =
-                    (&counters, &names, &excludes, &failure, &skeleton);
+                let (counters, names, failure, skeleton, infos, nested) =
+                    (&counters, &names, &failure, &skeleton, &infos, &nested);
                 let parent_root = parent.as_ref().map(|(_, p)| p.tree);
+                let checkpoint_every = opts.checkpoint_every;
                 move || {
                     let mut w = Walker {
                         repo,
                         counters,
                         names,
-                        excludes,
                         failure,
+                        sources: infos,
+                        nested,
+                        tally: vec![Tally::default(); infos.len()],
+                        streams: readers,
                         jobs: Some(job_tx),
                         done: done_rx,
                         dirs: OpenDirs::default(),
                         root: None,
+                        checkpoint_every,
+                        last_checkpoint: Instant::now(),
                     };
                     let r = w.run(skeleton, parent_root);
                     if r.is_err() {
@@ -456,7 +899,7 @@ pub(crate) fn run(
                             .abort
                             .store(true, std::sync::atomic::Ordering::SeqCst);
                     }
-                    r
+                    r.map(|root| (root, w.tally))
                 }
             })
             .map_err(|e| internal(&format!("cannot start the walker thread: {e}")))?;
@@ -467,11 +910,33 @@ pub(crate) fn run(
     if let Some(e) = failure.take() {
         return Err(BackupError::Repository(e));
     }
+
+    let mut tagged_warnings = counters.take_warnings();
+    let source_reports = reports(&infos, &tally, &mut tagged_warnings);
+    let additions = finish_hook(&source_reports);
+    let RootTree {
+        mut entries,
+        parent: parent_root_tree,
+    } = root;
+    for (stored, data, mode) in &additions.files {
+        finish::add_file(
+            repo,
+            &params,
+            &names,
+            &counters,
+            &infos,
+            &mut entries,
+            stored,
+            data,
+            *mode,
+        )?;
+    }
+    let root_id = write_tree(entries, parent_root_tree, repo, &counters)?;
     // every blob durable and indexed before the snapshot refers to them
     repo.flush()?;
 
     let stats = repo.session_stats();
-    let warnings = counters.take_warnings();
+    let warnings: Vec<BackupWarning> = tagged_warnings.into_iter().map(|(_, w)| w).collect();
     let duration = started.elapsed();
     let mut summary = counters.snapshot(warnings.len() as u64);
     summary.data_blobs_new = stats.data_blobs - stats_before.data_blobs;
@@ -480,12 +945,14 @@ pub(crate) fn run(
     summary.bytes_added_stored = stats.bytes_stored - stats_before.bytes_stored;
     summary.duration_secs = duration.as_secs_f64();
 
+    let mut tags = opts.tags.clone();
+    tags.extend(additions.tags);
     let snapshot = Snapshot {
         time: started_ns,
         host: opts.host.clone(),
         paths: snapshot_paths,
-        tags: opts.tags.clone(),
-        tree: root,
+        tags,
+        tree: root_id,
         parent: parent.as_ref().map(|(id, _)| *id),
         summary: SnapshotSummary {
             files_new: summary.files_new,
@@ -504,7 +971,7 @@ pub(crate) fn run(
             started: started_ns,
             finished: crate::util::now_unix_ns(),
         },
-        application: opts.application.clone(),
+        application: additions.application.or_else(|| opts.application.clone()),
         username: crate::util::username(),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
     };
@@ -518,6 +985,7 @@ pub(crate) fn run(
         snapshot,
         summary,
         warnings,
+        sources: source_reports,
         duration,
     })
 }

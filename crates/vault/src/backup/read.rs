@@ -154,6 +154,30 @@ fn chunk_stream<R: Read>(
     Ok(Ok(total))
 }
 
+/// Reads a whole stream (a file that is not on disk: a dump from a tool's stdout, bytes in
+/// memory) through the chunker. A read error fails the stream: what it yielded so far is not
+/// stored.
+pub(crate) fn read_stream(
+    reader: &mut dyn Read,
+    params: &ChunkerParams,
+    sink: &dyn ChunkSink,
+) -> Result<ReadOutcome, Aborted> {
+    let mut parts = Vec::new();
+    match chunk_stream(reader, params, sink, &mut parts)? {
+        Ok(n) => Ok(ReadOutcome::Done {
+            content: parts,
+            sparse: false,
+            size: n,
+            bytes_read: n,
+            changed: None,
+        }),
+        Err(e) => Ok(ReadOutcome::Failed {
+            kind: WarningKind::Unreadable,
+            message: format!("reading the stream: {e}"),
+        }),
+    }
+}
+
 /// Reads one file whose `lstat` gave `entry`.
 pub(crate) fn read_file(
     path: &Path,

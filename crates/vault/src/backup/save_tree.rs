@@ -19,7 +19,7 @@ pub(crate) type DirKey = usize;
 /// A directory whose tree is not written yet.
 #[derive(Debug)]
 pub(crate) struct DirState {
-    /// Real path (for messages).
+    /// Stored path (for messages).
     pub path: PathBuf,
     /// Entries in name order; `None` for entries dropped (vanished, unreadable).
     pub entries: Vec<Option<Entry>>,
@@ -30,6 +30,14 @@ pub(crate) struct DirState {
     /// Where the finished tree id goes: (directory, entry index); `None` for the root.
     pub link: Option<(DirKey, usize)>,
     /// The same directory in the parent snapshot.
+    pub parent: Option<(BlobId, Tree)>,
+}
+
+/// The root directory once complete: its tree is written by the caller (after the finish
+/// hook's additions), not here.
+#[derive(Debug)]
+pub(crate) struct RootTree {
+    pub entries: Vec<Entry>,
     pub parent: Option<(BlobId, Tree)>,
 }
 
@@ -65,13 +73,13 @@ impl OpenDirs {
     }
 
     /// One pending item of `key` finished. Finishes every directory that became complete,
-    /// walking up; returns the root tree id when the root finished.
+    /// walking up; returns the root's entries when the root finished.
     pub fn finish_item(
         &mut self,
         key: DirKey,
         repo: &Repository,
         counters: &Counters,
-    ) -> Result<Option<BlobId>, VaultError> {
+    ) -> Result<Option<RootTree>, VaultError> {
         if let Some(s) = self.get_mut(key) {
             s.pending = s.pending.saturating_sub(1);
         }
@@ -84,7 +92,7 @@ impl OpenDirs {
         mut key: DirKey,
         repo: &Repository,
         counters: &Counters,
-    ) -> Result<Option<BlobId>, VaultError> {
+    ) -> Result<Option<RootTree>, VaultError> {
         loop {
             let ready = self
                 .get_mut(key)
@@ -95,32 +103,39 @@ impl OpenDirs {
             let Some(state) = self.close(key) else {
                 return Ok(None);
             };
-            let id = write_tree(state.entries, state.parent, repo, counters)?;
+            let Some((up, index)) = state.link else {
+                return Ok(Some(RootTree {
+                    entries: state.entries.into_iter().flatten().collect(),
+                    parent: state.parent,
+                }));
+            };
+            let id = write_tree(
+                state.entries.into_iter().flatten().collect(),
+                state.parent,
+                repo,
+                counters,
+            )?;
             tracing::trace!(dir = %state.path.display(), tree = %id, "directory done");
-            match state.link {
-                None => return Ok(Some(id)),
-                Some((up, index)) => {
-                    let Some(upper) = self.get_mut(up) else {
-                        return Ok(None);
-                    };
-                    if let Some(Some(entry)) = upper.entries.get_mut(index) {
-                        entry.subtree = Some(id);
-                    }
-                    upper.pending = upper.pending.saturating_sub(1);
-                    key = up;
-                }
+            let Some(upper) = self.get_mut(up) else {
+                return Ok(None);
+            };
+            if let Some(Some(entry)) = upper.entries.get_mut(index) {
+                entry.subtree = Some(id);
             }
+            upper.pending = upper.pending.saturating_sub(1);
+            key = up;
         }
     }
 }
 
-fn write_tree(
-    entries: Vec<Option<Entry>>,
+/// Writes one directory's tree (or reuses the parent's identical one); returns its id.
+pub(crate) fn write_tree(
+    entries: Vec<Entry>,
     parent: Option<(BlobId, Tree)>,
     repo: &Repository,
     counters: &Counters,
 ) -> Result<BlobId, VaultError> {
-    let tree = Tree::from_unsorted(entries.into_iter().flatten().collect());
+    let tree = Tree::from_unsorted(entries);
     match &parent {
         Some((id, old)) if old.entries == tree.entries => {
             Counters::add(&counters.dirs_unchanged, 1);

@@ -79,15 +79,26 @@ pub(crate) struct Counters {
     pub others: AtomicU64,
     pub bytes_read: AtomicU64,
     pub bytes_total: AtomicU64,
-    warnings: Mutex<Vec<BackupWarning>>,
+    /// Warnings with the index of the source they belong to ([`NO_SOURCE`] for the
+    /// directories on the way to the sources).
+    warnings: Mutex<Vec<(usize, BackupWarning)>>,
 }
+
+/// The source index of entries that belong to no source (skeleton directories).
+pub(crate) const NO_SOURCE: usize = usize::MAX;
 
 impl Counters {
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub fn warn(&self, path: PathBuf, kind: WarningKind, message: impl Into<String>) {
+    pub fn warn(
+        &self,
+        source: usize,
+        path: PathBuf,
+        kind: WarningKind,
+        message: impl Into<String>,
+    ) {
         let w = BackupWarning {
             path,
             kind,
@@ -95,11 +106,11 @@ impl Counters {
         };
         tracing::warn!("{w}");
         if let Ok(mut list) = self.warnings.lock() {
-            list.push(w);
+            list.push((source, w));
         }
     }
 
-    pub fn take_warnings(&self) -> Vec<BackupWarning> {
+    pub fn take_warnings(&self) -> Vec<(usize, BackupWarning)> {
         self.warnings
             .lock()
             .map(|mut l| std::mem::take(&mut *l))

@@ -50,6 +50,13 @@ impl Excludes {
     pub fn is_excluded(&self, path: &Path, name: &OsStr) -> bool {
         self.by_name.is_match(Path::new(name)) || self.by_path.is_match(path)
     }
+
+    /// Whether an entry listed at `real` and stored at `stored` is excluded: path patterns
+    /// match either path (stored paths are what the snapshot shows; real paths are what a
+    /// user of `backup --path .` sees).
+    pub fn is_excluded_at(&self, stored: &Path, real: &Path, name: &OsStr) -> bool {
+        self.is_excluded(stored, name) || self.by_path.is_match(real)
+    }
 }
 
 /// One listed entry: the metadata-filled tree entry and its real path.
@@ -66,6 +73,7 @@ pub(crate) fn stat_entry(
     name: &OsStr,
     names: &NameCache,
     counters: &Counters,
+    source: usize,
 ) -> Option<Listed> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
@@ -75,7 +83,7 @@ pub(crate) fn stat_entry(
             } else {
                 WarningKind::Unreadable
             };
-            counters.warn(path.to_path_buf(), kind, e.to_string());
+            counters.warn(source, path.to_path_buf(), kind, e.to_string());
             return None;
         }
     };
@@ -83,10 +91,16 @@ pub(crate) fn stat_entry(
     match fs_meta::read_xattrs(path) {
         Ok(x) => entry.xattrs = x,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            counters.warn(path.to_path_buf(), WarningKind::Vanished, e.to_string());
+            counters.warn(
+                source,
+                path.to_path_buf(),
+                WarningKind::Vanished,
+                e.to_string(),
+            );
             return None;
         }
         Err(e) => counters.warn(
+            source,
             path.to_path_buf(),
             WarningKind::Metadata,
             format!("xattrs: {e}"),
@@ -101,7 +115,12 @@ pub(crate) fn stat_entry(
                 } else {
                     WarningKind::Unreadable
                 };
-                counters.warn(path.to_path_buf(), kind, format!("symlink target: {e}"));
+                counters.warn(
+                    source,
+                    path.to_path_buf(),
+                    kind,
+                    format!("symlink target: {e}"),
+                );
                 return None;
             }
         }
@@ -123,13 +142,16 @@ fn open_dir_noatime(dir: &Path) -> rustix::io::Result<std::os::fd::OwnedFd> {
     }
 }
 
-/// Lists `dir` (sorted by name bytes), skipping excluded entries. A directory that cannot be
-/// listed gives a warning and no entries.
+/// Lists the real directory `dir`, stored as `stored` (sorted by name bytes), skipping
+/// entries whose stored path or name is excluded. A directory that cannot be listed gives a
+/// warning and no entries.
 pub(crate) fn list_dir(
     dir: &Path,
+    stored: &Path,
     excludes: &Excludes,
     names: &NameCache,
     counters: &Counters,
+    source: usize,
 ) -> Vec<Listed> {
     let mut names_found = Vec::new();
     let listing = open_dir_noatime(dir).and_then(rustix::fs::Dir::new);
@@ -143,6 +165,7 @@ pub(crate) fn list_dir(
                 WarningKind::Unreadable
             };
             counters.warn(
+                source,
                 dir.to_path_buf(),
                 kind,
                 format!("cannot list directory: {e}"),
@@ -160,6 +183,7 @@ pub(crate) fn list_dir(
             }
             Err(e) => {
                 counters.warn(
+                    source,
                     dir.to_path_buf(),
                     WarningKind::Unreadable,
                     format!("listing: {e}"),
@@ -172,10 +196,10 @@ pub(crate) fn list_dir(
     let mut out = Vec::with_capacity(names_found.len());
     for name in names_found {
         let path = dir.join(&name);
-        if excludes.is_excluded(&path, &name) {
+        if excludes.is_excluded_at(&stored.join(&name), &path, &name) {
             continue;
         }
-        if let Some(listed) = stat_entry(&path, &name, names, counters) {
+        if let Some(listed) = stat_entry(&path, &name, names, counters, source) {
             out.push(listed);
         }
     }
@@ -204,7 +228,7 @@ mod tests {
         std::os::unix::fs::symlink("/nonexistent", d.path().join("a")).unwrap();
         let counters = Counters::default();
         let ex = Excludes::new(&["*.tmp".into()]).unwrap();
-        let got = list_dir(d.path(), &ex, &NameCache::default(), &counters);
+        let got = list_dir(d.path(), d.path(), &ex, &NameCache::default(), &counters, 0);
         let names: Vec<&[u8]> = got.iter().map(|l| l.entry.name.as_slice()).collect();
         assert_eq!(names, vec![b"a".as_slice(), b"b".as_slice()]);
         assert_eq!(
@@ -212,13 +236,9 @@ mod tests {
             Some(b"/nonexistent".as_slice())
         );
         assert!(counters.take_warnings().is_empty());
-        let missing = list_dir(
-            &d.path().join("gone"),
-            &ex,
-            &NameCache::default(),
-            &counters,
-        );
+        let gone = d.path().join("gone");
+        let missing = list_dir(&gone, &gone, &ex, &NameCache::default(), &counters, 0);
         assert!(missing.is_empty());
-        assert_eq!(counters.take_warnings()[0].kind, WarningKind::Vanished);
+        assert_eq!(counters.take_warnings()[0].1.kind, WarningKind::Vanished);
     }
 }

@@ -13,6 +13,7 @@
 
 mod content;
 mod create;
+mod dump;
 mod metadata;
 mod plan;
 pub mod safety;
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+pub use dump::dump_file;
 
 use crate::{Repository, Snapshot, VaultError};
 
@@ -91,6 +94,8 @@ pub enum RestoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: {reason}")]
+    NotInSnapshot { path: String, reason: String },
     #[error("invalid include pattern \"{pattern}\": {reason}")]
     BadInclude { pattern: String, reason: String },
     #[error("internal error in restore: {0}")]

@@ -8,10 +8,13 @@
 //! own tree blob.
 //!
 //! The binary encoding lives in [`codec`]; [`decode_tree`] is pure and never panics.
+//! [`find_entry`] and [`walk`] navigate a snapshot by stored path.
 
 mod codec;
+mod nav;
 
 pub use codec::{decode_tree, encode_tree, TreeDecodeError, TREE_FORMAT_VERSION};
+pub use nav::{find_entry, load_tree, root_entry, stored_path_components, walk, Visit};
 
 use crate::BlobId;
 
