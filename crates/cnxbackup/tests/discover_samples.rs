@@ -249,6 +249,25 @@ fn check_plan(variant: Variant) {
         "{v}"
     );
     assert!(iim["size"].is_null());
+
+    // The human plan says the same.
+    let human = Command::cargo_bin("cnxbackup")
+        .unwrap()
+        .arg("--sysroot")
+        .arg(&s.sysroot)
+        .arg("plan")
+        .output()
+        .unwrap();
+    assert!(human.status.success());
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        text.contains("why: not an in-place migration"),
+        "{v}: {text}"
+    );
+    assert!(text.contains("Total:"), "{v}: {text}");
+    if !e.connections.ccm.installed {
+        assert!(text.contains("why: CCM not installed"), "{v}: {text}");
+    }
 }
 
 macro_rules! variant_tests {
