@@ -186,9 +186,23 @@ fn main() {
             .write_bytes(&format!("bench/{i}"), buf.clone())
             .unwrap();
     }
+    let storage_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for i in 0..8 {
+        use std::io::Write;
+        let tmp = dir.path().join(format!("raw{i}.tmp"));
+        let mut f = std::fs::File::create(&tmp).unwrap();
+        f.write_all(&buf).unwrap();
+        f.sync_all().unwrap();
+        std::fs::rename(&tmp, dir.path().join(format!("raw{i}"))).unwrap();
+    }
+    println!(
+        "std::fs write 8 x 16 MiB (fsync + rename) {}",
+        rate(8 << 24, t.elapsed().as_secs_f64())
+    );
     println!(
         "storage write 8 x 16 MiB (fsync + rename) {}",
-        rate(8 << 24, t.elapsed().as_secs_f64())
+        rate(8 << 24, storage_secs)
     );
 
     let data = Arc::new(data);
