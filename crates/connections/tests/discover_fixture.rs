@@ -460,3 +460,48 @@ mod installed_version {
             .any(|w| w.message.contains("profileRegistry.xml")));
     }
 }
+
+#[test]
+fn missing_profile_key_is_a_warning_and_the_type_is_inferred() {
+    let f = Fixture::new();
+    fs::remove_file(f.real(&format!("{APPSRV}/properties/profileKey.metadata"))).unwrap();
+    let d = run(&f);
+    let p = d
+        .was
+        .profiles
+        .iter()
+        .find(|p| p.name == "AppSrv01")
+        .unwrap();
+    assert_eq!(p.kind, ProfileType::Managed);
+    assert_eq!(p.node.as_deref(), Some("node1"));
+    let w = d
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("inferred"))
+        .unwrap_or_else(|| panic!("{:#?}", d.warnings));
+    assert!(w
+        .file
+        .as_deref()
+        .unwrap()
+        .ends_with("AppSrv01/properties/profileKey.metadata"));
+}
+
+#[test]
+fn missing_serverindex_leaves_host_unknown() {
+    let f = Fixture::new();
+    fs::remove_file(f.real(&format!("{CELL_DIR}/nodes/node1/serverindex.xml"))).unwrap();
+    let d = run(&f);
+    let n = d.was.nodes.iter().find(|n| n.name == "node1").unwrap();
+    assert!(n.host.is_none());
+    // Server directories still give the servers; the node agent is known by its name.
+    let na = n.servers.iter().find(|s| s.name == "nodeagent").unwrap();
+    assert_eq!(na.kind, ServerType::NodeAgent);
+    assert!(n
+        .servers
+        .iter()
+        .any(|s| s.name == "Apps_server1" && s.cluster.as_deref() == Some("Apps")));
+    assert!(d.warnings.iter().any(|w| w
+        .file
+        .as_deref()
+        .is_some_and(|f| f.ends_with("node1/serverindex.xml"))));
+}

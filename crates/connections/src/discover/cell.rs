@@ -95,7 +95,13 @@ pub(crate) fn read_cell(
                     key_node = k.properties.get("com.ibm.ws.profile.node").cloned();
                     key = Some(k.profile_type);
                 }
-                Err(err) => w.push_err(&err, format!("the type of profile {} is unknown", e.name)),
+                Err(err) => w.push_err(
+                    &err,
+                    format!(
+                        "the type of profile {} is inferred from its configuration tree",
+                        e.name
+                    ),
+                ),
             }
             match read_config_tree(sys, &e.path) {
                 Ok(t) => tree = Some(t),
