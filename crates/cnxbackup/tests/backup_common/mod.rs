@@ -27,10 +27,15 @@ pub struct Harness {
 
 impl Harness {
     pub fn new(variant: Variant) -> Harness {
+        Harness::with(variant, &BuildOptions::default(), None)
+    }
+
+    /// A sample built with `opts`, the repository in `repo_dir` (default: inside the
+    /// harness directory).
+    pub fn with(variant: Variant, opts: &BuildOptions, repo_dir: Option<PathBuf>) -> Harness {
         let dir = tempfile::tempdir_in(sample::preferred_temp_root()).unwrap();
-        let sample =
-            sample::build(variant, &dir.path().join("root"), &BuildOptions::default()).unwrap();
-        let repo_dir = dir.path().join("repo");
+        let sample = sample::build(variant, &dir.path().join("root"), opts).unwrap();
+        let repo_dir = repo_dir.unwrap_or_else(|| dir.path().join("repo"));
         let opts = InitOptions {
             kdf: KdfParams::insecure_fast(),
             ..InitOptions::default()
