@@ -215,6 +215,11 @@ impl Repository {
                 location: storage.location().to_string(),
             });
         }
+        if password.is_empty() {
+            return Err(VaultError::InvalidArgument(
+                "the repository password must not be empty".into(),
+            ));
+        }
         opts.chunker.validate()?;
         if !(MIN_PACK_SIZE..=MAX_PACK_SIZE).contains(&opts.pack_size) {
             return Err(VaultError::InvalidArgument(format!(
@@ -301,6 +306,11 @@ impl Repository {
     /// Add another password (a new key file wrapping the same master key); returns the key
     /// file's object path.
     pub fn add_password(&self, password: &str, kdf: KdfParams) -> Result<String, VaultError> {
+        if password.is_empty() {
+            return Err(VaultError::InvalidArgument(
+                "the repository password must not be empty".into(),
+            ));
+        }
         kdf.validate().map_err(VaultError::InvalidArgument)?;
         write_key_file(&self.storage, &self.key, password, kdf)
     }
@@ -772,6 +782,13 @@ impl Repository {
     /// Every indexed blob with its location, sorted by id.
     pub fn index_entries(&self) -> Vec<(BlobId, BlobLocation)> {
         read(&self.index).entries()
+    }
+
+    /// Call `f` for every indexed blob, in id order, without copying the index (a check of
+    /// a large repository should prefer this to [`Repository::index_entries`]). The index is
+    /// read-locked meanwhile: `f` must not save blobs.
+    pub fn for_each_index_entry(&self, mut f: impl FnMut(&BlobId, &BlobLocation)) {
+        read(&self.index).for_each(|id, loc| f(id, loc));
     }
 
     /// Number of indexed blobs and approximate heap bytes of the in-memory index.

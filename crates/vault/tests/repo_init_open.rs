@@ -101,6 +101,8 @@ fn invalid_init_options_are_refused() {
     let mut o = opts();
     o.compression_level = 99;
     assert!(Repository::init(Storage::local(dir.path()).unwrap(), PASSWORD, &o).is_err());
+    let err = Repository::init(Storage::local(dir.path()).unwrap(), "", &opts()).unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
     // Nothing was written by the refused inits.
     assert!(!dir.path().join("config").exists());
 }

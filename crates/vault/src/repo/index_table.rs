@@ -214,6 +214,22 @@ impl IndexTable {
         v
     }
 
+    /// Call `f` for every entry, in (id, kind) order (recent entries are merged first).
+    pub fn for_each(&self, mut f: impl FnMut(&BlobId, &BlobLocation)) {
+        let mut recent: Vec<&Slot> = self.recent.values().collect();
+        recent.sort_by_key(|s| s.key());
+        let mut r = recent.into_iter().peekable();
+        for s in &self.sorted {
+            while let Some(x) = r.next_if(|x| x.key() < s.key()) {
+                f(&BlobId(x.id), &self.location(x));
+            }
+            f(&BlobId(s.id), &self.location(s));
+        }
+        for x in r {
+            f(&BlobId(x.id), &self.location(x));
+        }
+    }
+
     /// Approximate heap bytes used (for the performance report).
     pub fn heap_bytes(&self) -> usize {
         self.sorted.capacity() * std::mem::size_of::<Slot>()
@@ -273,6 +289,9 @@ mod tests {
         for (n, chunk) in all.chunks(700).enumerate() {
             inc.insert_pack(PackId([n as u8; 32]), chunk);
         }
+        let mut visited = Vec::new();
+        inc.for_each(|id, loc| visited.push((*id, *loc)));
+        assert_eq!(visited, inc.entries(), "for_each before compaction");
         inc.compact();
         let bulk = IndexTable::from_packs(
             all.chunks(700)
