@@ -505,3 +505,35 @@ fn missing_serverindex_leaves_host_unknown() {
         .as_deref()
         .is_some_and(|f| f.ends_with("node1/serverindex.xml"))));
 }
+
+#[test]
+fn ccm_found_by_its_datasources_alone_still_gets_a_storage_area() {
+    let f = Fixture::new();
+    fs::remove_dir_all(f.real(&format!("{CNX}/FileNet"))).unwrap();
+    let d = run(&f);
+    let ccm = &d.connections.ccm;
+    assert!(ccm.installed);
+    assert!(!ccm.engine_ws_ear_found);
+    assert!(ccm.evidence.iter().any(|e| e.contains("FNGCD")));
+    assert_eq!(
+        ccm.storage_area.as_deref(),
+        Some("/opt/IBM/Connections/data/shared/ccm")
+    );
+    assert!(d.provenance["connections.ccm.storage_area"].assumed);
+}
+
+#[test]
+fn ccm_storage_missing_at_the_default_is_a_warning() {
+    let f = Fixture::new();
+    fs::remove_dir_all(f.real(&format!("{CNX}/data/shared/ccm"))).unwrap();
+    let d = run(&f);
+    let w = d
+        .warnings
+        .iter()
+        .find(|w| w.message.contains("storage area"))
+        .unwrap_or_else(|| panic!("{:#?}", d.warnings));
+    assert_eq!(
+        w.file.as_deref(),
+        Some("/opt/IBM/Connections/data/shared/ccm")
+    );
+}

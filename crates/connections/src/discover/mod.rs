@@ -326,25 +326,23 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
         &mut w,
     );
     let version = version_info.version();
+    let filenet_admin = filenet_admin(sys, &cell, &mut w);
+    let databases = databases::from_datasources(&cell.datasources, &cell.security);
     let ccm = ccm(
         sys,
         &cell,
         &connections_root,
         &data.shared_root,
         version.as_ref(),
-        &mut prov,
+        databases::filenet_databases(&databases),
+        &mut w,
     );
-
-    let filenet_admin = filenet_admin(sys, &cell, &mut w);
-    let databases = databases::from_datasources(&cell.datasources, &cell.security);
-    let mut ccm = ccm;
-    ccm.databases = databases::filenet_databases(&databases);
-    if !ccm.databases.is_empty() && !ccm.installed {
-        ccm.installed = true;
-        ccm.evidence.push(format!(
-            "FileNet datasources ({})",
-            ccm.databases.join(", ")
-        ));
+    if ccm.storage_area.is_some() {
+        // The storage area's real location is recorded in the GCD database, not on disk.
+        prov.insert(
+            "connections.ccm.storage_area".into(),
+            Provenance::assumed("documented default <shared_data_directory_root>/ccm"),
+        );
     }
 
     let installation_manager = installation_manager(
@@ -404,7 +402,8 @@ fn ccm(
     connections_root: &str,
     shared_root: &str,
     version: Option<&crate::version::Version>,
-    prov: &mut ProvenanceMap,
+    filenet_databases: Vec<String>,
+    w: &mut Warnings,
 ) -> Ccm {
     const OLD: &str = "addons/ccm/ContentEngine/tools/configure/profiles/CCM/ear";
     const NEW: &str = "FileNet/ContentEngine/tools/configure/profiles/CCM/ear";
@@ -439,14 +438,26 @@ fn ccm(
         ccm.evidence
             .push(format!("application {app} deployed in the cell"));
     }
+    if !filenet_databases.is_empty() {
+        ccm.evidence.push(format!(
+            "FileNet datasources ({})",
+            filenet_databases.join(", ")
+        ));
+    }
+    ccm.databases = filenet_databases;
     ccm.installed = !ccm.evidence.is_empty();
     ccm.engine_ws_ear_dir = Some(ear_dir.display().to_string());
     if ccm.installed {
         let storage = format!("{}/ccm", shared_root.trim_end_matches('/'));
-        prov.insert(
-            "connections.ccm.storage_area".into(),
-            Provenance::assumed("documented default <shared_data_directory_root>/ccm"),
-        );
+        if !sys.is_dir(Path::new(&storage)) {
+            w.push_at(
+                Path::new(&storage),
+                None,
+                "CCM is installed but its storage area is not at the documented default; if it \
+                 was moved outside the shared data root, back it up separately"
+                    .into(),
+            );
+        }
         ccm.storage_outside_shared_data = !Path::new(&storage).starts_with(shared_root);
         ccm.storage_area = Some(storage);
     }

@@ -101,6 +101,7 @@ impl Fixture {
             &format!("{CNX}/FileNet/ContentEngine/tools/configure/profiles/CCM/ear/Engine-ws.ear"),
             "ear",
         );
+        f.write(&format!("{CNX}/data/shared/ccm/content/fn.dat"), "x");
         f.write(
             &format!("{CNX}/data/shared/provision/webresources/com.ibm.lconn.files.web.resources_4.0.20230601-1200.jar"),
             "jar",
