@@ -390,3 +390,27 @@ fn backup_server_that_refuses_to_stop_is_a_failed_step_and_restart_brings_server
         .count();
     assert_eq!(h.sample.running_servers().len(), jvms);
 }
+
+#[test]
+fn backup_skip_databases_on_the_other_hosts_of_a_set() {
+    let h = Harness::new(Variant::V70TwoNodesSplitClusters);
+    let run = h.backup(&["--json", "--no-stop", "--skip-databases", "--set", "cell7"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = h
+        .snapshot(run.result()["snapshot"].as_str().unwrap())
+        .manifest();
+    assert_eq!(m.backup_set, "cell7");
+    assert!(m.databases.is_empty());
+    let step = m
+        .steps
+        .iter()
+        .find(|s| s.action == "backup_databases")
+        .unwrap();
+    assert_eq!(step.status, StepStatus::Skipped);
+    assert!(step.message.as_deref().unwrap().contains("another host"));
+    assert!(
+        h.sample.db_log().unwrap().is_empty(),
+        "a database tool was run"
+    );
+    assert_eq!(m.status, Status::Complete);
+}

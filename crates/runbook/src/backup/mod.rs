@@ -24,7 +24,9 @@
 //! unreachable) ends the run early ([`BackupError::Repository`]): no snapshot is written.
 
 mod checks;
+mod dbsources;
 pub mod events;
+mod files;
 mod run;
 pub mod store;
 
@@ -54,6 +56,8 @@ pub struct BackupOptions {
     pub restart: bool,
     /// Include step 8 (the Installation Manager directories).
     pub in_place_migration: bool,
+    /// Leave the databases out (another host of the backup set dumps them).
+    pub skip_databases: bool,
     /// The backup set shared by the hosts of a cell; default a new id.
     pub backup_set: Option<String>,
     /// Extra snapshot tags.

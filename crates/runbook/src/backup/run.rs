@@ -1,31 +1,38 @@
 //! Executing the plan: the phases of a backup run, in order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use connections::deployment::Deployment;
-use vault::backup::{ParentChoice, WarningKind};
+use vault::backup::{FinishAdditions, ParentChoice};
 
 use super::checks::{backup_preflight, previous_backup, PreflightArgs};
+use super::dbsources::prepare_databases;
 use super::events::{Event, EventSink, Phase, PhaseStatus};
-use super::store::{Composer, StoreError};
+use super::files::FileSources;
 use super::{BackupError, BackupInput, BackupReport};
-use crate::databases::{
-    prepare_staging, BackupSink, DatabaseTarget, DatabaseTool, ImageRecord, Vendor,
-};
 use crate::manifest::{
     self, ComponentRecord, ConnectionsVersion, DatabaseRecord, FailedStep, IimDirs, Manifest,
     ProfileRecord, RoleMappingsExport, RunOptions, ServerRecord, ServerRef, Status, StepRecord,
-    StepStatus, Topology as ManifestTopology, DATABASES_DIR, MANIFEST_PATH, ROLE_MAPPINGS_PATH,
+    StepStatus, Topology as ManifestTopology, MANIFEST_PATH, ROLE_MAPPINGS_PATH,
 };
-use crate::plan::{Action, Component, Plan, PlanOptions, Step};
+use crate::plan::{Action, Component, Plan, PlanOptions};
 use crate::role_mappings;
 use crate::servers::{
     self, start_all, stop_all, verify_all_stopped, ControlReport, Outcome, ServerError, Topology,
 };
 
-/// How many file warnings a component record keeps (the count is in the status).
-const WARNINGS_KEPT: usize = 20;
+/// The sentence added to a repository error about the staged images kept.
+fn staging_note(staged: bool, dir: &Path) -> String {
+    if staged {
+        format!(
+            "; the staged database images were kept in {}",
+            dir.display()
+        )
+    } else {
+        String::new()
+    }
+}
 
 /// Runs the backup procedure; see the module documentation of [`super`].
 pub fn run(
@@ -36,12 +43,23 @@ pub fn run(
     let input = &input;
     let d = input.deployment;
     let opts = &input.options;
-    let plan = Plan::build(
+    let mut plan = Plan::build(
         d,
         &PlanOptions {
             in_place_migration: opts.in_place_migration,
         },
     );
+    if opts.skip_databases {
+        for s in plan
+            .steps
+            .iter_mut()
+            .filter(|s| s.action == Action::BackupDatabases && s.runs)
+        {
+            s.runs = false;
+            s.skip_reason =
+                Some("--skip-databases: the databases are backed up from another host".into());
+        }
+    }
     let host = opts
         .host
         .clone()
@@ -193,93 +211,162 @@ pub fn run(
         phases.push((Phase::Stop, ms));
     }
 
-    let mut composer = Composer::new(repo, input.sysroot.clone(), &host);
-
-    // 4. Databases.
+    // 4. Databases: staged vendors now; the `command` vendor streams during the files phase.
     let t = begin(events, Phase::Databases);
-    let staging_run = input
-        .database
-        .staging_dir
-        .join(format!("run-{}", started_ns));
-    let db_result = back_up_databases(
+    let staging_run = input.database.staging_dir.join(format!("run-{started_ns}"));
+    let dbs = prepare_databases(
         &plan,
         tool.as_deref(),
         &input.database,
         &staging_run,
-        &mut composer,
         events,
         &mut r,
     );
     let staged_any = staging_run.exists();
-    let staging_note = |kept: bool| {
-        if kept && staged_any {
-            format!(
-                "; the staged database images were kept in {}",
-                staging_run.display()
-            )
-        } else {
-            String::new()
-        }
-    };
-    if let Err(e) = db_result {
-        composer.forget_temporary();
-        end(
-            events,
-            Phase::Databases,
-            t,
-            PhaseStatus::Failed,
-            e.to_string(),
-        );
-        return Err(BackupError::Repository {
-            during: "storing the database images".into(),
-            message: e.to_string(),
-            staging: staging_note(true),
-            staging_dir: staged_any.then(|| staging_run.clone()),
-        });
-    }
-    let db_failed = r.databases.iter().any(|d| d.status == StepStatus::Failed);
+    let db_failed = r.databases.iter().any(|x| x.status == StepStatus::Failed);
     let ms = end(
         events,
         Phase::Databases,
         t,
         if db_failed {
             PhaseStatus::Failed
-        } else if r.databases.is_empty() {
+        } else if dbs.is_empty() && r.databases.is_empty() {
             PhaseStatus::Skipped
         } else {
             PhaseStatus::Ok
         },
-        format!("{} database(s)", r.databases.len()),
+        if dbs.iter().any(|x| x.streamed()) {
+            format!("{} dump(s) stream during the files phase", dbs.len())
+        } else {
+            format!("{} database(s) staged", dbs.len())
+        },
     );
     phases.push((Phase::Databases, ms));
 
-    // 5. Files.
+    // 5 + 6. Files, the streamed dumps, the manifest: one pipeline run, one snapshot.
     let t = begin(events, Phase::Files);
-    let parent = if input.sysroot.is_host() {
-        previous_backup(repo, &host)
-            .map(|(id, _)| ParentChoice::Explicit(id.to_hex()))
-            .unwrap_or(ParentChoice::None)
-    } else {
-        ParentChoice::None
-    };
-    if let Err(e) = back_up_files(
-        &plan,
-        &pre.missing_paths,
-        parent,
-        &mut composer,
-        events,
-        &mut r,
-    ) {
-        composer.forget_temporary();
-        end(events, Phase::Files, t, PhaseStatus::Failed, e.to_string());
-        return Err(BackupError::Repository {
-            during: "backing up the file components".into(),
-            message: e.to_string(),
-            staging: staging_note(true),
-            staging_dir: staged_any.then(|| staging_run.clone()),
-        });
+    let parent = previous_backup(repo, &host)
+        .map(|(id, _)| ParentChoice::Explicit(id.to_hex()))
+        .unwrap_or(ParentChoice::None);
+    let files = FileSources::build(&plan, &pre.missing_paths, input.sysroot, &mut r);
+    let mut sources = Vec::new();
+    for db in &dbs {
+        sources.extend(db.sources());
     }
-    let files_failed = r.components.iter().any(|c| c.status == StepStatus::Failed);
+    let file_sources = files.sources(input.sysroot);
+    let file_sources = match file_sources {
+        Ok(s) => s,
+        Err(message) => {
+            end(
+                events,
+                Phase::Files,
+                t,
+                PhaseStatus::Failed,
+                message.clone(),
+            );
+            return Err(BackupError::Repository {
+                during: "preparing the file components".into(),
+                message,
+                staging: staging_note(staged_any, &staging_run),
+                staging_dir: staged_any.then(|| staging_run.clone()),
+            });
+        }
+    };
+    sources.extend(file_sources);
+    let roles_json = serde_json::to_vec_pretty(&roles).unwrap_or_default();
+    let mut built: Option<Manifest> = None;
+    let mut file_events: Vec<Event> = Vec::new();
+    let vopts = vault::backup::BackupOptions {
+        host: host.clone(),
+        parent,
+        ..vault::backup::BackupOptions::default()
+    };
+    let outcome = vault::backup::backup_sources_with_finish(repo, sources, &vopts, |reports| {
+        for db in &dbs {
+            db.record(reports, &mut r, &mut file_events);
+        }
+        files.record(reports, &mut r, &mut file_events);
+        r.components.push(ComponentRecord {
+            component: Component::RoleMappings,
+            procedure_step: "9 note".into(),
+            paths: vec![ROLE_MAPPINGS_PATH.to_string()],
+            excludes: Vec::new(),
+            stored_with: None,
+            status: role_step_status,
+            files: 1,
+            dirs: 0,
+            bytes: roles_json.len() as u64,
+            duration_ms: 0,
+            message: Some(format!(
+                "{} application(s); the raw binding files are in dmgr_profile",
+                roles.applications.len()
+            )),
+            warnings: roles.errors.clone(),
+        });
+        let mut manifest = r.manifest(
+            d,
+            input,
+            &host,
+            started_ns,
+            roles.clone(),
+            server_records.clone(),
+        );
+        manifest.finished_ns = vault::now_unix_ns();
+        let mut tags = vec![
+            "cnxbackup".to_string(),
+            format!("set:{}", manifest.backup_set),
+        ];
+        tags.extend(opts.tags.iter().cloned());
+        if manifest.status == Status::Incomplete {
+            tags.push("incomplete".to_string());
+        }
+        let additions = FinishAdditions {
+            files: vec![
+                (PathBuf::from(MANIFEST_PATH), manifest.to_json(), 0o644),
+                (PathBuf::from(ROLE_MAPPINGS_PATH), roles_json.clone(), 0o644),
+            ],
+            application: Some(manifest.summary().to_application()),
+            tags,
+        };
+        built = Some(manifest);
+        additions
+    });
+    for e in &file_events {
+        events.event(e);
+        if let Event::Warning { message, .. } = e {
+            tracing::warn!("{message}");
+        }
+    }
+    let (outcome, manifest) = match (outcome, built) {
+        (Ok(o), Some(m)) => (o, m),
+        (Ok(o), None) => {
+            // finish was not called although the backup succeeded: cannot happen
+            return Err(BackupError::Repository {
+                during: "writing the snapshot".into(),
+                message: format!("snapshot {} has no manifest", o.snapshot_id),
+                staging: staging_note(staged_any, &staging_run),
+                staging_dir: staged_any.then(|| staging_run.clone()),
+            });
+        }
+        (Err(e), _) => {
+            end(events, Phase::Files, t, PhaseStatus::Failed, e.to_string());
+            return Err(BackupError::Repository {
+                during: "backing up the file components and database images".into(),
+                message: e.to_string(),
+                staging: staging_note(staged_any, &staging_run),
+                staging_dir: staged_any.then(|| staging_run.clone()),
+            });
+        }
+    };
+    let files_failed = manifest
+        .components
+        .iter()
+        .any(|c| c.status == StepStatus::Failed);
+    let own: Vec<&ComponentRecord> = manifest
+        .components
+        .iter()
+        .filter(|c| c.stored_with.is_none() && c.status != StepStatus::Skipped)
+        .collect();
     let ms = end(
         events,
         Phase::Files,
@@ -290,87 +377,16 @@ pub fn run(
             PhaseStatus::Ok
         },
         format!(
-            "{} component(s), {} files, {} bytes",
-            r.components
-                .iter()
-                .filter(|c| c.stored_with.is_none() && c.status != StepStatus::Skipped)
-                .count(),
-            r.components
-                .iter()
-                .filter(|c| c.stored_with.is_none())
-                .map(|c| c.files)
-                .sum::<u64>(),
-            r.components
-                .iter()
-                .filter(|c| c.stored_with.is_none())
-                .map(|c| c.bytes)
-                .sum::<u64>()
+            "{} component(s), {} files, {} bytes ({} read)",
+            own.len(),
+            own.iter().map(|c| c.files).sum::<u64>(),
+            own.iter().map(|c| c.bytes).sum::<u64>(),
+            outcome.summary.bytes_read
         ),
     );
     phases.push((Phase::Files, ms));
-
-    // 6. Manifest and snapshot.
+    let snapshot_id = outcome.snapshot_id;
     let t = begin(events, Phase::Snapshot);
-    let roles_json = serde_json::to_vec_pretty(&roles).unwrap_or_default();
-    let role_component = match composer.add_bytes(ROLE_MAPPINGS_PATH, &roles_json) {
-        Ok(f) => ComponentRecord {
-            component: Component::RoleMappings,
-            procedure_step: "9 note".into(),
-            paths: vec![ROLE_MAPPINGS_PATH.to_string()],
-            excludes: Vec::new(),
-            stored_with: None,
-            status: role_step_status,
-            files: 1,
-            dirs: 0,
-            bytes: f.size,
-            duration_ms: 0,
-            message: Some(format!(
-                "{} application(s); the raw binding files are in dmgr_profile",
-                roles.applications.len()
-            )),
-            warnings: roles.errors.clone(),
-        },
-        Err(e) => {
-            composer.forget_temporary();
-            return Err(BackupError::Repository {
-                during: "storing the role mappings".into(),
-                message: e.to_string(),
-                staging: staging_note(true),
-                staging_dir: staged_any.then(|| staging_run.clone()),
-            });
-        }
-    };
-    r.components.push(role_component);
-    let mut manifest = r.manifest(d, input, &host, started_ns, roles, server_records);
-    let status_tag = (manifest.status == Status::Incomplete).then(|| "incomplete".to_string());
-    let mut tags = vec![
-        "cnxbackup".to_string(),
-        format!("set:{}", manifest.backup_set),
-    ];
-    tags.extend(opts.tags.iter().cloned());
-    tags.extend(status_tag);
-    manifest.finished_ns = vault::now_unix_ns();
-    let saved = composer
-        .add_bytes(MANIFEST_PATH, &manifest.to_json())
-        .and_then(|_| composer.finish(tags, manifest.summary().to_application(), started_ns));
-    let (snapshot_id, _) = match saved {
-        Ok(x) => x,
-        Err(e) => {
-            end(
-                events,
-                Phase::Snapshot,
-                t,
-                PhaseStatus::Failed,
-                e.to_string(),
-            );
-            return Err(BackupError::Repository {
-                during: "writing the snapshot".into(),
-                message: e.to_string(),
-                staging: staging_note(true),
-                staging_dir: staged_any.then(|| staging_run.clone()),
-            });
-        }
-    };
     let ms = end(
         events,
         Phase::Snapshot,
@@ -496,7 +512,7 @@ fn warn(events: &mut dyn EventSink, phase: Phase, message: String) {
     events.event(&Event::Warning { phase, message });
 }
 
-fn millis(t: Instant) -> u64 {
+pub(crate) fn millis(t: Instant) -> u64 {
     u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -649,413 +665,16 @@ fn stop_servers(
     )
 }
 
-/// One database step each; images (or the streamed dump) go into the snapshot. `Err` only
-/// when the repository failed.
-fn back_up_databases(
-    plan: &Plan,
-    tool: Option<&dyn DatabaseTool>,
-    cfg: &crate::databases::ToolConfig,
-    staging: &Path,
-    composer: &mut Composer<'_>,
-    events: &mut dyn EventSink,
-    r: &mut Recorder,
-) -> Result<(), StoreError> {
-    let Some(step) = plan
-        .steps
-        .iter()
-        .find(|s| s.action == Action::BackupDatabases && s.runs)
-    else {
-        r.step_done(Action::BackupDatabases, StepStatus::Skipped, None, 0);
-        return Ok(());
-    };
-    let Some(tool) = tool else {
-        r.step_done(
-            Action::BackupDatabases,
-            StepStatus::Skipped,
-            Some("no database tool".into()),
-            0,
-        );
-        return Ok(());
-    };
-    let t = Instant::now();
-    let total = step.databases.len();
-    let streamed = tool.vendor() == Vendor::Command;
-    if !streamed {
-        if let Err(e) = prepare_staging(staging, cfg.run_as.as_deref()) {
-            for db in &step.databases {
-                r.fail_db(&db.name, format!("staging directory: {e}"));
-            }
-            r.step_done(
-                Action::BackupDatabases,
-                StepStatus::Failed,
-                Some(e.to_string()),
-                millis(t),
-            );
-            return Ok(());
-        }
-    }
-    for (i, db) in step.databases.iter().enumerate() {
-        let target = DatabaseTarget {
-            name: db.name.clone(),
-            host: db.host.clone(),
-            port: db.port,
-            schemas: db.schemas.clone(),
-        };
-        let outcome = if streamed {
-            stream_database(tool, &target, composer)?
-        } else {
-            stage_database(tool, &target, staging, composer)?
-        };
-        let status = match outcome {
-            Ok((image, stored)) => {
-                for w in &image.warnings {
-                    warn(events, Phase::Databases, format!("{}: {w}", db.name));
-                }
-                r.databases.push(DatabaseRecord {
-                    database: db.name.clone(),
-                    status: StepStatus::Ok,
-                    image: Some(image),
-                    stored_paths: stored,
-                    error: None,
-                });
-                "ok"
-            }
-            Err(message) => {
-                warn(events, Phase::Databases, message.clone());
-                r.fail_db(&db.name, message);
-                "failed"
-            }
-        };
-        events.event(&Event::Progress {
-            phase: Phase::Databases,
-            item: db.name.clone(),
-            done: i + 1,
-            total,
-            files: None,
-            bytes: r
-                .databases
-                .last()
-                .and_then(|d| d.image.as_ref())
-                .map(|i| i.bytes),
-            status: status.to_string(),
-        });
-    }
-    let failed = r
-        .databases
-        .iter()
-        .filter(|d| d.status == StepStatus::Failed)
-        .count();
-    r.step_done(
-        Action::BackupDatabases,
-        if failed == 0 {
-            StepStatus::Ok
-        } else {
-            StepStatus::Failed
-        },
-        (failed > 0).then(|| format!("{failed} of {total} database backup(s) failed")),
-        millis(t),
-    );
-    Ok(())
-}
-
-type DbOutcome = Result<(ImageRecord, Vec<String>), String>;
-
-fn db_dir(name: &str) -> String {
-    format!("{DATABASES_DIR}/{name}")
-}
-
-fn stage_database(
-    tool: &dyn DatabaseTool,
-    db: &DatabaseTarget,
-    staging: &Path,
-    composer: &mut Composer<'_>,
-) -> Result<DbOutcome, StoreError> {
-    let image = match tool.backup(db, BackupSink::Staging(staging)) {
-        Ok(i) => i,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    let mut stored = Vec::new();
-    for f in &image.files {
-        let path = format!("{}/{}", db_dir(&db.name), f.name);
-        let real = staging.join(&f.name);
-        match composer.add_file(&path, &real) {
-            Ok(s) if s.sha256 == f.sha256 => stored.push(path),
-            Ok(s) => {
-                return Ok(Err(format!(
-                "{}: the staged image {} changed after the backup (SHA-256 {} recorded, {} stored)",
-                db.name, f.name, f.sha256, s.sha256
-            )))
-            }
-            Err(e) if e.is_repository_failure() => return Err(e),
-            Err(e) => return Ok(Err(format!("{}: {e}", db.name))),
-        }
-    }
-    Ok(Ok((image, stored)))
-}
-
-/// The `command` vendor: the dump's stdout goes through a pipe straight into the repository.
-fn stream_database(
-    tool: &dyn DatabaseTool,
-    db: &DatabaseTarget,
-    composer: &mut Composer<'_>,
-) -> Result<DbOutcome, StoreError> {
-    let (mut reader, writer) = match nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC) {
-        Ok((r, w)) => (std::fs::File::from(r), std::fs::File::from(w)),
-        Err(e) => return Ok(Err(format!("{}: cannot create a pipe: {e}", db.name))),
-    };
-    // The file name is the tool's; the image record names it once the dump is done.
-    let tmp_name = format!("{}/{}.dump.partial", db_dir(&db.name), db.name);
-    let (stored, result) = std::thread::scope(|s| {
-        let store = s.spawn(|| composer.add_stream(&tmp_name, &mut reader, 0o600));
-        let mut w = writer;
-        let result = tool.backup(db, BackupSink::Stream(&mut w));
-        drop(w);
-        let stored = store.join().unwrap_or_else(|_| {
-            Err(StoreError::BadPath {
-                path: tmp_name.clone(),
-                reason: "the storing thread panicked".into(),
-            })
-        });
-        (stored, result)
-    });
-    let stored = match stored {
-        Ok(s) => s,
-        Err(e) if e.is_repository_failure() => return Err(e),
-        Err(e) => return Ok(Err(format!("{}: {e}", db.name))),
-    };
-    let image = match result {
-        Ok(i) => i,
-        Err(e) => {
-            let _ = composer.remove(&tmp_name);
-            return Ok(Err(e.to_string()));
-        }
-    };
-    let Some(file) = image.files.first() else {
-        let _ = composer.remove(&tmp_name);
-        return Ok(Err(format!(
-            "{}: the dump command produced no record",
-            db.name
-        )));
-    };
-    if file.sha256 != stored.sha256 {
-        let _ = composer.remove(&tmp_name);
-        return Ok(Err(format!(
-            "{}: the dump stored (SHA-256 {}) differs from the one the command wrote ({})",
-            db.name, stored.sha256, file.sha256
-        )));
-    }
-    // Rename: store under the tool's file name.
-    let final_path = format!("{}/{}", db_dir(&db.name), file.name);
-    composer.rename(&tmp_name, &final_path)?;
-    Ok(Ok((image, vec![final_path])))
-}
-
-/// Backs up each running file component. `Err` only when the repository failed.
-fn back_up_files(
-    plan: &Plan,
-    missing: &[String],
-    parent: ParentChoice,
-    composer: &mut Composer<'_>,
-    events: &mut dyn EventSink,
-    r: &mut Recorder,
-) -> Result<(), StoreError> {
-    let file_steps: Vec<&Step> = plan
-        .steps
-        .iter()
-        .filter(|s| s.action == Action::BackupFiles)
-        .collect();
-    let running: Vec<&Step> = file_steps.iter().copied().filter(|s| s.runs).collect();
-    let total = running.len();
-    let mut done = 0;
-    let mut contained = Vec::new();
-    for step in &file_steps {
-        let Some(component) = step.component else {
-            continue;
-        };
-        let mut rec = ComponentRecord {
-            component,
-            procedure_step: step.procedure_step.clone(),
-            paths: step.paths.clone(),
-            excludes: step.excludes.clone(),
-            stored_with: None,
-            status: StepStatus::Skipped,
-            files: 0,
-            dirs: 0,
-            bytes: 0,
-            duration_ms: 0,
-            message: step.skip_reason.clone(),
-            warnings: Vec::new(),
-        };
-        if !step.runs {
-            r.components.push(rec);
-            continue;
-        }
-        done += 1;
-        if let Some(owner) = container_of(step, &running) {
-            rec.stored_with = Some(owner);
-            contained.push(r.components.len());
-            r.components.push(rec);
-            continue;
-        }
-        let present: Vec<String> = step
-            .paths
-            .iter()
-            .filter(|p| !missing.contains(p))
-            .cloned()
-            .collect();
-        let t = Instant::now();
-        if present.is_empty() {
-            rec.status = StepStatus::Missing;
-            rec.message = Some("none of its paths exists on this host".into());
-        } else {
-            match composer.backup_paths(&present, &step.excludes, parent.clone()) {
-                Ok(o) => {
-                    let s = &o.summary;
-                    rec.files = s.files_new + s.files_changed + s.files_unchanged;
-                    rec.dirs = s.dirs;
-                    rec.bytes = s.bytes_total;
-                    let lost = o
-                        .warnings
-                        .iter()
-                        .filter(|w| {
-                            matches!(w.kind, WarningKind::Unreadable | WarningKind::Vanished)
-                        })
-                        .count();
-                    rec.status = if o.warnings.is_empty() {
-                        StepStatus::Ok
-                    } else {
-                        StepStatus::Partial
-                    };
-                    rec.warnings = o
-                        .warnings
-                        .iter()
-                        .take(WARNINGS_KEPT)
-                        .map(|w| w.to_string())
-                        .collect();
-                    if !o.warnings.is_empty() {
-                        let m = format!(
-                            "{component}: {} file warning(s) ({lost} not stored), e.g. {}",
-                            o.warnings.len(),
-                            o.warnings[0]
-                        );
-                        warn(events, Phase::Files, m.clone());
-                        r.warnings.push(m);
-                    }
-                    if present.len() < step.paths.len() {
-                        rec.message = Some(format!(
-                            "not on this host: {}",
-                            step.paths
-                                .iter()
-                                .filter(|p| missing.contains(p))
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ));
-                    }
-                }
-                Err(e) if e.is_repository_failure() => return Err(e),
-                Err(e) => {
-                    rec.status = StepStatus::Failed;
-                    rec.message = Some(e.to_string());
-                    warn(events, Phase::Files, format!("{component}: {e}"));
-                    r.failed.push(FailedStep {
-                        procedure_step: step.procedure_step.clone(),
-                        title: step.title.clone(),
-                        component: Some(component),
-                        database: None,
-                        message: e.to_string(),
-                    });
-                }
-            }
-        }
-        rec.duration_ms = millis(t);
-        events.event(&Event::Progress {
-            phase: Phase::Files,
-            item: component.to_string(),
-            done,
-            total,
-            files: Some(rec.files),
-            bytes: Some(rec.bytes),
-            status: serde_json::to_value(rec.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        });
-        r.set_step_status(step.order, rec.status, rec.message.clone(), rec.duration_ms);
-        r.components.push(rec);
-    }
-    // Components stored as part of another: count what the snapshot holds for them.
-    for i in contained {
-        let (paths, owner) = {
-            let c = &r.components[i];
-            (c.paths.clone(), c.stored_with)
-        };
-        let owner_status = owner
-            .and_then(|o| r.components.iter().find(|c| c.component == o))
-            .map(|c| c.status)
-            .unwrap_or(StepStatus::Failed);
-        let (mut files, mut dirs, mut bytes, mut found) = (0, 0, 0, 0);
-        for p in &paths {
-            if let Some((f, d, b)) = composer.usage(p)? {
-                files += f;
-                dirs += d;
-                bytes += b;
-                found += 1;
-            }
-        }
-        let c = &mut r.components[i];
-        c.files = files;
-        c.dirs = dirs;
-        c.bytes = bytes;
-        c.status = match owner_status {
-            StepStatus::Ok | StepStatus::Partial if found == paths.len() => owner_status,
-            StepStatus::Ok | StepStatus::Partial => StepStatus::Missing,
-            other => other,
-        };
-        c.message = Some(format!(
-            "stored with {}",
-            owner.map(|o| o.to_string()).unwrap_or_default()
-        ));
-        let (order, status, message) = (
-            file_steps
-                .iter()
-                .find(|s| s.component == Some(c.component))
-                .map(|s| s.order),
-            c.status,
-            c.message.clone(),
-        );
-        if let Some(order) = order {
-            r.set_step_status(order, status, message, 0);
-        }
-    }
-    Ok(())
-}
-
-/// The running component whose paths (minus its excludes) contain every path of `step`.
-fn container_of(step: &Step, running: &[&Step]) -> Option<Component> {
-    let inside = |inner: &str, outer: &str| Path::new(inner).starts_with(Path::new(outer));
-    running
-        .iter()
-        .filter(|o| o.order != step.order)
-        .find(|o| {
-            step.paths.iter().all(|p| {
-                o.paths
-                    .iter()
-                    .any(|op| inside(p, op) && (p != op || o.order < step.order))
-                    && !o.excludes.iter().any(|x| inside(p, x))
-            })
-        })
-        .and_then(|o| o.component)
-}
-
 /// What the run records for the manifest as it goes.
-struct Recorder {
-    steps: Vec<StepRecord>,
-    components: Vec<ComponentRecord>,
-    databases: Vec<DatabaseRecord>,
-    failed: Vec<FailedStep>,
-    warnings: Vec<String>,
-    db_step: Option<(String, String)>,
+pub(crate) struct Recorder {
+    pub(crate) steps: Vec<StepRecord>,
+    pub(crate) components: Vec<ComponentRecord>,
+    pub(crate) databases: Vec<DatabaseRecord>,
+    pub(crate) failed: Vec<FailedStep>,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) db_step: Option<(String, String)>,
+    /// Databases the plan backs up (for progress events).
+    pub(crate) db_total: usize,
 }
 
 impl Recorder {
@@ -1089,10 +708,17 @@ impl Recorder {
             failed: Vec::new(),
             warnings: Vec::new(),
             db_step,
+            db_total: 0,
         }
     }
 
-    fn step_done(&mut self, action: Action, status: StepStatus, message: Option<String>, ms: u64) {
+    pub(crate) fn step_done(
+        &mut self,
+        action: Action,
+        status: StepStatus,
+        message: Option<String>,
+        ms: u64,
+    ) {
         let action = serde_json::to_value(action)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -1104,7 +730,7 @@ impl Recorder {
         }
     }
 
-    fn set_step_status(
+    pub(crate) fn set_step_status(
         &mut self,
         order: usize,
         status: StepStatus,
@@ -1144,7 +770,7 @@ impl Recorder {
         });
     }
 
-    fn fail_db(&mut self, name: &str, message: String) {
+    pub(crate) fn fail_db(&mut self, name: &str, message: String) {
         let (procedure_step, title) = self.db_step.clone().unwrap_or_default();
         self.failed.push(FailedStep {
             procedure_step,

@@ -1,0 +1,387 @@
+//! Database steps as backup sources: staged images (DB2, SQL Server, Oracle) are backed up
+//! to the staging directory before the pipeline runs and read from there; the `command`
+//! vendor's dump is started when the pipeline first reads its source, and its stdout flows
+//! through a pipe straight into the repository (nothing staged). Every stored image is
+//! checked against the SHA-256 the vendor step recorded.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use vault::backup::{BackupSource, SourceReport};
+
+use super::events::{Event, EventSink, Phase};
+use super::run::Recorder;
+use crate::databases::{
+    build_tool, prepare_staging, BackupSink, DatabaseTarget, DatabaseTool, ImageRecord, ToolConfig,
+    Vendor,
+};
+use crate::manifest::{DatabaseRecord, StepStatus, DATABASES_DIR};
+use crate::plan::{Action, Plan};
+
+/// Where a database's files go in the snapshot.
+pub(crate) fn db_dir(name: &str) -> String {
+    format!("{DATABASES_DIR}/{name}")
+}
+
+type DumpResult = Arc<Mutex<Option<Result<ImageRecord, String>>>>;
+
+/// One database ready to become sources.
+pub(crate) enum DbSource {
+    /// Images already in the staging directory.
+    Staged { image: ImageRecord, dir: PathBuf },
+    /// A dump that runs while the pipeline reads it.
+    Streamed {
+        target: DatabaseTarget,
+        result: DumpResult,
+        reader: Mutex<Option<Box<DumpReader>>>,
+    },
+}
+
+impl DbSource {
+    pub(crate) fn streamed(&self) -> bool {
+        matches!(self, DbSource::Streamed { .. })
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            DbSource::Staged { image, .. } => &image.database,
+            DbSource::Streamed { target, .. } => &target.name,
+        }
+    }
+
+    fn stored_paths(&self) -> Vec<String> {
+        match self {
+            DbSource::Staged { image, .. } => image
+                .files
+                .iter()
+                .map(|f| format!("{}/{}", db_dir(&image.database), f.name))
+                .collect(),
+            DbSource::Streamed { target, .. } => {
+                vec![format!("{}/{}.dump", db_dir(&target.name), target.name)]
+            }
+        }
+    }
+
+    /// The sources for this database (the staged files open now; a missing one is
+    /// recorded when the reports come back).
+    pub(crate) fn sources(&self) -> Vec<BackupSource> {
+        let now = vault::now_unix_ns();
+        match self {
+            DbSource::Staged { image, dir } => image
+                .files
+                .iter()
+                .zip(self.stored_paths())
+                .map(|(f, stored)| {
+                    let real = dir.join(&f.name);
+                    let reader: Box<dyn Read + Send> = match std::fs::File::open(&real) {
+                        Ok(file) => Box::new(file),
+                        Err(e) => Box::new(FailingReader(Some(io::Error::new(
+                            e.kind(),
+                            format!("{}: {e}", real.display()),
+                        )))),
+                    };
+                    BackupSource::stream(stored, reader, 0o600, now)
+                })
+                .collect(),
+            DbSource::Streamed { reader, .. } => {
+                let r = reader.lock().ok().and_then(|mut g| g.take());
+                match r {
+                    Some(r) => vec![BackupSource::stream(
+                        self.stored_paths().remove(0),
+                        r,
+                        0o600,
+                        now,
+                    )],
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// Records the outcome from the pipeline's reports.
+    pub(crate) fn record(
+        &self,
+        reports: &[SourceReport],
+        r: &mut Recorder,
+        events: &mut Vec<Event>,
+    ) {
+        let stored = self.stored_paths();
+        let find = |p: &str| reports.iter().find(|x| x.stored_as == Path::new(p));
+        let image = match self {
+            DbSource::Staged { image, .. } => Ok(image.clone()),
+            DbSource::Streamed { result, .. } => result
+                .lock()
+                .ok()
+                .and_then(|mut g| g.take())
+                .unwrap_or_else(|| Err(format!("{}: the dump never ran", self.name()))),
+        };
+        let outcome = image.and_then(|image| {
+            for (f, p) in image.files.iter().zip(&stored) {
+                let rep = find(p).ok_or_else(|| format!("{p}: not stored"))?;
+                if !rep.stored {
+                    let why = rep
+                        .warnings
+                        .first()
+                        .map(|w| w.to_string())
+                        .unwrap_or_else(|| "not stored".into());
+                    return Err(format!("{}: {why}", self.name()));
+                }
+                if rep.sha256.as_deref() != Some(f.sha256.as_str()) {
+                    return Err(format!(
+                        "{}: the image stored at {p} has SHA-256 {}, the vendor step recorded {}",
+                        self.name(),
+                        rep.sha256.as_deref().unwrap_or("-"),
+                        f.sha256
+                    ));
+                }
+            }
+            Ok(image)
+        });
+        let total = r.db_total;
+        match outcome {
+            Ok(image) => {
+                r.databases.push(DatabaseRecord {
+                    database: self.name().to_string(),
+                    status: StepStatus::Ok,
+                    stored_paths: stored,
+                    image: Some(image),
+                    error: None,
+                });
+            }
+            Err(message) => {
+                events.push(Event::Warning {
+                    phase: Phase::Databases,
+                    message: message.clone(),
+                });
+                r.fail_db(self.name(), message);
+            }
+        }
+        if self.streamed() {
+            let last = r.databases.last();
+            events.push(Event::Progress {
+                phase: Phase::Databases,
+                item: self.name().to_string(),
+                done: r.databases.len(),
+                total,
+                files: None,
+                bytes: last.and_then(|d| d.image.as_ref()).map(|i| i.bytes),
+                status: if last.is_some_and(|d| d.status == StepStatus::Ok) {
+                    "ok".into()
+                } else {
+                    "failed".into()
+                },
+            });
+        }
+    }
+}
+
+/// Runs the staged vendor backups now (one step per database) and prepares the streamed
+/// ones. Failures are recorded; the others go on.
+pub(crate) fn prepare_databases(
+    plan: &Plan,
+    tool: Option<&dyn DatabaseTool>,
+    cfg: &ToolConfig,
+    staging: &Path,
+    events: &mut dyn EventSink,
+    r: &mut Recorder,
+) -> Vec<DbSource> {
+    let Some(step) = plan
+        .steps
+        .iter()
+        .find(|s| s.action == Action::BackupDatabases && s.runs)
+    else {
+        r.step_done(Action::BackupDatabases, StepStatus::Skipped, None, 0);
+        return Vec::new();
+    };
+    let Some(tool) = tool else {
+        r.step_done(
+            Action::BackupDatabases,
+            StepStatus::Skipped,
+            Some("no database tool".into()),
+            0,
+        );
+        return Vec::new();
+    };
+    let t = std::time::Instant::now();
+    let total = step.databases.len();
+    r.db_total = total;
+    let mut out = Vec::new();
+    if tool.vendor() == Vendor::Command {
+        let mut cfg = cfg.clone();
+        cfg.vendor = Some(Vendor::Command);
+        for db in &step.databases {
+            let target = DatabaseTarget {
+                name: db.name.clone(),
+                host: db.host.clone(),
+                port: db.port,
+                schemas: db.schemas.clone(),
+            };
+            let result: DumpResult = Arc::new(Mutex::new(None));
+            let reader = DumpReader {
+                target: target.clone(),
+                cfg: cfg.clone(),
+                result: result.clone(),
+                pipe: None,
+                thread: None,
+            };
+            out.push(DbSource::Streamed {
+                target,
+                result,
+                reader: Mutex::new(Some(Box::new(reader))),
+            });
+        }
+        r.step_done(Action::BackupDatabases, StepStatus::Ok, None, 0);
+        return out;
+    }
+    if let Err(e) = prepare_staging(staging, cfg.run_as.as_deref()) {
+        for db in &step.databases {
+            r.fail_db(&db.name, format!("staging directory: {e}"));
+        }
+        r.step_done(
+            Action::BackupDatabases,
+            StepStatus::Failed,
+            Some(e.to_string()),
+            super::run::millis(t),
+        );
+        return out;
+    }
+    for (i, db) in step.databases.iter().enumerate() {
+        let target = DatabaseTarget {
+            name: db.name.clone(),
+            host: db.host.clone(),
+            port: db.port,
+            schemas: db.schemas.clone(),
+        };
+        let status = match tool.backup(&target, BackupSink::Staging(staging)) {
+            Ok(image) => {
+                for w in &image.warnings {
+                    events.event(&Event::Warning {
+                        phase: Phase::Databases,
+                        message: format!("{}: {w}", db.name),
+                    });
+                }
+                let bytes = image.bytes;
+                out.push(DbSource::Staged {
+                    image,
+                    dir: staging.to_path_buf(),
+                });
+                (Some(bytes), "ok")
+            }
+            Err(e) => {
+                let message = e.to_string();
+                events.event(&Event::Warning {
+                    phase: Phase::Databases,
+                    message: message.clone(),
+                });
+                r.fail_db(&db.name, message);
+                (None, "failed")
+            }
+        };
+        events.event(&Event::Progress {
+            phase: Phase::Databases,
+            item: db.name.clone(),
+            done: i + 1,
+            total,
+            files: None,
+            bytes: status.0,
+            status: status.1.to_string(),
+        });
+    }
+    let failed = total - out.len();
+    r.step_done(
+        Action::BackupDatabases,
+        if failed == 0 {
+            StepStatus::Ok
+        } else {
+            StepStatus::Failed
+        },
+        (failed > 0).then(|| format!("{failed} of {total} database backup(s) failed")),
+        super::run::millis(t),
+    );
+    out
+}
+
+/// A reader that fails once (a staged image that cannot be opened).
+struct FailingReader(Option<io::Error>);
+
+impl Read for FailingReader {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| io::Error::other("cannot be read")))
+    }
+}
+
+/// The `command` vendor's dump as a reader: the dump command starts at the first read;
+/// at the end a failed dump turns into a read error, so the pipeline leaves the partial
+/// file out of the snapshot.
+pub(crate) struct DumpReader {
+    target: DatabaseTarget,
+    cfg: ToolConfig,
+    result: DumpResult,
+    pipe: Option<std::fs::File>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl DumpReader {
+    fn start(&mut self) -> io::Result<()> {
+        let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io::Error::from)?;
+        let mut writer = std::fs::File::from(w);
+        self.pipe = Some(std::fs::File::from(r));
+        let (target, cfg, slot) = (self.target.clone(), self.cfg.clone(), self.result.clone());
+        self.thread = Some(std::thread::spawn(move || {
+            let result = build_tool(&cfg)
+                .map_err(|e| e.to_string())
+                .and_then(|tool| {
+                    tool.backup(&target, BackupSink::Stream(&mut writer))
+                        .map_err(|e| e.to_string())
+                });
+            drop(writer);
+            if let Ok(mut g) = slot.lock() {
+                *g = Some(result);
+            }
+        }));
+        Ok(())
+    }
+}
+
+impl Read for DumpReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pipe.is_none() {
+            self.start()?;
+        }
+        let n = match self.pipe.as_mut() {
+            Some(p) => p.read(buf)?,
+            None => 0,
+        };
+        if n > 0 || buf.is_empty() {
+            return Ok(n);
+        }
+        // End of the dump: wait for the command and report its failure as a read error.
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let failed = self
+            .result
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().and_then(|r| r.as_ref().err().cloned()));
+        match failed {
+            Some(message) => Err(io::Error::other(message)),
+            None => Ok(0),
+        }
+    }
+}
+
+impl Drop for DumpReader {
+    fn drop(&mut self) {
+        // the pipeline gave up on this source: close our end so the dump sees EPIPE
+        self.pipe = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
