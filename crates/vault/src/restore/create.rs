@@ -27,6 +27,8 @@ pub(crate) enum ItemState {
     LinkTo(usize),
     /// Not restored (socket, device without root); listed in `skipped`.
     Skipped,
+    /// Already at the target as in the snapshot (mirror mode): not touched.
+    Unchanged,
 }
 
 /// Per plan item, in plan order.
@@ -98,9 +100,12 @@ fn replace_existing(
     }
 }
 
+/// Creates every planned entry except the non-directories `unchanged` says are already
+/// at the target as in the snapshot.
 pub(crate) fn create_all(
     safe: &SafeTarget,
     plan: &Plan,
+    unchanged: &dyn Fn(usize) -> bool,
     outcome: &mut RestoreOutcome,
 ) -> Result<Created, RestoreError> {
     let root = is_root();
@@ -115,6 +120,14 @@ pub(crate) fn create_all(
         };
         let name = OsStr::from_bytes(name);
         let e = &item.entry;
+        if e.kind != EntryKind::Dir && unchanged(index) {
+            // still the first name of its hard-link group, for the names that follow
+            if e.kind == EntryKind::File && e.nlink > 1 {
+                links.entry((e.dev, e.inode)).or_insert(index);
+            }
+            created.state.push(ItemState::Unchanged);
+            continue;
+        }
         let io_err = |source: io::Error| refusal_or_io(safe, &item.rel, source);
         let mut state = ItemState::Created;
         match e.kind {

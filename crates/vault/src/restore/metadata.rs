@@ -61,3 +61,38 @@ pub(crate) fn apply_all(
         }
     }
 }
+
+/// Applies the restored subtree's own metadata to the target directory itself (reached
+/// through whatever symlinks the user's target path contains: it is the user's choice).
+pub(crate) fn apply_to_target(
+    target: &std::path::Path,
+    entry: &crate::tree::Entry,
+    outcome: &mut RestoreOutcome,
+) {
+    let applied = std::fs::canonicalize(target).and_then(|real| {
+        let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
+            return Ok(Vec::new()); // the file system root keeps its metadata
+        };
+        let dir = rustix::fs::open(
+            parent,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        Ok(apply_metadata(dir.as_fd(), name, entry, is_root()))
+    });
+    match applied {
+        Ok(warnings) => {
+            for w in warnings {
+                outcome.warnings.push(format!(
+                    "{}: {} not restored: {}",
+                    target.display(),
+                    w.what,
+                    w.error
+                ));
+            }
+        }
+        Err(e) => outcome
+            .warnings
+            .push(format!("{}: metadata not applied: {e}", target.display())),
+    }
+}

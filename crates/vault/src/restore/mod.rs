@@ -15,8 +15,10 @@ mod content;
 mod create;
 mod dump;
 mod metadata;
+mod mirror;
 mod plan;
 pub mod safety;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -24,16 +26,44 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use dump::dump_file;
+pub use mirror::{ChangeAction, PlannedChange};
+pub use verify::{verify, VerifyProblem, VerifyReport};
 
+use std::os::unix::ffi::OsStrExt;
+
+use safety::SafeTarget;
+
+use crate::tree::{find_entry, EntryKind};
 use crate::{Repository, Snapshot, VaultError};
 
 /// How to restore.
 #[derive(Debug, Clone)]
 pub struct RestoreOptions {
-    /// Glob patterns (globset syntax) over snapshot paths such as `shared/app/file.xml`
-    /// (no leading '/'); a pattern without '/' matches a name anywhere. An entry is restored
-    /// when it or one of its parent directories matches. Empty: everything.
+    /// Glob patterns (globset syntax) over stored paths such as `/srv/app/*.xml` (the
+    /// leading '/' is optional); a pattern without '/' matches a name anywhere. An entry is
+    /// restored when it or one of its parent directories matches. Empty: everything.
+    /// Not allowed with `mirror` (a mirror is of a whole subtree; use `excludes`).
     pub includes: Vec<String>,
+    /// Glob patterns like `includes`: matching entries (and everything below them) are not
+    /// restored, and a mirror leaves whatever is at the target there as it is (e.g. the
+    /// `provision` directory inside a restored `data/shared`).
+    pub excludes: Vec<String>,
+    /// Restore only the entry at this stored path (e.g. `/opt/IBM/Connections`), AS the
+    /// target: a directory's contents go into the target directory (which gets the
+    /// directory's own metadata), a file is written at the target path. `None`: the whole
+    /// snapshot below the target (stored path `/a/b` at `TARGET/a/b`).
+    pub subtree: Option<PathBuf>,
+    /// Make the target an exact mirror of the subtree: entries at the target that are not in
+    /// the snapshot are removed (except `excludes`), changed ones replaced, unchanged ones
+    /// (same kind, size, mtime, mode) left untouched. Needs `subtree` (`/` for the whole
+    /// snapshot).
+    pub mirror: bool,
+    /// With `mirror`: also compare the content of files whose size, mtime and mode match
+    /// (read and hashed blob by blob) before leaving them untouched.
+    pub verify_unchanged: bool,
+    /// Touch nothing: compare with the target and list every add, replace (and with
+    /// `mirror`, remove) in [`RestoreOutcome::changes`].
+    pub dry_run: bool,
     /// Pack ranges fetched and written at once.
     pub threads: usize,
 }
@@ -42,6 +72,11 @@ impl Default for RestoreOptions {
     fn default() -> Self {
         RestoreOptions {
             includes: Vec::new(),
+            excludes: Vec::new(),
+            subtree: None,
+            mirror: false,
+            verify_unchanged: false,
+            dry_run: false,
             threads: 4,
         }
     }
@@ -78,6 +113,19 @@ pub struct RestoreOutcome {
     pub damaged: Vec<DamagedEntry>,
     /// Metadata that could not be applied (e.g. xattrs on a file system without them).
     pub warnings: Vec<String>,
+    /// Entries that were not at the target (mirror mode and dry runs).
+    pub added: u64,
+    /// Entries that were at the target but different (mirror mode and dry runs; without
+    /// mirror every existing non-directory counts, as it is rewritten).
+    pub replaced: u64,
+    /// Entries removed from the target because the snapshot does not have them (mirror;
+    /// counted recursively, in dry runs the top entries listed).
+    pub removed: u64,
+    /// Entries left untouched because they were already as in the snapshot (mirror).
+    pub unchanged: u64,
+    /// Dry runs: every change, by stored path.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<PlannedChange>,
     pub duration_secs: f64,
 }
 
@@ -96,6 +144,8 @@ pub enum RestoreError {
     },
     #[error("{path}: {reason}")]
     NotInSnapshot { path: String, reason: String },
+    #[error("invalid restore options: {0}")]
+    BadOptions(String),
     #[error("invalid include pattern \"{pattern}\": {reason}")]
     BadInclude { pattern: String, reason: String },
     #[error("internal error in restore: {0}")]
@@ -110,8 +160,9 @@ impl RestoreError {
     }
 }
 
-/// Restores `snapshot` under `target`. Damaged data does not stop the restore: every intact
-/// file is restored and the damaged ones are listed in the outcome.
+/// Restores `snapshot` (or its [`RestoreOptions::subtree`]) under `target`. Damaged data does
+/// not stop the restore: every intact file is restored and the damaged ones are listed in
+/// the outcome.
 pub fn restore(
     repo: &Repository,
     snapshot: &Snapshot,
@@ -119,13 +170,96 @@ pub fn restore(
     opts: &RestoreOptions,
 ) -> Result<RestoreOutcome, RestoreError> {
     let started = Instant::now();
+    if opts.mirror && !opts.includes.is_empty() {
+        return Err(RestoreError::BadOptions(
+            "a mirror restores a whole subtree: use excludes, not includes".into(),
+        ));
+    }
+    if opts.mirror && opts.subtree.is_none() {
+        return Err(RestoreError::BadOptions(
+            "a mirror needs the subtree to mirror (\"/\" for the whole snapshot)".into(),
+        ));
+    }
+    let subtree = opts.subtree.clone().unwrap_or_else(|| PathBuf::from("/"));
+    let start =
+        find_entry(repo, snapshot, &subtree)?.ok_or_else(|| RestoreError::NotInSnapshot {
+            path: subtree.display().to_string(),
+            reason: "no such entry in the snapshot".into(),
+        })?;
+    let selection = plan::Selection::new(&opts.includes, &opts.excludes, &subtree)?;
     let mut outcome = RestoreOutcome::default();
-    let plan = plan::plan(repo, &snapshot.tree, &opts.includes, &mut outcome)?;
-    let safe = safety::SafeTarget::open(target).map_err(|source| RestoreError::Target {
-        path: target.to_path_buf(),
+    // a directory is restored into the target; anything else becomes the target path itself
+    let (target_dir, plan, root_meta) = if start.kind == EntryKind::Dir {
+        let tree = start.subtree.ok_or_else(|| RestoreError::NotInSnapshot {
+            path: subtree.display().to_string(),
+            reason: "directory without a tree".into(),
+        })?;
+        let plan = plan::plan(repo, &tree, &selection, &mut outcome)?;
+        let own_meta = (!start.name.is_empty()).then_some(start);
+        (target.to_path_buf(), plan, own_meta)
+    } else {
+        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+            return Err(RestoreError::BadOptions(format!(
+                "{} is a file: the target must be a file path",
+                subtree.display()
+            )));
+        };
+        let plan = plan::Plan {
+            items: vec![plan::Item {
+                rel: safety::RelPath::root().join(name.as_bytes()),
+                entry: start,
+            }],
+            ..plan::Plan::default()
+        };
+        (parent.to_path_buf(), plan, None)
+    };
+    if opts.dry_run {
+        let safe =
+            SafeTarget::open_existing(&target_dir).map_err(|source| RestoreError::Target {
+                path: target_dir.clone(),
+                source,
+            })?;
+        let reconciled = mirror::reconcile(
+            repo,
+            safe.as_ref(),
+            &plan,
+            &selection,
+            opts.mirror,
+            opts.verify_unchanged,
+        )?;
+        mirror::count(
+            &plan,
+            &reconciled,
+            &selection,
+            opts.mirror,
+            true,
+            &mut outcome,
+        );
+        outcome.removed = reconciled.removals.len() as u64;
+        outcome.duration_secs = duration_secs(started.elapsed());
+        return Ok(outcome);
+    }
+    let safe = SafeTarget::open(&target_dir).map_err(|source| RestoreError::Target {
+        path: target_dir.clone(),
         source,
     })?;
-    let created = create::create_all(&safe, &plan, &mut outcome)?;
+    let reconciled = if opts.mirror {
+        let r = mirror::reconcile(
+            repo,
+            Some(&safe),
+            &plan,
+            &selection,
+            true,
+            opts.verify_unchanged,
+        )?;
+        mirror::count(&plan, &r, &selection, true, false, &mut outcome);
+        mirror::apply_removals(&safe, &plan, &r, &mut outcome)?;
+        Some(r)
+    } else {
+        None
+    };
+    let unchanged = |i: usize| reconciled.as_ref().is_some_and(|r| r.is_unchanged(i));
+    let created = create::create_all(&safe, &plan, &unchanged, &mut outcome)?;
     content::write_all(
         repo,
         &safe,
@@ -135,6 +269,9 @@ pub fn restore(
         &mut outcome,
     )?;
     metadata::apply_all(&safe, &plan, &created, &mut outcome);
+    if let Some(meta) = root_meta {
+        metadata::apply_to_target(&target_dir, &meta, &mut outcome);
+    }
     outcome.duration_secs = duration_secs(started.elapsed());
     Ok(outcome)
 }

@@ -1,9 +1,10 @@
 //! Plan pass: walk the snapshot's trees into the list of entries to restore, parents before
 //! children. Every name is checked here, before anything is written.
 
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -23,16 +24,21 @@ pub(crate) struct Item {
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     pub items: Vec<Item>,
+    /// Directories whose tree could not be loaded: a mirror must not remove anything below
+    /// them (their contents are unknown, not empty).
+    pub damaged_dirs: HashSet<RelPath>,
 }
 
-struct Includes {
+/// Glob patterns over stored paths: with '/' the path (leading '/' optional), without '/'
+/// a name anywhere.
+pub(crate) struct PathMatcher {
     by_name: GlobSet,
     by_path: GlobSet,
-    any: bool,
+    pub any: bool,
 }
 
-impl Includes {
-    fn new(patterns: &[String]) -> Result<Includes, RestoreError> {
+impl PathMatcher {
+    pub fn new(patterns: &[String]) -> Result<PathMatcher, RestoreError> {
         let mut by_name = GlobSetBuilder::new();
         let mut by_path = GlobSetBuilder::new();
         for p in patterns {
@@ -52,38 +58,84 @@ impl Includes {
                 reason: e.to_string(),
             })
         };
-        Ok(Includes {
+        Ok(PathMatcher {
             by_name: build(by_name)?,
             by_path: build(by_path)?,
             any: !patterns.is_empty(),
         })
     }
 
-    fn matches(&self, rel: &RelPath, name: &[u8]) -> bool {
-        let path = rel.to_path();
-        self.by_name.is_match(Path::new(OsStr::from_bytes(name))) || self.by_path.is_match(path)
+    /// `stored` is the entry's stored path without the leading '/'.
+    fn matches(&self, stored: &Path, name: &[u8]) -> bool {
+        self.any
+            && (self.by_name.is_match(Path::new(OsStr::from_bytes(name)))
+                || self.by_path.is_match(stored))
     }
 }
 
-/// Builds the plan from the root tree.
+/// Which entries a restore takes: include and exclude patterns over stored paths, and the
+/// stored path of the restored subtree (what paths below the target are relative to).
+pub(crate) struct Selection {
+    pub includes: PathMatcher,
+    pub excludes: PathMatcher,
+    /// Stored path of the subtree root, without the leading '/' ("" for the snapshot root).
+    pub base: PathBuf,
+}
+
+impl Selection {
+    pub fn new(
+        includes: &[String],
+        excludes: &[String],
+        base: &Path,
+    ) -> Result<Selection, RestoreError> {
+        Ok(Selection {
+            includes: PathMatcher::new(includes)?,
+            excludes: PathMatcher::new(excludes)?,
+            base: base.strip_prefix("/").unwrap_or(base).to_path_buf(),
+        })
+    }
+
+    /// The stored path (without leading '/') of `rel` below the subtree.
+    pub fn stored(&self, rel: &RelPath) -> PathBuf {
+        if rel.is_root() {
+            self.base.clone()
+        } else {
+            self.base.join(rel.to_path())
+        }
+    }
+
+    /// The stored path for messages and dry-run listings ("/a/b").
+    pub fn display(&self, rel: &RelPath) -> String {
+        format!("/{}", self.stored(rel).display())
+    }
+
+    pub fn excluded(&self, rel: &RelPath, name: &[u8]) -> bool {
+        self.excludes.matches(&self.stored(rel), name)
+    }
+
+    fn included(&self, rel: &RelPath, name: &[u8]) -> bool {
+        self.includes.matches(&self.stored(rel), name)
+    }
+}
+
+/// Builds the plan from the tree of the restored subtree.
 pub(crate) fn plan(
     repo: &Repository,
     root: &BlobId,
-    includes: &[String],
+    selection: &Selection,
     outcome: &mut RestoreOutcome,
 ) -> Result<Plan, RestoreError> {
-    let includes = Includes::new(includes)?;
-    let mut items = Vec::new();
+    let mut plan = Plan::default();
     walk(
         repo,
         root,
         &RelPath::root(),
-        !includes.any,
-        &includes,
-        &mut items,
+        !selection.includes.any,
+        selection,
+        &mut plan,
         outcome,
     )?;
-    Ok(Plan { items })
+    Ok(plan)
 }
 
 fn walk(
@@ -91,8 +143,8 @@ fn walk(
     tree_id: &BlobId,
     dir: &RelPath,
     selected: bool,
-    includes: &Includes,
-    out: &mut Vec<Item>,
+    selection: &Selection,
+    plan: &mut Plan,
     outcome: &mut RestoreOutcome,
 ) -> Result<(), RestoreError> {
     let tree = match repo
@@ -103,9 +155,10 @@ fn walk(
         Ok(t) => t,
         Err(reason) => {
             outcome.damaged.push(DamagedEntry {
-                path: dir.display(),
+                path: selection.display(dir),
                 reason: format!("directory contents lost: {reason}"),
             });
+            plan.damaged_dirs.insert(dir.clone());
             return Ok(());
         }
     };
@@ -115,27 +168,30 @@ fn walk(
             return Err(RestoreError::Unsafe {
                 path: format!(
                     "{}/{}",
-                    dir.display().trim_end_matches('/'),
+                    selection.display(dir).trim_end_matches('/'),
                     entry.display_name()
                 ),
                 reason: format!("tree entry {:?}: {reason}", entry.display_name()),
             });
         }
-        let here = selected || includes.matches(&rel, &entry.name);
+        if selection.excluded(&rel, &entry.name) {
+            continue;
+        }
+        let here = selected || selection.included(&rel, &entry.name);
         if entry.kind == EntryKind::Dir {
             let Some(sub) = entry.subtree else { continue };
-            let at = out.len();
-            out.push(Item {
+            let at = plan.items.len();
+            plan.items.push(Item {
                 rel: rel.clone(),
                 entry,
             });
-            walk(repo, &sub, &rel, here, includes, out, outcome)?;
+            walk(repo, &sub, &rel, here, selection, plan, outcome)?;
             // an unselected directory stays only as the way to selected entries below it
-            if !here && out.len() == at + 1 {
-                out.truncate(at);
+            if !here && plan.items.len() == at + 1 {
+                plan.items.truncate(at);
             }
         } else if here {
-            out.push(Item { rel, entry });
+            plan.items.push(Item { rel, entry });
         }
     }
     Ok(())

@@ -117,6 +117,23 @@ impl SafeTarget {
         })
     }
 
+    /// Opens the target directory if it exists (`None` when it does not), without creating
+    /// anything (dry runs).
+    pub fn open_existing(path: &Path) -> io::Result<Option<SafeTarget>> {
+        match rustix::fs::open(
+            path,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(root) => Ok(Some(SafeTarget {
+                root,
+                path: path.to_path_buf(),
+            })),
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The target as given.
     pub fn path(&self) -> &Path {
         &self.path
