@@ -11,5 +11,6 @@ pub mod manifest;
 pub mod plan;
 pub mod preflight;
 pub mod process;
+pub mod restore;
 pub mod role_mappings;
 pub mod servers;

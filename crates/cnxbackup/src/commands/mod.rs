@@ -6,6 +6,7 @@ pub mod config_show;
 pub mod discover;
 pub mod plan;
 pub mod repo_commands;
+pub mod restore_run;
 
 use crate::cli::GlobalOpts;
 use crate::config::{self, ConfigError, Environment, LoadedConfig, ProcessEnv};

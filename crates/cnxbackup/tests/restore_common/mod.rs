@@ -1,0 +1,144 @@
+//! Helpers for the deployment restore tests: run `cnxbackup restore` with the backup
+//! harness's configuration, and list a tree (content, mode, mtime, owner, links) so that
+//! "byte for byte with modes and times" is one `assert_eq!`.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+use crate::backup_common::{Harness, Run, PASSWORD};
+
+/// Runs `cnxbackup ARGS` with the configuration the last `Harness::backup` wrote.
+pub fn cnx(h: &Harness, args: &[&str]) -> Run {
+    let config = h.dir.path().join("cnxbackup.toml");
+    assert!(config.exists(), "run a backup first: it writes the config");
+    let out = Command::cargo_bin("cnxbackup")
+        .unwrap()
+        .env_remove("CNXBACKUP_CONFIG")
+        .env_remove("CNXBACKUP_SYSROOT")
+        .env_remove("CNXBACKUP_REPOSITORY")
+        .env_remove("CNXBACKUP_PASSWORD_FILE")
+        .env("CNXBACKUP_PASSWORD", PASSWORD)
+        .env("CNXBACKUP_WAS_PASSWORD", &h.was_password)
+        .env("CNXBACKUP_TEST_RETRY_PAUSE_MS", "200")
+        .current_dir(h.dir.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("--sysroot")
+        .arg(&h.sample.sysroot)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// One entry of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub kind: char,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime_ns: i64,
+    /// File content, or the symlink target.
+    pub data: Vec<u8>,
+}
+
+/// Every entry below `root` (relative path → item), skipping relative paths for which
+/// `skip` says so (and everything below them).
+pub fn listing(root: &Path, skip: &dyn Fn(&str) -> bool) -> BTreeMap<String, Item> {
+    let mut out = BTreeMap::new();
+    walk(root, "", skip, &mut out);
+    out
+}
+
+fn walk(dir: &Path, rel: &str, skip: &dyn Fn(&str) -> bool, out: &mut BTreeMap<String, Item>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let r = format!("{rel}/{name}");
+        if skip(&r) {
+            continue;
+        }
+        let p = e.path();
+        let m = std::fs::symlink_metadata(&p).unwrap();
+        let ft = m.file_type();
+        let (kind, data) = if ft.is_symlink() {
+            (
+                'l',
+                std::fs::read_link(&p)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+                    .into_bytes(),
+            )
+        } else if ft.is_dir() {
+            ('d', Vec::new())
+        } else if ft.is_file() {
+            ('f', std::fs::read(&p).unwrap())
+        } else {
+            ('o', Vec::new())
+        };
+        out.insert(
+            r.clone(),
+            Item {
+                kind,
+                mode: m.mode(),
+                uid: m.uid(),
+                gid: m.gid(),
+                mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+                data,
+            },
+        );
+        if kind == 'd' {
+            walk(&p, &r, skip, out);
+        }
+    }
+}
+
+/// The differences between two listings, for a readable assertion message.
+pub fn diff(a: &BTreeMap<String, Item>, b: &BTreeMap<String, Item>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (k, x) in a {
+        match b.get(k) {
+            None => out.push(format!("missing after: {k}")),
+            Some(y) if x != y => {
+                let mut what = Vec::new();
+                if x.kind != y.kind {
+                    what.push(format!("kind {} -> {}", x.kind, y.kind));
+                }
+                if x.mode != y.mode {
+                    what.push(format!("mode {:o} -> {:o}", x.mode, y.mode));
+                }
+                if x.mtime_ns != y.mtime_ns {
+                    what.push(format!("mtime {} -> {}", x.mtime_ns, y.mtime_ns));
+                }
+                if (x.uid, x.gid) != (y.uid, y.gid) {
+                    what.push("owner".into());
+                }
+                if x.data != y.data {
+                    what.push("content".into());
+                }
+                out.push(format!("changed: {k}: {}", what.join(", ")));
+            }
+            _ => {}
+        }
+    }
+    for k in b.keys() {
+        if !a.contains_key(k) {
+            out.push(format!("added after: {k}"));
+        }
+    }
+    out
+}

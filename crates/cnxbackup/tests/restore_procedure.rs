@@ -1,0 +1,299 @@
+//! End to end: back up a sample deployment with the real binary, break it with a simulated
+//! failed CR update, and restore it with `cnxbackup restore` — the version gate, the
+//! preconditions, the database stand-in's restore call, and the tree byte for byte with
+//! modes and times.
+#![allow(clippy::unwrap_used)]
+
+mod backup_common;
+mod restore_common;
+
+use std::path::Path;
+
+use backup_common::Harness;
+use connections::discover::{installed_version, DiscoverOptions};
+use restore_common::{cnx, diff, listing};
+use sample::Variant;
+
+/// Paths that are not the deployment's: the stand-ins' own logs and state, the database
+/// state (compared through the stand-in), and each profile's temp/wstemp (emptied by the
+/// restore, by design).
+fn volatile(rel: &str) -> bool {
+    rel.starts_with(sample::LOG_DIR)
+        || rel.starts_with(sample::STATE_DIR)
+        || rel.starts_with(sample::DB_STATE_DIR)
+        || rel.ends_with("/temp")
+        || rel.ends_with("/wstemp")
+        || rel.contains("/temp/")
+        || rel.contains("/wstemp/")
+}
+
+fn version_at(root: &Path) -> String {
+    let sys = websphere::Sysroot::new(root).unwrap();
+    installed_version(&sys, &DiscoverOptions::default())
+        .version
+        .version()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn restore_after_a_failed_update_brings_back_files_databases_and_version() {
+    let h = Harness::new(Variant::V80Db2Ccm);
+    h.sample.start_all().unwrap();
+    let run = h.backup(&["--in-place-migration", "--json"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let root = h.sample.sysroot.clone();
+    let before = listing(&root, &volatile);
+    let version_before = version_at(&root);
+    let snap = h.snapshot("latest");
+    let manifest = snap.manifest();
+    let dbs: Vec<(String, String)> = manifest
+        .databases
+        .iter()
+        .map(|d| {
+            (
+                d.database.clone(),
+                d.image.as_ref().unwrap().vendor_timestamp.clone().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!dbs.is_empty());
+    let db_before: Vec<_> = dbs
+        .iter()
+        .map(|(n, _)| h.sample.db_state_snapshot(n).unwrap())
+        .collect();
+
+    let update = sample::simulate_failed_update(&h.sample).unwrap();
+    assert!(!update.added.is_empty() && !update.changed.is_empty() && !update.removed.is_empty());
+    assert_ne!(
+        version_at(&root),
+        version_before,
+        "the update changed the version"
+    );
+    let broken = listing(&root, &volatile);
+
+    // A dry run lists the changes per component and the database commands, touches nothing.
+    let dry = cnx(&h, &["restore", "latest", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    for p in update.added.iter().filter(|p| !volatile(p)) {
+        assert!(
+            dry.stdout.contains(&format!("remove   {p}")),
+            "dry run does not list the removal of {p}:\n{}",
+            dry.stdout
+        );
+    }
+    for p in update.removed.iter().filter(|p| !volatile(p)) {
+        assert!(
+            dry.stdout.contains(&format!("add      {p}")),
+            "dry run does not list {p} as added:\n{}",
+            dry.stdout
+        );
+    }
+    assert!(
+        dry.stdout.contains("restore database"),
+        "dry run lists the DB2 restore:\n{}",
+        dry.stdout
+    );
+    assert!(diff(&broken, &listing(&root, &volatile)).is_empty());
+
+    // provision alone onto the failed update's CR: the provision rule refuses (exit 3).
+    let prov = cnx(&h, &["restore", "latest", "--only", "provision"]);
+    assert_eq!(prov.code, 3, "{}\n{}", prov.stdout, prov.stderr);
+    assert!(prov.stderr.contains("provision rule"), "{}", prov.stderr);
+    assert!(prov.stderr.contains(&version_before), "{}", prov.stderr);
+    assert!(prov.stderr.contains("what you can do"), "{}", prov.stderr);
+
+    // Running servers at the target: refused, naming them; nothing changed.
+    h.sample.start_all().unwrap();
+    let running = h.sample.running_servers();
+    assert!(!running.is_empty());
+    let refused = cnx(&h, &["restore", "latest"]);
+    assert_eq!(refused.code, 3, "{}\n{}", refused.stdout, refused.stderr);
+    for s in &running {
+        assert!(refused.stderr.contains(&s.server), "{}", refused.stderr);
+    }
+    assert!(h
+        .sample
+        .db_log()
+        .unwrap()
+        .iter()
+        .all(|e| e.action != "restore"));
+
+    // The full restore, stopping the servers first.
+    let rest = cnx(&h, &["restore", "latest", "--stop", "--json"]);
+    assert_eq!(rest.code, 0, "{}\n{}", rest.stdout, rest.stderr);
+    assert!(h.sample.running_servers().is_empty());
+    let report: serde_json::Value = serde_json::from_str(&rest.stdout).unwrap();
+    assert_eq!(report["version_confirmed"], true, "{report:#}");
+    assert_eq!(report["gate"]["checked_against"], version_before.as_str());
+    for c in report["components"].as_array().unwrap() {
+        assert_eq!(c["status"], "restored", "{c:#}");
+        assert_eq!(c["verified"], true, "{c:#}");
+    }
+    // the failed update touched a handful of files: the rest were left alone
+    let written: u64 = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["files_written"].as_u64().unwrap())
+        .sum();
+    let unchanged: u64 = report["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["unchanged"].as_u64().unwrap())
+        .sum();
+    assert!(
+        written > 0 && written < unchanged,
+        "{written} written, {unchanged} unchanged"
+    );
+
+    // Byte for byte, with modes and times.
+    let after = listing(&root, &volatile);
+    let d = diff(&before, &after);
+    assert!(
+        d.is_empty(),
+        "the tree differs after the restore:\n{}",
+        d.join("\n")
+    );
+    assert_eq!(version_at(&root), version_before);
+
+    // The databases: restored from the backup's images, with their timestamps.
+    let log = h.sample.db_log().unwrap();
+    for ((name, ts), state) in dbs.iter().zip(&db_before) {
+        assert!(
+            log.iter().any(|e| e.action == "restore"
+                && e.database == *name
+                && e.details.first() == Some(ts)),
+            "no restore of {name} taken at {ts} in {log:?}"
+        );
+        assert_eq!(&h.sample.db_state_snapshot(name).unwrap(), state, "{name}");
+    }
+}
+
+#[test]
+fn restore_refuses_unsafe_snapshots_and_never_writes_through_symlinks() {
+    use vault::tree::{encode_tree, load_tree, ContentPart, Entry, EntryKind, Tree};
+    use vault::{BlobKind, Repository};
+
+    let h = Harness::new(Variant::V80SqlServerLdap);
+    let run = h.backup(&["--in-place-migration"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let snap = h.snapshot("latest");
+    let manifest = snap.manifest();
+    let croot = manifest.topology.connections_root.clone();
+    let root = h.sample.sysroot.clone();
+    let outside = h.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+
+    // 1. A symlink planted at the target inside a component (a directory of
+    //    connections_root replaced by a link to a directory outside): the restore replaces
+    //    the link and writes nothing through it.
+    let logs = h.sample.real_path(&format!("{croot}/logs"));
+    assert!(logs.is_dir(), "{}", logs.display());
+    std::fs::remove_dir_all(&logs).unwrap();
+    std::os::unix::fs::symlink(&outside, &logs).unwrap();
+    let rest = cnx(&h, &["restore", "latest", "--skip-databases"]);
+    assert_eq!(rest.code, 0, "{}\n{}", rest.stdout, rest.stderr);
+    assert!(
+        std::fs::read_dir(&outside).unwrap().next().is_none(),
+        "something was written through the symlink"
+    );
+    assert!(std::fs::symlink_metadata(&logs).unwrap().is_dir());
+
+    // 2. A crafted snapshot: connections_root's tree gets an entry named ".." holding a
+    //    file. The restore refuses (exit 3) and writes nothing outside the component.
+    let repo = Repository::open(
+        vault::Storage::local(&h.repo_dir).unwrap(),
+        backup_common::PASSWORD,
+    )
+    .unwrap();
+    let (_, original) = repo.find_snapshot("latest").unwrap();
+    let content = b"escaped!".to_vec();
+    let data_id = repo.id_of(&content);
+    repo.save_blob(BlobKind::Data, data_id, &content).unwrap();
+    let mut file = Entry::new(b"escape.txt".to_vec(), EntryKind::File);
+    file.mode = 0o644;
+    file.size = content.len() as u64;
+    file.content = vec![ContentPart::Data {
+        id: data_id,
+        len: content.len() as u64,
+    }];
+    let evil_inner = encode_tree(&Tree::from_unsorted(vec![file]));
+    let evil_inner_id = repo.id_of(&evil_inner);
+    repo.save_blob(BlobKind::Tree, evil_inner_id, &evil_inner)
+        .unwrap();
+    // rebuild the trees from connections_root up to the root
+    let comps: Vec<&str> = croot.trim_start_matches('/').split('/').collect();
+    let mut chain = vec![load_tree(&repo, &original.tree).unwrap()];
+    for c in &comps {
+        let sub = chain
+            .last()
+            .unwrap()
+            .get(c.as_bytes())
+            .unwrap()
+            .subtree
+            .unwrap();
+        chain.push(load_tree(&repo, &sub).unwrap());
+    }
+    let mut up = Entry::new(b"..".to_vec(), EntryKind::Dir);
+    up.mode = 0o755;
+    up.subtree = Some(evil_inner_id);
+    let mut child = chain.pop().unwrap();
+    child.entries.push(up);
+    let mut child = Tree::from_unsorted(child.entries);
+    for c in comps.iter().rev() {
+        let bytes = encode_tree(&child);
+        let id = repo.id_of(&bytes);
+        repo.save_blob(BlobKind::Tree, id, &bytes).unwrap();
+        let mut parent = chain.pop().unwrap();
+        for e in parent.entries.iter_mut() {
+            if e.name == c.as_bytes() {
+                e.subtree = Some(id);
+            }
+        }
+        child = parent;
+    }
+    let bytes = encode_tree(&child);
+    let root_id = repo.id_of(&bytes);
+    repo.save_blob(BlobKind::Tree, root_id, &bytes).unwrap();
+    repo.flush().unwrap();
+    let mut evil = original.clone();
+    evil.tree = root_id;
+    evil.time += 1;
+    let evil_id = repo.save_snapshot(&evil).unwrap();
+    let r = cnx(
+        &h,
+        &["restore", &evil_id.to_hex(), "--only", "connections_root"],
+    );
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("\"..\""), "{}", r.stderr);
+    let croot_real = h.sample.real_path(&croot);
+    assert!(!croot_real.parent().unwrap().join("escape.txt").exists());
+    assert!(!root.join("escape.txt").exists());
+}
+
+#[test]
+fn restore_of_a_plain_snapshot_keeps_the_path_restore() {
+    let h = Harness::new(Variant::V80SqlServerLdap);
+    let run = h.backup(&["--skip-databases"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    // deployment flags on a plain path backup are a usage error; without --target too
+    let src = h.dir.path().join("plain");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), b"plain").unwrap();
+    let b = cnx(&h, &["backup", "--path", src.to_str().unwrap()]);
+    assert_eq!(b.code, 0, "{}\n{}", b.stdout, b.stderr);
+    let dst = h.dir.path().join("dst");
+    let r = cnx(&h, &["restore", "latest", "--only", "provision"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = cnx(&h, &["restore", "latest"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = cnx(
+        &h,
+        &["restore", "latest", "--target", dst.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let restored = dst.join(src.strip_prefix("/").unwrap()).join("a.txt");
+    assert_eq!(std::fs::read(restored).unwrap(), b"plain");
+}

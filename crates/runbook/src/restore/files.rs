@@ -1,0 +1,426 @@
+//! File components: each path of a component becomes an exact mirror of the snapshot.
+//!
+//! Every product path of the component is restored with the vault's mirror mode into its
+//! real path under the target root (resolved chroot-style, so nothing lands outside the
+//! target root): files the failed update added are removed, changed ones replaced,
+//! unchanged ones left untouched (not rewritten), owners, modes, times and links restored.
+//! Paths that belong to other components (`provision` inside `shared_data`, data roots
+//! inside `connections_root`) are excluded and left exactly as they are. Below the
+//! component's path the vault never crosses a symlink, so a link planted at the target
+//! cannot redirect a write outside the component.
+//!
+//! WebSphere profiles: `temp` and `wstemp` are emptied after the restore (cached compiled
+//! pages and workspace state of the failed update must not survive it) and are therefore
+//! left out of the mirror and of the verification.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use vault::restore::{ChangeAction, PlannedChange, RestoreOptions as VaultRestoreOptions};
+use websphere::Sysroot;
+
+use crate::backup::store::glob_escape;
+use crate::manifest::ComponentRecord;
+use crate::plan::Component;
+
+/// Components above this many bytes are not verified unless `--verify` is given.
+pub const VERIFY_DEFAULT_LIMIT: u64 = 10 << 30;
+
+/// How one path of a component went.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PathResult {
+    /// Product path (= stored path).
+    pub path: String,
+    /// Where it was restored.
+    pub real_path: String,
+    /// Entries added (not at the target).
+    pub added: u64,
+    /// Entries replaced (different at the target).
+    pub replaced: u64,
+    /// Entries removed (at the target, not in the backup).
+    pub removed: u64,
+    /// Entries left untouched (already as in the backup).
+    pub unchanged: u64,
+    /// Regular files written.
+    pub files_written: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Files and directories removed from `temp`/`wstemp`.
+    pub temp_removed: u64,
+    /// Dry run: every change.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<PlannedChange>,
+    /// Verification: files and bytes compared, and the problems found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<Verified>,
+    /// Entries that could not be restored intact, metadata not applied, etc.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+    /// Non-fatal notes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The result of verifying one path against the snapshot.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verified {
+    /// Files compared (size and content).
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Differences.
+    pub problems: Vec<String>,
+}
+
+/// How one component went.
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentResult {
+    /// The component.
+    pub component: Component,
+    /// `restored`, `would_restore`, `failed`, `verify_failed`.
+    pub status: String,
+    /// Per path.
+    pub paths: Vec<PathResult>,
+    /// Sum over the paths.
+    pub added: u64,
+    /// Sum over the paths.
+    pub replaced: u64,
+    /// Sum over the paths.
+    pub removed: u64,
+    /// Sum over the paths.
+    pub unchanged: u64,
+    /// Files rewritten (added or replaced regular files written).
+    pub files_written: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Whether the files were verified against the snapshot.
+    pub verified: bool,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// What went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Settings for one component.
+pub struct ComponentJob<'a> {
+    /// The repository.
+    pub repo: &'a vault::Repository,
+    /// The snapshot.
+    pub snapshot: &'a vault::Snapshot,
+    /// The target root.
+    pub target: &'a Sysroot,
+    /// The component's record in the manifest.
+    pub record: &'a ComponentRecord,
+    /// Compare only, touch nothing.
+    pub dry_run: bool,
+    /// Verify after restoring.
+    pub verify: bool,
+}
+
+/// Whether `c` is a WebSphere profile component (temp and wstemp are emptied).
+fn is_profile(c: Component) -> bool {
+    matches!(c, Component::DmgrProfile | Component::Profiles)
+}
+
+/// Restores one component.
+pub fn restore_component(
+    job: &ComponentJob<'_>,
+    progress: &mut dyn FnMut(&str),
+) -> ComponentResult {
+    let started = Instant::now();
+    let c = job.record.component;
+    let mut result = ComponentResult {
+        component: c,
+        status: if job.dry_run {
+            "would_restore".into()
+        } else {
+            "restored".into()
+        },
+        paths: Vec::new(),
+        added: 0,
+        replaced: 0,
+        removed: 0,
+        unchanged: 0,
+        files_written: 0,
+        bytes_written: 0,
+        verified: job.verify && !job.dry_run,
+        duration_ms: 0,
+        message: None,
+    };
+    let mut failures = Vec::new();
+    let mut verify_failures = 0usize;
+    for path in &job.record.paths {
+        progress(&format!("{c}: {path}"));
+        let r = restore_path(job, path);
+        match r {
+            Ok(p) => {
+                result.added += p.added;
+                result.replaced += p.replaced;
+                result.removed += p.removed;
+                result.unchanged += p.unchanged;
+                result.files_written += p.files_written;
+                result.bytes_written += p.bytes_written;
+                if !p.problems.is_empty() {
+                    failures.push(format!("{path}: {}", p.problems.join("; ")));
+                }
+                if p.verified.as_ref().is_some_and(|v| !v.problems.is_empty()) {
+                    verify_failures += 1;
+                }
+                result.paths.push(p);
+            }
+            Err(e) => {
+                failures.push(format!("{path}: {e}"));
+                result.paths.push(PathResult {
+                    path: path.clone(),
+                    problems: vec![e],
+                    ..PathResult::default()
+                });
+            }
+        }
+    }
+    if !failures.is_empty() {
+        result.status = "failed".into();
+        result.message = Some(failures.join("; "));
+    } else if verify_failures > 0 {
+        result.status = "verify_failed".into();
+        result.message = Some(format!(
+            "{verify_failures} path(s) differ from the snapshot after the restore"
+        ));
+    }
+    result.duration_ms = super::millis(started);
+    result
+}
+
+/// The first entry below the component's paths whose name would escape its directory
+/// (`..`, `/` in a name, ...): such a snapshot is refused before anything is touched.
+pub fn unsafe_entry(
+    repo: &vault::Repository,
+    snapshot: &vault::Snapshot,
+    record: &ComponentRecord,
+) -> Result<Option<String>, String> {
+    let mut found = None;
+    for path in &record.paths {
+        let product = Path::new(path);
+        match vault::tree::find_entry(repo, snapshot, product) {
+            Ok(Some(_)) => {}
+            Ok(None) => continue,
+            Err(e) => return Err(format!("{path}: {e}")),
+        }
+        vault::tree::walk(repo, snapshot, product, &mut |p, e| {
+            if p != product {
+                if let Err(why) = vault::restore::safety::check_entry_name(&e.name) {
+                    found = Some(format!(
+                        "{}: tree entry {:?}: {why}",
+                        p.display(),
+                        String::from_utf8_lossy(&e.name)
+                    ));
+                    return vault::tree::Visit::Stop;
+                }
+            }
+            vault::tree::Visit::Continue
+        })
+        .map_err(|e| format!("{path}: {e}"))?;
+        if found.is_some() {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// The exclude globs (stored paths) for one path of a component.
+pub fn excludes_for(record: &ComponentRecord, path: &str) -> Vec<String> {
+    let mut out: Vec<String> = record
+        .excludes
+        .iter()
+        .filter(|x| Path::new(x).starts_with(path) && x.as_str() != path)
+        .map(|x| glob_escape(Path::new(x)))
+        .collect();
+    if is_profile(record.component) {
+        for t in ["temp", "wstemp"] {
+            out.push(format!("{}/*", glob_escape(&Path::new(path).join(t))));
+        }
+    }
+    out
+}
+
+fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String> {
+    let product = Path::new(path);
+    let entry = vault::tree::find_entry(job.repo, job.snapshot, product)
+        .map_err(|e| format!("reading the snapshot: {e}"))?;
+    let mut out = PathResult {
+        path: path.to_string(),
+        ..PathResult::default()
+    };
+    let Some(entry) = entry else {
+        out.warnings
+            .push("not in the snapshot (it did not exist at backup time)".into());
+        return Ok(out);
+    };
+    let real = job
+        .target
+        .real_path(product)
+        .map_err(|e| format!("mapping it under the target: {e}"))?;
+    out.real_path = real.display().to_string();
+    let expected = join_under(job.target.root(), product);
+    if real != expected {
+        out.warnings.push(format!(
+            "a symbolic link on the way at the target leads to {} (inside the target root)",
+            real.display()
+        ));
+    }
+    let excludes = excludes_for(job.record, path);
+    if !job.dry_run {
+        create_parents(job, product)?;
+    }
+    // A mirror is of a directory; a single file (profileRegistry.xml) is simply written
+    // (the vault's mirror would treat the file's parent directory as the mirrored tree).
+    let is_dir = entry.kind == vault::tree::EntryKind::Dir;
+    let opts = VaultRestoreOptions {
+        excludes: excludes.clone(),
+        subtree: Some(product.to_path_buf()),
+        mirror: is_dir,
+        dry_run: job.dry_run,
+        ..VaultRestoreOptions::default()
+    };
+    let outcome = vault::restore::restore(job.repo, job.snapshot, &real, &opts).map_err(|e| {
+        if e.is_refusal() {
+            format!("REFUSED: {e}")
+        } else {
+            e.to_string()
+        }
+    })?;
+    out.added = outcome.added;
+    out.replaced = outcome.replaced;
+    out.removed = outcome.removed;
+    out.unchanged = outcome.unchanged;
+    out.files_written = if job.dry_run { 0 } else { outcome.files };
+    out.bytes_written = outcome.bytes_written;
+    out.changes = outcome.changes;
+    for d in &outcome.damaged {
+        out.problems.push(format!("{}: {}", d.path, d.reason));
+    }
+    out.warnings.extend(outcome.warnings);
+    if is_profile(job.record.component) && entry.kind == vault::tree::EntryKind::Dir {
+        for t in ["temp", "wstemp"] {
+            let dir = real.join(t);
+            let listed = format!("{}/{t}", path.trim_end_matches('/'));
+            match empty_dir(&dir, job.dry_run) {
+                Ok(names) => {
+                    out.temp_removed += names.len() as u64;
+                    if job.dry_run {
+                        out.changes.extend(names.into_iter().map(|n| PlannedChange {
+                            path: format!("{listed}/{n}"),
+                            action: ChangeAction::Remove,
+                        }));
+                    }
+                }
+                Err(e) => out
+                    .problems
+                    .push(format!("emptying {}: {e}", dir.display())),
+            }
+        }
+    }
+    if job.verify && !job.dry_run {
+        let v = vault::restore::verify(job.repo, job.snapshot, product, &real, &excludes)
+            .map_err(|e| format!("verifying: {e}"))?;
+        out.verified = Some(Verified {
+            files: v.files,
+            bytes: v.bytes,
+            problems: v
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.path, p.reason))
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// `root` joined with the absolute product path.
+fn join_under(root: &Path, product: &Path) -> PathBuf {
+    let rel = product.strip_prefix("/").unwrap_or(product);
+    root.join(rel)
+}
+
+/// Creates the missing parent directories of a component's path with the modes (and, as
+/// root, the owners) the snapshot recorded for them, instead of the process's defaults.
+fn create_parents(job: &ComponentJob<'_>, product: &Path) -> Result<(), String> {
+    let mut ancestors: Vec<&Path> = product
+        .ancestors()
+        .skip(1)
+        .filter(|a| *a != Path::new("/") && !a.as_os_str().is_empty())
+        .collect();
+    ancestors.reverse();
+    for a in ancestors {
+        let real = job
+            .target
+            .real_path(a)
+            .map_err(|e| format!("mapping {} under the target: {e}", a.display()))?;
+        match std::fs::symlink_metadata(&real) {
+            Ok(m) if m.is_dir() => continue,
+            Ok(_) => {
+                return Err(format!(
+                    "{} exists at the target and is not a directory",
+                    real.display()
+                ))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", real.display())),
+        }
+        let entry = vault::tree::find_entry(job.repo, job.snapshot, a)
+            .ok()
+            .flatten();
+        let mode = entry.as_ref().map_or(0o755, |e| e.mode & 0o7777);
+        std::fs::DirBuilder::new()
+            .mode(mode)
+            .create(&real)
+            .map_err(|e| format!("creating {}: {e}", real.display()))?;
+        // the umask may have taken bits away
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&real, std::fs::Permissions::from_mode(mode));
+        if let Some(e) = entry {
+            if nix::unistd::geteuid().is_root() {
+                let _ = nix::unistd::chown(
+                    &real,
+                    Some(nix::unistd::Uid::from_raw(e.uid)),
+                    Some(nix::unistd::Gid::from_raw(e.gid)),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes everything inside `dir` (not following symlinks; a symlink is removed, never
+/// its target). Returns the names of the top entries removed (or that would be).
+fn empty_dir(dir: &Path, dry_run: bool) -> std::io::Result<Vec<String>> {
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        // a symlink or file where temp should be: leave it (the mirror restored what the
+        // backup had there)
+        return Ok(Vec::new());
+    }
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        names.push(e.file_name().to_string_lossy().into_owned());
+        if dry_run {
+            continue;
+        }
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&p)?;
+        } else {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    names.sort();
+    Ok(names)
+}

@@ -1,0 +1,274 @@
+//! The version gate: may this selection of a backup be restored onto this target?
+//!
+//! The documented rules ([`can_restore_content`], [`can_restore_provision`]) compare two
+//! versions; this module decides *which* two. A restore that brings the install back
+//! (`connections_root` together with the Installation Manager state) leaves the target at
+//! the backup's own version, so that is what the rules are checked against: a full restore
+//! after a failed CR update, or onto an empty machine, passes and `provision` goes back with
+//! it. Any other restore is checked against the version installed at the target.
+//!
+//! `--allow-version-mismatch` overrides the release (content) rule, loudly; nothing
+//! overrides the `provision` rule, and nothing allows `connections_root` to go back without
+//! its Installation Manager state onto a different version (IIM would then believe another
+//! version is installed than the files on disk).
+
+use connections::version::{can_restore_content, can_restore_provision, GateRule, Version};
+use serde::Serialize;
+
+/// What is installed at the target, as read before the restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetState {
+    /// Nothing installed (no IIM record, no `connections_root`).
+    BareMetal,
+    /// Connections is installed; `None` when its version could not be read.
+    Installed(Option<Version>),
+}
+
+/// Everything the gate looks at.
+#[derive(Debug, Clone)]
+pub struct GateInput<'a> {
+    /// The backup's version (`None`: the backup did not record one).
+    pub backup: Option<&'a Version>,
+    /// The target before the restore.
+    pub target: &'a TargetState,
+    /// The selection restores `connections_root` with the IIM state: the target ends up at
+    /// the backup's version.
+    pub brings_install: bool,
+    /// The selection restores `connections_root` although the snapshot has no IIM state.
+    pub root_without_iim: bool,
+    /// Any content (databases or files other than `provision`) is selected.
+    pub content: bool,
+    /// `provision` is selected.
+    pub provision: bool,
+    /// Whether the target's iFix list could be read (`provision` needs it).
+    pub target_ifixes_known: bool,
+    /// `--allow-version-mismatch`.
+    pub allow_version_mismatch: bool,
+}
+
+/// The outcome of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckResult {
+    /// The rule holds.
+    Allowed,
+    /// The rule does not hold, but `--allow-version-mismatch` overrode it.
+    Overridden,
+    /// The rule does not hold.
+    Refused,
+}
+
+/// One rule as applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GateCheck {
+    /// `content`, `provision` or `iim_state`.
+    pub rule: String,
+    /// How it went.
+    pub result: CheckResult,
+    /// Why.
+    pub message: String,
+}
+
+/// The gate's decision for an allowed restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GateDecision {
+    /// The backup's version.
+    pub backup_version: Option<String>,
+    /// What was installed at the target (`none` on bare metal).
+    pub installed_version: Option<String>,
+    /// The version the rules were checked against.
+    pub checked_against: Option<String>,
+    /// Why that version: "the backup's own version: the install is restored with it" or
+    /// "the version installed at the target".
+    pub basis: String,
+    /// Every rule applied.
+    pub checks: Vec<GateCheck>,
+    /// Loud warnings (overrides).
+    pub warnings: Vec<String>,
+}
+
+/// A restore the gate refuses (exit 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("restore refused by the {rule} rule: {message}\n  backup version: {backup_version}\n  target version: {target_version}\n  what you can do: {advice}")]
+pub struct Refusal {
+    /// `content`, `provision` or `iim_state`.
+    pub rule: String,
+    /// The rule's sentence, with both versions.
+    pub message: String,
+    /// The backup's version (or "unknown").
+    pub backup_version: String,
+    /// The version the restore was checked against, with where it came from.
+    pub target_version: String,
+    /// What the administrator can do.
+    pub advice: String,
+}
+
+fn shown(v: Option<&Version>) -> String {
+    v.map_or_else(|| "unknown".to_string(), ToString::to_string)
+}
+
+const ADVICE_INSTALL: &str = "restore the install too — connections_root together with the \
+    Installation Manager state (installation_manager, shared_resources): run without --only, \
+    so the target gets the backup's own version";
+
+/// Applies the rules; `Ok` with the decision, or the refusal of the first rule that fails.
+pub fn decide(input: &GateInput<'_>) -> Result<GateDecision, Refusal> {
+    let installed = match input.target {
+        TargetState::BareMetal => None,
+        TargetState::Installed(v) => v.as_ref(),
+    };
+    let installed_shown = match input.target {
+        TargetState::BareMetal => "none (nothing installed)".to_string(),
+        TargetState::Installed(v) => shown(v.as_ref()),
+    };
+    let (against, basis) = if input.brings_install {
+        (
+            input.backup,
+            "the backup's own version: the install is restored with it".to_string(),
+        )
+    } else {
+        (installed, "the version installed at the target".to_string())
+    };
+    let backup_shown = shown(input.backup);
+    let target_shown = if input.brings_install {
+        format!(
+            "{} after the restore (installed now: {installed_shown})",
+            backup_shown
+        )
+    } else {
+        format!("{installed_shown} (installed)")
+    };
+    let mut decision = GateDecision {
+        backup_version: input.backup.map(ToString::to_string),
+        installed_version: installed.map(ToString::to_string),
+        checked_against: against.map(ToString::to_string),
+        basis,
+        checks: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let refusal = |rule: &str, message: String, advice: String| Refusal {
+        rule: rule.to_string(),
+        message,
+        backup_version: backup_shown.clone(),
+        target_version: target_shown.clone(),
+        advice,
+    };
+
+    // IIM state: connections_root without it only onto exactly the same version.
+    if input.root_without_iim {
+        let same = matches!((input.backup, installed), (Some(b), Some(t)) if b == t);
+        if !same {
+            return Err(refusal(
+                "iim_state",
+                "the snapshot has connections_root but not the Installation Manager state \
+                 (it was backed up without --in-place-migration); restoring the files onto a \
+                 different or unknown version would leave Installation Manager believing \
+                 another version is installed than the one on disk"
+                    .into(),
+                "restore from a backup taken with --in-place-migration (it holds the IIM \
+                 data, install and IMShared), or leave connections_root out with --only"
+                    .into(),
+            ));
+        }
+        decision.checks.push(GateCheck {
+            rule: "iim_state".into(),
+            result: CheckResult::Allowed,
+            message: "no IIM state in the snapshot, but the installed version is exactly the \
+                      backup's: IIM's record already matches the restored files"
+                .into(),
+        });
+    }
+
+    if input.content {
+        let verdict = match (input.backup, against) {
+            (Some(b), Some(t)) => can_restore_content(b, t).map_err(|r| {
+                debug_assert_eq!(r.rule(), GateRule::Content);
+                r.to_string()
+            }),
+            (None, _) => Err(
+                "the backup recorded no Connections version, so the release \
+                              rule cannot be checked"
+                    .to_string(),
+            ),
+            (Some(_), None) if input.target == &TargetState::BareMetal => Err(
+                "nothing is installed at the target, so content has no release to go onto"
+                    .to_string(),
+            ),
+            (Some(_), None) => Err(
+                "the version installed at the target could not be read, so the release rule \
+                 cannot be checked"
+                    .to_string(),
+            ),
+        };
+        match verdict {
+            Ok(()) => decision.checks.push(GateCheck {
+                rule: "content".into(),
+                result: CheckResult::Allowed,
+                message: format!("same release: {} onto {}", backup_shown, shown(against)),
+            }),
+            Err(message) if input.allow_version_mismatch => {
+                let warning = format!(
+                    "--allow-version-mismatch: the release rule is OVERRIDDEN ({message}). \
+                     Connections does not support content restored onto another release; \
+                     you are on your own"
+                );
+                decision.warnings.push(warning.clone());
+                decision.checks.push(GateCheck {
+                    rule: "content".into(),
+                    result: CheckResult::Overridden,
+                    message: warning,
+                });
+            }
+            Err(message) => {
+                return Err(refusal(
+                    "content",
+                    message,
+                    format!(
+                        "{ADVICE_INSTALL}; or, only if you know the data is compatible, \
+                         --allow-version-mismatch (overrides this rule, never the provision \
+                         rule)"
+                    ),
+                ))
+            }
+        }
+    }
+
+    if input.provision {
+        let verdict = match (input.backup, against) {
+            (Some(b), Some(t)) if !input.brings_install && !input.target_ifixes_known => {
+                // without the target's iFix list "the same iFix set" cannot be shown
+                let _ = (b, t);
+                Err(
+                    "the interim fixes installed at the target could not be read \
+                     (connections_root/version), so the exact version cannot be compared"
+                        .to_string(),
+                )
+            }
+            (Some(b), Some(t)) => can_restore_provision(b, t).map_err(|r| r.to_string()),
+            (None, _) => Err("the backup recorded no Connections version".to_string()),
+            (Some(_), None) => Err(format!(
+                "provision needs the exact version it was backed up on, and the target has \
+                 {installed_shown}"
+            )),
+        };
+        match verdict {
+            Ok(()) => decision.checks.push(GateCheck {
+                rule: "provision".into(),
+                result: CheckResult::Allowed,
+                message: format!("exact same version: {}", shown(against)),
+            }),
+            Err(message) => {
+                return Err(refusal(
+                    "provision",
+                    message,
+                    format!(
+                        "{ADVICE_INSTALL} (provision then goes back with the version it \
+                         belongs to); or leave provision out: --only with the other \
+                         components. Nothing overrides this rule"
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(decision)
+}
