@@ -297,3 +297,130 @@ fn restore_of_a_plain_snapshot_keeps_the_path_restore() {
     let restored = dst.join(src.strip_prefix("/").unwrap()).join("a.txt");
     assert_eq!(std::fs::read(restored).unwrap(), b"plain");
 }
+
+#[test]
+fn partial_restore_keeps_provision_and_streams_the_command_dump_back() {
+    // 6.5 CR1 on Oracle, dumped through the `command` vendor (a stream, never staged)
+    let h = Harness::new(Variant::V65Cr1Oracle);
+    let run = h.backup(&["--in-place-migration"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let root = h.sample.sysroot.clone();
+    let before = listing(&root, &volatile);
+    let m = h.snapshot("latest").manifest();
+    let db = &m.databases[0];
+    assert!(db.image.as_ref().unwrap().streamed);
+    let state = h.sample.db_state_dir(&db.database);
+    let schema_versions = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("schema_version").is_file())
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read(p.join("schema_version")).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let schemas_before = schema_versions(&state);
+    assert!(!schemas_before.is_empty());
+
+    let update = sample::simulate_failed_update(&h.sample).unwrap();
+    assert_ne!(schema_versions(&state), schemas_before);
+    let provision = &m.topology.provision;
+    let shared = &m.topology.shared_data;
+    let broken = listing(&root, &volatile);
+
+    // shared_data and the databases only: the content rule holds (6.5 CR1 -> 6.5 CR2), the
+    // databases come back from the stream, shared data is mirrored, provision is left as the
+    // failed update left it (it is its own component under its own rule).
+    let r = cnx(
+        &h,
+        &["restore", "latest", "--only", "shared_data,databases"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(schema_versions(&state), schemas_before);
+    let now = listing(&root, &volatile);
+    for (k, item) in &now {
+        if k.starts_with(&format!("{provision}/")) {
+            assert_eq!(broken.get(k), Some(item), "{k} changed under provision");
+        } else if k.starts_with(&format!("{shared}/")) {
+            assert_eq!(before.get(k), Some(item), "{k} not restored");
+        }
+    }
+    let changed_in_provision = update
+        .added
+        .iter()
+        .any(|p| p.starts_with(&format!("{provision}/")) && now.contains_key(p));
+    assert!(changed_in_provision, "provision was touched");
+
+    // connections_root alone pulls in the Installation Manager state (never one without
+    // the other) and, bringing the install back, lets provision go back too.
+    let r = cnx(
+        &h,
+        &["restore", "latest", "--only", "connections_root,provision"],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("also restoring installation_manager, shared_resources"),
+        "{}",
+        r.stderr
+    );
+    let after = listing(&root, &volatile);
+    for p in update
+        .added
+        .iter()
+        .chain(&update.changed)
+        .chain(&update.removed)
+    {
+        let in_restored = [
+            provision.as_str(),
+            m.topology.connections_root.as_str(),
+            m.topology.iim.data_dir.as_str(),
+            m.topology.iim.shared_dir.as_str(),
+        ]
+        .iter()
+        .any(|x| p.starts_with(&format!("{x}/")))
+            // local data below connections_root is its own component, not restored here
+            && !p.starts_with(&format!("{}/", m.topology.local_data));
+        if in_restored {
+            assert_eq!(before.get(p), after.get(p), "{p}");
+        }
+    }
+}
+
+#[test]
+fn incomplete_snapshot_needs_only_with_intact_components() {
+    let h = Harness::new(Variant::V80Db2Ccm);
+    h.sample.knobs().fail_db_backup(Some("FILES")).unwrap();
+    let run = h.backup(&[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    h.sample.knobs().clear().unwrap();
+    let r = cnx(&h, &["restore", "latest", "--dry-run"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("INCOMPLETE"), "{}", r.stderr);
+    assert!(r.stderr.contains("FILES"), "{}", r.stderr);
+    assert!(r.stderr.contains("shared_data"), "{}", r.stderr);
+    // a failed component cannot be named; an unknown one is a usage error
+    let r = cnx(&h, &["restore", "latest", "--only", "databases"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = cnx(&h, &["restore", "latest", "--only", "shared_dat"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // intact components restore (nothing changed since: everything is unchanged)
+    let r = cnx(
+        &h,
+        &["restore", "latest", "--only", "shared_data", "--json"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let c = &report["components"][0];
+    assert_eq!(c["component"], "shared_data");
+    assert_eq!(c["files_written"], 0, "{c:#}");
+    assert_eq!(c["added"], 0);
+    assert_eq!(c["removed"], 0);
+    assert!(c["unchanged"].as_u64().unwrap() > 0);
+}
