@@ -77,7 +77,12 @@ pub struct BackupArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SnapshotsArgs {}
+pub struct SnapshotsArgs {
+    /// Also list the temporary per-component snapshots (tag `cnxbackup-partial`) that an
+    /// interrupted deployment backup can leave behind
+    #[arg(long)]
+    pub all: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
@@ -91,39 +96,13 @@ pub struct LsArgs {
 pub struct RestoreArgs {
     /// Snapshot id, unambiguous id prefix, or "latest"
     pub snapshot: String,
-    /// Restore under this directory (required for a plain path backup; for a deployment
-    /// backup: restore under this root instead of the sysroot, e.g. a lab copy)
-    #[arg(long, value_name = "DIR")]
-    pub target: Option<PathBuf>,
+    /// Restore under this directory
+    #[arg(long, value_name = "DIR", required = true)]
+    pub target: PathBuf,
     /// Restore only matching entries and everything below them (glob over snapshot paths
     /// such as "srv/data/*.xml"; without '/' it matches a name anywhere). Repeatable
     #[arg(long = "include", value_name = "GLOB")]
     pub includes: Vec<String>,
-    // Deployment backups only (restore_run.rs, owned by runbook-restore):
-    /// Deployment backup: restore only these components (comma separated, repeatable)
-    #[arg(long = "only", value_name = "COMPONENT,...")]
-    pub only: Vec<String>,
-    /// Deployment backup: list every file that would be added, replaced or removed and the
-    /// database commands; change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Deployment backup: leave the databases as they are
-    #[arg(long)]
-    pub skip_databases: bool,
-    /// Deployment backup: override the release rule of the version gate (never the
-    /// provision rule)
-    #[arg(long)]
-    pub allow_version_mismatch: bool,
-    /// Deployment backup: stop running servers at the target first
-    #[arg(long)]
-    pub stop: bool,
-    /// Deployment backup: verify restored files against the snapshot (default: components
-    /// under 10 GiB)
-    #[arg(long, conflicts_with = "no_verify")]
-    pub verify: bool,
-    /// Deployment backup: do not verify restored files
-    #[arg(long)]
-    pub no_verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -300,6 +279,9 @@ pub fn backup(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
 
 // ---------------------------------------------------------------- snapshots
 
+/// The tag of the temporary per-component snapshots of the deployment backup.
+const PARTIAL_TAG: &str = "cnxbackup-partial";
+
 #[derive(Serialize)]
 struct SnapshotRow {
     id: String,
@@ -309,6 +291,10 @@ struct SnapshotRow {
     paths: Vec<String>,
     tags: Vec<String>,
     parent: Option<String>,
+    /// `application.backup_set`: the hosts of one cell backed up together.
+    set: Option<String>,
+    /// `application.status == "incomplete"`: a step failed (the snapshot says which).
+    incomplete: bool,
     summary: vault::SnapshotSummary,
     application: Option<serde_json::Value>,
 }
@@ -319,44 +305,74 @@ struct SnapshotError {
     error: String,
 }
 
-pub fn snapshots(ctx: &Context, _args: &SnapshotsArgs) -> anyhow::Result<()> {
-    let repo = open_repository(ctx)?;
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for (id, snap) in repo.list_snapshots()? {
-        match snap {
-            Ok(s) => rows.push(SnapshotRow {
-                id: id.to_hex(),
-                time: time(s.time),
-                time_ns: s.time,
-                host: s.host,
-                paths: s.paths,
-                tags: s.tags,
-                parent: s.parent.map(|p| p.to_hex()),
-                summary: s.summary,
-                application: s.application,
-            }),
-            Err(e) => errors.push(SnapshotError {
-                id: id.to_hex(),
-                error: e.to_string(),
-            }),
+fn snapshot_row(id: &SnapshotId, s: Snapshot) -> SnapshotRow {
+    let app_str = |key: &str| {
+        s.application
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string)
+    };
+    let set = app_str("backup_set");
+    let incomplete = app_str("status").as_deref() == Some("incomplete");
+    SnapshotRow {
+        id: id.to_hex(),
+        time: time(s.time),
+        time_ns: s.time,
+        host: s.host,
+        paths: s.paths,
+        tags: s.tags,
+        parent: s.parent.map(|p| p.to_hex()),
+        set,
+        incomplete,
+        summary: s.summary,
+        application: s.application,
+    }
+}
+
+/// Orders rows so that the snapshots of one backup set are together (sets ordered by their
+/// first snapshot, snapshots without a set by their own time).
+fn group_by_set(rows: &mut [SnapshotRow]) {
+    let mut first: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for r in rows.iter() {
+        if let Some(set) = &r.set {
+            let t = first.entry(set.clone()).or_insert(r.time_ns);
+            *t = (*t).min(r.time_ns);
         }
     }
-    rows.sort_by_key(|r| r.time_ns);
+    rows.sort_by_key(|r| {
+        let group_time = r
+            .set
+            .as_ref()
+            .and_then(|s| first.get(s).copied())
+            .unwrap_or(r.time_ns);
+        (group_time, r.set.clone(), r.time_ns)
+    });
+}
+
+fn snapshots_human(rows: &[SnapshotRow], errors: &[SnapshotError], hidden: usize) -> String {
     let mut h = String::new();
     let _ = writeln!(
         h,
-        "{:<10} {:<20} {:<16} {:>10} paths",
-        "id", "time", "host", "size"
+        "{:<10} {:<20} {:<16} {:<14} {:>10} {:<10} paths",
+        "id", "time", "host", "set", "size", "status"
     );
-    for r in &rows {
+    let mut last_set: Option<&str> = None;
+    for r in rows {
+        // a blank line between backup sets
+        if r.set.is_some() && r.set.as_deref() != last_set && last_set.is_some() {
+            h.push('\n');
+        }
+        last_set = r.set.as_deref();
         let _ = writeln!(
             h,
-            "{:<10} {:<20} {:<16} {:>10} {}{}",
-            &r.id[..8],
+            "{:<10} {:<20} {:<16} {:<14} {:>10} {:<10} {}{}",
+            r.id.get(..8).unwrap_or(&r.id),
             r.time,
             r.host,
+            r.set.as_deref().unwrap_or("-"),
             bytes(r.summary.bytes_total),
+            if r.incomplete { "INCOMPLETE" } else { "" },
             r.paths.join(", "),
             if r.tags.is_empty() {
                 String::new()
@@ -365,19 +381,52 @@ pub fn snapshots(ctx: &Context, _args: &SnapshotsArgs) -> anyhow::Result<()> {
             }
         );
     }
-    for e in &errors {
-        let _ = writeln!(h, "{:<10} cannot be read: {}", &e.id[..8], e.error);
+    for e in errors {
+        let _ = writeln!(
+            h,
+            "{:<10} cannot be read: {}",
+            e.id.get(..8).unwrap_or(&e.id),
+            e.error
+        );
     }
+    if hidden > 0 {
+        let _ = writeln!(
+            h,
+            "({hidden} temporary {PARTIAL_TAG} snapshots hidden; --all lists them)"
+        );
+    }
+    h
+}
+
+pub fn snapshots(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
+    let repo = open_repository(ctx)?;
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut hidden = 0usize;
+    for (id, snap) in repo.list_snapshots()? {
+        match snap {
+            Ok(s) if !args.all && s.tags.iter().any(|t| t == PARTIAL_TAG) => hidden += 1,
+            Ok(s) => rows.push(snapshot_row(&id, s)),
+            Err(e) => errors.push(SnapshotError {
+                id: id.to_hex(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    group_by_set(&mut rows);
+    let h = snapshots_human(&rows, &errors, hidden);
     #[derive(Serialize)]
     struct Out {
         snapshots: Vec<SnapshotRow>,
         unreadable: Vec<SnapshotError>,
+        hidden_partial: usize,
     }
     ctx.out.result(
         &h,
         &Out {
             snapshots: rows,
             unreadable: errors,
+            hidden_partial: hidden,
         },
     )
 }
@@ -510,15 +559,11 @@ pub fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<()> {
 pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
     let repo = open_repository(ctx)?;
     let (id, snap): (SnapshotId, Snapshot) = repo.find_snapshot(&args.snapshot)?;
-    if runbook::restore::is_deployment_backup(&snap) {
-        return super::restore_run::run(ctx, args, &repo, &id, &snap);
-    }
-    let target = super::restore_run::plain_target(args)?;
     let opts = RestoreOptions {
         includes: args.includes.clone(),
         ..RestoreOptions::default()
     };
-    let outcome = match vault::restore::restore(&repo, &snap, target, &opts) {
+    let outcome = match vault::restore::restore(&repo, &snap, &args.target, &opts) {
         Ok(o) => o,
         Err(e) if e.is_refusal() => return Err(with_exit(e.into(), Exit::Refused)),
         Err(e @ RestoreError::BadInclude { .. }) => return Err(with_exit(e.into(), Exit::Usage)),
@@ -535,7 +580,7 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
         h,
         "restored snapshot {} to {}: {} files, {} dirs, {} symlinks, {} hard links, {} special files, {} written in {:.2} s",
         id.short(),
-        target.display(),
+        args.target.display(),
         outcome.files,
         outcome.dirs,
         outcome.symlinks,
@@ -561,7 +606,7 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
         &h,
         &Out {
             snapshot: id.to_hex(),
-            target: target.display().to_string(),
+            target: args.target.display().to_string(),
             outcome: &outcome,
         },
     )?;
