@@ -96,13 +96,39 @@ pub struct LsArgs {
 pub struct RestoreArgs {
     /// Snapshot id, unambiguous id prefix, or "latest"
     pub snapshot: String,
-    /// Restore under this directory
-    #[arg(long, value_name = "DIR", required = true)]
-    pub target: PathBuf,
+    /// Restore under this directory (required for a plain path backup; for a deployment
+    /// backup: restore under this root instead of the sysroot, e.g. a lab copy)
+    #[arg(long, value_name = "DIR")]
+    pub target: Option<PathBuf>,
     /// Restore only matching entries and everything below them (glob over snapshot paths
     /// such as "srv/data/*.xml"; without '/' it matches a name anywhere). Repeatable
     #[arg(long = "include", value_name = "GLOB")]
     pub includes: Vec<String>,
+    // Deployment backups only (restore_run.rs, owned by runbook-restore):
+    /// Deployment backup: restore only these components (comma separated, repeatable)
+    #[arg(long = "only", value_name = "COMPONENT,...")]
+    pub only: Vec<String>,
+    /// Deployment backup: list every file that would be added, replaced or removed and the
+    /// database commands; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Deployment backup: leave the databases as they are
+    #[arg(long)]
+    pub skip_databases: bool,
+    /// Deployment backup: override the release rule of the version gate (never the
+    /// provision rule)
+    #[arg(long)]
+    pub allow_version_mismatch: bool,
+    /// Deployment backup: stop running servers at the target first
+    #[arg(long)]
+    pub stop: bool,
+    /// Deployment backup: verify restored files against the snapshot (default: components
+    /// under 10 GiB)
+    #[arg(long, conflicts_with = "no_verify")]
+    pub verify: bool,
+    /// Deployment backup: do not verify restored files
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -559,11 +585,15 @@ pub fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<()> {
 pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
     let repo = open_repository(ctx)?;
     let (id, snap): (SnapshotId, Snapshot) = repo.find_snapshot(&args.snapshot)?;
+    if runbook::restore::is_deployment_backup(&snap) {
+        return super::restore_run::run(ctx, args, &repo, &id, &snap);
+    }
+    let target = super::restore_run::plain_target(args)?;
     let opts = RestoreOptions {
         includes: args.includes.clone(),
         ..RestoreOptions::default()
     };
-    let outcome = match vault::restore::restore(&repo, &snap, &args.target, &opts) {
+    let outcome = match vault::restore::restore(&repo, &snap, target, &opts) {
         Ok(o) => o,
         Err(e) if e.is_refusal() => return Err(with_exit(e.into(), Exit::Refused)),
         Err(e @ RestoreError::BadInclude { .. }) => return Err(with_exit(e.into(), Exit::Usage)),
@@ -580,7 +610,7 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
         h,
         "restored snapshot {} to {}: {} files, {} dirs, {} symlinks, {} hard links, {} special files, {} written in {:.2} s",
         id.short(),
-        args.target.display(),
+        target.display(),
         outcome.files,
         outcome.dirs,
         outcome.symlinks,
@@ -606,7 +636,7 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
         &h,
         &Out {
             snapshot: id.to_hex(),
-            target: args.target.display().to_string(),
+            target: target.display().to_string(),
             outcome: &outcome,
         },
     )?;
