@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The deployment restore (`cnxbackup restore`, issue 8) measured on a sample deployment whose
+# shared data holds the shared bench dataset (../shared/bench/gen_dataset.py, SIZE MiB):
+#
+#   1. full restore of the deployment backup into an empty directory (--target, bare metal:
+#      the install brings its own version), against `restic restore` of the same paths
+#      backed up into a restic repository, in the same run;
+#   2. in-place restore over the sample after 5 % of the bench files were changed (a failed
+#      update's footprint: rewritten, plus a few added and removed), against (1): the mirror
+#      must leave unchanged files alone, so it rewrites only the changed files (counted from
+#      the restore's own report) and should be several times faster.
+#
+# Warm page cache, `sync` between steps, median of REPS runs (wall time via date). The timed
+# restores run with --no-verify (restic verifies nothing either); one verified in-place
+# restore is timed at the end for reference.
+# No servers are started and the database step is an empty `command` dump: this measures
+# the file restore (databases are the vendor tool's time).
+#
+# Usage: scripts/bench/restore.sh [-s SIZE_MIB] [-r REPS] [-w WORKDIR]
+#   defaults: 2048 MiB, 3 repetitions, /tmp/cnx-restorebench
+# Environment: CNXBACKUP, BUILD_SAMPLE (binaries; default: cargo build --release),
+#   SHARED_BENCH (default ../shared/bench beside the repository).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$ROOT/../shared/bench}
+SIZE=2048
+REPS=3
+WORK=/tmp/cnx-restorebench
+while getopts "s:r:w:h" o; do
+  case $o in
+    s) SIZE=$OPTARG ;;
+    r) REPS=$OPTARG ;;
+    w) WORK=$OPTARG ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
+  esac
+done
+[ -f "$SHARED_BENCH/gen_dataset.py" ] || { echo "gen_dataset.py not found in $SHARED_BENCH" >&2; exit 2; }
+command -v restic >/dev/null || { echo "restic is not installed" >&2; exit 2; }
+
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+if [ -z "${CNXBACKUP:-}" ] || [ -z "${BUILD_SAMPLE:-}" ]; then
+  (cd "$ROOT" && cargo build --release -p cnxbackup -p sample --example build_sample >&2)
+fi
+CNXBACKUP=${CNXBACKUP:-$TARGET/release/cnxbackup}
+BUILD_SAMPLE=${BUILD_SAMPLE:-$TARGET/release/examples/build_sample}
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+SYS=$WORK/root
+"$BUILD_SAMPLE" 8.0-db2-ccm "$SYS" > "$WORK/expected.json"
+SHARED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"]["shared_root"])' "$WORK/expected.json")
+BENCH=$SYS$SHARED/files/bench
+echo "generating the ${SIZE} MiB bench dataset into shared_data" >&2
+python3 "$SHARED_BENCH/gen_dataset.py" --size-mib "$SIZE" --seed 1 "$BENCH" > "$WORK/dataset.json"
+
+cat > "$WORK/cnxbackup.toml" <<EOF
+[repository]
+url = "$WORK/repo"
+
+[database]
+vendor = "command"
+dump_command = "true {database}"
+restore_command = "true {database}"
+staging_dir = "$WORK/staging"
+EOF
+export CNXBACKUP_PASSWORD=bench-password RESTIC_PASSWORD=bench-password
+run() { "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" "$@"; }
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+warm() { find "$@" -type f -print0 2>/dev/null | xargs -0 cat > /dev/null 2>&1 || true; }
+
+run init > /dev/null
+run backup --no-stop --in-place-migration --json > "$WORK/backup.jsonl"
+# the real paths of the backup's components (outermost), for restic
+python3 - "$WORK/backup.jsonl" "$SYS" > "$WORK/paths.txt" <<'PY'
+import json, sys
+res = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+res = [r for r in res if r.get("event") == "result"][0]
+paths = []
+for c in res["manifest"]["components"]:
+    if c["status"] in ("ok", "partial") and not c.get("stored_with") and c["component"] not in ("databases", "role_mappings"):
+        paths += c["paths"]
+paths = sorted(set(paths))
+outer = [p for p in paths if not any(p != q and (p + "/").startswith(q.rstrip("/") + "/") for q in paths)]
+for p in outer:
+    print(sys.argv[2] + p)
+PY
+mapfile -t P < "$WORK/paths.txt"
+restic init --repo "$WORK/restic" > /dev/null
+restic --repo "$WORK/restic" backup --quiet "${P[@]}" > /dev/null
+
+: > "$WORK/full.txt"; : > "$WORK/restic.txt"; : > "$WORK/inplace.txt"; : > "$WORK/written.txt"
+for rep in $(seq 1 "$REPS"); do
+  # 1. full restore into an empty directory: cnxbackup, then restic
+  rm -rf "$WORK/t-cnx" "$WORK/t-restic"; sync
+  t0=$(now)
+  run restore latest --target "$WORK/t-cnx" --skip-databases --no-verify --json > "$WORK/full-$rep.json"
+  t1=$(now); sync
+  t2=$(now)
+  restic --repo "$WORK/restic" restore latest --target "$WORK/t-restic" > /dev/null
+  t3=$(now); sync
+  echo "$t1 - $t0" | bc >> "$WORK/full.txt"
+  echo "$t3 - $t2" | bc >> "$WORK/restic.txt"
+  if [ "$rep" = 1 ]; then
+    # restic restores real paths; ours product paths: both must equal the source
+    diff -r "$WORK/t-cnx$SHARED/files/bench" "$BENCH" > /dev/null && \
+      diff -r "$WORK/t-restic$BENCH" "$BENCH" > /dev/null || { echo "a restore differs from the source" >&2; exit 1; }
+  fi
+  rm -rf "$WORK/t-cnx" "$WORK/t-restic"
+
+  # 2. 5 % of the bench files changed in place (a few removed, a few added), then the
+  #    in-place restore over the sample
+  python3 - "$BENCH" "$rep" > "$WORK/changed-$rep.txt" <<'PY'
+import os, random, sys
+root, rep = sys.argv[1], int(sys.argv[2])
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+rnd = random.Random(rep)
+pick = rnd.sample(files, max(1, len(files) * 5 // 100))
+changed = removed = added = 0
+for i, p in enumerate(pick):
+    if i % 10 == 0:
+        os.remove(p); removed += 1
+    elif i % 10 == 1:
+        with open(p + ".update-new", "wb") as f:
+            f.write(os.urandom(4096)); added += 1
+    else:
+        with open(p, "r+b") as f:
+            f.write(os.urandom(64)); changed += 1
+print(f"{len(files)} files: {changed} changed, {removed} removed, {added} added")
+PY
+  sync; warm "$SYS"
+  t4=$(now)
+  run restore latest --skip-databases --no-verify --json > "$WORK/inplace-$rep.json"
+  t5=$(now); sync
+  echo "$t5 - $t4" | bc >> "$WORK/inplace.txt"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(c["files_written"] for c in r["components"]), sum(c["unchanged"] for c in r["components"]), sum(c["removed"] for c in r["components"]))' "$WORK/inplace-$rep.json" >> "$WORK/written.txt"
+done
+
+# for reference: an in-place restore with verification (default for components < 10 GiB)
+python3 - "$BENCH" 99 > /dev/null <<'PY'
+import os, random, sys
+root = sys.argv[1]
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+for p in random.Random(99).sample(files, max(1, len(files) * 5 // 100)):
+    with open(p, "r+b") as f:
+        f.write(os.urandom(64))
+PY
+sync; warm "$SYS"
+t6=$(now); run restore latest --skip-databases > /dev/null; t7=$(now)
+V=$(echo "$t7 - $t6" | bc)
+
+F=$(median < "$WORK/full.txt"); R=$(median < "$WORK/restic.txt"); I=$(median < "$WORK/inplace.txt")
+BYTES=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(c["bytes_written"] for c in r["components"]))' "$WORK/full-1.json")
+echo
+echo "dataset: ${SIZE} MiB bench data in shared_data of an 8.0-db2-ccm sample; $(wc -l < "$WORK/paths.txt") component paths; $(nproc) cores"
+echo "changes per repetition: $(cat "$WORK"/changed-*.txt | head -1)"
+printf '%-46s %8.2f s  (%s MiB written)\n' "cnxbackup restore, full, empty target (median)" "$F" "$((BYTES >> 20))"
+printf '%-46s %8.2f s\n' "restic restore, same paths (median)" "$R"
+printf '%-46s %8.2f x\n' "restic / cnxbackup" "$(echo "$R / $F" | bc -l)"
+printf '%-46s %8.2f s\n' "cnxbackup restore, in place, 5 % changed" "$I"
+printf '%-46s %8.2f x\n' "full / in place" "$(echo "$F / $I" | bc -l)"
+printf '%-46s %8.2f s\n' "in place, 5 % changed, with --verify (1 run)" "$V"
+echo "in-place runs (files rewritten, unchanged entries, removed):"
+sed 's/^/  /' "$WORK/written.txt"
