@@ -325,3 +325,52 @@ fn mirror_needs_a_subtree_and_takes_no_includes() {
         "nothing written"
     );
 }
+
+/// Issue 8's figure: an in-place mirror over a tree where 5 % of the files changed rewrites
+/// only those and is much faster than a full restore into an empty directory. Timing-based,
+/// so not run by default (`cargo test -p vault --release --test fs_mirror -- --ignored`).
+#[test]
+#[ignore = "timing measurement; run explicitly"]
+fn mirror_after_5_percent_change_beats_a_full_restore() {
+    let repo_dir = tmp();
+    let repo = init_repo(repo_dir.path());
+    let src = tmp();
+    let files = 200;
+    for i in 0..files {
+        fs::write(src.path().join(format!("f{i:03}")), noise(512 * 1024, i)).unwrap();
+    }
+    let out = backup_sources(
+        &repo,
+        vec![BackupSource::path(src.path(), "/data")],
+        &BackupOptions::default(),
+    )
+    .unwrap();
+    let t = std::time::Instant::now();
+    let empty = tmp();
+    let full = restore(&repo, &out.snapshot, empty.path(), &subtree("/data")).unwrap();
+    let full_time = t.elapsed();
+    assert_eq!(full.files, files);
+    // the failed update changes 5 % of the files
+    for i in (0..files).step_by(20) {
+        fs::write(
+            src.path().join(format!("f{i:03}")),
+            noise(512 * 1024, 1000 + i),
+        )
+        .unwrap();
+    }
+    let t = std::time::Instant::now();
+    let m = restore(&repo, &out.snapshot, src.path(), &mirror("/data")).unwrap();
+    let mirror_time = t.elapsed();
+    assert_eq!((m.replaced, m.unchanged), (files / 20, files - files / 20));
+    assert_eq!(m.bytes_written, (files / 20) * 512 * 1024);
+    println!(
+        "full restore {:?}, mirror after 5 % change {:?} ({:.1}x)",
+        full_time,
+        mirror_time,
+        full_time.as_secs_f64() / mirror_time.as_secs_f64()
+    );
+    assert!(
+        mirror_time * 5 <= full_time,
+        "{mirror_time:?} vs {full_time:?}"
+    );
+}
