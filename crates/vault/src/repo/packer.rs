@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::crypto::MasterKey;
 use crate::format::blob::EncodedBlob;
 use crate::format::pack::{build_tail, PackEntry};
@@ -19,36 +21,37 @@ pub(crate) enum Pending {
     Uploading(Arc<FinishedPack>),
 }
 
-/// A pack being filled: sealed blobs back to back, plus their entries.
+/// A pack being filled: the sealed blobs (kept as separate buffers, written back to back
+/// by one vectored write: no copy into a pack buffer), plus their entries.
 #[derive(Default)]
 pub(crate) struct OpenPack {
-    buf: Vec<u8>,
+    parts: Vec<Bytes>,
+    len: usize,
     entries: Vec<PackEntry>,
 }
 
 impl OpenPack {
-    /// Append a sealed blob. The first append reserves the target size so the buffer does
-    /// not reallocate while it fills.
-    pub(crate) fn append(&mut self, kind: BlobKind, id: BlobId, blob: &EncodedBlob, target: usize) {
-        if self.buf.capacity() == 0 {
-            self.buf.reserve(target + target / 8);
-        }
+    /// Append a sealed blob (its buffer is moved, not copied).
+    pub(crate) fn append(&mut self, kind: BlobKind, id: BlobId, blob: EncodedBlob) {
         // Offsets fit in u32: a pack is closed once it reaches the target (<= 1 GiB) and a
         // blob is at most 512 MiB (both checked at init/encode time).
-        let offset = self.buf.len() as u32;
-        self.buf.extend_from_slice(&blob.stored);
+        let offset = self.len as u32;
+        let stored_len = blob.stored.len();
         self.entries.push(PackEntry {
             kind,
             compression: blob.compression,
             id,
             offset,
-            stored_len: blob.stored.len() as u32,
+            stored_len: stored_len as u32,
             raw_len: blob.raw_len,
         });
+        self.parts.push(Bytes::from(blob.stored));
+        self.len += stored_len;
     }
 
+    /// Bytes of sealed blobs so far.
     pub(crate) fn len(&self) -> usize {
-        self.buf.len()
+        self.len
     }
 
     pub(crate) fn blob_count(&self) -> usize {
@@ -61,43 +64,50 @@ impl OpenPack {
 
     /// A copy of a blob's entry and sealed bytes, when it is in this pack.
     pub(crate) fn find(&self, kind: BlobKind, id: &BlobId) -> Option<(PackEntry, Vec<u8>)> {
-        find_in(&self.entries, &self.buf, kind, id)
+        find_in(&self.entries, &self.parts, kind, id)
     }
 
     /// Append the sealed trailer and footer and compute the pack id.
     pub(crate) fn finish(mut self, key: &MasterKey) -> Result<FinishedPack, VaultError> {
         let tail = build_tail(key, &self.entries)?;
-        self.buf.extend_from_slice(&tail);
-        let id = PackId(*blake3::hash(&self.buf).as_bytes());
+        self.len += tail.len();
+        self.parts.push(Bytes::from(tail));
+        let mut h = blake3::Hasher::new();
+        for p in &self.parts {
+            h.update(p);
+        }
         Ok(FinishedPack {
-            id,
-            bytes: bytes::Bytes::from(self.buf),
+            id: PackId(*h.finalize().as_bytes()),
+            parts: self.parts,
+            len: self.len,
             entries: self.entries,
         })
     }
 }
 
+/// `parts[i]` holds the blob of `entries[i]` (a trailing part holds the trailer).
 fn find_in(
     entries: &[PackEntry],
-    buf: &[u8],
+    parts: &[Bytes],
     kind: BlobKind,
     id: &BlobId,
 ) -> Option<(PackEntry, Vec<u8>)> {
-    let e = entries.iter().find(|e| e.kind == kind && e.id == *id)?;
-    let start = e.offset as usize;
-    let bytes = buf.get(start..start + e.stored_len as usize)?.to_vec();
-    Some((*e, bytes))
+    let i = entries.iter().position(|e| e.kind == kind && e.id == *id)?;
+    Some((entries[i], parts.get(i)?.to_vec()))
 }
 
 /// A complete pack (blobs, sealed trailer, footer) and its id.
 pub(crate) struct FinishedPack {
     pub(crate) id: PackId,
-    pub(crate) bytes: bytes::Bytes,
+    /// The pack file's bytes, in order.
+    pub(crate) parts: Vec<Bytes>,
+    /// Total length.
+    pub(crate) len: usize,
     pub(crate) entries: Vec<PackEntry>,
 }
 
 impl FinishedPack {
     pub(crate) fn find(&self, kind: BlobKind, id: &BlobId) -> Option<(PackEntry, Vec<u8>)> {
-        find_in(&self.entries, &self.bytes, kind, id)
+        find_in(&self.entries, &self.parts, kind, id)
     }
 }

@@ -45,7 +45,7 @@ impl Uploader {
                         Err(_) => return,
                     };
                     let Ok(pack) = job else { return };
-                    let result = storage.write_bytes(&pack_path(&pack.id), pack.bytes.clone());
+                    let result = storage.write_parts(&pack_path(&pack.id), pack.parts.clone());
                     if done_tx.send((pack, result)).is_err() {
                         return;
                     }
