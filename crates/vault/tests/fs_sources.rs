@@ -381,3 +381,30 @@ fn index_checkpoints_happen_while_a_long_read_is_in_progress() {
         "no index checkpoint was written while the stream was still being read"
     );
 }
+
+#[test]
+fn a_nested_source_whose_directory_is_missing_is_reported_not_stored() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = init_repo(repo_dir.path());
+    let root = tempfile::tempdir().unwrap();
+    sysroot(root.path());
+    fs::create_dir_all(root.path().join("elsewhere")).unwrap();
+    fs::write(root.path().join("elsewhere/p"), b"p").unwrap();
+    let sources = vec![
+        BackupSource::path(root.path().join("data/shared"), "/data/shared")
+            .with_excludes(vec!["/data/shared/missing/inner".into()]),
+        // its stored parent /data/shared/missing does not exist in the outer source
+        BackupSource::path(root.path().join("elsewhere"), "/data/shared/missing/inner"),
+    ];
+    let outcome = backup_sources(&repo, sources, &opts()).unwrap();
+    let r = &outcome.sources[1];
+    assert!(!r.stored);
+    assert_eq!(r.files, 0);
+    assert!(
+        r.warnings[0].message.contains("not stored"),
+        "{:?}",
+        r.warnings
+    );
+    assert!(outcome.sources[0].stored);
+    assert_eq!(outcome.summary.warnings, 1);
+}
