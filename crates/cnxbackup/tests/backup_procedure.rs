@@ -200,6 +200,16 @@ fn check_variant(variant: Variant) {
     );
     // the staging copies are gone once the snapshot is durable
     assert!(h.staging_is_empty(), "{variant}");
+    // no secret in any output
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        !all.contains(&h.was_password),
+        "{variant}: the WebSphere password was printed"
+    );
+    assert!(
+        !all.contains("{xor}"),
+        "{variant}: an {{xor}} value was printed"
+    );
 }
 
 #[test]
@@ -413,4 +423,51 @@ fn backup_skip_databases_on_the_other_hosts_of_a_set() {
         "a database tool was run"
     );
     assert_eq!(m.status, Status::Complete);
+}
+
+#[test]
+fn backup_second_run_is_incremental_and_the_set_groups_snapshots() {
+    let h = Harness::new(Variant::V80Db2Ccm);
+    let first = h.backup(&["--json", "--no-stop", "--set", "s1"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let second = h.backup(&["--json", "--no-stop", "--set", "s1"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let a = h.snapshot(first.result()["snapshot"].as_str().unwrap());
+    let b = h.snapshot(second.result()["snapshot"].as_str().unwrap());
+    assert!(a.snapshot.summary.bytes_read > 100_000);
+    // unchanged files are not read again: only the database images (new every run) are
+    let images: u64 = b
+        .manifest()
+        .databases
+        .iter()
+        .filter_map(|d| d.image.as_ref())
+        .map(|i| i.bytes)
+        .sum();
+    assert!(
+        b.snapshot.summary.bytes_read <= images + 64 * 1024,
+        "second run read {} bytes (images {images}, first run {})",
+        b.snapshot.summary.bytes_read,
+        a.snapshot.summary.bytes_read
+    );
+    // the same files were stored (the database images and the manifest differ run to run)
+    let files = |s: &backup_common::Snap| {
+        s.listing()
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with("/.cnxbackup"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(files(&a), files(&b));
+    assert!(images_of(&a) > 0);
+    for s in [&a, &b] {
+        assert_eq!(s.snapshot.application.as_ref().unwrap()["backup_set"], "s1");
+    }
+}
+
+fn images_of(s: &backup_common::Snap) -> u64 {
+    s.manifest()
+        .databases
+        .iter()
+        .filter_map(|d| d.image.as_ref())
+        .map(|i| i.bytes)
+        .sum()
 }
