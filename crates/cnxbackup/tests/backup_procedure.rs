@@ -8,6 +8,8 @@
 
 mod backup_common;
 
+use std::path::Path;
+
 use backup_common::*;
 use runbook::manifest::{Status, StepStatus};
 use runbook::plan::Component;
@@ -103,6 +105,23 @@ fn check_variant(variant: Variant) {
             "{variant}: {c} is {:?}",
             status(c)
         );
+    }
+
+    // Components inside another are stored once, by it; provision is its own source.
+    if e.filenet_admin.in_file_registry {
+        assert_eq!(
+            m.component(Component::FileRegistry).unwrap().stored_with,
+            Some(Component::DmgrProfile),
+            "{variant}"
+        );
+        assert_eq!(m.component(Component::FileRegistry).unwrap().files, 1);
+    }
+    let provision = m.component(Component::Provision).unwrap();
+    assert_eq!(provision.stored_with, None, "{variant}");
+    assert!(provision.files > 0, "{variant}");
+    let shared = m.component(Component::SharedData).unwrap();
+    if Path::new(&provision.paths[0]).starts_with(&shared.paths[0]) {
+        assert!(shared.excludes.contains(&provision.paths[0]), "{variant}");
     }
 
     // Every file under every path the procedure names is in the snapshot, under its
