@@ -157,6 +157,20 @@ fn restore_after_a_failed_update_brings_back_files_databases_and_version() {
         d.join("\n")
     );
     assert_eq!(version_at(&root), version_before);
+    // every restored profile's temp and wstemp are empty (the update left state there)
+    assert!(update.added.iter().any(|p| p.contains("/wstemp/")));
+    for p in &manifest.topology.profiles {
+        for t in ["temp", "wstemp"] {
+            let dir = h.sample.real_path(&format!("{}/{t}", p.path));
+            if dir.is_dir() {
+                assert!(
+                    std::fs::read_dir(&dir).unwrap().next().is_none(),
+                    "{} is not empty",
+                    dir.display()
+                );
+            }
+        }
+    }
 
     // The databases: restored from the backup's images, with their timestamps.
     let log = h.sample.db_log().unwrap();
@@ -423,4 +437,55 @@ fn incomplete_snapshot_needs_only_with_intact_components() {
     assert_eq!(c["added"], 0);
     assert_eq!(c["removed"], 0);
     assert!(c["unchanged"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn full_restore_onto_an_empty_target_brings_its_own_version() {
+    let h = Harness::new(Variant::V80SqlServerLdap);
+    let run = h.backup(&["--in-place-migration"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let m = h.snapshot("latest").manifest();
+    let lab = h.dir.path().join("lab");
+    let r = cnx(
+        &h,
+        &[
+            "restore",
+            "latest",
+            "--target",
+            lab.to_str().unwrap(),
+            "--skip-databases",
+            "--json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(report["gate"]["installed_version"], serde_json::Value::Null);
+    assert_eq!(report["version_confirmed"], true, "{report:#}");
+    assert_eq!(version_at(&lab), version_at(&h.sample.sysroot));
+    // every restored component equals the source, with modes and times
+    for c in &m.components {
+        if c.stored_with.is_some()
+            || !matches!(
+                c.status,
+                runbook::manifest::StepStatus::Ok | runbook::manifest::StepStatus::Partial
+            )
+        {
+            continue;
+        }
+        for p in &c.paths {
+            let src = h.sample.real_path(p);
+            if !src.is_dir() {
+                continue;
+            }
+            let dst = lab.join(p.trim_start_matches('/'));
+            let skip = |rel: &str| {
+                volatile(rel)
+                    || c.excludes
+                        .iter()
+                        .any(|x| format!("{p}{rel}").starts_with(x.as_str()))
+            };
+            let d = diff(&listing(&src, &skip), &listing(&dst, &skip));
+            assert!(d.is_empty(), "{}: {p}:\n{}", c.component, d.join("\n"));
+        }
+    }
 }

@@ -61,6 +61,9 @@ pub struct PathResult {
     /// Non-fatal notes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Parent directories (product paths) this restore created at the target.
+    #[serde(skip)]
+    pub created_parents: Vec<String>,
 }
 
 /// The result of verifying one path against the snapshot.
@@ -273,7 +276,7 @@ fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String
     }
     let excludes = excludes_for(job.record, path);
     if !job.dry_run {
-        create_parents(job, product)?;
+        out.created_parents = create_parents(job, product)?;
     }
     // A mirror is of a directory; a single file (profileRegistry.xml) is written unless it
     // is already as in the snapshot (the vault's mirror would treat the file's parent
@@ -369,7 +372,8 @@ fn join_under(root: &Path, product: &Path) -> PathBuf {
 
 /// Creates the missing parent directories of a component's path with the modes (and, as
 /// root, the owners) the snapshot recorded for them, instead of the process's defaults.
-fn create_parents(job: &ComponentJob<'_>, product: &Path) -> Result<(), String> {
+fn create_parents(job: &ComponentJob<'_>, product: &Path) -> Result<Vec<String>, String> {
+    let mut created = Vec::new();
     let mut ancestors: Vec<&Path> = product
         .ancestors()
         .skip(1)
@@ -400,6 +404,7 @@ fn create_parents(job: &ComponentJob<'_>, product: &Path) -> Result<(), String> 
             .mode(mode)
             .create(&real)
             .map_err(|e| format!("creating {}: {e}", real.display()))?;
+        created.push(a.display().to_string());
         // the umask may have taken bits away
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&real, std::fs::Permissions::from_mode(mode));
@@ -413,7 +418,61 @@ fn create_parents(job: &ComponentJob<'_>, product: &Path) -> Result<(), String> 
             }
         }
     }
-    Ok(())
+    Ok(created)
+}
+
+/// Puts back the snapshot's times of directories that restoring other components changed:
+/// a directory inside a restored component that holds another component's path
+/// (`connections_root/data` gets `data/shared` restored into it after its own times were
+/// applied), and the parents this restore created. Times only: mode and owner were set
+/// when the directory was restored or created.
+pub fn reapply_parent_times(
+    repo: &vault::Repository,
+    snapshot: &vault::Snapshot,
+    target: &Sysroot,
+    restored: &[(String, Vec<String>)],
+) -> Vec<String> {
+    let roots: Vec<&str> = restored.iter().map(|(p, _)| p.as_str()).collect();
+    let mut dirs: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    for (path, created) in restored {
+        for a in Path::new(path).ancestors().skip(1) {
+            let inside_other = roots
+                .iter()
+                .any(|q| a.starts_with(q) && Path::new(q) != Path::new(path));
+            if inside_other || created.iter().any(|c| Path::new(c) == a) {
+                dirs.insert(a.to_path_buf());
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    // deepest first, so setting a child's times never changes a parent's afterwards
+    for a in dirs.iter().rev() {
+        let Ok(Some(e)) = vault::tree::find_entry(repo, snapshot, a) else {
+            continue;
+        };
+        if e.kind != vault::tree::EntryKind::Dir {
+            continue;
+        }
+        let Ok(real) = target.real_path(a) else {
+            continue;
+        };
+        let ts = |ns: i64| {
+            nix::sys::time::TimeSpec::new(
+                ns.div_euclid(1_000_000_000),
+                ns.rem_euclid(1_000_000_000),
+            )
+        };
+        if let Err(err) = nix::sys::stat::utimensat(
+            nix::fcntl::AT_FDCWD,
+            &real,
+            &ts(e.atime_ns),
+            &ts(e.mtime_ns),
+            nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+        ) {
+            warnings.push(format!("{}: times not restored: {err}", real.display()));
+        }
+    }
+    warnings
 }
 
 /// Removes everything inside `dir` (not following symlinks; a symlink is removed, never

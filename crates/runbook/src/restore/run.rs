@@ -240,6 +240,21 @@ pub fn run(
         components.push(r);
     }
 
+    if !opts.dry_run {
+        let restored: Vec<(String, Vec<String>)> = components
+            .iter()
+            .filter(|c| c.status != "skipped")
+            .flat_map(|c| c.paths.iter())
+            .map(|p| (p.path.clone(), p.created_parents.clone()))
+            .collect();
+        warnings.extend(super::files::reapply_parent_times(
+            repo,
+            snap,
+            input.target,
+            &restored,
+        ));
+    }
+
     // 6. The version at the target afterwards.
     let (version_after, version_expected, version_confirmed) = if opts.dry_run {
         (None, decision.checked_against.clone(), None)
