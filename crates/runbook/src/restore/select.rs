@@ -223,3 +223,109 @@ pub fn select(
     sel.root_without_iim = root && !iim_held;
     Ok(sel)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn component(name: &str, status: &str, stored_with: Option<&str>) -> serde_json::Value {
+        serde_json::json!({
+            "component": name, "procedure_step": "6", "paths": [format!("/x/{name}")],
+            "excludes": [], "stored_with": stored_with, "status": status,
+            "files": 1, "dirs": 1, "bytes": 1, "duration_ms": 0
+        })
+    }
+
+    fn manifest(components: Vec<serde_json::Value>, incomplete: bool) -> Manifest {
+        let failed = if incomplete {
+            serde_json::json!([{"procedure_step": "4", "title": "db", "component": "databases",
+                                "database": "FILES", "message": "SQL1035N"}])
+        } else {
+            serde_json::json!([])
+        };
+        serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "backup_set": "s", "host": "h", "cnxbackup_version": "0",
+            "started_ns": 0, "finished_ns": 0,
+            "status": if incomplete { "incomplete" } else { "complete" },
+            "failed_steps": failed,
+            "connections": {"root": "/x", "version": null, "fingerprint": null, "release": null,
+                            "cr": null, "ifixes": [], "ifixes_known": false, "basis": null,
+                            "evidence": null},
+            "topology": {"cell": "c", "app_server_root": "/w", "connections_root": "/x",
+                         "shared_data": "/x/shared_data", "local_data": "/x/local_data",
+                         "provision": "/x/provision", "customization": "/x/c",
+                         "iim": {"install_dir": "/i", "data_dir": "/d", "shared_dir": "/s"},
+                         "ccm_installed": false, "profiles": [], "servers": []},
+            "options": {"in_place_migration": true, "no_stop": false, "restart": false,
+                        "database_vendor": "db2"},
+            "steps": [],
+            "components": components,
+            "databases": [{"database": "PEOPLEDB", "status": "ok", "image": null}],
+            "role_mappings": {"sources": [], "applications": []}
+        }))
+        .unwrap()
+    }
+
+    fn full() -> Vec<serde_json::Value> {
+        vec![
+            component("dmgr_profile", "ok", None),
+            component("file_registry", "ok", Some("dmgr_profile")),
+            component("connections_root", "ok", None),
+            component("shared_data", "ok", None),
+            component("provision", "ok", None),
+            component("shared_resources", "ok", None),
+            component("installation_manager", "ok", None),
+            component("customizations", "ok", Some("shared_data")),
+        ]
+    }
+
+    #[test]
+    fn everything_held_and_nested_components_covered_by_their_parent() {
+        let s = select(&manifest(full(), false), &[], false).unwrap();
+        assert!(s.has(Component::ConnectionsRoot) && s.has(Component::Provision));
+        assert!(!s.has(Component::FileRegistry), "{s:?}");
+        assert!(!s.has(Component::Customizations), "{s:?}");
+        assert!(s.brings_install && !s.root_without_iim);
+        // no database image: databases not held
+        assert!(!s.has(Component::Databases));
+    }
+
+    #[test]
+    fn naming_one_of_the_install_group_selects_all_of_it() {
+        let m = manifest(full(), false);
+        let s = select(&m, &[Component::SharedResources], false).unwrap();
+        assert!(s.has(Component::ConnectionsRoot) && s.has(Component::InstallationManager));
+        assert_eq!(s.added_with_group.len(), 2);
+        assert!(s.brings_install);
+        let s = select(&m, &[Component::SharedData], false).unwrap();
+        assert_eq!(s.components, vec![Component::SharedData]);
+        assert!(!s.brings_install && !s.has(Component::Provision));
+        // a nested component on its own is restored on its own
+        let s = select(&m, &[Component::FileRegistry], false).unwrap();
+        assert_eq!(s.components, vec![Component::FileRegistry]);
+    }
+
+    #[test]
+    fn connections_root_without_iim_state_is_flagged() {
+        let mut c = full();
+        c.retain(|v| v["component"] != "installation_manager");
+        c.push(component("installation_manager", "skipped", None));
+        let s = select(&manifest(c, false), &[Component::ConnectionsRoot], false).unwrap();
+        assert!(s.root_without_iim && !s.brings_install);
+        assert!(s.has(Component::SharedResources));
+    }
+
+    #[test]
+    fn incomplete_needs_only_and_unheld_components_are_usage_errors() {
+        let m = manifest(full(), true);
+        let e = select(&m, &[], false).unwrap_err();
+        assert!(e.is_refusal());
+        assert!(e.to_string().contains("FILES"), "{e}");
+        assert!(e.to_string().contains("shared_data"), "{e}");
+        assert!(select(&m, &[Component::SharedData], false).is_ok());
+        let e = select(&m, &[Component::Databases], false).unwrap_err();
+        assert!(!e.is_refusal());
+        let e = select(&m, &[Component::LocalData], false).unwrap_err();
+        assert!(e.to_string().contains("local_data"), "{e}");
+    }
+}
