@@ -51,6 +51,8 @@ ensure_test_services() {
   ensure_apt e2fsprogs attr
   # The `command` database vendor is tested against a real PostgreSQL (pg_dump/pg_restore).
   start_postgres
+  # The S3 repository tests (crates/vault/tests/s3_*.rs) need a real S3 server.
+  start_s3_server
 }
 
 # start_postgres: a private PostgreSQL server on 127.0.0.1 for the tests of the `command`
@@ -85,4 +87,44 @@ start_postgres() {
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
     { cat "$dir/server.log" >&2; return 1; }
   echo "PostgreSQL started on 127.0.0.1:$port (data in $dir)" >&2
+}
+
+# start_s3_server: a private S3 server (s3s-fs 0.14: newer versions need a newer rustc) on
+# 127.0.0.1 for the S3 tests and the S3 benchmark. Reused when it already answers. Exports
+# CNXBACKUP_TEST_S3_ENDPOINT, CNXBACKUP_TEST_S3_ACCESS_KEY, CNXBACKUP_TEST_S3_SECRET_KEY and
+# CNXBACKUP_TEST_S3_BUCKET (the bucket exists: s3s-fs buckets are directories of its root).
+start_s3_server() {
+  local dir port bin
+  if ! command -v s3s-fs >/dev/null 2>&1; then
+    echo "installing s3s-fs 0.14 with cargo install" >&2
+    cargo install s3s-fs --version '~0.14' --features binary --locked >&2
+  fi
+  bin=$(command -v s3s-fs || echo "$HOME/.cargo/bin/s3s-fs")
+  dir=${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}
+  port=${CNXBACKUP_TEST_S3_PORT:-59014}
+  export CNXBACKUP_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+  export CNXBACKUP_TEST_S3_ACCESS_KEY=cnxtest
+  export CNXBACKUP_TEST_S3_SECRET_KEY=cnxtest-secret-key-0123456789
+  export CNXBACKUP_TEST_S3_BUCKET=cnxtest
+  mkdir -p "$dir/data/$CNXBACKUP_TEST_S3_BUCKET"
+  # Any HTTP answer (even 403 to an unsigned request) means the server is up.
+  if curl -s -o /dev/null "$CNXBACKUP_TEST_S3_ENDPOINT/"; then
+    echo "S3 server already answers on $CNXBACKUP_TEST_S3_ENDPOINT" >&2
+    return 0
+  fi
+  # Test credentials only: this server listens on loopback and holds throwaway data.
+  setsid "$bin" --host 127.0.0.1 --port "$port" \
+    --access-key "$CNXBACKUP_TEST_S3_ACCESS_KEY" --secret-key "$CNXBACKUP_TEST_S3_SECRET_KEY" \
+    "$dir/data" >"$dir/server.log" 2>&1 < /dev/null &
+  local i
+  for i in $(seq 1 100); do
+    if curl -s -o /dev/null "$CNXBACKUP_TEST_S3_ENDPOINT/"; then
+      echo "S3 server (s3s-fs) started on $CNXBACKUP_TEST_S3_ENDPOINT (data in $dir/data)" >&2
+      return 0
+    fi
+    sleep 0.1
+  done
+  cat "$dir/server.log" >&2
+  echo "s3s-fs did not answer on $CNXBACKUP_TEST_S3_ENDPOINT" >&2
+  return 1
 }

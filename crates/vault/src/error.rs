@@ -25,6 +25,20 @@ pub enum VaultError {
         source: Box<opendal::Error>,
     },
 
+    /// The object store (S3) refused the request or could not be reached: names the
+    /// endpoint and bucket, never the credentials.
+    #[error("{store}: cannot {op} {path}: {problem}")]
+    Remote {
+        /// The operation (read, write, list, delete, stat).
+        op: &'static str,
+        /// The object path inside the repository.
+        path: String,
+        /// Endpoint and bucket, e.g. `S3 endpoint http://127.0.0.1:9000, bucket backups`.
+        store: String,
+        /// What went wrong and what to check.
+        problem: String,
+    },
+
     /// An object that must exist does not.
     #[error("object not found: {path}")]
     NotFound {

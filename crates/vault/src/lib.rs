@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod error;
 pub mod format;
 pub mod fs_meta; // vault-fs
+pub mod maintenance; // vault-s3: forget, prune, unlock
 pub mod repair;
 pub mod repo;
 pub mod restore; // vault-fs

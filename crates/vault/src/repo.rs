@@ -13,7 +13,7 @@ mod uploader;
 
 pub mod index_table;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
@@ -128,6 +128,10 @@ pub struct Repository {
     key_path: String,
     compression_level: AtomicI32,
     index: RwLock<IndexTable>,
+    /// Packs listed in a pending-deletion marker (or hidden by this session's prune): absent
+    /// for deduplication, still readable (vault-s3: maintenance/pending.rs).
+    doomed: RwLock<IndexTable>,
+    hidden_packs: Mutex<HashSet<PackId>>,
     index_problems: Mutex<Vec<IndexProblem>>,
     pending: Mutex<HashMap<(BlobKind, BlobId), Pending>>,
     open_packs: [Mutex<OpenPack>; 2],
@@ -186,6 +190,8 @@ impl Repository {
             key,
             key_path,
             index: RwLock::new(IndexTable::new()),
+            doomed: RwLock::new(IndexTable::new()),
+            hidden_packs: Mutex::new(HashSet::new()),
             index_problems: Mutex::new(Vec::new()),
             pending: Mutex::new(HashMap::new()),
             open_packs: [
@@ -318,6 +324,9 @@ impl Repository {
     /// Re-read every index segment into a fresh in-memory index.
     pub fn reload_index(&self) -> Result<(), VaultError> {
         let mut table = IndexTable::new();
+        let mut doomed = IndexTable::new();
+        let mut hidden = crate::maintenance::pending::pending_packs(&self.storage, &self.key)?;
+        hidden.extend(lock(&self.hidden_packs).iter().copied());
         let mut problems = Vec::new();
         for obj in self.storage.list(INDEX_DIR)? {
             let seg = self
@@ -337,7 +346,11 @@ impl Repository {
             match seg {
                 Ok(packs) => {
                     for (pack, entries) in packs {
-                        table.bulk_add(pack, &entries);
+                        if hidden.contains(&pack) {
+                            doomed.bulk_add(pack, &entries);
+                        } else {
+                            table.bulk_add(pack, &entries);
+                        }
                     }
                 }
                 Err(reason) => {
@@ -354,7 +367,9 @@ impl Repository {
             table.bulk_add(*pack, entries);
         }
         table.finish_bulk();
+        doomed.finish_bulk();
         *write(&self.index) = table;
+        *write(&self.doomed) = doomed;
         *lock(&self.index_problems) = problems;
         Ok(())
     }
@@ -419,12 +434,30 @@ impl Repository {
     /// Where an indexed blob lives (any kind; data first). Blobs still in an open pack have no
     /// location yet.
     pub fn lookup(&self, id: &BlobId) -> Option<BlobLocation> {
-        read(&self.index).get_any(id)
+        read(&self.index)
+            .get_any(id)
+            .or_else(|| read(&self.doomed).get_any(id))
     }
 
     /// Where an indexed blob of a given kind lives.
     pub fn lookup_kind(&self, kind: BlobKind, id: &BlobId) -> Option<BlobLocation> {
-        read(&self.index).get(kind, id)
+        read(&self.index)
+            .get(kind, id)
+            .or_else(|| read(&self.doomed).get(kind, id))
+    }
+
+    /// Treat these packs as absent for deduplication from now on (their blobs stay readable
+    /// until the packs are deleted): prune hides the packs it is about to repack, so that
+    /// saving their live blobs writes new copies. Reloads the index.
+    pub fn hide_packs_for_dedup(&self, packs: &[PackId]) -> Result<(), VaultError> {
+        lock(&self.hidden_packs).extend(packs.iter().copied());
+        self.reload_index()
+    }
+
+    /// Whether a pack is treated as absent for deduplication (pending deletion).
+    pub fn is_pack_hidden(&self, pack: &PackId) -> bool {
+        let doomed = read(&self.doomed);
+        lock(&self.hidden_packs).contains(pack) || doomed.packs().contains(pack)
     }
 
     /// Compress (when it pays), seal and append a blob to the open pack of its kind.
@@ -781,7 +814,13 @@ impl Repository {
 
     /// Every indexed blob with its location, sorted by id.
     pub fn index_entries(&self) -> Vec<(BlobId, BlobLocation)> {
-        read(&self.index).entries()
+        let mut all = read(&self.index).entries();
+        let doomed = read(&self.doomed).entries();
+        if !doomed.is_empty() {
+            all.extend(doomed);
+            all.sort_by_key(|e| e.0);
+        }
+        all
     }
 
     /// Call `f` for every indexed blob, in id order, without copying the index (a check of
@@ -789,6 +828,7 @@ impl Repository {
     /// read-locked meanwhile: `f` must not save blobs.
     pub fn for_each_index_entry(&self, mut f: impl FnMut(&BlobId, &BlobLocation)) {
         read(&self.index).for_each(|id, loc| f(id, loc));
+        read(&self.doomed).for_each(|id, loc| f(id, loc));
     }
 
     /// Number of indexed blobs and approximate heap bytes of the in-memory index.

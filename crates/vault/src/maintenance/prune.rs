@@ -1,0 +1,444 @@
+//! `prune`: free the space of blobs no snapshot uses, in two phases so that backups running
+//! at the same time (they take no lock) never lose a blob they rely on.
+//!
+//! One run, under the repository's only exclusive lock:
+//!
+//! 1. **references**: every snapshot's trees are walked; the set of tree and data blobs they
+//!    use is the set to keep. An unreadable snapshot or tree stops the prune (it cannot know
+//!    what that snapshot needs).
+//! 2. **phase 1 (mark)**: packs holding no referenced blob, and packs whose referenced bytes
+//!    are below `repack_below` of their size (their live blobs are first written again into
+//!    new packs and indexed), are listed in a new pending-deletion marker
+//!    (`pending/<id>`, see [`super::pending`]) with the current time. Packs no index names
+//!    (left by an interrupted backup, or uploaded by a running one) are marked too.
+//!    From then on every backup that opens the repository treats them as absent for
+//!    deduplication (it uploads that data again), while readers still find blobs in them.
+//! 3. **phase 2 (delete)**: markers older than the grace period are settled. A listed pack
+//!    that holds a blob some snapshot uses and that no other pack holds (a backup that opened
+//!    the repository before the marker deduplicated against it) is put back; the others are
+//!    deleted: the index is rewritten without them first, then the packs, then the marker.
+//!
+//! The grace period must exceed the longest backup: a backup that opened the repository
+//! before a marker was written and is still running when the marker is settled may rely on a
+//! pack that is deleted. With a grace period of zero, phase 2 settles the marker of this very
+//! run: only safe when no backup runs.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use serde::Serialize;
+use tracing::{debug, info, warn};
+
+use super::pending::{list_pending, seal_pending, PendingDeletion, PENDING_DIR};
+use crate::format::index::{open_index_segment, INDEX_DIR};
+use crate::format::pack::{pack_path, PackEntry};
+use crate::tree::{load_tree, ContentPart};
+use crate::{BlobId, BlobKind, BlobLocation, IndexId, PackId, Repository, VaultError};
+
+/// The stored index: every segment's object path with the packs it lists.
+type Segments = Vec<(String, Vec<(PackId, Vec<PackEntry>)>)>;
+
+/// Packs per rewritten index segment.
+const PACKS_PER_SEGMENT: usize = 2048;
+
+/// How to prune.
+#[derive(Debug, Clone)]
+pub struct PruneOptions {
+    /// Markers younger than this are not settled [default: 24 h].
+    pub grace: Duration,
+    /// Repack a pack whose referenced bytes are below this share of its size [default: 0.5].
+    pub repack_below: f64,
+    /// Compute and report only.
+    pub dry_run: bool,
+    /// Lifetime of the exclusive lock (refreshed between steps) [default: 30 min].
+    pub lock_ttl: Duration,
+}
+
+impl Default for PruneOptions {
+    fn default() -> Self {
+        PruneOptions {
+            grace: Duration::from_secs(24 * 3600),
+            repack_below: 0.5,
+            dry_run: false,
+            lock_ttl: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// What a prune did (or, with `dry_run`, would do).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PruneReport {
+    pub dry_run: bool,
+    pub snapshots: usize,
+    pub blobs_referenced: usize,
+    pub packs_total: usize,
+    /// Phase 1: packs newly marked for deletion (unused + repacked + unindexed).
+    pub packs_marked: usize,
+    pub bytes_marked: u64,
+    /// Of those, packs whose live blobs were written again first.
+    pub packs_repacked: usize,
+    pub blobs_repacked: usize,
+    pub bytes_repacked: u64,
+    /// Of those, packs no index named.
+    pub packs_unindexed: usize,
+    /// Phase 2: markers settled, packs deleted and freed bytes, packs put back.
+    pub markers_settled: usize,
+    pub packs_deleted: usize,
+    pub bytes_deleted: u64,
+    pub packs_kept_in_use: usize,
+    /// Markers still waiting for their grace period.
+    pub markers_waiting: usize,
+    pub index_segments_written: usize,
+    pub index_segments_removed: usize,
+}
+
+/// Every blob (kind, id) the snapshots use. Fails on an unreadable snapshot or tree.
+pub fn referenced_blobs(
+    repo: &Repository,
+) -> Result<(usize, HashSet<(BlobKind, BlobId)>), VaultError> {
+    let mut refs = HashSet::new();
+    let mut count = 0;
+    let mut stack = Vec::new();
+    for (id, snap) in repo.list_snapshots()? {
+        let snap = snap.map_err(|e| {
+            VaultError::InvalidArgument(format!(
+                "snapshot {id} cannot be read ({e}); prune refuses to run because it cannot \
+                 know which data that snapshot needs (forget it or repair it first)"
+            ))
+        })?;
+        count += 1;
+        if refs.insert((BlobKind::Tree, snap.tree)) {
+            stack.push(snap.tree);
+        }
+        while let Some(tree_id) = stack.pop() {
+            let tree = load_tree(repo, &tree_id).map_err(|e| {
+                VaultError::InvalidArgument(format!(
+                    "tree {tree_id} of snapshot {id} cannot be loaded ({e}); prune refuses to \
+                     run (run check and repair first)"
+                ))
+            })?;
+            for entry in tree.entries {
+                for part in &entry.content {
+                    if let ContentPart::Data { id, .. } = part {
+                        refs.insert((BlobKind::Data, *id));
+                    }
+                }
+                if let Some(sub) = entry.subtree {
+                    if refs.insert((BlobKind::Tree, sub)) {
+                        stack.push(sub);
+                    }
+                }
+            }
+        }
+    }
+    Ok((count, refs))
+}
+
+/// The index as stored: every segment (path, packs). Fails on an unreadable segment.
+fn read_segments(repo: &Repository) -> Result<Segments, VaultError> {
+    let mut out = Vec::new();
+    for obj in repo.storage().list(INDEX_DIR)? {
+        let bytes = repo.storage().read(&obj.path)?;
+        let packs = open_index_segment(repo.key(), &bytes).map_err(|reason| {
+            VaultError::InvalidArgument(format!(
+                "index segment {} cannot be read ({reason}); run `repair index` before prune",
+                obj.path
+            ))
+        })?;
+        out.push((obj.path, packs));
+    }
+    Ok(out)
+}
+
+fn union(segments: &Segments) -> HashMap<PackId, Vec<PackEntry>> {
+    let mut packs: HashMap<PackId, Vec<PackEntry>> = HashMap::new();
+    for (_, seg) in segments {
+        for (pack, entries) in seg {
+            packs.entry(*pack).or_insert_with(|| entries.clone());
+        }
+    }
+    packs
+}
+
+/// Run a prune (see the module documentation).
+pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport, VaultError> {
+    if !(0.0..=1.0).contains(&opts.repack_below) {
+        return Err(VaultError::InvalidArgument(format!(
+            "repack threshold {} is outside 0..=1",
+            opts.repack_below
+        )));
+    }
+    let mut lock = repo.lock_exclusive(opts.lock_ttl)?;
+    repo.flush()?;
+    repo.reload_index()?;
+    let mut report = PruneReport {
+        dry_run: opts.dry_run,
+        ..PruneReport::default()
+    };
+    let (snapshots, refs) = referenced_blobs(repo)?;
+    report.snapshots = snapshots;
+    report.blobs_referenced = refs.len();
+    lock.refresh()?;
+
+    phase1_mark(repo, &refs, opts, &mut report)?;
+    lock.refresh()?;
+    phase2_settle(repo, &refs, opts, &mut report)?;
+    lock.release()?;
+    info!(?report, "prune finished");
+    Ok(report)
+}
+
+fn phase1_mark(
+    repo: &Repository,
+    refs: &HashSet<(BlobKind, BlobId)>,
+    opts: &PruneOptions,
+    report: &mut PruneReport,
+) -> Result<(), VaultError> {
+    let segments = read_segments(repo)?;
+    let indexed = union(&segments);
+    let stored: HashMap<PackId, u64> = repo.list_packs()?.into_iter().collect();
+    report.packs_total = stored.len();
+    let mut already: HashSet<PackId> = HashSet::new();
+    for (path, doc) in list_pending(repo.storage(), repo.key())? {
+        match doc.and_then(|d| d.pack_ids(&path)) {
+            Ok(ids) => already.extend(ids),
+            Err(e) => warn!(marker = path, error = %e, "ignoring unreadable marker"),
+        }
+    }
+
+    // Which copy of a referenced blob counts: the pack with the most referenced bytes wins,
+    // so that duplicates end up in the emptier packs.
+    let candidates: Vec<(PackId, &Vec<PackEntry>, u64)> = indexed
+        .iter()
+        .filter(|(p, _)| stored.contains_key(p) && !already.contains(p))
+        .map(|(p, entries)| {
+            let live: u64 = entries
+                .iter()
+                .filter(|e| refs.contains(&(e.kind, e.id)))
+                .map(|e| u64::from(e.stored_len))
+                .sum();
+            (*p, entries, live)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| {
+        candidates[b]
+            .2
+            .cmp(&candidates[a].2)
+            .then(candidates[a].0.cmp(&candidates[b].0))
+    });
+    let mut owner: HashSet<(BlobKind, BlobId)> = HashSet::new();
+    let mut to_mark: Vec<PackId> = Vec::new();
+    let mut to_repack: Vec<(PackId, Vec<PackEntry>)> = Vec::new();
+    for i in order {
+        let (pack, entries, _) = &candidates[i];
+        let size = stored.get(pack).copied().unwrap_or(0).max(1);
+        let mine: Vec<PackEntry> = entries
+            .iter()
+            .filter(|e| refs.contains(&(e.kind, e.id)) && owner.insert((e.kind, e.id)))
+            .copied()
+            .collect();
+        let used: u64 = mine.iter().map(|e| u64::from(e.stored_len)).sum();
+        if mine.is_empty() {
+            to_mark.push(*pack);
+        } else if (used as f64) < opts.repack_below * size as f64 {
+            to_repack.push((*pack, mine));
+        }
+    }
+    // Packs no index names (interrupted or running backups): marked, settled after the grace
+    // period only if still no index names them.
+    let unindexed: Vec<PackId> = stored
+        .keys()
+        .filter(|p| !indexed.contains_key(p) && !already.contains(p))
+        .copied()
+        .collect();
+    report.packs_unindexed = unindexed.len();
+    report.packs_repacked = to_repack.len();
+    report.blobs_repacked = to_repack.iter().map(|(_, m)| m.len()).sum();
+    report.bytes_repacked = to_repack
+        .iter()
+        .flat_map(|(_, m)| m.iter().map(|e| u64::from(e.raw_len)))
+        .sum();
+    let mut marked: Vec<PackId> = to_mark;
+    marked.extend(to_repack.iter().map(|(p, _)| *p));
+    marked.extend(unindexed);
+    marked.sort();
+    report.packs_marked = marked.len();
+    report.bytes_marked = marked.iter().filter_map(|p| stored.get(p)).sum();
+    if opts.dry_run || marked.is_empty() {
+        return Ok(());
+    }
+
+    if !to_repack.is_empty() {
+        let packs: Vec<PackId> = to_repack.iter().map(|(p, _)| *p).collect();
+        repo.hide_packs_for_dedup(&packs)?;
+        for (pack, live) in &to_repack {
+            repack_one(repo, pack, live)?;
+        }
+        // The new copies are durable and indexed before the old packs are marked.
+        repo.flush()?;
+    }
+    let marker = PendingDeletion {
+        format_version: crate::FORMAT_VERSION,
+        time: crate::now_unix_ns(),
+        host: crate::util::hostname(),
+        packs: marked.iter().map(PackId::to_hex).collect(),
+    };
+    let path = format!(
+        "{PENDING_DIR}{}",
+        hex::encode(crate::crypto::random_bytes::<16>()?)
+    );
+    repo.storage()
+        .write(&path, seal_pending(repo.key(), &marker)?)?;
+    debug!(
+        marker = path,
+        packs = marked.len(),
+        "pending-deletion marker written"
+    );
+    repo.reload_index()?;
+    Ok(())
+}
+
+/// Write the live blobs of one pack again (into new packs).
+fn repack_one(repo: &Repository, pack: &PackId, live: &[PackEntry]) -> Result<(), VaultError> {
+    let Some(end) = live
+        .iter()
+        .map(|e| u64::from(e.offset) + u64::from(e.stored_len))
+        .max()
+    else {
+        return Ok(());
+    };
+    let start = live.iter().map(|e| u64::from(e.offset)).min().unwrap_or(0);
+    let bytes = repo.read_pack_range(pack, start, end - start)?;
+    for e in live {
+        let from = (u64::from(e.offset) - start) as usize;
+        let stored = bytes
+            .get(from..from + e.stored_len as usize)
+            .ok_or_else(|| VaultError::corrupt(pack_path(pack), "entry outside the pack"))?;
+        let loc = BlobLocation {
+            pack: *pack,
+            kind: e.kind,
+            offset: u64::from(e.offset),
+            length: u64::from(e.stored_len),
+            raw_len: u64::from(e.raw_len),
+            compression: e.compression,
+        };
+        let plain = repo.decode_blob(&loc, &e.id, stored)?;
+        repo.save_blob(e.kind, e.id, &plain)?;
+    }
+    Ok(())
+}
+
+fn phase2_settle(
+    repo: &Repository,
+    refs: &HashSet<(BlobKind, BlobId)>,
+    opts: &PruneOptions,
+    report: &mut PruneReport,
+) -> Result<(), VaultError> {
+    let now = crate::now_unix_ns();
+    let grace = i64::try_from(opts.grace.as_nanos()).unwrap_or(i64::MAX);
+    let mut due: Vec<(String, Vec<PackId>)> = Vec::new();
+    let mut waiting: HashSet<PackId> = HashSet::new();
+    for (path, doc) in list_pending(repo.storage(), repo.key())? {
+        let doc = match doc {
+            Ok(d) => d,
+            Err(e) => {
+                warn!(marker = path, error = %e, "leaving unreadable marker alone");
+                continue;
+            }
+        };
+        let ids = doc.pack_ids(&path)?;
+        if now.saturating_sub(doc.time) >= grace {
+            due.push((path, ids));
+        } else {
+            report.markers_waiting += 1;
+            waiting.extend(ids);
+        }
+    }
+    if due.is_empty() {
+        return Ok(());
+    }
+    let segments = read_segments(repo)?;
+    let indexed = union(&segments);
+    let stored: HashMap<PackId, u64> = repo.list_packs()?.into_iter().collect();
+    let doomed: HashSet<PackId> = due
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .chain(waiting.iter().copied())
+        .collect();
+    // Blobs available in packs that stay.
+    let mut available: HashSet<(BlobKind, BlobId)> = HashSet::new();
+    for (pack, entries) in &indexed {
+        if !doomed.contains(pack) && stored.contains_key(pack) {
+            available.extend(entries.iter().map(|e| (e.kind, e.id)));
+        }
+    }
+    let mut delete: Vec<PackId> = Vec::new();
+    for pack in due.iter().flat_map(|(_, ids)| ids.iter()) {
+        if waiting.contains(pack) || delete.contains(pack) {
+            continue; // also listed by a younger marker: that one decides
+        }
+        let needed = indexed.get(pack).is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|e| refs.contains(&(e.kind, e.id)) && !available.contains(&(e.kind, e.id)))
+        });
+        if needed {
+            report.packs_kept_in_use += 1;
+            info!(pack = %pack, "pack pending deletion is in use by a snapshot: kept");
+        } else if stored.contains_key(pack) || indexed.contains_key(pack) {
+            delete.push(*pack);
+        }
+    }
+    report.markers_settled = due.len();
+    report.packs_deleted = delete.iter().filter(|p| stored.contains_key(p)).count();
+    report.bytes_deleted = delete.iter().filter_map(|p| stored.get(p)).sum();
+    if opts.dry_run {
+        return Ok(());
+    }
+
+    // 1. the index without the deleted packs (only the segments read above are replaced;
+    //    segments written meanwhile by backups stay)
+    let delete_set: HashSet<PackId> = delete.iter().copied().collect();
+    let touched: Vec<&String> = segments
+        .iter()
+        .filter(|(_, packs)| packs.iter().any(|(p, _)| delete_set.contains(p)))
+        .map(|(path, _)| path)
+        .collect();
+    if !touched.is_empty() {
+        let keep: Vec<(PackId, Vec<PackEntry>)> = {
+            let mut seen = HashSet::new();
+            segments
+                .iter()
+                .filter(|(path, _)| touched.contains(&path))
+                .flat_map(|(_, packs)| packs.iter())
+                .filter(|(p, _)| !delete_set.contains(p) && seen.insert(*p))
+                .cloned()
+                .collect()
+        };
+        let mut written: HashSet<IndexId> = HashSet::new();
+        for group in keep.chunks(PACKS_PER_SEGMENT) {
+            written.insert(repo.write_index_segment_of(group)?);
+            report.index_segments_written += 1;
+        }
+        for path in touched {
+            let is_new = IndexId::from_hex(path.trim_start_matches(INDEX_DIR))
+                .map(|id| written.contains(&id))
+                .unwrap_or(false);
+            if !is_new {
+                repo.storage().delete(path)?;
+                report.index_segments_removed += 1;
+            }
+        }
+    }
+    // 2. the packs
+    for pack in &delete {
+        repo.storage().delete(&pack_path(pack))?;
+    }
+    // 3. the markers
+    for (path, _) in &due {
+        repo.storage().delete(path)?;
+    }
+    repo.reload_index()?;
+    Ok(())
+}
