@@ -75,4 +75,11 @@ pub enum Command {
     Check(commands::repo_commands::CheckArgs),
     /// Repair the repository (`repair index`: rebuild the index from the packs)
     Repair(commands::repo_commands::RepairArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the man page (roff) on stdout
+    Man(commands::completions::ManArgs),
+    /// Run the whole job (backup, failed update, refused and full restore, verification) on a
+    /// sample deployment in a temporary directory, through the real commands
+    Demo(commands::demo::DemoArgs),
 }

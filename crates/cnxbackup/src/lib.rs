@@ -52,6 +52,13 @@ pub fn main_entry() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // These need no configuration, sysroot or repository: answer before loading any.
+    match &cli.command {
+        Command::Completions(args) => return commands::completions::completions(args),
+        Command::Man(args) => return commands::completions::man(args),
+        Command::Demo(args) => return commands::demo::run(&cli.global, args),
+        _ => {}
+    }
     let ctx = commands::Context::new(cli.global)?;
     match &cli.command {
         Command::Config(args) => commands::config_show::run(&ctx, args),
@@ -64,5 +71,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => commands::repo_commands::restore(&ctx, args),
         Command::Check(args) => commands::repo_commands::check(&ctx, args),
         Command::Repair(args) => commands::repo_commands::repair(&ctx, args),
+        Command::Completions(_) | Command::Man(_) | Command::Demo(_) => Ok(()), // answered above
     }
 }

@@ -2,7 +2,9 @@
 //! configuration, the sysroot and the output channel.
 
 pub mod backup_run;
+pub mod completions;
 pub mod config_show;
+pub mod demo;
 pub mod discover;
 pub mod plan;
 pub mod repo_commands;
