@@ -350,9 +350,10 @@ fn must(demo: &Demo, args: &[&str]) -> anyhow::Result<Run> {
     let r = demo.cnx(args)?;
     if r.code != 0 {
         bail!(
-            "`cnxbackup {}` exited with {}:\n{}",
+            "`cnxbackup {}` exited with {}:\n{}\n{}",
             args.join(" "),
             r.code,
+            tail(&r.stdout, 12),
             tail(&r.stderr, 12)
         );
     }
