@@ -82,4 +82,12 @@ pub enum Command {
     /// Run the whole job (backup, failed update, refused and full restore, verification) on a
     /// sample deployment in a temporary directory, through the real commands
     Demo(commands::demo::DemoArgs),
+    /// Remove snapshots by a retention policy (--keep-last/hourly/daily/weekly/monthly/yearly,
+    /// --keep-tag, --keep-within), per host, paths and backup set; --prune afterwards
+    Forget(commands::retention::ForgetArgs),
+    /// Free the space of data no snapshot uses (two phases with a grace period; safe while
+    /// backups run)
+    Prune(commands::retention::PruneArgs),
+    /// Remove stale locks (never one held by a live process on this host)
+    Unlock(commands::retention::UnlockArgs),
 }

@@ -72,5 +72,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => commands::repo_commands::check(&ctx, args),
         Command::Repair(args) => commands::repo_commands::repair(&ctx, args),
         Command::Completions(_) | Command::Man(_) | Command::Demo(_) => Ok(()), // answered above
+        Command::Forget(args) => commands::retention::forget(&ctx, args),
+        Command::Prune(args) => commands::retention::prune(&ctx, args),
+        Command::Unlock(args) => commands::retention::unlock(&ctx, args),
     }
 }

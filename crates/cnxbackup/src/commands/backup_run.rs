@@ -20,7 +20,7 @@ use runbook::databases::{ToolConfig, Vendor};
 use runbook::manifest::{Status, StepStatus};
 use runbook::servers::{ControlOptions, WasCredentials};
 use serde::Serialize;
-use vault::{Repository, Storage, StorageOptions};
+use vault::{Repository, Storage};
 
 use super::discover::{discover_deployment, sysroot};
 use super::repo_commands::BackupArgs;
@@ -104,7 +104,8 @@ fn tool_config(ctx: &Context) -> anyhow::Result<ToolConfig> {
 fn open_repository(ctx: &Context) -> anyhow::Result<Result<Repository, String>> {
     let url = ctx.repository_url()?.to_string();
     let password = ctx.repository_password()?;
-    Ok(Storage::from_url(&url, &StorageOptions::default())
+    let opts = ctx.storage_options()?;
+    Ok(Storage::from_url(&url, &opts)
         .and_then(|s| Repository::open(s, password.expose()))
         .map_err(|e| format!("repository {url}: {e}")))
 }

@@ -9,6 +9,8 @@ pub mod discover;
 pub mod plan;
 pub mod repo_commands;
 pub mod restore_run;
+pub mod retention;
+pub mod s3_settings;
 
 use crate::cli::GlobalOpts;
 use crate::config::{self, ConfigError, Environment, LoadedConfig, ProcessEnv};
@@ -59,6 +61,11 @@ impl Context {
                 hint: "give --repo DIR|s3://BUCKET/PREFIX, set CNXBACKUP_REPOSITORY, or \
                        [repository] url in the config",
             })
+    }
+
+    /// How to reach the repository's storage (`[s3]`, the AWS variables, the secret file).
+    pub fn storage_options(&self) -> Result<vault::StorageOptions, ConfigError> {
+        s3_settings::storage_options(&self.loaded, self.env.as_ref())
     }
 
     pub fn repository_password(&self) -> Result<Secret, ConfigError> {

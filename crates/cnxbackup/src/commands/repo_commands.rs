@@ -18,7 +18,7 @@ use vault::backup::{BackupError, BackupOptions, ParentChoice};
 use vault::check::{CheckOptions, CheckReport};
 use vault::restore::{RestoreError, RestoreOptions};
 use vault::tree::{decode_tree, ContentPart, Entry, EntryKind};
-use vault::{BlobKind, InitOptions, Repository, Snapshot, SnapshotId, Storage, StorageOptions};
+use vault::{BlobKind, InitOptions, Repository, Snapshot, SnapshotId, Storage};
 
 use super::Context;
 use crate::exit::{with_exit, Exit, ExitContext};
@@ -155,7 +155,8 @@ pub enum RepairWhat {
 
 fn storage(ctx: &Context) -> anyhow::Result<Storage> {
     let url = ctx.repository_url()?;
-    Storage::from_url(url, &StorageOptions::default()).with_context(|| format!("repository {url}"))
+    let opts = ctx.storage_options()?;
+    Storage::from_url(url, &opts).with_context(|| format!("repository {url}"))
 }
 
 /// Opens the repository (a wrong password is exit 1 with "wrong password").

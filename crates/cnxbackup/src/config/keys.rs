@@ -79,6 +79,20 @@ pub const KEYS: &[Key] = &[
     key("database", "mode", Kind::Text),
     key("database", "dump_command", Kind::Text),
     key("database", "restore_command", Kind::Text),
+    // [s3]: S3-compatible object storage (vault-s3; docs/CLI.md "S3 repositories")
+    key("s3", "endpoint", Kind::Text),
+    Key {
+        env_aliases: &["AWS_REGION"],
+        ..key("s3", "region", Kind::Text)
+    },
+    key("s3", "path_style", Kind::Boolean),
+    Key {
+        env_aliases: &["AWS_ACCESS_KEY_ID"],
+        ..key("s3", "access_key_id", Kind::Text)
+    },
+    key("s3", "secret_access_key_file", Kind::Text),
+    key("s3", "concurrency", Kind::Integer),
+    key("s3", "timeout_secs", Kind::Integer),
 ];
 
 /// The sections that exist.

@@ -359,6 +359,21 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             ));
         }
     }
+    if !(1..=1024).contains(&c.s3.concurrency) {
+        return Err(bad(
+            "s3.concurrency",
+            format!("must be between 1 and 1024, got {}", c.s3.concurrency),
+        ));
+    }
+    if !(1..=86_400).contains(&c.s3.timeout_secs) {
+        return Err(bad(
+            "s3.timeout_secs",
+            format!(
+                "must be between 1 and 86400 seconds, got {}",
+                c.s3.timeout_secs
+            ),
+        ));
+    }
     let timeout = c.websphere.stop_timeout_secs;
     if !(1..=86_400).contains(&timeout) {
         return Err(bad(
@@ -487,6 +502,11 @@ mod tests {
         full.database.run_as = Some("x".into());
         full.database.dump_command = Some("x".into());
         full.database.restore_command = Some("x".into());
+        full.s3.endpoint = Some("x".into());
+        full.s3.region = Some("x".into());
+        full.s3.path_style = Some(true);
+        full.s3.access_key_id = Some("x".into());
+        full.s3.secret_access_key_file = Some("x".into());
         let value = toml::Value::try_from(full).unwrap();
         let mut typed: Vec<String> = Vec::new();
         for (section, entries) in value.as_table().unwrap() {

@@ -14,6 +14,7 @@ pub struct Config {
     pub deployment: DeploymentConfig,
     pub websphere: WebsphereConfig,
     pub database: DatabaseConfig,
+    pub s3: S3Config,
 }
 
 /// `[repository]`: where backups go.
@@ -107,4 +108,38 @@ pub enum DatabaseMode {
     #[default]
     Offline,
     Online,
+}
+
+/// `[s3]`: how to reach an `s3://BUCKET/PREFIX` repository. The secret access key is never a
+/// value here: it comes from `AWS_SECRET_ACCESS_KEY` or the file `secret_access_key_file`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint URL (MinIO, Garage, Ceph RGW, IBM COS); none = AWS S3.
+    pub endpoint: Option<String>,
+    /// Region [default: us-east-1].
+    pub region: Option<String>,
+    /// Path-style addressing [default: on with an endpoint, off for AWS].
+    pub path_style: Option<bool>,
+    pub access_key_id: Option<String>,
+    /// File holding the secret access key (machine path).
+    pub secret_access_key_file: Option<PathBuf>,
+    /// S3 requests in flight per process.
+    pub concurrency: u64,
+    /// Deadline of one request (sized for one pack upload).
+    pub timeout_secs: u64,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: None,
+            region: None,
+            path_style: None,
+            access_key_id: None,
+            secret_access_key_file: None,
+            concurrency: 32,
+            timeout_secs: 300,
+        }
+    }
 }
