@@ -51,18 +51,18 @@ timed() {
 secs_of() { awk -F, -v n="$1" '$1==n {print $2}' "$CSV"; }
 cold() { sync; }
 
-cnx() { "$CNXBACKUP" "$@"; }
+cnx() { "$CNXBACKUP" "$@"; }  # (not usable under GNU time: timed gets "$CNXBACKUP")
 FSREPO=$WORK/fsrepo-$RUN
 S3URL=s3://$BUCKET/bench-$RUN/cnx
 RESTIC_REPO=s3:$EP/$BUCKET/bench-$RUN/restic
 
 echo "== backup + restore, $SIZE MiB"
 cnx --repo "$FSREPO" init > /dev/null
-timed cnx-fs-backup cnx --repo "$FSREPO" backup --path "$SRC" --host bench
-rm -rf "$WORK/restore"; timed cnx-fs-restore cnx --repo "$FSREPO" restore latest --target "$WORK/restore"
+timed cnx-fs-backup "$CNXBACKUP" --repo "$FSREPO" backup --path "$SRC" --host bench
+rm -rf "$WORK/restore"; timed cnx-fs-restore "$CNXBACKUP" --repo "$FSREPO" restore latest --target "$WORK/restore"
 cnx --repo "$S3URL" init > /dev/null
-timed cnx-s3-backup cnx --repo "$S3URL" backup --path "$SRC" --host bench
-rm -rf "$WORK/restore"; timed cnx-s3-restore cnx --repo "$S3URL" restore latest --target "$WORK/restore"
+timed cnx-s3-backup "$CNXBACKUP" --repo "$S3URL" backup --path "$SRC" --host bench
+rm -rf "$WORK/restore"; timed cnx-s3-restore "$CNXBACKUP" --repo "$S3URL" restore latest --target "$WORK/restore"
 diff -r "$SRC" "$WORK/restore$SRC" > /dev/null && echo "cnxbackup S3 restore equals the source"
 "$RESTIC" -r "$RESTIC_REPO" init > /dev/null
 timed restic-s3-backup "$RESTIC" -r "$RESTIC_REPO" backup "$SRC" --host bench
@@ -83,7 +83,7 @@ for day in $(seq 1 "$SNAPS"); do
   cnx -q --repo "$S3URL2" backup --path "$MUT" --host bench > /dev/null
   "$RESTIC" -q -r "$RESTIC_REPO2" backup "$MUT" --host bench > /dev/null
 done
-timed cnx-forget-prune cnx --repo "$S3URL2" forget --keep-last 5 --prune --grace 0
+timed cnx-forget-prune "$CNXBACKUP" --repo "$S3URL2" forget --keep-last 5 --prune --grace 0
 timed restic-forget-prune "$RESTIC" -r "$RESTIC_REPO2" forget --keep-last 5 --prune
 echo "ratio forget --prune cnxbackup/restic: $(ratio cnx-forget-prune restic-forget-prune)"
 rm -rf "$MUT" "$FSREPO"
