@@ -476,7 +476,10 @@ impl Repository {
         }
         {
             let mut pending = lock(&self.pending);
-            if pending.contains_key(&(kind, id)) {
+            // Look at the index again under the pending lock: a finished upload inserts its
+            // blobs into the index *before* removing them from `pending`, so a blob that just
+            // left `pending` is seen here (otherwise it would be stored twice).
+            if pending.contains_key(&(kind, id)) || read(&self.index).contains(kind, &id) {
                 return Ok(false);
             }
             pending.insert((kind, id), Pending::Encoding);
