@@ -49,6 +49,8 @@ ensure_test_services() {
   # mkfs.ext4 and a loop device make the small full disk of the vault's disk-full test;
   # attr gives getfattr/setfattr for checking xattrs by hand.
   ensure_apt e2fsprogs attr
+  # The S3 storage service's HTTP client links OpenSSL (native-tls): openssl-sys needs these.
+  ensure_apt pkg-config libssl-dev
   # The `command` database vendor is tested against a real PostgreSQL (pg_dump/pg_restore).
   start_postgres
   # The S3 repository tests (crates/vault/tests/s3_*.rs) need a real S3 server.
