@@ -16,7 +16,6 @@ use runbook::backup::{
     self, BackupError, BackupInput, BackupOptions, BackupReport, Event, EventSink, Phase,
     PhaseStatus, ProblemKind,
 };
-use runbook::databases::{ToolConfig, Vendor};
 use runbook::manifest::{Status, StepStatus};
 use runbook::servers::{ControlOptions, WasCredentials};
 use serde::Serialize;
@@ -25,7 +24,6 @@ use vault::{Repository, Storage};
 use super::discover::{discover_deployment, sysroot};
 use super::repo_commands::BackupArgs;
 use super::Context;
-use crate::config::{DatabaseMode, DatabaseVendor};
 use crate::exit::{with_exit, Exit};
 
 /// Test hook: the pause between stop attempts in milliseconds (default 10 s). Tests set it
@@ -69,36 +67,6 @@ impl EventSink for Printer {
             Event::Warning { message, .. } => eprintln!("  warning: {message}"),
         }
     }
-}
-
-fn tool_config(ctx: &Context) -> anyhow::Result<ToolConfig> {
-    let db = &ctx.loaded.config.database;
-    let sys = sysroot(ctx)?;
-    let command = match &db.command {
-        Some(p) => Some(
-            sys.real_path(p)
-                .map_err(|e| anyhow!("database.command {}: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    Ok(ToolConfig {
-        vendor: db.vendor.map(|v| match v {
-            DatabaseVendor::Db2 => Vendor::Db2,
-            DatabaseVendor::Oracle => Vendor::Oracle,
-            DatabaseVendor::Sqlserver => Vendor::Sqlserver,
-            DatabaseVendor::Command => Vendor::Command,
-        }),
-        command,
-        run_as: db.run_as.clone(),
-        mode: match db.mode {
-            DatabaseMode::Offline => runbook::databases::Mode::Offline,
-            DatabaseMode::Online => runbook::databases::Mode::Online,
-        },
-        dump_command: db.dump_command.clone(),
-        restore_command: db.restore_command.clone(),
-        staging_dir: db.staging_dir.clone(),
-        ..ToolConfig::default()
-    })
 }
 
 fn open_repository(ctx: &Context) -> anyhow::Result<Result<Repository, String>> {
@@ -165,7 +133,7 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         },
         credentials,
         control,
-        database: tool_config(ctx)?,
+        database: ctx.database_tool_config(&sys)?,
         repository: repository.as_ref().map_err(Clone::clone),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
     };

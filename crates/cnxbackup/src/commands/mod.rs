@@ -75,6 +75,42 @@ impl Context {
     pub fn websphere_password(&self) -> Result<Option<Secret>, ConfigError> {
         secrets::websphere_password(&self.loaded, self.env.as_ref())
     }
+
+    /// The `[database]` settings as the runbook's vendor-tool configuration. The tool's path is
+    /// a product path, so it is looked up under the sysroot. (Used by backup and restore.)
+    pub fn database_tool_config(
+        &self,
+        sys: &websphere::Sysroot,
+    ) -> anyhow::Result<runbook::databases::ToolConfig> {
+        use crate::config::{DatabaseMode, DatabaseVendor};
+        use runbook::databases::{Mode, ToolConfig, Vendor};
+        let db = &self.loaded.config.database;
+        let command = match &db.command {
+            Some(p) => Some(
+                sys.real_path(p)
+                    .map_err(|e| anyhow::anyhow!("database.command {}: {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        Ok(ToolConfig {
+            vendor: db.vendor.map(|v| match v {
+                DatabaseVendor::Db2 => Vendor::Db2,
+                DatabaseVendor::Oracle => Vendor::Oracle,
+                DatabaseVendor::Sqlserver => Vendor::Sqlserver,
+                DatabaseVendor::Command => Vendor::Command,
+            }),
+            command,
+            run_as: db.run_as.clone(),
+            mode: match db.mode {
+                DatabaseMode::Offline => Mode::Offline,
+                DatabaseMode::Online => Mode::Online,
+            },
+            dump_command: db.dump_command.clone(),
+            restore_command: db.restore_command.clone(),
+            staging_dir: db.staging_dir.clone(),
+            ..ToolConfig::default()
+        })
+    }
 }
 
 /// `--sysroot`, then `CNXBACKUP_SYSROOT`, then `/`; it must be an existing directory.

@@ -16,7 +16,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use runbook::databases::{ToolConfig, Vendor};
 use runbook::plan::Component;
 use runbook::restore::{self, RestoreError, RestoreInput, RestoreOptions, RestoreReport};
 use runbook::servers::{ControlOptions, WasCredentials};
@@ -26,7 +25,6 @@ use websphere::Sysroot;
 use super::discover::sysroot;
 use super::repo_commands::RestoreArgs;
 use super::Context;
-use crate::config::{DatabaseMode, DatabaseVendor};
 use crate::exit::{with_exit, Exit};
 
 /// Test hook shared with the backup: the pause between stop attempts in milliseconds.
@@ -57,35 +55,6 @@ pub fn plain_target(args: &RestoreArgs) -> anyhow::Result<&Path> {
             anyhow!("--target DIR is required to restore a plain path backup"),
             Exit::Usage,
         )
-    })
-}
-
-fn tool_config(ctx: &Context, sys: &Sysroot) -> anyhow::Result<ToolConfig> {
-    let db = &ctx.loaded.config.database;
-    let command = match &db.command {
-        Some(p) => Some(
-            sys.real_path(p)
-                .map_err(|e| anyhow!("database.command {}: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    Ok(ToolConfig {
-        vendor: db.vendor.map(|v| match v {
-            DatabaseVendor::Db2 => Vendor::Db2,
-            DatabaseVendor::Oracle => Vendor::Oracle,
-            DatabaseVendor::Sqlserver => Vendor::Sqlserver,
-            DatabaseVendor::Command => Vendor::Command,
-        }),
-        command,
-        run_as: db.run_as.clone(),
-        mode: match db.mode {
-            DatabaseMode::Offline => runbook::databases::Mode::Offline,
-            DatabaseMode::Online => runbook::databases::Mode::Online,
-        },
-        dump_command: db.dump_command.clone(),
-        restore_command: db.restore_command.clone(),
-        staging_dir: db.staging_dir.clone(),
-        ..ToolConfig::default()
     })
 }
 
@@ -178,7 +147,7 @@ pub fn run(
         credentials,
         control,
         // the database tools run on this machine (the sysroot), whatever the target
-        database: tool_config(ctx, &host_sys)?,
+        database: ctx.database_tool_config(&host_sys)?,
     };
     let json = ctx.out.json;
     let mut progress = |line: &str| {
