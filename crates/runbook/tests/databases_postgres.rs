@@ -7,84 +7,17 @@
 
 #![allow(clippy::unwrap_used)] // test helpers
 
-use std::process::Command;
+mod common;
 
+use common::{pg, unique_names, Dbs};
 use runbook::databases::{
     BackupSink, CommandTool, DatabaseTarget, DatabaseTool, DbError, RestoreSource, ToolOptions,
 };
 
-struct Pg {
-    host: String,
-    port: String,
-    user: String,
-}
-
-fn pg() -> Pg {
-    let var = |k: &str| {
-        std::env::var(k).unwrap_or_else(|_| {
-            panic!(
-                "{k} is not set: this test needs the private PostgreSQL server that scripts/test \
-                 starts; run the tests through scripts/test (or export CNXBACKUP_TEST_PG_HOST, \
-                 CNXBACKUP_TEST_PG_PORT and CNXBACKUP_TEST_PG_USER for a server with trust auth)"
-            )
-        })
-    };
-    Pg {
-        host: var("CNXBACKUP_TEST_PG_HOST"),
-        port: var("CNXBACKUP_TEST_PG_PORT"),
-        user: var("CNXBACKUP_TEST_PG_USER"),
-    }
-}
-
-impl Pg {
-    fn conn(&self) -> String {
-        format!("-h {} -p {} -U {}", self.host, self.port, self.user)
-    }
-
-    fn psql(&self, db: &str, sql: &str) -> String {
-        let out = Command::new("psql")
-            .args([
-                "-h", &self.host, "-p", &self.port, "-U", &self.user, "-d", db,
-            ])
-            .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "psql {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-}
-
-/// Drops the test databases however the test ends.
-struct Dbs<'a>(&'a Pg, Vec<String>);
-impl Drop for Dbs<'_> {
-    fn drop(&mut self) {
-        for d in &self.1 {
-            let _ = Command::new("psql")
-                .args(["-h", &self.0.host, "-p", &self.0.port, "-U", &self.0.user])
-                .args(["-d", "postgres", "-X", "-q", "-c"])
-                .arg(format!("DROP DATABASE IF EXISTS \"{d}\""))
-                .output();
-        }
-    }
-}
-
 #[test]
 fn databases_command_vendor_pg_dump_streamed_and_restored_with_pg_restore() {
     let pg = pg();
-    let tag = format!(
-        "{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let src = format!("cnx_src_{tag}");
-    let dst = format!("cnx_dst_{tag}");
+    let (src, dst) = unique_names("cnx");
     let _cleanup = Dbs(&pg, vec![src.clone(), dst.clone()]);
     pg.psql("postgres", &format!("CREATE DATABASE \"{src}\""));
     pg.psql("postgres", &format!("CREATE DATABASE \"{dst}\""));
@@ -160,7 +93,7 @@ fn databases_command_vendor_pg_dump_streamed_and_restored_with_pg_restore() {
     let mut sink = Vec::new();
     let err = tool
         .backup(
-            &DatabaseTarget::named(format!("cnx_missing_{tag}")),
+            &DatabaseTarget::named(format!("{src}_missing")),
             BackupSink::Stream(&mut sink),
         )
         .unwrap_err();
