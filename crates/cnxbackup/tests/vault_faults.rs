@@ -171,8 +171,18 @@ fn kill_9_mid_backup_leaves_a_consistent_repository_and_data_is_reused() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Kill once packs have been uploaded AND an index checkpoint lists some of them: data is
+    // reusable from the moment an index segment names it (a pack uploaded but not yet
+    // indexed is a leftover, found again only by `repair index`).
+    let index_segments = || {
+        fs::read_dir(env.repo().join("index"))
+            .map(|dir| dir.count())
+            .unwrap_or(0)
+    };
     let start = Instant::now();
-    while env.packs().len() < 2 && start.elapsed() < Duration::from_secs(60) {
+    while (env.packs().len() < 2 || index_segments() == 0)
+        && start.elapsed() < Duration::from_secs(60)
+    {
         std::thread::sleep(Duration::from_millis(5));
     }
     let status = std::process::Command::new("kill")
