@@ -486,6 +486,25 @@ fn wait_readers(done: &mpsc::Receiver<()>, n: usize) {
 }
 
 /// Kills a child's whole process group.
+/// A streamed run whose other end failed: end the program (whole process group), reap it,
+/// stop its watchdog, and name what failed.
+fn abort_stream(
+    spec: &CommandSpec,
+    child: &mut Child,
+    watchdog: Watchdog,
+    what: &'static str,
+    source: std::io::Error,
+) -> ProcessError {
+    kill_group(child);
+    let _ = child.wait();
+    watchdog.stop();
+    ProcessError::Io {
+        command: spec.display(),
+        what,
+        source,
+    }
+}
+
 fn kill_group(child: &Child) {
     if let Ok(pid) = i32::try_from(child.id()) {
         let _ = nix::sys::signal::killpg(
@@ -650,14 +669,13 @@ pub fn run_stdout_to(
         Ok(n) => n,
         Err(source) => {
             // The sink failed (repository full, ...): stop the dump rather than let it block.
-            kill_group(&child);
-            let _ = child.wait();
-            watchdog.stop();
-            return Err(ProcessError::Io {
-                command: spec.display(),
-                what: "streaming the program's output",
+            return Err(abort_stream(
+                spec,
+                &mut child,
+                watchdog,
+                "streaming the program's output",
                 source,
-            });
+            ));
         }
     };
     let status = child.wait().map_err(|source| ProcessError::Io {
@@ -739,14 +757,13 @@ pub fn run_stdin_from(
         drop(stdin);
     }
     if let Some(source) = read_error {
-        kill_group(&child);
-        let _ = child.wait();
-        watchdog.stop();
-        return Err(ProcessError::Io {
-            command: spec.display(),
-            what: "reading the data to feed the program",
+        return Err(abort_stream(
+            spec,
+            &mut child,
+            watchdog,
+            "reading the data to feed the program",
             source,
-        });
+        ));
     }
     let status = child.wait().map_err(|source| ProcessError::Io {
         command: spec.display(),
