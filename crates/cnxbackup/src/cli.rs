@@ -67,6 +67,11 @@ pub enum Command {
     Backup(commands::repo_commands::BackupArgs),
     /// List snapshots: id, time, host, size, paths
     Snapshots(commands::repo_commands::SnapshotsArgs),
+    /// Show a snapshot's manifest as a report (--html FILE: a self-contained HTML report)
+    Show(commands::show::ShowArgs),
+    /// Compare two snapshots: files added, removed and changed per component, the version
+    /// change, and changed elements and attributes of XML configuration files
+    Diff(commands::diff::DiffArgs),
     /// List the entries of a snapshot
     Ls(commands::repo_commands::LsArgs),
     /// Restore a snapshot under --target

@@ -67,6 +67,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => commands::repo_commands::init(&ctx, args),
         Command::Backup(args) => commands::repo_commands::backup(&ctx, args),
         Command::Snapshots(args) => commands::repo_commands::snapshots(&ctx, args),
+        Command::Show(args) => commands::show::run(&ctx, args),
+        Command::Diff(args) => commands::diff::run(&ctx, args),
         Command::Ls(args) => commands::repo_commands::ls(&ctx, args),
         Command::Restore(args) => commands::repo_commands::restore(&ctx, args),
         Command::Check(args) => commands::repo_commands::check(&ctx, args),

@@ -25,6 +25,9 @@ pub struct CheckOptions {
     pub read_data: Option<f64>,
     /// Threads reading packs.
     pub threads: usize,
+    /// Live counters for a progress display: packs (as "files") and their bytes to read
+    /// and read so far.
+    pub progress: Option<std::sync::Arc<crate::Progress>>,
 }
 
 /// One structural problem.

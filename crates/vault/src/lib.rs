@@ -19,6 +19,7 @@ pub mod error;
 pub mod format;
 pub mod fs_meta; // vault-fs
 pub mod maintenance; // vault-s3: forget, prune, unlock
+pub mod progress; // live counters for progress displays
 pub mod repair;
 pub mod repo;
 pub mod restore; // vault-fs
@@ -35,6 +36,7 @@ pub use format::ids::{BlobId, BlobKind, IndexId, PackId, SnapshotId};
 pub use format::lock::LockInfo;
 pub use format::pack::PackEntry;
 pub use format::snapshot::{Snapshot, SnapshotSummary};
+pub use progress::{Progress, ProgressReading};
 pub use repair::{rebuild_index, RepairReport};
 pub use repo::{
     BlobLocation, IndexProblem, InitOptions, LockList, RepoLock, Repository, SessionStats,

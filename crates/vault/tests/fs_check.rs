@@ -46,6 +46,7 @@ fn healthy_repository_passes_structure_and_data_checks() {
         &CheckOptions {
             read_data: Some(100.0),
             threads: 2,
+            progress: None,
         },
     )
     .unwrap();
@@ -80,6 +81,7 @@ fn flipped_byte_is_named_with_pack_snapshot_and_path_and_restore_goes_on() {
         &CheckOptions {
             read_data: Some(100.0),
             threads: 2,
+            progress: None,
         },
     )
     .unwrap();

@@ -59,6 +59,7 @@ fn many_writers(open: impl Fn() -> Repository + Sync) {
         &CheckOptions {
             read_data: Some(100.0),
             threads: 2,
+            progress: None,
         },
     )
     .unwrap();

@@ -36,6 +36,7 @@ fn assert_checks(repo: &Repository) {
         &CheckOptions {
             read_data: Some(100.0),
             threads: 2,
+            progress: None,
         },
     )
     .unwrap();

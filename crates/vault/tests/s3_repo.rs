@@ -40,6 +40,7 @@ fn s3_init_backup_restore_check_round_trip() {
         &CheckOptions {
             read_data: Some(100.0),
             threads: 2,
+            progress: None,
         },
     )
     .unwrap();

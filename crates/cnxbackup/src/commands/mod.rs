@@ -5,12 +5,14 @@ pub mod backup_run;
 pub mod completions;
 pub mod config_show;
 pub mod demo;
+pub mod diff;
 pub mod discover;
 pub mod plan;
 pub mod repo_commands;
 pub mod restore_run;
 pub mod retention;
 pub mod s3_settings;
+pub mod show;
 
 use crate::cli::GlobalOpts;
 use crate::config::{self, ConfigError, Environment, LoadedConfig, ProcessEnv};

@@ -731,6 +731,7 @@ pub fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
         &CheckOptions {
             read_data,
             threads: 2,
+            progress: None,
         },
     )?;
     #[derive(Serialize)]

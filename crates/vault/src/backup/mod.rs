@@ -73,6 +73,9 @@ pub struct BackupOptions {
     /// How often the walker gives the repository a chance to write an index checkpoint
     /// ([`Repository::checkpoint_if_due`]) while files are being read.
     pub checkpoint_every: Duration,
+    /// Live counters for a progress display: files and bytes found by the walk (totals)
+    /// and read (done).
+    pub progress: Option<std::sync::Arc<crate::Progress>>,
 }
 
 impl Default for BackupOptions {
@@ -86,6 +89,7 @@ impl Default for BackupOptions {
             read_threads: 8,
             save_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             checkpoint_every: Duration::from_secs(5),
+            progress: None,
         }
     }
 }

@@ -66,6 +66,8 @@ pub struct RestoreOptions {
     pub dry_run: bool,
     /// Pack ranges fetched and written at once.
     pub threads: usize,
+    /// Live counters for a progress display: files and bytes to write (totals) and written.
+    pub progress: Option<std::sync::Arc<crate::Progress>>,
 }
 
 impl Default for RestoreOptions {
@@ -78,6 +80,7 @@ impl Default for RestoreOptions {
             verify_unchanged: false,
             dry_run: false,
             threads: 4,
+            progress: None,
         }
     }
 }
