@@ -101,8 +101,7 @@ fn walk_snapshots(
             if !first {
                 continue;
             }
-            let tree = repo
-                .load_blob(BlobKind::Tree, &id)
+            let tree = crate::tree::load_tree_bytes(repo, &id)
                 .map_err(|e| e.to_string())
                 .and_then(|b| {
                     decode_tree(&b).map_err(|e| format!("tree {id} does not decode: {e}"))
@@ -153,7 +152,14 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
         );
     }
 
-    // trees and the blobs they reference
+    // trees and the blobs they reference: every tree pack is read whole first, several at
+    // a time (the walk then finds its trees in memory instead of one request per tree)
+    let progress = opts.progress.as_deref();
+    crate::tree::cache_of(repo).prefetch_all(
+        repo,
+        opts.threads.max(crate::tree::cache::PREFETCH_CONCURRENCY),
+        progress,
+    );
     let mut data_blobs: HashSet<BlobId> = HashSet::new();
     let mut tree_errors = Vec::new();
     let mut trees_ok = 0usize;
@@ -226,6 +232,13 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
             .collect();
         let chosen = choose_share(candidates, percent);
         report.packs_read = chosen.len();
+        if let Some(p) = progress {
+            let bytes = chosen
+                .iter()
+                .map(|(pack, _)| stored.get(pack).copied().unwrap_or(0))
+                .sum();
+            p.add_total(chosen.len() as u64, bytes);
+        }
         let damaged = Mutex::new(Vec::<(BlobId, BlobKind, PackId, String)>::new());
         let verified = std::sync::atomic::AtomicUsize::new(0);
         let pack_errors = Mutex::new(Vec::<String>::new());
@@ -237,6 +250,9 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
                     let Some((pack, blobs)) = next else { break };
                     let size = stored.get(pack).copied().unwrap_or(0);
                     let result = verify_pack(repo, pack, size, blobs);
+                    if let Some(p) = progress {
+                        p.add_done(1, size);
+                    }
                     verified.fetch_add(result.verified, std::sync::atomic::Ordering::Relaxed);
                     if let Some(e) = result.pack_error {
                         if let Ok(mut pe) = pack_errors.lock() {

@@ -142,6 +142,8 @@ pub struct Repository {
     /// Set by the first failed pack upload: the session can no longer promise durability.
     failed: Mutex<Option<String>>,
     any_failed: std::sync::atomic::AtomicBool,
+    /// Tree plaintexts read a pack at a time (vault-s3: tree/cache.rs).
+    pub(crate) tree_cache: crate::tree::TreeCache,
 }
 
 impl std::fmt::Debug for Repository {
@@ -206,6 +208,7 @@ impl Repository {
                 max_bytes: CHECKPOINT_BYTES,
             }),
             counters: Counters::default(),
+            tree_cache: crate::tree::TreeCache::default(),
         })
     }
 

@@ -32,7 +32,7 @@ use tracing::{debug, info, warn};
 use super::pending::{list_pending, seal_pending, PendingDeletion, PENDING_DIR};
 use crate::format::index::{open_index_segment, INDEX_DIR};
 use crate::format::pack::{pack_path, PackEntry};
-use crate::tree::{decode_tree, load_tree, ContentPart};
+use crate::tree::{load_tree, ContentPart};
 use crate::{BlobId, BlobKind, BlobLocation, IndexId, PackId, Repository, VaultError};
 
 /// The stored index: every segment's object path with the packs it lists.
@@ -92,48 +92,6 @@ pub struct PruneReport {
     pub index_segments_removed: usize,
 }
 
-/// Tree plaintexts held in memory at most, when prefetching (beyond: one request per tree).
-const TREE_PREFETCH_LIMIT: u64 = 512 * 1024 * 1024;
-
-/// Every tree blob's plaintext, read pack by pack (one request per tree pack instead of one
-/// per tree: on S3 that is the difference between seconds and minutes). `None` when the
-/// trees are too large to hold; a pack that fails is left to the per-tree path.
-fn prefetch_trees(repo: &Repository) -> Option<HashMap<BlobId, Vec<u8>>> {
-    let mut by_pack: HashMap<PackId, Vec<(BlobId, BlobLocation)>> = HashMap::new();
-    let mut total = 0u64;
-    repo.for_each_index_entry(|id, loc| {
-        if loc.kind == BlobKind::Tree {
-            total += loc.raw_len;
-            by_pack.entry(loc.pack).or_default().push((*id, *loc));
-        }
-    });
-    if total > TREE_PREFETCH_LIMIT {
-        return None;
-    }
-    let mut cache = HashMap::new();
-    for (pack, mut blobs) in by_pack {
-        blobs.sort_by_key(|(_, l)| l.offset);
-        let (Some(first), Some(last)) = (blobs.first(), blobs.last()) else {
-            continue;
-        };
-        let start = first.1.offset;
-        let end = last.1.offset + last.1.length;
-        let Ok(bytes) = repo.read_pack_range(&pack, start, end - start) else {
-            continue;
-        };
-        for (id, loc) in blobs {
-            let from = (loc.offset - start) as usize;
-            let Some(stored) = bytes.get(from..from + loc.length as usize) else {
-                continue;
-            };
-            if let Ok(plain) = repo.decode_blob(&loc, &id, stored) {
-                cache.insert(id, plain);
-            }
-        }
-    }
-    Some(cache)
-}
-
 /// Every blob (kind, id) the snapshots use. Fails on an unreadable snapshot or tree.
 pub fn referenced_blobs(
     repo: &Repository,
@@ -141,7 +99,9 @@ pub fn referenced_blobs(
     let mut refs = HashSet::new();
     let mut count = 0;
     let mut stack = Vec::new();
-    let mut cache = prefetch_trees(repo);
+    // Every tree pack read whole, several at a time (one request per tree pack instead of
+    // one per tree: on S3 the difference between seconds and minutes).
+    crate::tree::cache_of(repo).prefetch_all(repo, crate::tree::cache::PREFETCH_CONCURRENCY, None);
     for (id, snap) in repo.list_snapshots()? {
         let snap = snap.map_err(|e| {
             VaultError::InvalidArgument(format!(
@@ -154,15 +114,7 @@ pub fn referenced_blobs(
             stack.push(snap.tree);
         }
         while let Some(tree_id) = stack.pop() {
-            let cached = cache
-                .as_mut()
-                .and_then(|c| c.remove(&tree_id))
-                .and_then(|b| decode_tree(&b).ok());
-            let tree = match cached {
-                Some(t) => Ok(t),
-                None => load_tree(repo, &tree_id),
-            }
-            .map_err(|e| {
+            let tree = load_tree(repo, &tree_id).map_err(|e| {
                 VaultError::InvalidArgument(format!(
                     "tree {tree_id} of snapshot {id} cannot be loaded ({e}); prune refuses to \
                      run (run check and repair first)"

@@ -8,15 +8,26 @@
 //! own tree blob.
 //!
 //! The binary encoding lives in [`codec`]; [`decode_tree`] is pure and never panics.
-//! [`find_entry`] and [`walk`] navigate a snapshot by stored path.
+//! [`find_entry`] and [`walk`] navigate a snapshot by stored path. Every tree is read through
+//! the repository's [`TreeCache`] ([`cache`]): a pack of trees per request, held in memory up
+//! to a cap.
 
+pub mod cache;
 mod codec;
 mod nav;
 
+pub use cache::{TreeCache, TreeCacheStats, DEFAULT_TREE_CACHE_BYTES};
 pub use codec::{decode_tree, encode_tree, TreeDecodeError, TREE_FORMAT_VERSION};
-pub use nav::{find_entry, load_tree, root_entry, stored_path_components, walk, Visit};
+pub use nav::{
+    find_entry, load_tree, load_tree_bytes, root_entry, stored_path_components, walk, Visit,
+};
 
-use crate::BlobId;
+use crate::{BlobId, Repository};
+
+/// The tree cache of `repo` (one per open repository): its counters, its cap, a prefetch.
+pub fn cache_of(repo: &Repository) -> &TreeCache {
+    &repo.tree_cache
+}
 
 /// What kind of file system object an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -7,14 +7,21 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use super::{decode_tree, Entry, EntryKind, Tree};
-use crate::{BlobId, BlobKind, Repository, Snapshot, VaultError};
+use crate::{BlobId, Repository, Snapshot, VaultError};
 
-/// Loads and decodes one tree blob.
+/// Loads and decodes one tree blob (through the repository's tree cache: on S3 one request
+/// brings a whole pack of trees).
 pub fn load_tree(repo: &Repository, id: &BlobId) -> Result<Tree, VaultError> {
-    let bytes = repo.load_blob(BlobKind::Tree, id)?;
+    let bytes = load_tree_bytes(repo, id)?;
     decode_tree(&bytes).map_err(|e| VaultError::corrupt(format!("tree {id}"), e.to_string()))
+}
+
+/// The verified plaintext of one tree blob, through the repository's tree cache.
+pub fn load_tree_bytes(repo: &Repository, id: &BlobId) -> Result<Arc<[u8]>, VaultError> {
+    repo.tree_cache.load(repo, id)
 }
 
 /// The components of a stored path (absolute or not; `.` ignored, `..` refused).
