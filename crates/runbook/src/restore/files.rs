@@ -278,19 +278,16 @@ fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String
     if !job.dry_run {
         out.created_parents = create_parents(job, product)?;
     }
-    // A mirror is of a directory; a single file (profileRegistry.xml) is written unless it
-    // is already as in the snapshot (the vault's mirror would treat the file's parent
-    // directory as the mirrored tree).
-    let is_dir = entry.kind == vault::tree::EntryKind::Dir;
-    if !is_dir && same_file(&real, &entry) {
-        out.unchanged = 1;
-        return Ok(out);
-    }
+    // A mirror of a directory, or of a single file (profileRegistry.xml: compared, and
+    // written only if it differs; its siblings are not the component's and stay as they
+    // are). Confined to the target root: from the root down no symlink is followed, and
+    // missing directories are never created through one.
     let opts = VaultRestoreOptions {
         excludes: excludes.clone(),
         subtree: Some(product.to_path_buf()),
-        mirror: is_dir,
+        mirror: true,
         dry_run: job.dry_run,
+        confine_to: Some(job.target.root().to_path_buf()),
         ..VaultRestoreOptions::default()
     };
     let outcome = vault::restore::restore(job.repo, job.snapshot, &real, &opts).map_err(|e| {
@@ -345,23 +342,6 @@ fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String
         });
     }
     Ok(out)
-}
-
-/// Whether the regular file at `real` (not followed if a symlink) has the entry's size,
-/// mtime and permission bits: the same test the vault's mirror uses for "unchanged".
-fn same_file(real: &Path, entry: &vault::tree::Entry) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    if entry.kind != vault::tree::EntryKind::File {
-        return false;
-    }
-    let Ok(m) = std::fs::symlink_metadata(real) else {
-        return false;
-    };
-    m.is_file()
-        && m.len() == entry.size
-        && m.mtime() * 1_000_000_000 + m.mtime_nsec() == entry.mtime_ns
-        && m.mode() & 0o7777 == entry.mode & 0o7777
-        && (!nix::unistd::geteuid().is_root() || (m.uid(), m.gid()) == (entry.uid, entry.gid))
 }
 
 /// `root` joined with the absolute product path.

@@ -14,13 +14,15 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::unbounded;
+use rustix::fs::{FallocateFlags, Mode, OFlags};
 
 use super::create::{Created, ItemState};
 use super::plan::Plan;
 use super::safety::SafeTarget;
 use super::{DamagedEntry, RestoreError, RestoreOutcome};
+use crate::progress::add_done;
 use crate::tree::{ContentPart, EntryKind};
-use crate::{BlobId, BlobKind, BlobLocation, PackId, Repository};
+use crate::{BlobId, BlobKind, BlobLocation, PackId, Progress, Repository};
 
 /// Neighbouring blobs closer than this are fetched in one read.
 const MAX_GAP: u64 = 256 * 1024;
@@ -31,11 +33,16 @@ const MAX_RANGE: u64 = 8 * 1024 * 1024;
 struct Target {
     item: usize,
     offset: u64,
+    /// The file existed (updated in place): an all-zero blob must be written too, the
+    /// region is not a hole of a fresh file.
+    must_write: bool,
 }
 
 struct BlobWork {
     id: BlobId,
     loc: BlobLocation,
+    /// Plaintext length (from the tree).
+    len: u64,
     targets: Vec<Target>,
 }
 
@@ -54,6 +61,7 @@ struct Shared<'a> {
     remaining: Vec<AtomicUsize>,
     damaged: Mutex<BTreeMap<usize, String>>,
     bytes: AtomicU64,
+    progress: &'a Option<Arc<Progress>>,
 }
 
 impl Shared<'_> {
@@ -79,10 +87,13 @@ impl Shared<'_> {
         Ok(f)
     }
 
-    /// One blob write of `item` is over (written or failed): close the file after the last.
-    fn done_with(&self, item: usize) {
+    /// One blob write of `item` (`len` bytes of it) is over (written or failed): close the
+    /// file after the last.
+    fn done_with(&self, item: usize, len: u64) {
+        add_done(self.progress, 0, len);
         if let Some(r) = self.remaining.get(item) {
             if r.fetch_sub(1, Ordering::AcqRel) == 1 {
+                add_done(self.progress, 1, 0);
                 if let Some(slot) = self.handles.get(item) {
                     if let Ok(mut g) = slot.lock() {
                         *g = None;
@@ -98,7 +109,7 @@ impl Shared<'_> {
             Err(e) => {
                 for t in &blob.targets {
                     self.damage(t.item, e.to_string());
-                    self.done_with(t.item);
+                    self.done_with(t.item, blob.len);
                 }
                 return;
             }
@@ -106,7 +117,7 @@ impl Shared<'_> {
         // zero runs stay holes of the pre-sized file
         let zeros = data.iter().all(|b| *b == 0);
         for t in &blob.targets {
-            if !zeros {
+            if !zeros || t.must_write {
                 let written = self.handle(t.item).and_then(|f| {
                     f.write_all_at(&data, t.offset)
                         .map_err(|e| format!("write: {e}"))
@@ -118,7 +129,7 @@ impl Shared<'_> {
                     Err(reason) => self.damage(t.item, reason),
                 }
             }
-            self.done_with(t.item);
+            self.done_with(t.item, blob.len);
         }
     }
 
@@ -140,7 +151,7 @@ impl Shared<'_> {
                 for blob in &range.blobs {
                     for t in &blob.targets {
                         self.damage(t.item, format!("blob {}: {e}", blob.id));
-                        self.done_with(t.item);
+                        self.done_with(t.item, blob.len);
                     }
                 }
             }
@@ -185,27 +196,45 @@ pub(crate) fn write_all(
     plan: &Plan,
     created: &Created,
     threads: usize,
+    progress: &Option<Arc<Progress>>,
     outcome: &mut RestoreOutcome,
 ) -> Result<(), RestoreError> {
     let n = plan.items.len();
-    let mut wanted: HashMap<BlobId, Vec<Target>> = HashMap::new();
+    // files kept in place: which of their parts already hold the snapshot's bytes
+    let updated: Vec<usize> = (0..n)
+        .filter(|i| created.state.get(*i) == Some(&ItemState::Updated))
+        .collect();
+    let in_place = compare_in_place(repo, safe, plan, &updated, threads);
+    let mut wanted: HashMap<BlobId, (u64, Vec<Target>)> = HashMap::new();
     let mut counts = vec![0usize; n];
     for (item, (it, state)) in plan.items.iter().zip(&created.state).enumerate() {
-        if it.entry.kind != EntryKind::File || *state != ItemState::Created {
+        let must_write = *state == ItemState::Updated;
+        if it.entry.kind != EntryKind::File || !(*state == ItemState::Created || must_write) {
             continue;
         }
+        let present = in_place.get(&item);
         let mut offset = 0u64;
-        for part in &it.entry.content {
-            if let ContentPart::Data { id, len } = part {
-                if *len > 0 {
-                    wanted.entry(*id).or_default().push(Target { item, offset });
+        let mut settled = 0u64; // bytes needing no write: holes, parts already there
+        for (p, part) in it.entry.content.iter().enumerate() {
+            let already = present.and_then(|v| v.get(p)).copied().unwrap_or(false);
+            match part {
+                ContentPart::Data { id, len } if *len > 0 && !already => {
+                    let w = wanted.entry(*id).or_insert_with(|| (*len, Vec::new()));
+                    w.1.push(Target {
+                        item,
+                        offset,
+                        must_write,
+                    });
                     if let Some(c) = counts.get_mut(item) {
                         *c += 1;
                     }
                 }
+                _ => settled += part.len(),
             }
             offset += part.len();
         }
+        let nothing_to_write = counts.get(item).is_some_and(|c| *c == 0);
+        add_done(progress, u64::from(nothing_to_write), settled);
     }
     let shared = Shared {
         repo,
@@ -215,18 +244,21 @@ pub(crate) fn write_all(
         remaining: counts.into_iter().map(AtomicUsize::new).collect(),
         damaged: Mutex::new(BTreeMap::new()),
         bytes: AtomicU64::new(0),
+        progress,
     };
     let mut by_pack: BTreeMap<PackId, Vec<BlobWork>> = BTreeMap::new();
-    for (id, targets) in wanted {
+    for (id, (len, targets)) in wanted {
         match repo.lookup_kind(BlobKind::Data, &id) {
-            Some(loc) => by_pack
-                .entry(loc.pack)
-                .or_default()
-                .push(BlobWork { id, loc, targets }),
+            Some(loc) => by_pack.entry(loc.pack).or_default().push(BlobWork {
+                id,
+                loc,
+                len,
+                targets,
+            }),
             None => {
                 for t in targets {
                     shared.damage(t.item, format!("data blob {id} is not in the index"));
-                    shared.done_with(t.item);
+                    shared.done_with(t.item, len);
                 }
             }
         }
@@ -260,4 +292,83 @@ pub(crate) fn write_all(
         }
     }
     Ok(())
+}
+
+/// For files kept in place (`items`), by `threads` workers: per content part, whether the
+/// file already holds it (the bytes at its offset hash to its blob id). A hole of the
+/// snapshot that holds data at the target is punched (or zeroed) here and counts as
+/// present. A file that cannot be read has nothing present: it is rewritten whole.
+fn compare_in_place(
+    repo: &Repository,
+    safe: &SafeTarget,
+    plan: &Plan,
+    items: &[usize],
+    threads: usize,
+) -> HashMap<usize, Vec<bool>> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(HashMap::with_capacity(items.len()));
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(items.len()) {
+            s.spawn(|| {
+                let mut buf = Vec::new();
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&item) = items.get(k) else { break };
+                    let Some(it) = plan.items.get(item) else {
+                        continue;
+                    };
+                    let present = safe
+                        .open_beneath(&it.rel, OFlags::RDWR, Mode::empty())
+                        .map(File::from)
+                        .map(|f| parts_present(repo, &f, &it.entry.content, &mut buf))
+                        .unwrap_or_else(|_| vec![false; it.entry.content.len()]);
+                    if let Ok(mut r) = results.lock() {
+                        r.insert(item, present);
+                    }
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_default()
+}
+
+/// Per part of `content`: whether `file` already holds it at its offset.
+fn parts_present(
+    repo: &Repository,
+    file: &File,
+    content: &[ContentPart],
+    buf: &mut Vec<u8>,
+) -> Vec<bool> {
+    let mut out = Vec::with_capacity(content.len());
+    let mut offset = 0u64;
+    for part in content {
+        let len = part.len();
+        buf.clear();
+        buf.resize(usize::try_from(len).unwrap_or(0), 0);
+        let read = file.read_exact_at(buf, offset).is_ok();
+        let present = match part {
+            ContentPart::Data { id, .. } => read && repo.id_of(buf) == *id,
+            ContentPart::Hole { .. } => {
+                (read && buf.iter().all(|b| *b == 0)) || clear_region(file, offset, len)
+            }
+        };
+        out.push(present);
+        offset += len;
+    }
+    out
+}
+
+/// Makes `len` bytes at `offset` zeros: a punched hole if the file system can, written
+/// zeros otherwise.
+fn clear_region(file: &File, offset: u64, len: u64) -> bool {
+    let punched = rustix::fs::fallocate(
+        file,
+        FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
+        offset,
+        len,
+    );
+    punched.is_ok()
+        || usize::try_from(len)
+            .map(|l| file.write_all_at(&vec![0u8; l], offset).is_ok())
+            .unwrap_or(false)
 }

@@ -12,6 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+use super::mirror::{Reconciled, Status};
 use super::plan::Plan;
 use super::safety::{is_path_crossing, RelPath, SafeTarget};
 use super::{RestoreError, RestoreOutcome, SkippedEntry};
@@ -29,6 +30,23 @@ pub(crate) enum ItemState {
     Skipped,
     /// Already at the target as in the snapshot (mirror mode): not touched.
     Unchanged,
+    /// A regular file already at the target with other content or metadata (mirror mode):
+    /// kept (same inode, not truncated) and resized; the content pass compares its parts
+    /// with the snapshot's and writes only those that differ.
+    Updated,
+    /// A directory already at the target (mirror mode) whose metadata is applied again:
+    /// its own differs, or entries inside it changed.
+    Retouch,
+}
+
+impl ItemState {
+    /// Whether the metadata pass applies the entry's metadata.
+    pub fn gets_metadata(self) -> bool {
+        matches!(
+            self,
+            ItemState::Created | ItemState::Updated | ItemState::Retouch
+        )
+    }
 }
 
 /// Per plan item, in plan order.
@@ -100,12 +118,12 @@ fn replace_existing(
     }
 }
 
-/// Creates every planned entry except the non-directories `unchanged` says are already
-/// at the target as in the snapshot.
+/// Creates every planned entry except those a mirror found already at the target as in
+/// the snapshot (`reconciled`); a file that is there but different is kept and resized.
 pub(crate) fn create_all(
     safe: &SafeTarget,
     plan: &Plan,
-    unchanged: &dyn Fn(usize) -> bool,
+    reconciled: Option<&Reconciled>,
     outcome: &mut RestoreOutcome,
 ) -> Result<Created, RestoreError> {
     let root = is_root();
@@ -120,7 +138,18 @@ pub(crate) fn create_all(
         };
         let name = OsStr::from_bytes(name);
         let e = &item.entry;
-        if e.kind != EntryKind::Dir && unchanged(index) {
+        let status = reconciled.and_then(|r| r.status.get(index).copied());
+        if status == Some(Status::Unchanged) {
+            if e.kind == EntryKind::Dir {
+                // there already (checked without following symlinks): no mkdir
+                let retouch = reconciled.is_some_and(|r| r.needs_retouch(index));
+                created.state.push(if retouch {
+                    ItemState::Retouch
+                } else {
+                    ItemState::Unchanged
+                });
+                continue;
+            }
             // still the first name of its hard-link group, for the names that follow
             if e.kind == EntryKind::File && e.nlink > 1 {
                 links.entry((e.dev, e.inode)).or_insert(index);
@@ -128,6 +157,11 @@ pub(crate) fn create_all(
             created.state.push(ItemState::Unchanged);
             continue;
         }
+        let update_in_place = status
+            == Some(Status::Replace {
+                kind_differs: false,
+            })
+            && e.kind == EntryKind::File;
         let io_err = |source: io::Error| refusal_or_io(safe, &item.rel, source);
         let mut state = ItemState::Created;
         match e.kind {
@@ -176,20 +210,35 @@ pub(crate) fn create_all(
                     }
                     let dir = dirs.get(&parent, &item.rel)?;
                     let mut fd = None;
-                    replace_existing(dir, name, || {
-                        fd = Some(rustix::fs::openat(
+                    if update_in_place {
+                        // keep the file: the content pass rewrites only what differs
+                        // (gone meanwhile, or not writable: created anew below)
+                        if let Ok(f) = rustix::fs::openat(
                             dir,
                             name,
-                            OFlags::CREATE
-                                | OFlags::WRONLY
-                                | OFlags::TRUNC
-                                | OFlags::NOFOLLOW
-                                | OFlags::CLOEXEC,
-                            Mode::from_raw_mode(0o600),
-                        )?);
-                        Ok(())
-                    })
-                    .map_err(io_err)?;
+                            OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                            Mode::empty(),
+                        ) {
+                            fd = Some(f);
+                            state = ItemState::Updated;
+                        }
+                    }
+                    if fd.is_none() {
+                        replace_existing(dir, name, || {
+                            fd = Some(rustix::fs::openat(
+                                dir,
+                                name,
+                                OFlags::CREATE
+                                    | OFlags::WRONLY
+                                    | OFlags::TRUNC
+                                    | OFlags::NOFOLLOW
+                                    | OFlags::CLOEXEC,
+                                Mode::from_raw_mode(0o600),
+                            )?);
+                            Ok(())
+                        })
+                        .map_err(io_err)?;
+                    }
                     let file = File::from(
                         fd.ok_or_else(|| RestoreError::Internal("file not opened".into()))?,
                     );

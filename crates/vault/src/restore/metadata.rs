@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 
-use super::create::{Created, DirCache, ItemState};
+use super::create::{Created, DirCache};
 use super::plan::Plan;
 use super::safety::SafeTarget;
 use super::RestoreOutcome;
@@ -22,7 +22,7 @@ pub(crate) fn apply_all(
 ) {
     let root = is_root();
     let mut order: Vec<usize> = (0..plan.items.len())
-        .filter(|i| created.state.get(*i) == Some(&ItemState::Created))
+        .filter(|i| created.state.get(*i).is_some_and(|s| s.gets_metadata()))
         .collect();
     // non-directories (in plan order) before directories (deepest first)
     order.sort_by_key(|i| {
@@ -64,11 +64,17 @@ pub(crate) fn apply_all(
 
 /// Applies the restored subtree's own metadata to the target directory itself (reached
 /// through whatever symlinks the user's target path contains: it is the user's choice).
+/// With `skip_if_same`, nothing is applied when the directory's mode, mtime and (as root)
+/// owner already are the entry's.
 pub(crate) fn apply_to_target(
     target: &std::path::Path,
     entry: &crate::tree::Entry,
+    skip_if_same: bool,
     outcome: &mut RestoreOutcome,
 ) {
+    if skip_if_same && already_as(target, entry) {
+        return;
+    }
     let applied = std::fs::canonicalize(target).and_then(|real| {
         let (Some(parent), Some(name)) = (real.parent(), real.file_name()) else {
             return Ok(Vec::new()); // the file system root keeps its metadata
@@ -95,4 +101,17 @@ pub(crate) fn apply_to_target(
             .warnings
             .push(format!("{}: metadata not applied: {e}", target.display())),
     }
+}
+
+/// Whether `path` already has `entry`'s mode, mtime and (as root) owner.
+fn already_as(path: &std::path::Path, entry: &crate::tree::Entry) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).is_ok_and(|m| {
+        m.mode() & 0o7777 == entry.mode & 0o7777
+            && m.mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(m.mtime_nsec())
+                == entry.mtime_ns
+            && (!is_root() || (m.uid(), m.gid()) == (entry.uid, entry.gid))
+    })
 }

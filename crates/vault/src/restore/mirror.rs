@@ -65,11 +65,19 @@ pub(crate) struct Reconciled {
     pub status: Vec<Status>,
     /// Entries at the target that are not in the snapshot: (parent directory, name).
     pub removals: Vec<(RelPath, OsString)>,
+    /// Per plan item: a directory already at the target (status `Unchanged`) whose metadata
+    /// must be applied again — its own mode, mtime or owner differ, or an entry inside it is
+    /// added, replaced or removed (which moves its mtime). Other unchanged directories are
+    /// not touched at all.
+    pub retouch: Vec<bool>,
+    /// The same for the target directory itself.
+    pub retouch_root: bool,
 }
 
 impl Reconciled {
-    pub fn is_unchanged(&self, item: usize) -> bool {
-        self.status.get(item) == Some(&Status::Unchanged)
+    /// An unchanged directory whose metadata must be applied again.
+    pub fn needs_retouch(&self, item: usize) -> bool {
+        self.retouch.get(item).copied().unwrap_or(false)
     }
 }
 
@@ -142,19 +150,28 @@ struct Classifier<'a> {
 }
 
 impl Classifier<'_> {
-    fn classify(&self, dir: BorrowedFd<'_>, name: &OsStr, e: &Entry) -> io::Result<Status> {
+    /// The entry's status, and for a directory already there whether its own metadata (mode,
+    /// mtime, owner when root) is as in the snapshot.
+    fn classify(&self, dir: BorrowedFd<'_>, name: &OsStr, e: &Entry) -> io::Result<(Status, bool)> {
         let st = match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(st) => st,
-            Err(Errno::NOENT) => return Ok(Status::Add),
+            Err(Errno::NOENT) => return Ok((Status::Add, false)),
             Err(err) => return Err(err.into()),
         };
         let there = kind_of(FileType::from_raw_mode(st.st_mode));
         if there != e.kind {
-            return Ok(Status::Replace {
-                kind_differs: there == EntryKind::Dir || e.kind == EntryKind::Dir,
-            });
+            let kind_differs = there == EntryKind::Dir || e.kind == EntryKind::Dir;
+            return Ok((Status::Replace { kind_differs }, false));
         }
         let owner_differs = self.root && (st.st_uid != e.uid || st.st_gid != e.gid);
+        if e.kind == EntryKind::Dir {
+            // a directory is judged by its entries; its metadata only decides whether the
+            // metadata pass must visit it
+            let meta_same = ns(st.st_mtime, st.st_mtime_nsec as u64) == e.mtime_ns
+                && (st.st_mode & 0o7777) == e.mode & 0o7777
+                && !owner_differs;
+            return Ok((Status::Unchanged, meta_same));
+        }
         let same = match e.kind {
             EntryKind::Dir => true,
             EntryKind::File => {
@@ -174,11 +191,14 @@ impl Classifier<'_> {
             _ => false,
         };
         Ok(if same {
-            Status::Unchanged
+            (Status::Unchanged, true)
         } else {
-            Status::Replace {
-                kind_differs: false,
-            }
+            (
+                Status::Replace {
+                    kind_differs: false,
+                },
+                false,
+            )
         })
     }
 }
@@ -208,12 +228,15 @@ pub(crate) fn reconcile(
     mirror: bool,
     verify_unchanged: bool,
 ) -> Result<Reconciled, RestoreError> {
+    let n = plan.items.len();
     let mut out = Reconciled {
-        status: Vec::with_capacity(plan.items.len()),
+        status: Vec::with_capacity(n),
         removals: Vec::new(),
+        retouch: vec![false; n],
+        retouch_root: false,
     };
     let Some(safe) = safe else {
-        out.status = vec![Status::Add; plan.items.len()];
+        out.status = vec![Status::Add; n];
         return Ok(out);
     };
     let classifier = Classifier {
@@ -223,25 +246,20 @@ pub(crate) fn reconcile(
     };
     // directories created or replaced: everything below them is new
     let mut fresh: HashSet<RelPath> = HashSet::new();
-    let mut last_dir: Option<(RelPath, OwnedFd)> = None;
+    let mut dirs = DirStack::default();
+    let mut meta_same = Vec::with_capacity(n);
     for item in &plan.items {
         let Some((parent, name)) = item.rel.split_last() else {
             return Err(RestoreError::Internal("the root is not an entry".into()));
         };
-        let status = if fresh.contains(&parent) {
-            Status::Add
+        let (status, same) = if fresh.contains(&parent) {
+            (Status::Add, false)
         } else {
-            if last_dir.as_ref().is_none_or(|(r, _)| *r != parent) {
-                let fd = safe
-                    .open_dir(&parent)
-                    .map_err(|e| super::create::refusal_or_io(safe, &item.rel, e))?;
-                last_dir = Some((parent.clone(), fd));
-            }
-            let Some((_, dir)) = last_dir.as_ref() else {
-                return Err(RestoreError::Internal("no directory".into()));
-            };
+            let dir = dirs
+                .get(safe, &parent)
+                .map_err(|e| super::create::refusal_or_io(safe, &item.rel, e))?;
             classifier
-                .classify(dir.as_fd(), OsStr::from_bytes(name), &item.entry)
+                .classify(dir, OsStr::from_bytes(name), &item.entry)
                 .map_err(|source| RestoreError::Target {
                     path: safe.path().join(item.rel.to_path()),
                     source,
@@ -251,40 +269,109 @@ pub(crate) fn reconcile(
             fresh.insert(item.rel.clone());
         }
         out.status.push(status);
+        meta_same.push(same);
     }
-    if !mirror {
-        return Ok(out);
-    }
-    // what is at the target but not in the snapshot
+    drop(dirs);
     let planned: HashMap<&RelPath, usize> = plan
         .items
         .iter()
         .enumerate()
         .map(|(i, it)| (&it.rel, i))
         .collect();
-    let mut dirs = vec![RelPath::root()];
-    dirs.extend(
-        plan.items
-            .iter()
-            .zip(&out.status)
-            .filter(|(it, st)| it.entry.kind == EntryKind::Dir && **st == Status::Unchanged)
-            .map(|(it, _)| it.rel.clone()),
-    );
-    for dir in dirs {
-        if plan.damaged_dirs.contains(&dir) {
-            continue;
+    if mirror {
+        // what is at the target but not in the snapshot: only in directories that were
+        // already there (a fresh one is empty). For a single file restored AS a path, the
+        // directory holding it is not the restore's: nothing in it is removed.
+        let mut listed = Vec::new();
+        if plan.root_is_dir {
+            listed.push(RelPath::root());
         }
-        let names =
-            list_names(safe, &dir).map_err(|e| super::create::refusal_or_io(safe, &dir, e))?;
-        for name in names {
-            let rel = dir.join(name.as_bytes());
-            if planned.contains_key(&rel) || selection.excluded(&rel, name.as_bytes()) {
+        listed.extend(
+            plan.items
+                .iter()
+                .zip(&out.status)
+                .filter(|(it, st)| it.entry.kind == EntryKind::Dir && **st == Status::Unchanged)
+                .map(|(it, _)| it.rel.clone()),
+        );
+        for dir in listed {
+            if plan.damaged_dirs.contains(&dir) {
                 continue;
             }
-            out.removals.push((dir.clone(), name));
+            let names =
+                list_names(safe, &dir).map_err(|e| super::create::refusal_or_io(safe, &dir, e))?;
+            for name in names {
+                let rel = dir.join(name.as_bytes());
+                if planned.contains_key(&rel) || selection.excluded(&rel, name.as_bytes()) {
+                    continue;
+                }
+                out.removals.push((dir.clone(), name));
+            }
         }
     }
+    // which directories already there must have their metadata applied again
+    let mark = |dir: &RelPath, out: &mut Reconciled| {
+        if dir.is_root() {
+            out.retouch_root = true;
+        } else if let Some(i) = planned.get(dir) {
+            if let Some(r) = out.retouch.get_mut(*i) {
+                *r = true;
+            }
+        }
+    };
+    for (i, item) in plan.items.iter().enumerate() {
+        let st = out.status.get(i).copied().unwrap_or(Status::Add);
+        let own_meta_differs = item.entry.kind == EntryKind::Dir
+            && st == Status::Unchanged
+            && !meta_same.get(i).copied().unwrap_or(false);
+        if own_meta_differs {
+            if let Some(r) = out.retouch.get_mut(i) {
+                *r = true;
+            }
+        }
+        if st != Status::Unchanged {
+            if let Some((parent, _)) = item.rel.split_last() {
+                mark(&parent, &mut out);
+            }
+        }
+    }
+    let removal_dirs: Vec<RelPath> = out.removals.iter().map(|(d, _)| d.clone()).collect();
+    for d in &removal_dirs {
+        mark(d, &mut out);
+    }
     Ok(out)
+}
+
+/// Descriptors of the directories on the way to the current plan item. The plan is in
+/// depth-first order, so keeping the chain of open ancestors means every directory is
+/// resolved once, not once per run of siblings.
+#[derive(Default)]
+struct DirStack {
+    open: Vec<(RelPath, OwnedFd)>,
+}
+
+impl DirStack {
+    fn get(&mut self, safe: &SafeTarget, rel: &RelPath) -> io::Result<BorrowedFd<'_>> {
+        while let Some((top, _)) = self.open.last() {
+            if top == rel || is_ancestor(top, rel) {
+                break;
+            }
+            self.open.pop();
+        }
+        let hit = self.open.last().is_some_and(|(top, _)| top == rel);
+        if !hit {
+            let fd = safe.open_dir(rel)?;
+            self.open.push((rel.clone(), fd));
+        }
+        match self.open.last() {
+            Some((_, fd)) => Ok(fd.as_fd()),
+            None => Err(io::Error::other("directory stack empty")),
+        }
+    }
+}
+
+fn is_ancestor(a: &RelPath, b: &RelPath) -> bool {
+    let (a, b) = (a.components(), b.components());
+    a.len() < b.len() && b.starts_with(a)
 }
 
 /// Removes `name` in `dir` and everything below it, never following a symlink; returns how

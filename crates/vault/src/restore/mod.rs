@@ -33,7 +33,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use safety::SafeTarget;
 
-use crate::tree::{find_entry, EntryKind};
+use crate::tree::{self, find_entry, EntryKind};
 use crate::{Repository, Snapshot, VaultError};
 
 /// How to restore.
@@ -64,6 +64,11 @@ pub struct RestoreOptions {
     /// Touch nothing: compare with the target and list every add, replace (and with
     /// `mirror`, remove) in [`RestoreOutcome::changes`].
     pub dry_run: bool,
+    /// The directory the target must stay inside (e.g. the root a deployment is restored
+    /// under): from it down to the target no symlink is followed, and the target's missing
+    /// directories are created without following one. `None`: the existing part of the
+    /// target path may go through symlinks (the user's choice).
+    pub confine_to: Option<PathBuf>,
     /// Pack ranges fetched and written at once.
     pub threads: usize,
     /// Live counters for a progress display: files and bytes to write (totals) and written.
@@ -79,6 +84,7 @@ impl Default for RestoreOptions {
             mirror: false,
             verify_unchanged: false,
             dry_run: false,
+            confine_to: None,
             threads: 4,
             progress: None,
         }
@@ -189,7 +195,14 @@ pub fn restore(
             path: subtree.display().to_string(),
             reason: "no such entry in the snapshot".into(),
         })?;
-    let selection = plan::Selection::new(&opts.includes, &opts.excludes, &subtree)?;
+    // stored paths are relative to the restored directory; a single file is planned by its
+    // name in the directory holding it
+    let base = if start.kind == EntryKind::Dir {
+        subtree.as_path()
+    } else {
+        subtree.parent().unwrap_or(Path::new("/"))
+    };
+    let selection = plan::Selection::new(&opts.includes, &opts.excludes, base)?;
     let mut outcome = RestoreOutcome::default();
     // a directory is restored into the target; anything else becomes the target path itself
     let (target_dir, plan, root_meta) = if start.kind == EntryKind::Dir {
@@ -212,6 +225,8 @@ pub fn restore(
                 rel: safety::RelPath::root().join(name.as_bytes()),
                 entry: start,
             }],
+            // the target's directory holds the file, it is not restored itself
+            root_is_dir: false,
             ..plan::Plan::default()
         };
         (parent.to_path_buf(), plan, None)
@@ -242,9 +257,24 @@ pub fn restore(
         outcome.duration_secs = duration_secs(started.elapsed());
         return Ok(outcome);
     }
-    let safe = SafeTarget::open(&target_dir).map_err(|source| RestoreError::Target {
-        path: target_dir.clone(),
-        source,
+    let opened = match &opts.confine_to {
+        Some(root) => SafeTarget::open_within(root, &target_dir),
+        None => SafeTarget::open(&target_dir),
+    };
+    let safe = opened.map_err(|source| {
+        if safety::is_path_crossing(&source) {
+            RestoreError::Unsafe {
+                path: target_dir.display().to_string(),
+                reason: "a symlink (or non-directory) is in the way of the target directory; \
+                         restore never creates directories through symlinks"
+                    .into(),
+            }
+        } else {
+            RestoreError::Target {
+                path: target_dir.clone(),
+                source,
+            }
+        }
     })?;
     let reconciled = if opts.mirror {
         let r = mirror::reconcile(
@@ -261,22 +291,64 @@ pub fn restore(
     } else {
         None
     };
-    let unchanged = |i: usize| reconciled.as_ref().is_some_and(|r| r.is_unchanged(i));
-    let created = create::create_all(&safe, &plan, &unchanged, &mut outcome)?;
+    let created = create::create_all(&safe, &plan, reconciled.as_ref(), &mut outcome)?;
+    report_totals(&opts.progress, &plan, &created);
     content::write_all(
         repo,
         &safe,
         &plan,
         &created,
         opts.threads.max(1),
+        &opts.progress,
         &mut outcome,
     )?;
     metadata::apply_all(&safe, &plan, &created, &mut outcome);
     if let Some(meta) = root_meta {
-        metadata::apply_to_target(&target_dir, &meta, &mut outcome);
+        // a mirror leaves the target directory alone when it is as in the snapshot and
+        // nothing directly inside it changed
+        let untouched = reconciled.as_ref().is_some_and(|r| !r.retouch_root);
+        metadata::apply_to_target(&target_dir, &meta, untouched, &mut outcome);
     }
     outcome.duration_secs = duration_secs(started.elapsed());
     Ok(outcome)
+}
+
+/// Progress totals once the plan is known: every regular file of the plan with its size
+/// (the second and later names of a hard-linked file with none: its bytes are written
+/// once). Files the mirror leaves untouched, and hard links, are done at once, so a display
+/// reaches 100 %; the content pass counts the rest as it writes.
+fn report_totals(
+    progress: &Option<std::sync::Arc<crate::Progress>>,
+    plan: &plan::Plan,
+    created: &create::Created,
+) {
+    let Some(p) = progress else { return };
+    let mut seen = std::collections::HashSet::new();
+    let (mut files, mut bytes, mut done_files, mut done_bytes) = (0u64, 0u64, 0u64, 0u64);
+    for (item, state) in plan.items.iter().zip(&created.state) {
+        let e = &item.entry;
+        if e.kind != EntryKind::File {
+            continue;
+        }
+        let first_name = e.nlink <= 1 || seen.insert((e.dev, e.inode));
+        let size = if first_name {
+            e.content.iter().map(tree::ContentPart::len).sum()
+        } else {
+            0
+        };
+        files += 1;
+        bytes += size;
+        match state {
+            create::ItemState::Unchanged => {
+                done_files += 1;
+                done_bytes += size;
+            }
+            create::ItemState::LinkTo(_) => done_files += 1,
+            _ => {}
+        }
+    }
+    p.add_total(files, bytes);
+    p.add_done(done_files, done_bytes);
 }
 
 fn duration_secs(d: Duration) -> f64 {

@@ -10,8 +10,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::safety::{check_entry_name, RelPath};
 use super::{DamagedEntry, RestoreError, RestoreOutcome};
-use crate::tree::{decode_tree, Entry, EntryKind};
-use crate::{BlobId, BlobKind, Repository};
+use crate::tree::{load_tree, Entry, EntryKind};
+use crate::{BlobId, Repository};
 
 /// One entry to restore at `rel` below the target.
 #[derive(Debug, Clone)]
@@ -27,6 +27,11 @@ pub(crate) struct Plan {
     /// Directories whose tree could not be loaded: a mirror must not remove anything below
     /// them (their contents are unknown, not empty).
     pub damaged_dirs: HashSet<RelPath>,
+    /// Whether the target directory stands for a directory of the snapshot (its contents
+    /// are the plan). `false` when a single file (or symlink, ...) is restored AS a path in
+    /// the target directory: the directory's other entries are none of the restore's
+    /// business, and a mirror must never remove them.
+    pub root_is_dir: bool,
 }
 
 /// Glob patterns over stored paths: with '/' the path (leading '/' optional), without '/'
@@ -125,7 +130,10 @@ pub(crate) fn plan(
     selection: &Selection,
     outcome: &mut RestoreOutcome,
 ) -> Result<Plan, RestoreError> {
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        root_is_dir: true,
+        ..Plan::default()
+    };
     walk(
         repo,
         root,
@@ -147,11 +155,8 @@ fn walk(
     plan: &mut Plan,
     outcome: &mut RestoreOutcome,
 ) -> Result<(), RestoreError> {
-    let tree = match repo
-        .load_blob(BlobKind::Tree, tree_id)
-        .map_err(|e| e.to_string())
-        .and_then(|b| decode_tree(&b).map_err(|e| format!("tree {tree_id}: {e}")))
-    {
+    // through tree::load_tree, so a tree cache there serves the plan walk too
+    let tree = match load_tree(repo, tree_id).map_err(|e| e.to_string()) {
         Ok(t) => t,
         Err(reason) => {
             outcome.damaged.push(DamagedEntry {

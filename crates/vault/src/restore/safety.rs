@@ -102,17 +102,68 @@ pub struct SafeTarget {
 }
 
 impl SafeTarget {
-    /// Opens (creating it if missing) the target directory. The target itself may be reached
-    /// through symlinks the user chose; everything below it may not.
+    /// Opens (creating it if missing) the target directory. The part of `path` that exists
+    /// may be reached through symlinks the user chose; the directories it lacks are created
+    /// one at a time (`mkdirat`) and each opened without following a symlink, so a link
+    /// planted where one of them goes is refused, never written through. Everything below
+    /// the target is then resolved without symlinks ([`SafeTarget::open_beneath`]).
     pub fn open(path: &Path) -> io::Result<SafeTarget> {
-        std::fs::create_dir_all(path)?;
-        let root = rustix::fs::open(
-            path,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
+        let mut missing = Vec::new();
+        let mut existing = path;
+        let mut dir = loop {
+            match open_dir_following(existing) {
+                Ok(fd) => break fd,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let (Some(parent), Some(name)) = (existing.parent(), existing.file_name())
+                    else {
+                        return Err(e);
+                    };
+                    missing.push(name);
+                    existing = if parent.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        parent
+                    };
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        for name in missing.into_iter().rev() {
+            dir = make_dir_beneath(&dir, name)?;
+        }
         Ok(SafeTarget {
-            root,
+            root: dir,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens the target directory `path`, which must lie inside `root`: `root` may be
+    /// reached through symlinks (the user's choice), but from it down to `path` no symlink
+    /// is followed, and missing directories are created one at a time without following
+    /// one. A symlink on the way (say a failed update's `opt -> /opt` inside a restore
+    /// root) makes the open fail ([`is_path_crossing`]) instead of leading outside `root`.
+    pub fn open_within(root: &Path, path: &Path) -> io::Result<SafeTarget> {
+        let rel = path.strip_prefix(root).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not inside {}", path.display(), root.display()),
+            )
+        })?;
+        let mut dir = open_dir_following(root)?;
+        for c in rel.components() {
+            match c {
+                std::path::Component::Normal(name) => dir = make_dir_beneath(&dir, name)?,
+                std::path::Component::CurDir => {}
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("{}: '..' below the restore root", path.display()),
+                    ))
+                }
+            }
+        }
+        Ok(SafeTarget {
+            root: dir,
             path: path.to_path_buf(),
         })
     }
@@ -198,6 +249,30 @@ impl SafeTarget {
     }
 }
 
+/// Opens a directory by path, following symlinks (the user's part of the target path).
+fn open_dir_following(path: &Path) -> io::Result<OwnedFd> {
+    Ok(rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Opens directory `name` in `dir` without following a symlink, creating it first if it is
+/// not there.
+fn make_dir_beneath(dir: &OwnedFd, name: &OsStr) -> io::Result<OwnedFd> {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rustix::fs::openat(dir, name, flags, Mode::empty()) {
+        Err(Errno::NOENT) => {}
+        other => return Ok(other?),
+    }
+    match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o755)) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
+}
+
 /// Whether an error from [`SafeTarget::open_beneath`] means "a symlink (or a non-directory)
 /// is in the way" rather than an ordinary I/O failure.
 pub fn is_path_crossing(e: &io::Error) -> bool {
@@ -257,6 +332,39 @@ mod tests {
             )
             .unwrap_err();
         assert!(is_path_crossing(&err), "{err}");
+    }
+
+    #[test]
+    fn missing_target_directories_are_never_created_through_a_symlink() {
+        let outside = tempfile::tempdir().unwrap();
+        let base = tempfile::tempdir().unwrap();
+        // a dangling link where a missing directory of the target path goes
+        std::os::unix::fs::symlink(outside.path().join("made"), base.path().join("a")).unwrap();
+        let err = SafeTarget::open(&base.path().join("a/b/c")).unwrap_err();
+        assert!(is_path_crossing(&err), "{err}");
+        assert!(!outside.path().join("made").exists());
+        // missing directories are created one by one
+        let t = SafeTarget::open(&base.path().join("x/y/z")).unwrap();
+        assert!(base.path().join("x/y/z").is_dir());
+        assert_eq!(t.path(), base.path().join("x/y/z"));
+        // the existing part may go through a link the user chose
+        std::os::unix::fs::symlink(outside.path(), base.path().join("mine")).unwrap();
+        SafeTarget::open(&base.path().join("mine/sub")).unwrap();
+        assert!(outside.path().join("sub").is_dir());
+    }
+
+    #[test]
+    fn open_within_follows_no_symlink_below_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("opt")).unwrap();
+        let err = SafeTarget::open_within(root.path(), &root.path().join("opt/IBM")).unwrap_err();
+        assert!(is_path_crossing(&err), "{err}");
+        assert!(!outside.path().join("IBM").exists());
+        let t = SafeTarget::open_within(root.path(), &root.path().join("data/shared")).unwrap();
+        assert!(root.path().join("data/shared").is_dir());
+        drop(t);
+        assert!(SafeTarget::open_within(root.path(), Path::new("/elsewhere")).is_err());
     }
 
     #[test]
