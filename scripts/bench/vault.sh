@@ -11,6 +11,7 @@
 # Without -t: every installed peer plus cnxbackup. Environment:
 #   CNXBACKUP     the binary to measure (default: build target/release/cnxbackup)
 #   SHARED_BENCH  the shared bench directory (default: ../shared/bench beside the repo)
+#   RUSTIC        the rustic binary (default: rustic in PATH, else /opt/peers/bin/rustic)
 #
 # How, without copying the peers' script: the shared run_peers.sh is patched on the fly
 # into WORKDIR (its directory pointer fixed, one `run_cnxbackup` tool added next to
@@ -28,6 +29,10 @@ if [ -z "${CNXBACKUP:-}" ]; then
 fi
 [ -x "$CNXBACKUP" ] || { echo "no cnxbackup binary at $CNXBACKUP" >&2; exit 2; }
 export CNXBACKUP
+# rustic: from PATH, else the machine's peer install
+if [ -z "${RUSTIC:-}" ] && ! command -v rustic >/dev/null && [ -x /opt/peers/bin/rustic ]; then
+  export RUSTIC=/opt/peers/bin/rustic
+fi
 
 # find -w and -t among the arguments (same getopts string as run_peers.sh)
 WORK=/tmp/peerbench
@@ -78,6 +83,11 @@ awk -v shared="$SHARED" -v fn="$TOOL_FN" '
 grep -q '^run_cnxbackup()' "$PATCHED" && grep -q 'cnxbackup) run_cnxbackup' "$PATCHED" \
   && grep -q "^HERE=\"$SHARED\"" "$PATCHED" \
   || { echo "could not patch $SHARED/run_peers.sh (its layout changed)" >&2; exit 2; }
+# kticks reads /proc/*/stat: a process that exits between the glob and the read makes cat
+# fail, and with pipefail + set -e that killed the whole run at random; tolerate it
+sed -i 's#^  cat /proc/\[0-9\]\*/stat 2>/dev/null |$#  { cat /proc/[0-9]*/stat 2>/dev/null || true; } |#' "$PATCHED"
+grep -q 'cat /proc/\[0-9\]\*/stat 2>/dev/null || true; }' "$PATCHED" \
+  || { echo "could not patch kticks in $SHARED/run_peers.sh (its layout changed)" >&2; exit 2; }
 # the versions list: add cnxbackup's
 sed -i 's|^      tarzstd) echo "- $(tar --version|      cnxbackup) echo "- $("$CNXBACKUP" --version)" ;;\n&|' "$PATCHED"
 exec bash "$PATCHED" "${ARGS[@]}"

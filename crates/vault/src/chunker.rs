@@ -20,6 +20,13 @@ pub const DEFAULT_AVG_SIZE: u32 = 1024 * 1024;
 /// Default maximum chunk size (8 MiB).
 pub const DEFAULT_MAX_SIZE: u32 = 8 * 1024 * 1024;
 
+/// Default minimum chunk size of page-structured files (4 KiB).
+pub const PAGE_FILE_MIN_SIZE: u32 = 4 * 1024;
+/// Default average chunk size of page-structured files (16 KiB: two 8 KiB database pages).
+pub const PAGE_FILE_AVG_SIZE: u32 = 16 * 1024;
+/// Default maximum chunk size of page-structured files (64 KiB).
+pub const PAGE_FILE_MAX_SIZE: u32 = 64 * 1024;
+
 /// Chunk size bounds plus the key-derived seed. `Debug` hides the seed.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChunkerParams {
@@ -57,6 +64,16 @@ impl Default for ChunkerParams {
 }
 
 impl ChunkerParams {
+    /// The default sizes of page-structured files (database images), without a seed.
+    pub fn page_file_defaults() -> ChunkerParams {
+        ChunkerParams {
+            min_size: PAGE_FILE_MIN_SIZE,
+            avg_size: PAGE_FILE_AVG_SIZE,
+            max_size: PAGE_FILE_MAX_SIZE,
+            seed: 0,
+        }
+    }
+
     /// The same seed with other sizes (e.g. smaller chunks for DB images).
     pub fn with_sizes(
         self,
@@ -99,6 +116,87 @@ impl ChunkerParams {
             )))
         }
     }
+}
+
+/// Which chunk sizes a file gets, chosen by its name.
+///
+/// Database backup images and data files are rewritten page by page (8 KiB pages, changed
+/// at scattered places between two backups). With ~1 MiB chunks every rewritten page
+/// re-stores a whole chunk of 128 pages; with the page-file sizes (16 KiB average) it
+/// re-stores a few pages. Everything else keeps the large default chunks, which are cheaper
+/// per byte (fewer blobs to hash, seal, index and list in trees).
+///
+/// The choice depends only on the file name, so the same file is cut the same way in every
+/// backup (deduplication across snapshots needs that), and a stream stored under a
+/// database-image name (a dump read from a tool's stdout) is treated like the file.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct ChunkPolicy {
+    /// Sizes of every file that is not page-structured.
+    pub default: ChunkerParams,
+    /// Sizes of page-structured files ([`is_page_structured`]).
+    pub page_files: ChunkerParams,
+}
+
+impl ChunkPolicy {
+    /// The sizes for a file named `name` (the last path component).
+    pub fn for_name(&self, name: &[u8]) -> &ChunkerParams {
+        if is_page_structured(name) {
+            &self.page_files
+        } else {
+            &self.default
+        }
+    }
+}
+
+/// File-name extensions of page-structured database files and backup images (compared
+/// without case): SQL Server backups and data/log files (`bak`, `mdf`, `ndf`, `ldf`),
+/// Oracle dumps, RMAN pieces and data files (`dmp`, `bkp`, `rman`, `dbf`), PostgreSQL
+/// custom-format dumps (`dump`, `backup`), MySQL InnoDB tablespaces (`ibd`).
+const PAGE_FILE_EXTENSIONS: &[&str] = &[
+    "bak", "mdf", "ndf", "ldf", "dmp", "bkp", "rman", "dbf", "dump", "backup", "ibd",
+];
+
+/// Whether a file name looks like a page-structured database image:
+/// - a DB2 backup image, `ALIAS.TYPE.INSTANCE.DBPARTnnn.YYYYMMDDhhmmss.SEQ` — the last two
+///   dot-separated parts are a 14-digit timestamp and a 3-digit sequence number (`.001`);
+/// - an RMAN backup piece with the default `%U` name (`8 alphanumerics_N_N`, e.g.
+///   `0b2k3l4m_1_1`);
+/// - a name with one of the extensions of [`PAGE_FILE_EXTENSIONS`].
+pub fn is_page_structured(name: &[u8]) -> bool {
+    let all_digits = |s: &[u8], n: usize| s.len() == n && s.iter().all(u8::is_ascii_digit);
+    let mut parts = name.rsplit(|&b| b == b'.');
+    let last = parts.next().unwrap_or_default();
+    let before = parts.next();
+    if let Some(before) = before {
+        if all_digits(last, 3) && before.len() == 14 && all_digits(before, 14) {
+            return true;
+        }
+        if PAGE_FILE_EXTENSIONS
+            .iter()
+            .any(|ext| last.eq_ignore_ascii_case(ext.as_bytes()))
+        {
+            return true;
+        }
+        return false;
+    }
+    is_rman_piece_name(name)
+}
+
+/// `%U` of RMAN: 8 characters of [0-9a-z], then `_<copy>_<piece>` digits.
+fn is_rman_piece_name(name: &[u8]) -> bool {
+    let mut parts = name.split(|&b| b == b'_');
+    let (Some(id), Some(a), Some(b), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let digits = |s: &[u8]| !s.is_empty() && s.len() <= 5 && s.iter().all(u8::is_ascii_digit);
+    id.len() == 8
+        && id
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+        && digits(a)
+        && digits(b)
 }
 
 /// One chunk of a slice: `data[offset..offset + length]`.
@@ -408,6 +506,47 @@ mod tests {
     fn empty_input_has_no_chunks() {
         assert!(chunk_slice(b"", &small(1)).unwrap().is_empty());
         assert_eq!(StreamChunker::new(&b""[..], &small(1)).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn page_structured_names() {
+        for yes in [
+            "FILES.0.db2inst1.DBPART000.20241126010000.001",
+            "WIKIS.0.DB2INST1.NODE0000.CATN0000.20241126010000.012",
+            "cnx.bak",
+            "HOMEPAGE.BAK",
+            "expdp_full.dmp",
+            "o1_mf_nnndf_TAG20241126_abc_.bkp",
+            "0b2k3l4m_1_1",
+            "users01.dbf",
+            "blogs.dump",
+        ] {
+            assert!(is_page_structured(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "app.jar",
+            "SystemOut.log",
+            "notes.001",
+            "2024112601000.001",
+            "bak",
+            "0b2k3l4m_1",
+            "0B2K3L4M_1_1",
+            "d1f0e2c3-4b5a-4c6d-a7e8-f9a0b1c2d3e4",
+            "",
+        ] {
+            assert!(!is_page_structured(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn policy_picks_page_sizes_by_name() {
+        let policy = ChunkPolicy {
+            default: ChunkerParams::default(),
+            page_files: ChunkerParams::page_file_defaults(),
+        };
+        assert_eq!(policy.for_name(b"x.bak").avg_size, PAGE_FILE_AVG_SIZE);
+        assert_eq!(policy.for_name(b"x.jar").avg_size, DEFAULT_AVG_SIZE);
+        ChunkerParams::page_file_defaults().validate().unwrap();
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub mod storage;
 pub mod tree; // vault-fs
 mod util;
 
-pub use chunker::{chunk_slice, ChunkSpan, ChunkerParams, StreamChunk, StreamChunker};
+pub use chunker::{
+    chunk_slice, is_page_structured, ChunkPolicy, ChunkSpan, ChunkerParams, StreamChunk,
+    StreamChunker,
+};
 pub use compress::Compression;
 pub use crypto::kdf::KdfParams;
 pub use error::VaultError;

@@ -173,3 +173,45 @@ fn symlinked_parent_at_the_target_is_refused() {
         "wrote through the symlink"
     );
 }
+
+#[test]
+fn progress_counts_found_and_done_files_and_bytes() {
+    let (src, repo_dir) = (tmp(), tmp());
+    fs::create_dir_all(src.path().join("a/b")).unwrap();
+    let mut expected_bytes = 0u64;
+    for (i, len) in [0usize, 10, 5000, 3 << 20].into_iter().enumerate() {
+        fs::write(src.path().join(format!("a/f{i}")), noise(len, i as u64)).unwrap();
+        fs::write(
+            src.path().join(format!("a/b/g{i}")),
+            noise(len, 100 + i as u64),
+        )
+        .unwrap();
+        expected_bytes += 2 * len as u64;
+    }
+    let repo = init_repo(repo_dir.path());
+    let run = || {
+        let progress = vault::Progress::new();
+        let o = BackupOptions {
+            progress: Some(progress.clone()),
+            ..opts()
+        };
+        let out = backup(&repo, &[src.path().to_path_buf()], &o).unwrap();
+        (out, progress.now())
+    };
+    let (first, p) = run();
+    assert_eq!(first.summary.files_new, 8);
+    assert_eq!((p.files_total, p.bytes_total), (8, expected_bytes));
+    assert_eq!((p.files_done, p.bytes_done), (8, expected_bytes));
+    // unchanged files are skipped through the parent and count as done at once
+    let (second, p) = run();
+    assert_eq!(second.summary.files_unchanged, 8);
+    assert_eq!((p.files_total, p.bytes_total), (8, expected_bytes));
+    assert_eq!((p.files_done, p.bytes_done), (8, expected_bytes));
+    // one changed file: read again, still every file done
+    fs::write(src.path().join("a/f1"), noise(20, 77)).unwrap();
+    let (third, p) = run();
+    assert_eq!(third.summary.files_changed, 1);
+    assert_eq!(p.files_done, 8);
+    assert_eq!(p.bytes_total, expected_bytes + 10);
+    assert_eq!(p.bytes_done, p.bytes_total);
+}

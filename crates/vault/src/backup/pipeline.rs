@@ -12,6 +12,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -30,8 +31,9 @@ use super::source::{BackupSource, FinishAdditions, SourceKind, SourceReport};
 use super::summary::{BackupWarning, Counters, WarningKind, NO_SOURCE};
 use super::walk::{self, Excludes, Listed};
 use super::{BackupError, BackupOptions, BackupOutcome};
-use crate::chunker::ChunkerParams;
+use crate::chunker::ChunkPolicy;
 use crate::fs_meta::NameCache;
+use crate::progress::{self, Progress};
 use crate::tree::{Entry, EntryKind, Tree};
 use crate::{BlobId, Repository, Snapshot, SnapshotSummary};
 
@@ -122,6 +124,8 @@ struct Walker<'a> {
     root: Option<RootTree>,
     checkpoint_every: Duration,
     last_checkpoint: Instant,
+    /// Live counters for a display: totals as files are found, done as they complete.
+    progress: Option<Arc<Progress>>,
 }
 
 fn internal(msg: &str) -> BackupError {
@@ -210,6 +214,8 @@ impl Walker<'_> {
                 bytes_read,
                 changed,
             } => {
+                // the bytes were counted chunk by chunk as the reader cut them
+                progress::add_done(&self.progress, 1, 0);
                 if let Some(entry) = slot.as_mut() {
                     entry.content = content;
                     entry.sparse = sparse;
@@ -231,6 +237,7 @@ impl Walker<'_> {
                 }
             }
             ReadOutcome::Failed { kind, message } => {
+                progress::add_done(&self.progress, 1, 0);
                 *slot = None;
                 self.counters.warn(source, path, kind, message);
                 if let Some(t) = self.tally(source) {
@@ -461,6 +468,8 @@ impl Walker<'_> {
                         &self.counters.files_new
                     };
                     Counters::add(counter, 1);
+                    // a stream's size is known only once it is read
+                    progress::add_total(&self.progress, 1, 0);
                     let reader = self
                         .streams
                         .get_mut(src)
@@ -516,6 +525,7 @@ impl Walker<'_> {
         old: Option<&Entry>,
     ) -> Result<(), BackupError> {
         let e = &listed.entry;
+        progress::add_total(&self.progress, 1, e.size);
         let unchanged = old.filter(|o| {
             o.kind == EntryKind::File
                 && o.size == e.size
@@ -526,6 +536,7 @@ impl Walker<'_> {
         if let Some(o) = unchanged {
             Counters::add(&self.counters.files_unchanged, 1);
             Counters::add(&self.counters.bytes_total, e.size);
+            progress::add_done(&self.progress, 1, e.size);
             let size = e.size;
             if let Some(t) = self.tally(source) {
                 t.files += 1;
@@ -641,7 +652,8 @@ impl Read for HashingReader {
 
 fn reader_loop(
     repo: &Repository,
-    params: &ChunkerParams,
+    policy: &ChunkPolicy,
+    progress: Option<Arc<Progress>>,
     jobs: Receiver<FileJob>,
     save: Sender<SaveJob>,
     done: Sender<FileDone>,
@@ -649,6 +661,7 @@ fn reader_loop(
 ) {
     let sink = DedupSink {
         repo,
+        progress: progress.as_ref(),
         save,
         abort: &failure.abort,
     };
@@ -658,6 +671,7 @@ fn reader_loop(
         }
         let (path, read, sha256) = match job.item {
             FileItem::Disk(listed) => {
+                let params = policy.for_name(&listed.entry.name);
                 let r = read_file(&listed.path, &listed.entry, params, &sink);
                 (listed.path, r, None)
             }
@@ -666,7 +680,9 @@ fn reader_loop(
                     inner: reader,
                     hasher: Sha256::new(),
                 };
-                let r = read_stream(&mut hashing, params, &sink);
+                // a dump stored under a database-image name is chunked like the file
+                let name = stored.file_name().map(OsStr::as_bytes).unwrap_or_default();
+                let r = read_stream(&mut hashing, policy.for_name(name), &sink);
                 let sha = hex::encode(hashing.hasher.finalize());
                 (stored, r, Some(sha))
             }
@@ -846,7 +862,8 @@ pub(crate) fn run(
     let counters = Counters::default();
     let names = NameCache::default();
     let failure = Failure::default();
-    let params = repo.chunker();
+    let policy = repo.config().chunk_policy(repo.chunker().seed);
+    let params = policy.default;
     let read_threads = opts.read_threads.max(1);
     let save_threads = opts.save_threads.max(1);
 
@@ -862,8 +879,9 @@ pub(crate) fn run(
         drop(save_rx);
         for _ in 0..read_threads {
             let (jobs, save, done) = (job_rx.clone(), save_tx.clone(), done_tx.clone());
-            let (failure, params) = (&failure, &params);
-            s.spawn(move || reader_loop(repo, params, jobs, save, done, failure));
+            let (failure, policy) = (&failure, &policy);
+            let progress = opts.progress.clone();
+            s.spawn(move || reader_loop(repo, policy, progress, jobs, save, done, failure));
         }
         drop((job_rx, save_tx, done_tx));
         // the walk recurses once per directory level: give it a large stack
@@ -875,6 +893,7 @@ pub(crate) fn run(
                     (&counters, &names, &failure, &skeleton, &infos, &nested);
                 let parent_root = parent.as_ref().map(|(_, p)| p.tree);
                 let checkpoint_every = opts.checkpoint_every;
+                let progress = opts.progress.clone();
                 move || {
                     let mut w = Walker {
                         repo,
@@ -891,6 +910,7 @@ pub(crate) fn run(
                         root: None,
                         checkpoint_every,
                         last_checkpoint: Instant::now(),
+                        progress,
                     };
                     let r = w.run(skeleton, parent_root);
                     if r.is_err() {

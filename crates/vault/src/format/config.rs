@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunker::ChunkerParams;
+use crate::chunker::{ChunkPolicy, ChunkerParams};
 use crate::VaultError;
 
 /// The repository format version this program writes and the newest it reads.
@@ -39,6 +39,24 @@ pub struct ChunkerConfig {
     /// Default average chunk size.
     pub avg_size: u32,
     /// Default maximum chunk size.
+    pub max_size: u32,
+    /// Chunk sizes of page-structured files (database images, see
+    /// [`crate::chunker::is_page_structured`]). Absent in configs written before per-kind
+    /// chunking: such repositories use [`ChunkerParams::page_file_defaults`]. Readers that
+    /// predate the field ignore it (the chunker object does not refuse unknown fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_files: Option<ChunkSizes>,
+}
+
+/// Minimum, average and maximum chunk size in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkSizes {
+    /// No chunk is shorter, except the last of a file.
+    pub min_size: u32,
+    /// Target average.
+    pub avg_size: u32,
+    /// No chunk is longer.
     pub max_size: u32,
 }
 
@@ -79,6 +97,23 @@ impl RepoConfig {
         compression_level: i32,
         pack_size: u32,
     ) -> RepoConfig {
+        RepoConfig::with_page_chunker(
+            id,
+            chunker,
+            &ChunkerParams::page_file_defaults(),
+            compression_level,
+            pack_size,
+        )
+    }
+
+    /// A config for a new repository with explicit page-file chunk sizes.
+    pub fn with_page_chunker(
+        id: [u8; 32],
+        chunker: &ChunkerParams,
+        page_files: &ChunkerParams,
+        compression_level: i32,
+        pack_size: u32,
+    ) -> RepoConfig {
         RepoConfig {
             format_version: FORMAT_VERSION,
             id: hex::encode(id),
@@ -87,6 +122,11 @@ impl RepoConfig {
                 min_size: chunker.min_size,
                 avg_size: chunker.avg_size,
                 max_size: chunker.max_size,
+                page_files: Some(ChunkSizes {
+                    min_size: page_files.min_size,
+                    avg_size: page_files.avg_size,
+                    max_size: page_files.max_size,
+                }),
             },
             hash: HASH_BLAKE3_KEYED.into(),
             cipher: CIPHER_AES_256_GCM.into(),
@@ -105,6 +145,32 @@ impl RepoConfig {
             avg_size: self.chunker.avg_size,
             max_size: self.chunker.max_size,
             seed,
+        }
+    }
+
+    /// Chunk sizes of page-structured files (the built-in defaults when the config
+    /// predates them).
+    pub fn page_chunker_params(&self, seed: u64) -> ChunkerParams {
+        match self.chunker.page_files {
+            Some(s) => ChunkerParams {
+                min_size: s.min_size,
+                avg_size: s.avg_size,
+                max_size: s.max_size,
+                seed,
+            },
+            None => ChunkerParams {
+                seed,
+                ..ChunkerParams::page_file_defaults()
+            },
+        }
+    }
+
+    /// The chunk sizes per file kind with the key-derived `seed`: the defaults, and the
+    /// page-file sizes for database images (see [`ChunkPolicy`]).
+    pub fn chunk_policy(&self, seed: u64) -> ChunkPolicy {
+        ChunkPolicy {
+            default: self.chunker_params(seed),
+            page_files: self.page_chunker_params(seed),
         }
     }
 
@@ -172,6 +238,7 @@ pub fn decode_config(bytes: &[u8]) -> Result<RepoConfig, VaultError> {
     }
     cfg.chunker_params(0)
         .validate()
+        .and_then(|()| cfg.page_chunker_params(0).validate())
         .map_err(|e| VaultError::corrupt(CONFIG_PATH, e.to_string()))?;
     if !(MIN_PACK_SIZE..=MAX_PACK_SIZE).contains(&cfg.pack_size) {
         return Err(VaultError::corrupt(
@@ -219,6 +286,54 @@ mod tests {
         c.cipher = "rot13".into();
         let err = decode_config(&c.encode()).unwrap_err();
         assert!(err.to_string().contains("rot13"), "{err}");
+    }
+
+    #[test]
+    fn new_configs_record_page_file_sizes() {
+        let c = sample();
+        let text = String::from_utf8(c.encode()).unwrap();
+        assert!(text.contains("\"page_files\""), "{text}");
+        let p = decode_config(&c.encode()).unwrap().page_chunker_params(9);
+        assert_eq!(
+            (p.min_size, p.avg_size, p.max_size, p.seed),
+            (4096, 16384, 65536, 9)
+        );
+    }
+
+    #[test]
+    fn configs_without_page_file_sizes_still_open() {
+        // a config as written before per-kind chunking existed
+        let old = br#"{
+  "format_version": 1,
+  "id": "0303030303030303030303030303030303030303030303030303030303030303",
+  "chunker": { "name": "fastcdc2020-keyed", "min_size": 524288, "avg_size": 1048576, "max_size": 8388608 },
+  "hash": "blake3-keyed",
+  "cipher": "aes-256-gcm",
+  "compression": { "name": "zstd", "level": 1 },
+  "pack_size": 16777216
+}"#;
+        let c = decode_config(old).unwrap();
+        assert_eq!(c.chunker.page_files, None);
+        assert_eq!(
+            c.page_chunker_params(0),
+            ChunkerParams::page_file_defaults()
+        );
+        // re-encoding does not add the field (the config object is never rewritten anyway)
+        assert!(!String::from_utf8(c.encode())
+            .unwrap()
+            .contains("page_files"));
+    }
+
+    #[test]
+    fn invalid_page_file_sizes_are_corrupt() {
+        let mut c = sample();
+        c.chunker.page_files = Some(ChunkSizes {
+            min_size: 8192,
+            avg_size: 4096,
+            max_size: 65536,
+        });
+        let err = decode_config(&c.encode()).unwrap_err();
+        assert!(err.to_string().contains("min 8192"), "{err}");
     }
 
     #[test]
