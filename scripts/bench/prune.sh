@@ -42,7 +42,11 @@ case " $BACKENDS " in
     ;;
 esac
 mkdir -p "$WORK"
-cleanup() { [ "$KEEP" = 1 ] || rm -rf "$WORK"; }
+# (the loopback server keeps objects as files under its data directory: dropped too)
+cleanup() {
+  [ "$KEEP" = 1 ] || rm -rf "$WORK"
+  rm -rf "${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data/${CNXBACKUP_TEST_S3_BUCKET:-none}/prunebench-$RUN"
+}
 trap cleanup EXIT
 
 CSV=$WORK/prunebench-$RUN.csv

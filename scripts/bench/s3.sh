@@ -6,14 +6,15 @@
 #
 # Usage: scripts/bench/s3.sh [-s SIZE_MIB] [-n SNAPSHOTS] [-w WORKDIR]
 #   -s  dataset size in MiB (default 2048; use 256 while developing)
-#   -n  snapshots for forget --prune (default 30)
+#   -n  snapshots for forget --prune (default 0: skipped; scripts/bench/prune.sh is the
+#       fuller retention benchmark, fs and S3)
 #   -w  work directory (default /tmp/s3bench)
 # Environment: CNXBACKUP (binary; default: cargo build --release), RESTIC (default restic).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/lib/ensure.sh"
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
-SIZE=2048 SNAPS=30 WORK=/tmp/s3bench
+SIZE=2048 SNAPS=0 WORK=/tmp/s3bench
 while getopts "s:n:w:h" o; do
   case $o in
     s) SIZE=$OPTARG ;; n) SNAPS=$OPTARG ;; w) WORK=$OPTARG ;;
@@ -30,6 +31,9 @@ EP=$CNXBACKUP_TEST_S3_ENDPOINT BUCKET=$CNXBACKUP_TEST_S3_BUCKET
 export AWS_ACCESS_KEY_ID=$CNXBACKUP_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$CNXBACKUP_TEST_S3_SECRET_KEY
 export CNXBACKUP_S3_ENDPOINT=$EP CNXBACKUP_PASSWORD=s3bench RESTIC_PASSWORD=s3bench
 RUN=$(date +%s)
+# the loopback server keeps objects as files: drop this run's objects afterwards
+S3_DATA=${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data/$BUCKET/bench-$RUN
+trap 'rm -rf "$S3_DATA"' EXIT
 mkdir -p "$WORK"
 SRC=$WORK/src-$SIZE
 if [ ! -d "$SRC" ]; then
@@ -71,6 +75,7 @@ rm -rf "$WORK/restore"
 ratio() { awk -v a="$(secs_of "$1")" -v b="$(secs_of "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo "ratios: S3/fs backup $(ratio cnx-s3-backup cnx-fs-backup), restore $(ratio cnx-s3-restore cnx-fs-restore); cnxbackup/restic on S3: backup $(ratio cnx-s3-backup restic-s3-backup), restore $(ratio cnx-s3-restore restic-s3-restore)"
 
+if [ "$SNAPS" -eq 0 ]; then rm -rf "$FSREPO"; echo "CSV: $CSV"; exit 0; fi
 echo "== forget --prune on $SNAPS snapshots of the mutated dataset"
 MUT=$WORK/mut-$RUN
 cp -a "$SRC" "$MUT"
