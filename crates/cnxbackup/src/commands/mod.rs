@@ -78,8 +78,11 @@ impl Context {
         secrets::websphere_password(&self.loaded, self.env.as_ref())
     }
 
-    /// The `[database]` settings as the runbook's vendor-tool configuration. The tool's path is
-    /// a product path, so it is looked up under the sysroot. (Used by backup and restore.)
+    /// The `[database]` settings as the runbook's vendor-tool configuration. The tools' paths
+    /// (`command`, `verify_command`) are product paths, looked up under the sysroot; the
+    /// password is read from `database.password_file` (never a value or an argument) and
+    /// handed to the runbook, which gives it to the tool through its environment or a private
+    /// parameter file. (Used by backup and restore.)
     pub fn database_tool_config(
         &self,
         sys: &websphere::Sysroot,
@@ -87,13 +90,18 @@ impl Context {
         use crate::config::{DatabaseMode, DatabaseVendor};
         use runbook::databases::{Mode, ToolConfig, Vendor};
         let db = &self.loaded.config.database;
-        let command = match &db.command {
-            Some(p) => Some(
-                sys.real_path(p)
-                    .map_err(|e| anyhow::anyhow!("database.command {}: {e}", p.display()))?,
-            ),
-            None => None,
+        let product = |key: &str, p: &Option<PathBuf>| -> anyhow::Result<Option<PathBuf>> {
+            match p {
+                Some(p) => {
+                    Ok(Some(sys.real_path(p).map_err(|e| {
+                        anyhow::anyhow!("{key} {}: {e}", p.display())
+                    })?))
+                }
+                None => Ok(None),
+            }
         };
+        let password = config::database_password(&self.loaded)?
+            .map(|secret| websphere::Secret::new(secret.expose()));
         Ok(ToolConfig {
             vendor: db.vendor.map(|v| match v {
                 DatabaseVendor::Db2 => Vendor::Db2,
@@ -101,16 +109,31 @@ impl Context {
                 DatabaseVendor::Sqlserver => Vendor::Sqlserver,
                 DatabaseVendor::Command => Vendor::Command,
             }),
-            command,
+            command: product("database.command", &db.command)?,
             run_as: db.run_as.clone(),
             mode: match db.mode {
                 DatabaseMode::Offline => Mode::Offline,
                 DatabaseMode::Online => Mode::Online,
             },
+            timeout: db.timeout_secs.map(std::time::Duration::from_secs),
             dump_command: db.dump_command.clone(),
-            restore_command: db.restore_command.clone(),
+            // Oracle Data Pump reads it as the `impdp` program: a product path like `command`.
+            restore_command: match (db.vendor, &db.restore_command) {
+                (Some(DatabaseVendor::Oracle), Some(impdp)) => Some(
+                    sys.real_path(std::path::Path::new(impdp))
+                        .map_err(|e| anyhow::anyhow!("database.restore_command {impdp}: {e}"))?
+                        .to_string_lossy()
+                        .into_owned(),
+                ),
+                (_, other) => other.clone(),
+            },
+            verify_command: product("database.verify_command", &db.verify_command)?,
+            username: db.username.clone(),
+            password,
+            oracle_directory: db.oracle_directory.clone(),
+            oracle_directory_path: db.oracle_directory_path.clone(),
+            sqlserver_dir: db.server_staging_dir.clone(),
             staging_dir: db.staging_dir.clone(),
-            ..ToolConfig::default()
         })
     }
 }

@@ -79,6 +79,14 @@ pub const KEYS: &[Key] = &[
     key("database", "mode", Kind::Text),
     key("database", "dump_command", Kind::Text),
     key("database", "restore_command", Kind::Text),
+    // vendor-tool details (docs/CLI.md "Database tool settings")
+    key("database", "verify_command", Kind::Text),
+    key("database", "username", Kind::Text),
+    key("database", "password_file", Kind::Text),
+    key("database", "oracle_directory", Kind::Text),
+    key("database", "oracle_directory_path", Kind::Text),
+    key("database", "server_staging_dir", Kind::Text),
+    key("database", "timeout_secs", Kind::Integer),
     // [s3]: S3-compatible object storage (vault-s3; docs/CLI.md "S3 repositories")
     key("s3", "endpoint", Kind::Text),
     Key {

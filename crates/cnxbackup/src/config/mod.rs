@@ -6,8 +6,11 @@
 //! culprit: the file and line, the environment variable or the flag, the key, and what was
 //! expected.
 
+mod database;
 mod keys;
 mod model;
+
+pub use database::{database_password, database_password_source};
 
 pub use keys::{Key, Kind, KEYS};
 pub use model::*;
@@ -388,6 +391,7 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             &c.deployment.connections_root,
         ),
         ("database.command", &c.database.command),
+        ("database.verify_command", &c.database.verify_command),
     ] {
         if let Some(path) = path {
             if !path.is_absolute() {
@@ -416,7 +420,7 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             "`online` is only supported with vendor = \"db2\"; use \"offline\"".into(),
         ));
     }
-    Ok(())
+    database::validate(loaded)
 }
 
 /// 1-based line of a byte offset.
@@ -502,6 +506,13 @@ mod tests {
         full.database.run_as = Some("x".into());
         full.database.dump_command = Some("x".into());
         full.database.restore_command = Some("x".into());
+        full.database.verify_command = Some("/x".into());
+        full.database.username = Some("x".into());
+        full.database.password_file = Some("x".into());
+        full.database.oracle_directory = Some("X".into());
+        full.database.oracle_directory_path = Some("/x".into());
+        full.database.server_staging_dir = Some("x".into());
+        full.database.timeout_secs = Some(1);
         full.s3.endpoint = Some("x".into());
         full.s3.region = Some("x".into());
         full.s3.path_style = Some(true);

@@ -75,8 +75,27 @@ pub struct DatabaseConfig {
     pub mode: DatabaseMode,
     /// `vendor = "command"`: a command whose stdout is the dump.
     pub dump_command: Option<String>,
-    /// `vendor = "command"`: a command that reads the dump on stdin.
+    /// `vendor = "command"`: a command that reads the dump on stdin. Oracle Data Pump: the
+    /// `impdp` to use (default: next to `expdp`).
     pub restore_command: Option<String>,
+    /// DB2: the `db2ckbkp` to verify images with (product path; default: next to `db2`).
+    pub verify_command: Option<PathBuf>,
+    /// SQL Server login (`sqlcmd -U`; none: a trusted connection, `-E`) or the Oracle Data
+    /// Pump user (default `system`).
+    pub username: Option<String>,
+    /// File holding that user's password (machine path). The password itself is never a
+    /// configuration value or a command-line argument.
+    pub password_file: Option<PathBuf>,
+    /// Oracle Data Pump DIRECTORY object (default `DATA_PUMP_DIR`).
+    pub oracle_directory: Option<String>,
+    /// Where that DIRECTORY's files are visible on this machine (machine path; default: the
+    /// staging directory).
+    pub oracle_directory_path: Option<PathBuf>,
+    /// SQL Server: the staging directory as the database server sees it (a share such as
+    /// `\\nas\cnx` when SQL Server runs on another host; default: `staging_dir`).
+    pub server_staging_dir: Option<String>,
+    /// Kill one vendor tool run after this many seconds (none: no limit).
+    pub timeout_secs: Option<u64>,
 }
 
 impl Default for DatabaseConfig {
@@ -89,6 +108,13 @@ impl Default for DatabaseConfig {
             mode: DatabaseMode::Offline,
             dump_command: None,
             restore_command: None,
+            verify_command: None,
+            username: None,
+            password_file: None,
+            oracle_directory: None,
+            oracle_directory_path: None,
+            server_staging_dir: None,
+            timeout_secs: None,
         }
     }
 }
