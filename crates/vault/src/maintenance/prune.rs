@@ -38,6 +38,9 @@ use crate::{BlobId, BlobKind, BlobLocation, IndexId, PackId, Repository, VaultEr
 /// The stored index: every segment's object path with the packs it lists.
 type Segments = Vec<(String, Vec<(PackId, Vec<PackEntry>)>)>;
 
+/// Requests in flight when reading all index segments or deleting packs.
+const READ_CONCURRENCY: usize = 8;
+
 /// Packs per rewritten index segment.
 const PACKS_PER_SEGMENT: usize = 2048;
 
@@ -140,15 +143,22 @@ pub fn referenced_blobs(
 /// The index as stored: every segment (path, packs). Fails on an unreadable segment.
 fn read_segments(repo: &Repository) -> Result<Segments, VaultError> {
     let mut out = Vec::new();
-    for obj in repo.storage().list(INDEX_DIR)? {
-        let bytes = repo.storage().read(&obj.path)?;
+    let paths: Vec<String> = repo
+        .storage()
+        .list(INDEX_DIR)?
+        .into_iter()
+        .map(|o| o.path)
+        .collect();
+    let contents = repo.storage().read_many(&paths, READ_CONCURRENCY);
+    for (path, bytes) in paths.into_iter().zip(contents) {
+        let bytes = bytes?;
         let packs = open_index_segment(repo.key(), &bytes).map_err(|reason| {
             VaultError::InvalidArgument(format!(
                 "index segment {} cannot be read ({reason}); run `repair index` before prune",
-                obj.path
+                path
             ))
         })?;
-        out.push((obj.path, packs));
+        out.push((path, packs));
     }
     Ok(out)
 }
@@ -435,9 +445,8 @@ fn phase2_settle(
         }
     }
     // 2. the packs
-    for pack in &delete {
-        repo.storage().delete(&pack_path(pack))?;
-    }
+    let pack_paths: Vec<String> = delete.iter().map(pack_path).collect();
+    repo.storage().delete_many(&pack_paths, READ_CONCURRENCY)?;
     // 3. the markers
     for (path, _) in &due {
         repo.storage().delete(path)?;

@@ -237,6 +237,53 @@ impl Storage {
         Ok(buf.to_vec())
     }
 
+    /// Read several whole objects with up to `concurrency` requests in flight; the results
+    /// come back in the order of `paths`. On S3 this turns N round trips into about
+    /// N / `concurrency` (opening a repository reads every index segment and snapshot).
+    pub fn read_many(
+        &self,
+        paths: &[String],
+        concurrency: usize,
+    ) -> Vec<Result<Vec<u8>, VaultError>> {
+        let mut out: Vec<Option<Result<Vec<u8>, VaultError>>> =
+            std::iter::repeat_with(|| None).take(paths.len()).collect();
+        self.rt.block_on(async {
+            let mut running = tokio::task::JoinSet::new();
+            let mut next = 0;
+            loop {
+                while next < paths.len() && running.len() < concurrency.max(1) {
+                    let op = self.op.clone();
+                    let path = paths[next].clone();
+                    let at = next;
+                    running.spawn(async move { (at, op.read(&path).await) });
+                    next += 1;
+                }
+                let Some(joined) = running.join_next().await else {
+                    break;
+                };
+                if let Ok((at, result)) = joined {
+                    let result = result
+                        .map(|buf| buf.to_vec())
+                        .map_err(|e| self.err_at("read", &paths[at], e));
+                    if let Ok(b) = &result {
+                        self.counters.read(b.len());
+                    }
+                    out[at] = Some(result);
+                }
+            }
+        });
+        out.into_iter()
+            .zip(paths)
+            .map(|(r, path)| {
+                r.unwrap_or_else(|| {
+                    Err(VaultError::InvalidArgument(format!(
+                        "read of {path} was cancelled"
+                    )))
+                })
+            })
+            .collect()
+    }
+
     /// Read `len` bytes at `offset`. Fails (naming the path) when the object is shorter.
     pub fn read_range(&self, path: &str, offset: u64, len: u64) -> Result<Vec<u8>, VaultError> {
         if len == 0 {
@@ -318,6 +365,38 @@ impl Storage {
             .map_err(|e| self.err_at("delete", path, e))
     }
 
+    /// Delete several objects with up to `concurrency` requests in flight (objects already
+    /// gone are no error). Stops at, and returns, the first failure; the others may or may
+    /// not have been deleted.
+    pub fn delete_many(&self, paths: &[String], concurrency: usize) -> Result<(), VaultError> {
+        self.rt.block_on(async {
+            let mut running = tokio::task::JoinSet::new();
+            let mut next = 0;
+            loop {
+                while next < paths.len() && running.len() < concurrency.max(1) {
+                    let op = self.op.clone();
+                    let path = paths[next].clone();
+                    let at = next;
+                    running.spawn(async move { (at, op.delete(&path).await) });
+                    next += 1;
+                }
+                let Some(joined) = running.join_next().await else {
+                    return Ok(());
+                };
+                match joined {
+                    Ok((_, Ok(()))) => {}
+                    Ok((at, Err(e))) => return Err(self.err_at("delete", &paths[at], e)),
+                    Err(e) => {
+                        return Err(VaultError::InvalidArgument(format!(
+                            "a delete task of {} failed: {e}",
+                            self.location
+                        )))
+                    }
+                }
+            }
+        })
+    }
+
     /// Every object under a directory prefix such as `packs/` (recursively), sorted by path.
     /// A missing directory lists as empty.
     pub fn list(&self, prefix: &str) -> Result<Vec<ObjectEntry>, VaultError> {
@@ -387,6 +466,34 @@ mod tests {
             .unwrap()
             .collect();
         assert!(tmp.is_empty());
+    }
+
+    #[test]
+    fn read_many_keeps_the_order_and_reports_each_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Storage::local(dir.path()).unwrap();
+        let mut paths = Vec::new();
+        for i in 0..20u8 {
+            let p = format!("index/{i:02}");
+            s.write(&p, vec![i; usize::from(i) + 1]).unwrap();
+            paths.push(p);
+        }
+        paths.insert(5, "index/missing".to_string());
+        let before = s.stats().reads;
+        let got = s.read_many(&paths, 4);
+        assert_eq!(got.len(), 21);
+        for (p, r) in paths.iter().zip(&got) {
+            if p == "index/missing" {
+                let e = r.as_ref().unwrap_err();
+                assert!(e.to_string().contains("index/missing"), "{e}");
+            } else {
+                let i: u8 = p.trim_start_matches("index/").parse().unwrap();
+                assert_eq!(r.as_ref().unwrap(), &vec![i; usize::from(i) + 1]);
+            }
+        }
+        assert_eq!(s.stats().reads - before, 20);
+        s.delete_many(&paths, 3).unwrap();
+        assert!(s.list("index/").unwrap().is_empty());
     }
 
     #[test]
