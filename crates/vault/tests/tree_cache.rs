@@ -39,8 +39,12 @@ fn make_many_dirs(root: &Path) {
 /// Every stored path of the latest snapshot, in walk order.
 fn walk_all(repo: &Repository) -> Vec<PathBuf> {
     let (_, snap) = repo.find_snapshot("latest").unwrap();
+    walk_snapshot(repo, &snap)
+}
+
+fn walk_snapshot(repo: &Repository, snap: &vault::Snapshot) -> Vec<PathBuf> {
     let mut seen = Vec::new();
-    walk(repo, &snap, Path::new("/"), &mut |p, _| {
+    walk(repo, snap, Path::new("/"), &mut |p, _| {
         seen.push(p.to_path_buf());
         Visit::Continue
     })
@@ -67,10 +71,11 @@ fn tree_packs(repo: &Repository) -> usize {
     packs.len()
 }
 
-/// The walk of a fresh repository: reads (storage requests) and what it saw.
+/// The walk of the latest snapshot: reads (storage requests) and what it saw.
 fn counted_walk(repo: &Repository) -> (u64, Vec<PathBuf>) {
+    let (_, snap) = repo.find_snapshot("latest").unwrap();
     let before = repo.storage().stats().reads;
-    let seen = walk_all(repo);
+    let seen = walk_snapshot(repo, &snap);
     (repo.storage().stats().reads - before, seen)
 }
 
@@ -232,4 +237,41 @@ fn a_damaged_tree_in_a_fetched_pack_is_still_reported() {
     // the other trees of that pack were still served from the one pack read
     assert!(r.trees > 0, "{r:?}");
     assert_eq!(cache_of(&repo).stats().packs_fetched, 1);
+}
+
+#[test]
+fn a_walk_over_several_tree_packs_reads_each_once_and_serves_older_snapshots_from_memory() {
+    let (src, repo_dir) = (tmp(), tmp());
+    make_many_dirs(src.path());
+    let repo = init_repo(repo_dir.path());
+    // three backups, each changing a few directories: new trees in a new tree pack each time
+    for round in 0..3 {
+        for i in (0..DIRS).step_by(7) {
+            let d = src.path().join(format!("top{}/sub{i}", i % 6));
+            fs::write(d.join("a.txt"), format!("round {round} of {i}\n")).unwrap();
+        }
+        backup(&repo, &[src.path().to_path_buf()], &opts()).unwrap();
+    }
+    drop(repo);
+
+    let repo = open_repo(repo_dir.path());
+    let packs = tree_packs(&repo);
+    assert!(packs >= 3, "{packs} tree packs");
+    let (reads, seen) = counted_walk(&repo);
+    assert!(seen.len() > 3 * DIRS);
+    assert_eq!(reads as usize, packs, "one read per tree pack");
+    let stats = cache_of(&repo).stats();
+    assert_eq!(stats.packs_fetched as usize, packs, "{stats:?}");
+    assert_eq!(stats.single_reads, 0, "{stats:?}");
+
+    // every other snapshot now walks without a read
+    let before = repo.storage().stats().reads;
+    let snaps = repo.list_snapshots().unwrap();
+    assert_eq!(snaps.len(), 3);
+    let list_reads = repo.storage().stats().reads - before;
+    for (_, snap) in snaps {
+        let snap = snap.unwrap();
+        walk(&repo, &snap, Path::new("/"), &mut |_, _| Visit::Continue).unwrap();
+    }
+    assert_eq!(repo.storage().stats().reads - before, list_reads);
 }

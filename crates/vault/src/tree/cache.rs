@@ -7,7 +7,10 @@
 //! needs sit together in a few packs: on a miss the cache reads the whole extent of tree blobs
 //! of the pack holding the wanted tree in ONE request, verifies and decrypts every tree in it
 //! and keeps their plaintexts. Walks that need every tree (check, prune) first call
-//! [`TreeCache::prefetch_all`], which reads all tree packs with several requests in flight.
+//! [`TreeCache::prefetch_all`], which reads all tree packs with several requests in flight;
+//! a walk of one snapshot does the same on its first miss when all the repository's trees
+//! are small ([`EAGER_PREFETCH_BYTES`]), since its trees are spread over the tree packs of
+//! every backup that changed a directory.
 //!
 //! Memory is bounded: plaintexts are held up to a byte cap ([`DEFAULT_TREE_CACHE_BYTES`]);
 //! beyond it the oldest fetched packs are dropped, and a pack that has been dropped (or whose
@@ -32,6 +35,12 @@ pub const DEFAULT_TREE_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 /// Requests in flight while [`TreeCache::prefetch_all`] reads tree packs.
 pub const PREFETCH_CONCURRENCY: usize = 8;
 
+/// When all the trees of the repository together are at most this big, the first miss reads
+/// every tree pack at once (in parallel) instead of one pack per miss: a snapshot's trees are
+/// spread over the tree packs of every backup that changed a directory, and a few MiB more
+/// read in parallel cost less than one round trip per pack met along the walk.
+pub const EAGER_PREFETCH_BYTES: u64 = 32 * 1024 * 1024;
+
 /// What the cache did so far (for tests, benchmarks and debug logs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TreeCacheStats {
@@ -52,6 +61,8 @@ struct Layout {
     /// Index size when this layout was built (rebuilt when the index changes).
     index_len: usize,
     packs: HashMap<PackId, Vec<(BlobId, BlobLocation)>>,
+    /// Plaintext bytes of all the trees.
+    total: u64,
 }
 
 #[derive(Default)]
@@ -63,6 +74,8 @@ struct State {
     fetched: HashSet<PackId>,
     bytes: u64,
     layout: Option<Arc<Layout>>,
+    /// The eager prefetch was done for the layout of this index size.
+    eager_done_at: Option<usize>,
     stats: TreeCacheStats,
 }
 
@@ -133,6 +146,7 @@ impl TreeCache {
         st.fetched.clear();
         st.bytes = 0;
         st.layout = None;
+        st.eager_done_at = None;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -157,6 +171,11 @@ impl TreeCache {
         let Some(loc) = repo.lookup_kind(BlobKind::Tree, id) else {
             return self.single(repo, id);
         };
+        if self.eager_prefetch(repo, &loc.pack) {
+            if let Some(b) = self.lock().trees.get(id).cloned() {
+                return Ok(b);
+            }
+        }
         let members = {
             let mut st = self.lock();
             if st.fetched.contains(&loc.pack) {
@@ -196,6 +215,25 @@ impl TreeCache {
                 self.single(repo, id)
             }
         }
+    }
+
+    /// On the first miss (per index state): when every tree of the repository fits under
+    /// [`EAGER_PREFETCH_BYTES`] and the cap, read all tree packs in parallel. Returns whether
+    /// it did.
+    fn eager_prefetch(&self, repo: &Repository, pack: &PackId) -> bool {
+        {
+            let mut st = self.lock();
+            let layout = layout_for(&mut st, repo, pack);
+            if st.eager_done_at == Some(layout.index_len)
+                || layout.total > EAGER_PREFETCH_BYTES.min(self.cap())
+                || layout.packs.len() < 2
+            {
+                return false;
+            }
+            st.eager_done_at = Some(layout.index_len);
+        }
+        self.prefetch_all(repo, PREFETCH_CONCURRENCY, None);
+        true
     }
 
     /// Read every tree pack (not yet read) of the index with up to `concurrency` requests in
@@ -339,7 +377,12 @@ fn layout_for(st: &mut State, repo: &Repository, pack: &PackId) -> Arc<Layout> {
         // A blob listed twice for one pack (two index segments) is read once.
         m.dedup_by_key(|(id, _)| *id);
     }
-    let l = Arc::new(Layout { index_len, packs });
+    let total = packs.values().flatten().map(|(_, l)| l.raw_len).sum();
+    let l = Arc::new(Layout {
+        index_len,
+        packs,
+        total,
+    });
     st.layout = Some(l.clone());
     l
 }
