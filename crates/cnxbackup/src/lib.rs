@@ -11,6 +11,7 @@ pub mod config;
 pub mod exit;
 pub mod logging;
 pub mod output;
+pub mod report;
 pub mod secrets;
 
 use clap::Parser;

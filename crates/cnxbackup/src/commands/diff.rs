@@ -1,7 +1,11 @@
-//! `cnxbackup diff SNAPSHOT SNAPSHOT`: what changed between two snapshots, per component.
-//! (Being built: see issue 9.)
+//! `cnxbackup diff SNAPSHOT SNAPSHOT`: what changed between two snapshots, per component:
+//! files added, removed and changed with their sizes, the Connections version change, and
+//! the changed elements and attributes of WebSphere and Connections XML configuration files.
+//! The work is in [`crate::snapshot_diff`]; this is the command's face.
 
+use super::repo_commands::open_repository;
 use super::Context;
+use crate::snapshot_diff::{diff_snapshots, render, DiffOptions};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -10,8 +14,22 @@ pub struct DiffArgs {
     pub from: String,
     /// The newer snapshot
     pub to: String,
+    /// List every change (default: the first 25 per component and 10 per XML file)
+    #[arg(long)]
+    pub all: bool,
+    /// Do not compare XML configuration files element by element (no file is read)
+    #[arg(long)]
+    pub no_xml: bool,
 }
 
-pub fn run(_ctx: &Context, _args: &DiffArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`diff` is not built yet")
+pub fn run(ctx: &Context, args: &DiffArgs) -> anyhow::Result<()> {
+    let repo = open_repository(ctx)?;
+    let (from_id, from) = repo.find_snapshot(&args.from)?;
+    let (to_id, to) = repo.find_snapshot(&args.to)?;
+    let opts = DiffOptions {
+        xml: !args.no_xml,
+        ..DiffOptions::default()
+    };
+    let report = diff_snapshots(&repo, (&from_id, &from), (&to_id, &to), &opts)?;
+    ctx.out.result(&render::human(&report, args.all), &report)
 }

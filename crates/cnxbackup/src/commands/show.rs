@@ -1,9 +1,22 @@
-//! `cnxbackup show SNAPSHOT [--html FILE]`: the snapshot's manifest as a readable report.
-//! (Being built: see issue 9.)
+//! `cnxbackup show SNAPSHOT [--html FILE]`: the snapshot's manifest as a readable report
+//! (issue 9; docs/SHOW.md).
+//!
+//! The snapshot is found like `ls` and `restore` find it (id, unique prefix, `latest`); a
+//! deployment backup's manifest is read with the restore's own reader
+//! ([`runbook::restore::read_manifest`]). A snapshot that is not a deployment backup is
+//! reported by its own facts. Exit codes: 0 shown; 1 no such snapshot, an ambiguous
+//! prefix, an unreadable manifest or an HTML file that cannot be written.
 
-use super::Context;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 use clap::Args;
-use std::path::PathBuf;
+use serde::Serialize;
+
+use super::repo_commands::open_repository;
+use super::Context;
+use crate::report::{html, text, ShowReport};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -14,6 +27,77 @@ pub struct ShowArgs {
     pub html: Option<PathBuf>,
 }
 
-pub fn run(_ctx: &Context, _args: &ShowArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`show` is not built yet")
+/// The `--json` document: the report plus where the HTML went.
+#[derive(Serialize)]
+struct Out<'a> {
+    #[serde(flatten)]
+    report: &'a ShowReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    html_report: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
+    let repo = open_repository(ctx)?;
+    let (id, snap) = repo.find_snapshot(&args.snapshot)?;
+    let manifest = if runbook::restore::is_deployment_backup(&snap) {
+        let m = runbook::restore::read_manifest(&repo, &snap)
+            .with_context(|| format!("snapshot {}", id.short()))?;
+        Some(m)
+    } else {
+        None
+    };
+    let report = ShowReport::new(&id, &snap, manifest);
+    // The file first: if it cannot be written, the command fails before printing a report
+    // that suggests it succeeded.
+    if let Some(file) = &args.html {
+        write_atomically(file, html::render(&report).as_bytes())?;
+    }
+    ctx.out.result(
+        &text::render(&report),
+        &Out {
+            report: &report,
+            html_report: args.html.as_ref().map(|f| f.display().to_string()),
+        },
+    )?;
+    if let Some(file) = &args.html {
+        ctx.out
+            .note(&format!("HTML report written to {}", file.display()));
+    }
+    Ok(())
+}
+
+/// Writes `content` to `file` through a temporary file in the same directory and a rename,
+/// so that a reader never sees half a report and an old report is replaced whole.
+pub fn write_atomically(file: &Path, content: &[u8]) -> anyhow::Result<()> {
+    let fail = |e: std::io::Error| {
+        anyhow::anyhow!("cannot write the HTML report to {}: {e}", file.display())
+    };
+    let name = file.file_name().ok_or_else(|| {
+        anyhow::anyhow!(
+            "cannot write the HTML report to {}: not a file name",
+            file.display()
+        )
+    })?;
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(content)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail(e));
+    }
+    Ok(())
 }

@@ -1,0 +1,344 @@
+//! Reports of one snapshot, for `cnxbackup show`: the snapshot's own facts and, for a
+//! deployment backup, its manifest (`/.cnxbackup/manifest.json`).
+//!
+//! [`ShowReport`] is the data (and, serialised, the `--json` document: see
+//! `docs/schemas/show.schema.json`); [`text`] renders it for the terminal and [`html`] as a
+//! self-contained page for a change ticket. Both renderers read only the report, so what
+//! the terminal shows and what the ticket gets cannot drift apart.
+
+pub mod html;
+pub mod text;
+
+use runbook::manifest::Manifest;
+use serde::Serialize;
+use vault::{Snapshot, SnapshotId};
+
+/// Version of the `show --json` document (`schema_version`).
+pub const SHOW_SCHEMA_VERSION: u32 = 1;
+
+/// Everything `show` reports about one snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowReport {
+    /// [`SHOW_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// What the repository records for every snapshot.
+    pub snapshot: SnapshotFacts,
+    /// The deployment manifest; `None` for a snapshot that is not a deployment backup
+    /// (e.g. `backup --path`).
+    pub manifest: Option<Manifest>,
+}
+
+/// The snapshot document's facts (whatever wrote the snapshot).
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotFacts {
+    /// Full snapshot id (hex).
+    pub id: String,
+    /// Snapshot time, `YYYY-MM-DD hh:mm:ss UTC`.
+    pub time: String,
+    /// Snapshot time, Unix nanoseconds.
+    pub time_ns: i64,
+    /// Host name recorded.
+    pub host: String,
+    /// Source paths as given to the backup.
+    pub paths: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Parent snapshot used for change detection.
+    pub parent: Option<String>,
+    /// User who ran the backup.
+    pub username: String,
+    /// Program (and version) that wrote the snapshot.
+    pub program_version: String,
+    /// Regular files in the snapshot.
+    pub files: u64,
+    /// Total size of the files.
+    pub bytes: u64,
+    /// Whether the snapshot is a deployment backup (has a manifest).
+    pub deployment_backup: bool,
+}
+
+impl SnapshotFacts {
+    /// The facts of snapshot `id`.
+    pub fn of(id: &SnapshotId, snap: &Snapshot) -> SnapshotFacts {
+        let s = &snap.summary;
+        SnapshotFacts {
+            id: id.to_hex(),
+            time: vault::format_unix_ns(snap.time),
+            time_ns: snap.time,
+            host: snap.host.clone(),
+            paths: snap.paths.clone(),
+            tags: snap.tags.clone(),
+            parent: snap.parent.map(|p| p.to_hex()),
+            username: snap.username.clone(),
+            program_version: snap.program_version.clone(),
+            files: s.files_new + s.files_changed + s.files_unchanged,
+            bytes: s.bytes_total,
+            deployment_backup: runbook::restore::is_deployment_backup(snap),
+        }
+    }
+
+    /// The first 8 hex digits of the id (what `snapshots` prints).
+    pub fn short_id(&self) -> &str {
+        self.id.get(..8).unwrap_or(&self.id)
+    }
+}
+
+impl ShowReport {
+    /// The report of snapshot `id`, with its manifest when it has one.
+    pub fn new(id: &SnapshotId, snap: &Snapshot, manifest: Option<Manifest>) -> ShowReport {
+        ShowReport {
+            schema_version: SHOW_SCHEMA_VERSION,
+            snapshot: SnapshotFacts::of(id, snap),
+            manifest,
+        }
+    }
+}
+
+/// The sentence both renderers print for a snapshot without a manifest.
+pub const NO_MANIFEST: &str = "This snapshot has no deployment manifest: it was not written \
+     by the deployment procedure (`cnxbackup backup` without --path), so there is no \
+     version, plan or database record to show.";
+
+// ------------------------------------------------------------ shared formatting
+
+/// `1.5 KiB`-style sizes (as `plan` and `snapshots` print them).
+pub fn bytes(n: u64) -> String {
+    crate::commands::plan::bytes(n)
+}
+
+/// A duration in milliseconds as `850 ms`, `12.3 s`, `4 min 05 s` or `1 h 02 min`.
+pub fn duration_ms(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 3_600_000 {
+        format!("{} min {:02} s", ms / 60_000, (ms % 60_000) / 1000)
+    } else {
+        format!("{} h {:02} min", ms / 3_600_000, (ms % 3_600_000) / 60_000)
+    }
+}
+
+/// A wall time of the manifest (Unix ns) as `YYYY-MM-DD hh:mm:ss UTC`.
+pub fn time_ns(ns: i64) -> String {
+    vault::format_unix_ns(ns)
+}
+
+/// The snake_case word a serde enum serialises to (`ok`, `partial`, `offline`, ...).
+pub fn word<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::from("?"),
+    }
+}
+
+/// `COMPLETE` or `INCOMPLETE`.
+pub fn status_word(m: &Manifest) -> &'static str {
+    match m.status {
+        runbook::manifest::Status::Complete => "COMPLETE",
+        runbook::manifest::Status::Incomplete => "INCOMPLETE",
+    }
+}
+
+/// Wall time of the run (finish − start), never negative.
+pub fn run_ms(m: &Manifest) -> u64 {
+    u64::try_from((m.finished_ns - m.started_ns) / 1_000_000).unwrap_or(0)
+}
+
+/// One version source as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceLine {
+    /// What kind of source (`Installation Manager installed.xml`).
+    pub source: String,
+    /// The product path it was read from.
+    pub path: String,
+    /// What it says.
+    pub value: String,
+}
+
+/// The version evidence of the manifest as lines. The manifest stores it as `discover
+/// --json` prints it; it is read through the discovery type when it has that shape, and
+/// otherwise shown key by key, so a newer writer's evidence still appears.
+pub fn evidence_lines(evidence: &serde_json::Value) -> Vec<EvidenceLine> {
+    use connections::version::VersionEvidence;
+    if evidence.is_null() {
+        return Vec::new();
+    }
+    if let Ok(ev) = serde_json::from_value::<VersionEvidence>(evidence.clone()) {
+        let mut out = Vec::new();
+        if let Some(e) = &ev.iim {
+            out.push(line(e.source, &e.path, e.value.to_string()));
+        }
+        if let Some(e) = &ev.launcher {
+            out.push(line(e.source, &e.path, e.value.to_string()));
+        }
+        if let Some(e) = &ev.buildlevel {
+            out.push(line(e.source, &e.path, e.value.to_string()));
+        }
+        if let Some(e) = &ev.ifixes {
+            let ids: Vec<String> = e.value.iter().map(ToString::to_string).collect();
+            let value = if ids.is_empty() {
+                String::from("no iFixes")
+            } else {
+                ids.join(", ")
+            };
+            out.push(line(e.source, &e.path, value));
+        }
+        // keys a newer writer added are shown as they are
+        if let serde_json::Value::Object(map) = evidence {
+            let unknown: serde_json::Map<String, serde_json::Value> = map
+                .iter()
+                .filter(|(k, _)| !KNOWN_EVIDENCE.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            out.extend(generic_evidence(&serde_json::Value::Object(unknown)));
+        }
+        return out;
+    }
+    generic_evidence(evidence)
+}
+
+/// The evidence keys [`connections::version::VersionEvidence`] has.
+const KNOWN_EVIDENCE: [&str; 4] = ["iim", "launcher", "buildlevel", "ifixes"];
+
+fn line(source: impl std::fmt::Display, path: &str, value: String) -> EvidenceLine {
+    EvidenceLine {
+        source: source.to_string(),
+        path: path.to_string(),
+        value,
+    }
+}
+
+/// Evidence of a shape this code does not know: one line per key.
+fn generic_evidence(evidence: &serde_json::Value) -> Vec<EvidenceLine> {
+    let plain = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match evidence {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(key, v)| EvidenceLine {
+                source: v
+                    .get("source")
+                    .map(plain)
+                    .unwrap_or_else(|| key.to_string()),
+                path: v.get("path").map(plain).unwrap_or_default(),
+                value: v.get("value").map(plain).unwrap_or_else(|| plain(v)),
+            })
+            .collect(),
+        other => vec![EvidenceLine {
+            source: String::from("evidence"),
+            path: String::new(),
+            value: plain(other),
+        }],
+    }
+}
+
+/// The fingerprint as `key value` pairs (what the restore gate compares), empty when the
+/// version is unknown.
+pub fn fingerprint_pairs(m: &Manifest) -> Vec<(&'static str, String)> {
+    let Some(f) = &m.connections.fingerprint else {
+        return Vec::new();
+    };
+    let none = || String::from("unknown");
+    vec![
+        ("release", f.release.to_string()),
+        ("offering", f.offering.to_string()),
+        ("CR", f.cr.map(|c| c.to_string()).unwrap_or_else(none)),
+        (
+            "iFixes",
+            if f.ifixes.is_empty() {
+                String::from("none")
+            } else {
+                f.ifixes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        ("WAS", f.was_version.clone().unwrap_or_else(none)),
+        (
+            "webresources SHA-256",
+            f.webresources_sha256.clone().unwrap_or_else(none),
+        ),
+    ]
+}
+
+/// The subjects of one role mapping as one phrase (`Everyone; users: a, b; groups: g`).
+pub fn mapping_subjects(m: &websphere::app_bindings::RoleMapping) -> String {
+    let mut parts = Vec::new();
+    if m.everyone {
+        parts.push(String::from("Everyone"));
+    }
+    if m.all_authenticated {
+        parts.push(String::from("All authenticated"));
+    }
+    if m.all_authenticated_in_trusted_realms {
+        parts.push(String::from("All authenticated in trusted realms"));
+    }
+    if m.server {
+        parts.push(String::from("Server"));
+    }
+    let names = |s: &[websphere::app_bindings::Subject]| {
+        s.iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !m.users.is_empty() {
+        parts.push(format!("users: {}", names(&m.users)));
+    }
+    if !m.groups.is_empty() {
+        parts.push(format!("groups: {}", names(&m.groups)));
+    }
+    if parts.is_empty() {
+        String::from("(nobody)")
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// `stored with X` for a component stored by another one, unless its message says so
+/// already (the backup writes that message itself).
+pub fn stored_with_note(c: &runbook::manifest::ComponentRecord) -> Option<String> {
+    let w = c.stored_with?;
+    let note = format!("stored with {w}");
+    match &c.message {
+        Some(m) if m.contains(&note) => None,
+        _ => Some(note),
+    }
+}
+
+/// Number of role mappings over all applications.
+pub fn mapping_count(m: &Manifest) -> usize {
+    m.role_mappings
+        .applications
+        .iter()
+        .map(|a| a.mappings.len())
+        .sum()
+}
+
+/// Total bytes of the database images.
+pub fn database_bytes(m: &Manifest) -> u64 {
+    m.databases
+        .iter()
+        .filter_map(|d| d.image.as_ref())
+        .map(|i| i.bytes)
+        .sum()
+}
+
+/// Total bytes of the components that stored their own files (not `stored_with`).
+pub fn component_bytes(m: &Manifest) -> u64 {
+    m.components
+        .iter()
+        .filter(|c| c.stored_with.is_none())
+        .map(|c| c.bytes)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests;
