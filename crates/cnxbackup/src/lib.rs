@@ -13,6 +13,7 @@ pub mod logging;
 pub mod output;
 pub mod report;
 pub mod secrets;
+pub mod snapshot_diff;
 
 use clap::Parser;
 use cli::{Cli, Command};
