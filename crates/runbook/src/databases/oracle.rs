@@ -463,15 +463,20 @@ impl DatabaseTool for Oracle {
                     }
                 }
                 let stamp = image.vendor_timestamp.clone().unwrap_or_else(utc_stamp);
+                let log = format!("cnx_{}_{stamp}_imp.log", db.name);
                 let lines = vec![
                     format!("schemas={schemas}"),
                     format!("directory={directory}"),
                     format!("dumpfile={dump}"),
-                    format!("logfile=cnx_{}_{stamp}_imp.log", db.name),
+                    format!("logfile={log}"),
                     "table_exists_action=replace".to_owned(),
                 ];
                 let result =
                     self.run_datapump("restore", impdp, user, password.as_ref(), &db.name, lines);
+                // The job's files leave the DIRECTORY with it: the dump copies placed there
+                // and the import log (its lines are in the tool's output, which an error
+                // quotes).
+                placed.push(directory_path.join(&log));
                 for p in placed {
                     let _ = std::fs::remove_file(p);
                 }
