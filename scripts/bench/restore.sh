@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
-# The deployment restore (`cnxbackup restore`, issue 8) measured on a sample deployment whose
-# shared data holds the shared bench dataset (../shared/bench/gen_dataset.py, SIZE MiB):
+# The deployment restore (`cnxbackup restore`, issues 8 and 4) measured on a sample deployment
+# whose shared data holds the shared bench dataset (../shared/bench/gen_dataset.py, SIZE MiB):
 #
 #   1. full restore of the deployment backup into an empty directory (--target, bare metal:
-#      the install brings its own version), against `restic restore` of the same paths
-#      backed up into a restic repository, in the same run;
+#      the install brings its own version), against `restic restore` and `rustic restore`
+#      of the same paths backed up into their own repositories, in the same run;
 #   2. in-place restore over the sample after 5 % of the bench files were changed (a failed
 #      update's footprint: rewritten, plus a few added and removed), against (1): the mirror
 #      must leave unchanged files alone, so it rewrites only the changed files (counted from
 #      the restore's own report) and should be several times faster.
 #
-# Warm page cache, `sync` between steps, median of REPS runs (wall time via date). The timed
-# restores run with --no-verify (restic verifies nothing either); one verified in-place
-# restore is timed at the end for reference.
+# Warm page cache, `sync` between steps, median of REPS runs; wall time and peak RSS from
+# GNU time. The timed restores run with --no-verify (restic and rustic verify nothing
+# either); one verified in-place restore is timed at the end for reference.
+# Every full restore goes into a directory never used before, and the order of the three
+# tools rotates between repetitions: this machine's root file system has no journal, and
+# ext4 then skips (scanning them one by one) inodes deleted in the last minutes when it
+# allocates new ones, so a restore right after `rm -rf` of a previous one pays for that
+# deletion. The targets are deleted at the end (disk: 3 x REPS x SIZE).
 # No servers are started and the database step is an empty `command` dump: this measures
 # the file restore (databases are the vendor tool's time).
 #
 # Usage: scripts/bench/restore.sh [-s SIZE_MIB] [-r REPS] [-w WORKDIR]
 #   defaults: 2048 MiB, 3 repetitions, /tmp/cnx-restorebench
 # Environment: CNXBACKUP, BUILD_SAMPLE (binaries; default: cargo build --release),
-#   SHARED_BENCH (default ../shared/bench beside the repository).
+#   SHARED_BENCH (default ../shared/bench beside the repository), RUSTIC (default: rustic
+#   in PATH or /opt/peers/bin/rustic; skipped when missing).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,11 +38,13 @@ while getopts "s:r:w:h" o; do
     s) SIZE=$OPTARG ;;
     r) REPS=$OPTARG ;;
     w) WORK=$OPTARG ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) sed -n '2,30p' "$0"; exit 2 ;;
   esac
 done
 [ -f "$SHARED_BENCH/gen_dataset.py" ] || { echo "gen_dataset.py not found in $SHARED_BENCH" >&2; exit 2; }
 command -v restic >/dev/null || { echo "restic is not installed" >&2; exit 2; }
+RUSTIC=${RUSTIC:-$(command -v rustic || echo /opt/peers/bin/rustic)}
+[ -x "$RUSTIC" ] || RUSTIC=
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 if [ -z "${CNXBACKUP:-}" ] || [ -z "${BUILD_SAMPLE:-}" ]; then
@@ -64,10 +72,16 @@ dump_command = "true {database}"
 restore_command = "true {database}"
 staging_dir = "$WORK/staging"
 EOF
-export CNXBACKUP_PASSWORD=bench-password RESTIC_PASSWORD=bench-password
+export CNXBACKUP_PASSWORD=bench-password RESTIC_PASSWORD=bench-password RUSTIC_PASSWORD=bench-password
 run() { "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" "$@"; }
 now() { date +%s.%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# timed NAME CMD...: run CMD under GNU time, append "wall peak_rss_kib" to $WORK/NAME.txt
+timed() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@"
+  tail -n 1 "$WORK/time.out" >> "$WORK/$name.txt"
+}
 warm() { find "$@" -type f -print0 2>/dev/null | xargs -0 cat > /dev/null 2>&1 || true; }
 
 run init > /dev/null
@@ -89,25 +103,31 @@ PY
 mapfile -t P < "$WORK/paths.txt"
 restic init --repo "$WORK/restic" > /dev/null
 restic --repo "$WORK/restic" backup --quiet "${P[@]}" > /dev/null
+if [ -n "$RUSTIC" ]; then
+  "$RUSTIC" init --repository "$WORK/rustic" --cache-dir "$WORK/rustic-cache" --no-progress > /dev/null 2>&1
+  "$RUSTIC" backup --repository "$WORK/rustic" --cache-dir "$WORK/rustic-cache" --no-progress "${P[@]}" > /dev/null 2>&1
+fi
 
-: > "$WORK/full.txt"; : > "$WORK/restic.txt"; : > "$WORK/inplace.txt"; : > "$WORK/written.txt"
+: > "$WORK/full.txt"; : > "$WORK/restic.txt"; : > "$WORK/rustic.txt"; : > "$WORK/inplace.txt"; : > "$WORK/written.txt"
+full_cnx() { timed full "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" restore latest --target "$WORK/t-cnx-$rep" --skip-databases --no-verify --json > "$WORK/full-$rep.json"; }
+full_restic() { timed restic restic --repo "$WORK/restic" restore latest --target "$WORK/t-restic-$rep" > /dev/null; }
+full_rustic() { [ -z "$RUSTIC" ] || timed rustic "$RUSTIC" restore --repository "$WORK/rustic" --cache-dir "$WORK/rustic-cache" --no-progress latest "$WORK/t-rustic-$rep" > /dev/null 2>&1; }
+ORDERS=("cnx restic rustic" "restic rustic cnx" "rustic cnx restic")
 for rep in $(seq 1 "$REPS"); do
-  # 1. full restore into an empty directory: cnxbackup, then restic
-  rm -rf "$WORK/t-cnx" "$WORK/t-restic"; sync
-  t0=$(now)
-  run restore latest --target "$WORK/t-cnx" --skip-databases --no-verify --json > "$WORK/full-$rep.json"
-  t1=$(now); sync
-  t2=$(now)
-  restic --repo "$WORK/restic" restore latest --target "$WORK/t-restic" > /dev/null
-  t3=$(now); sync
-  echo "$t1 - $t0" | bc >> "$WORK/full.txt"
-  echo "$t3 - $t2" | bc >> "$WORK/restic.txt"
+  # 1. full restores into empty directories, the order rotating between repetitions
+  sync
+  for tool in ${ORDERS[$(( (rep - 1) % 3 ))]}; do
+    "full_$tool"; sync
+  done
   if [ "$rep" = 1 ]; then
-    # restic restores real paths; ours product paths: both must equal the source
-    diff -r "$WORK/t-cnx$SHARED/files/bench" "$BENCH" > /dev/null && \
-      diff -r "$WORK/t-restic$BENCH" "$BENCH" > /dev/null || { echo "a restore differs from the source" >&2; exit 1; }
+    # restic and rustic restore real paths; ours product paths: all must equal the source
+    diff -r "$WORK/t-cnx-$rep$SHARED/files/bench" "$BENCH" > /dev/null && \
+      diff -r "$WORK/t-restic-$rep$BENCH" "$BENCH" > /dev/null || { echo "a restore differs from the source" >&2; exit 1; }
+    if [ -n "$RUSTIC" ]; then
+      diff -r "$WORK/t-rustic-$rep/files/bench" "$BENCH" > /dev/null || \
+        diff -r "$WORK/t-rustic-$rep$BENCH" "$BENCH" > /dev/null || { echo "rustic's restore differs from the source" >&2; exit 1; }
+    fi
   fi
-  rm -rf "$WORK/t-cnx" "$WORK/t-restic"
 
   # 2. 5 % of the bench files changed in place (a few removed, a few added), then the
   #    in-place restore over the sample
@@ -130,11 +150,9 @@ for i, p in enumerate(pick):
 print(f"{len(files)} files: {changed} changed, {removed} removed, {added} added")
 PY
   sync; warm "$SYS"
-  t4=$(now)
-  run restore latest --skip-databases --no-verify --json > "$WORK/inplace-$rep.json"
-  t5=$(now); sync
-  echo "$t5 - $t4" | bc >> "$WORK/inplace.txt"
-  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(c["files_written"] for c in r["components"]), sum(c["unchanged"] for c in r["components"]), sum(c["removed"] for c in r["components"]))' "$WORK/inplace-$rep.json" >> "$WORK/written.txt"
+  timed inplace "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" restore latest --skip-databases --no-verify --json > "$WORK/inplace-$rep.json"
+  sync
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(c["files_written"] for c in r["components"]), sum(c["bytes_written"] for c in r["components"]), sum(c["unchanged"] for c in r["components"]), sum(c["removed"] for c in r["components"]))' "$WORK/inplace-$rep.json" >> "$WORK/written.txt"
 done
 
 # for reference: an in-place restore with verification (default for components < 10 GiB)
@@ -150,16 +168,25 @@ sync; warm "$SYS"
 t6=$(now); run restore latest --skip-databases > /dev/null; t7=$(now)
 V=$(echo "$t7 - $t6" | bc)
 
-F=$(median < "$WORK/full.txt"); R=$(median < "$WORK/restic.txt"); I=$(median < "$WORK/inplace.txt")
+rm -rf "$WORK"/t-cnx-* "$WORK"/t-restic-* "$WORK"/t-rustic-*
+
+col() { awk -v c="$2" '{print $c}' "$WORK/$1.txt" | median; }
+F=$(col full 1); R=$(col restic 1); I=$(col inplace 1)
 BYTES=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(c["bytes_written"] for c in r["components"]))' "$WORK/full-1.json")
 echo
-echo "dataset: ${SIZE} MiB bench data in shared_data of an 8.0-db2-ccm sample; $(wc -l < "$WORK/paths.txt") component paths; $(nproc) cores"
+echo "dataset: ${SIZE} MiB bench data in shared_data of an 8.0-db2-ccm sample; $(wc -l < "$WORK/paths.txt") component paths; $(nproc) cores; $REPS repetition(s)"
 echo "changes per repetition: $(cat "$WORK"/changed-*.txt | head -1)"
-printf '%-46s %8.2f s  (%s MiB written)\n' "cnxbackup restore, full, empty target (median)" "$F" "$((BYTES >> 20))"
-printf '%-46s %8.2f s\n' "restic restore, same paths (median)" "$R"
+printf '%-46s %8.2f s  %5d MiB peak RSS  (%s MiB written)\n' "cnxbackup restore, full, empty target (median)" "$F" "$(( $(col full 2) >> 10 ))" "$((BYTES >> 20))"
+printf '%-46s %8.2f s  %5d MiB peak RSS\n' "restic restore, same paths (median)" "$R" "$(( $(col restic 2) >> 10 ))"
 printf '%-46s %8.2f x\n' "restic / cnxbackup" "$(echo "$R / $F" | bc -l)"
-printf '%-46s %8.2f s\n' "cnxbackup restore, in place, 5 % changed" "$I"
+if [ -n "$RUSTIC" ]; then
+  U=$(col rustic 1)
+  printf '%-46s %8.2f s  %5d MiB peak RSS\n' "rustic restore, same paths (median)" "$U" "$(( $(col rustic 2) >> 10 ))"
+  printf '%-46s %8.2f x\n' "rustic / cnxbackup" "$(echo "$U / $F" | bc -l)"
+fi
+printf '%-46s %8.2f s  %5d MiB peak RSS\n' "cnxbackup restore, in place, 5 % changed" "$I" "$(( $(col inplace 2) >> 10 ))"
 printf '%-46s %8.2f x\n' "full / in place" "$(echo "$F / $I" | bc -l)"
 printf '%-46s %8.2f s\n' "in place, 5 % changed, with --verify (1 run)" "$V"
-echo "in-place runs (files rewritten, unchanged entries, removed):"
+echo "in-place runs (files rewritten, bytes written, unchanged entries, removed):"
 sed 's/^/  /' "$WORK/written.txt"
+echo "all runs (wall s, peak RSS KiB): full: $(tr '\n' ';' < "$WORK/full.txt") restic: $(tr '\n' ';' < "$WORK/restic.txt") rustic: $(tr '\n' ';' < "$WORK/rustic.txt") in place: $(tr '\n' ';' < "$WORK/inplace.txt")"

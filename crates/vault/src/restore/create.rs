@@ -2,12 +2,13 @@
 //! descriptors (`*at` calls), never following a symlink. Files are created empty and
 //! pre-sized; their content comes in the content pass.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -120,164 +121,65 @@ fn replace_existing(
 
 /// Creates every planned entry except those a mirror found already at the target as in
 /// the snapshot (`reconciled`); a file that is there but different is kept and resized.
+///
+/// Creating inodes is most of a restore's system time (on ext4 after many deletions, the
+/// inode allocator's scans dominate), so it runs on `threads` workers: directories level
+/// by level (parents before children), then files, symlinks and special files, each worker
+/// taking runs of neighbouring entries (same parent directory); hard links last, when the
+/// names they point to exist.
 pub(crate) fn create_all(
     safe: &SafeTarget,
     plan: &Plan,
     reconciled: Option<&Reconciled>,
+    threads: usize,
     outcome: &mut RestoreOutcome,
 ) -> Result<Created, RestoreError> {
     let root = is_root();
-    let mut dirs = DirCache::new(safe);
-    let mut created = Created {
-        state: Vec::with_capacity(plan.items.len()),
-    };
+    let n = plan.items.len();
+    let mut state = vec![ItemState::Created; n];
     let mut links: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut dir_levels: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut others = Vec::new();
+    let mut hard_links = Vec::new();
+    // 1. what to do with each entry (no I/O)
     for (index, item) in plan.items.iter().enumerate() {
-        let Some((parent, name)) = item.rel.split_last() else {
-            return Err(RestoreError::Internal("the root is not an entry".into()));
-        };
-        let name = OsStr::from_bytes(name);
         let e = &item.entry;
         let status = reconciled.and_then(|r| r.status.get(index).copied());
+        let slot = state
+            .get_mut(index)
+            .ok_or_else(|| RestoreError::Internal("plan index out of range".into()))?;
         if status == Some(Status::Unchanged) {
-            if e.kind == EntryKind::Dir {
+            *slot = if e.kind == EntryKind::Dir {
                 // there already (checked without following symlinks): no mkdir
-                let retouch = reconciled.is_some_and(|r| r.needs_retouch(index));
-                created.state.push(if retouch {
+                if reconciled.is_some_and(|r| r.needs_retouch(index)) {
                     ItemState::Retouch
                 } else {
                     ItemState::Unchanged
-                });
-                continue;
-            }
+                }
+            } else {
+                ItemState::Unchanged
+            };
             // still the first name of its hard-link group, for the names that follow
             if e.kind == EntryKind::File && e.nlink > 1 {
                 links.entry((e.dev, e.inode)).or_insert(index);
             }
-            created.state.push(ItemState::Unchanged);
             continue;
         }
-        let update_in_place = status
-            == Some(Status::Replace {
-                kind_differs: false,
-            })
-            && e.kind == EntryKind::File;
-        let io_err = |source: io::Error| refusal_or_io(safe, &item.rel, source);
-        let mut state = ItemState::Created;
         match e.kind {
-            EntryKind::Dir => {
-                let dir = dirs.get(&parent, &item.rel)?;
-                match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700)) {
-                    Ok(()) => {}
-                    Err(Errno::EXIST) => {
-                        // must be a real directory, not a symlink planted at the target
-                        safe.open_dir(&item.rel).map_err(io_err)?;
-                    }
-                    Err(err) => return Err(io_err(err.into())),
+            EntryKind::Dir => dir_levels.entry(item.rel.depth()).or_default().push(index),
+            EntryKind::File if e.nlink > 1 => match links.get(&(e.dev, e.inode)) {
+                Some(first) => {
+                    *slot = ItemState::LinkTo(*first);
+                    hard_links.push(index);
                 }
-                outcome.dirs += 1;
-            }
-            EntryKind::File => {
-                let first = (e.nlink > 1)
-                    .then(|| links.get(&(e.dev, e.inode)).copied())
-                    .flatten();
-                if let Some(first) = first {
-                    let first_rel = &plan
-                        .items
-                        .get(first)
-                        .map(|i| i.rel.clone())
-                        .unwrap_or_default();
-                    let (first_parent, first_name) = first_rel
-                        .split_last()
-                        .ok_or_else(|| RestoreError::Internal("hard link to the root".into()))?;
-                    let from = safe.open_dir(&first_parent).map_err(io_err)?;
-                    let dir = dirs.get(&parent, &item.rel)?;
-                    replace_existing(dir, name, || {
-                        rustix::fs::linkat(
-                            &from,
-                            OsStr::from_bytes(first_name),
-                            dir,
-                            name,
-                            AtFlags::empty(),
-                        )
-                    })
-                    .map_err(io_err)?;
-                    outcome.hardlinks += 1;
-                    state = ItemState::LinkTo(first);
-                } else {
-                    if e.nlink > 1 {
-                        links.insert((e.dev, e.inode), index);
-                    }
-                    let dir = dirs.get(&parent, &item.rel)?;
-                    let mut fd = None;
-                    if update_in_place {
-                        // keep the file: the content pass rewrites only what differs
-                        // (gone meanwhile, or not writable: created anew below)
-                        if let Ok(f) = rustix::fs::openat(
-                            dir,
-                            name,
-                            OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                            Mode::empty(),
-                        ) {
-                            fd = Some(f);
-                            state = ItemState::Updated;
-                        }
-                    }
-                    if fd.is_none() {
-                        replace_existing(dir, name, || {
-                            fd = Some(rustix::fs::openat(
-                                dir,
-                                name,
-                                OFlags::CREATE
-                                    | OFlags::WRONLY
-                                    | OFlags::TRUNC
-                                    | OFlags::NOFOLLOW
-                                    | OFlags::CLOEXEC,
-                                Mode::from_raw_mode(0o600),
-                            )?);
-                            Ok(())
-                        })
-                        .map_err(io_err)?;
-                    }
-                    let file = File::from(
-                        fd.ok_or_else(|| RestoreError::Internal("file not opened".into()))?,
-                    );
-                    let size: u64 = e.content.iter().map(|p| p.len()).sum();
-                    file.set_len(size).map_err(io_err)?;
-                    outcome.files += 1;
+                None => {
+                    links.insert((e.dev, e.inode), index);
+                    others.push(index);
                 }
-            }
-            EntryKind::Symlink => {
-                let target = e.symlink_target.clone().unwrap_or_default();
-                let dir = dirs.get(&parent, &item.rel)?;
-                replace_existing(dir, name, || {
-                    rustix::fs::symlinkat(OsStr::from_bytes(&target), dir, name)
-                })
-                .map_err(io_err)?;
-                outcome.symlinks += 1;
-            }
-            EntryKind::Fifo => {
-                let dir = dirs.get(&parent, &item.rel)?;
-                replace_existing(dir, name, || {
-                    rustix::fs::mknodat(dir, name, FileType::Fifo, Mode::from_raw_mode(0o600), 0)
-                })
-                .map_err(io_err)?;
-                outcome.specials += 1;
-            }
-            EntryKind::CharDevice | EntryKind::BlockDevice if root => {
-                let ft = if e.kind == EntryKind::CharDevice {
-                    FileType::CharacterDevice
-                } else {
-                    FileType::BlockDevice
-                };
-                let dir = dirs.get(&parent, &item.rel)?;
-                replace_existing(dir, name, || {
-                    rustix::fs::mknodat(dir.as_fd(), name, ft, Mode::from_raw_mode(0o600), e.rdev)
-                })
-                .map_err(io_err)?;
-                outcome.specials += 1;
-            }
-            EntryKind::CharDevice | EntryKind::BlockDevice | EntryKind::Socket => {
+            },
+            EntryKind::CharDevice | EntryKind::BlockDevice | EntryKind::Socket
+                if !root || e.kind == EntryKind::Socket =>
+            {
                 let reason = if e.kind == EntryKind::Socket {
                     "sockets are recorded, not recreated (the program that owns one makes it)"
                 } else {
@@ -288,10 +190,239 @@ pub(crate) fn create_all(
                     kind: e.kind.as_str(),
                     reason: reason.into(),
                 });
-                state = ItemState::Skipped;
+                *slot = ItemState::Skipped;
             }
+            _ => others.push(index),
         }
-        created.state.push(state);
     }
-    Ok(created)
+    // 2. directories, a level at a time
+    for level in dir_levels.values() {
+        let made = in_parallel(safe, level, threads, |dirs, index| {
+            create_dir(safe, dirs, plan, index)
+        })?;
+        outcome.dirs += made.len() as u64;
+    }
+    // 3. files (empty, pre-sized), symlinks, FIFOs, device nodes
+    for (index, made) in in_parallel(safe, &others, threads, |dirs, index| {
+        create_other(safe, dirs, plan, reconciled, index)
+    })? {
+        let kind = plan.items.get(index).map(|i| i.entry.kind);
+        match kind {
+            Some(EntryKind::File) => outcome.files += 1,
+            Some(EntryKind::Symlink) => outcome.symlinks += 1,
+            _ => outcome.specials += 1,
+        }
+        if let Some(slot) = state.get_mut(index) {
+            *slot = made;
+        }
+    }
+    // 4. the second and later names of hard-linked files
+    let mut dirs = DirCache::new(safe);
+    for index in hard_links {
+        let Some(ItemState::LinkTo(first)) = state.get(index).copied() else {
+            continue;
+        };
+        link_to_first(safe, &mut dirs, plan, index, first)?;
+        outcome.hardlinks += 1;
+    }
+    Ok(Created { state })
+}
+
+/// Runs `work` for every item on up to `threads` workers, each with its own directory
+/// cache and taking runs of neighbouring items; the first error stops the others.
+fn in_parallel<T: Send>(
+    safe: &SafeTarget,
+    items: &[usize],
+    threads: usize,
+    work: impl Fn(&mut DirCache<'_>, usize) -> Result<T, RestoreError> + Sync,
+) -> Result<Vec<(usize, T)>, RestoreError> {
+    const RUN: usize = 32;
+    let workers = threads.clamp(1, items.len().div_ceil(RUN).max(1));
+    if workers == 1 {
+        let mut dirs = DirCache::new(safe);
+        return items
+            .iter()
+            .map(|i| work(&mut dirs, *i).map(|t| (*i, t)))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Vec<Result<Vec<(usize, T)>, RestoreError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut dirs = DirCache::new(safe);
+                    let mut done = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let start = next.fetch_add(RUN, Ordering::Relaxed);
+                        let Some(run) = items.get(start..(start + RUN).min(items.len())) else {
+                            break;
+                        };
+                        for i in run {
+                            match work(&mut dirs, *i) {
+                                Ok(t) => done.push((*i, t)),
+                                Err(e) => {
+                                    failed.store(true, Ordering::Relaxed);
+                                    return Err(e);
+                                }
+                            }
+                        }
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(RestoreError::Internal("a worker panicked".into())))
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(items.len());
+    for r in results {
+        all.extend(r?);
+    }
+    Ok(all)
+}
+
+fn split(plan: &Plan, index: usize) -> Result<(&super::plan::Item, RelPath, &OsStr), RestoreError> {
+    let item = plan
+        .items
+        .get(index)
+        .ok_or_else(|| RestoreError::Internal("plan index out of range".into()))?;
+    let (parent, name) = item
+        .rel
+        .split_last()
+        .ok_or_else(|| RestoreError::Internal("the root is not an entry".into()))?;
+    Ok((item, parent, OsStr::from_bytes(name)))
+}
+
+fn create_dir(
+    safe: &SafeTarget,
+    dirs: &mut DirCache<'_>,
+    plan: &Plan,
+    index: usize,
+) -> Result<(), RestoreError> {
+    let (item, parent, name) = split(plan, index)?;
+    let dir = dirs.get(&parent, &item.rel)?;
+    match rustix::fs::mkdirat(dir, name, Mode::from_raw_mode(0o700)) {
+        Ok(()) => Ok(()),
+        Err(Errno::EXIST) => {
+            // must be a real directory, not a symlink planted at the target
+            safe.open_dir(&item.rel)
+                .map(drop)
+                .map_err(|e| refusal_or_io(safe, &item.rel, e))
+        }
+        Err(err) => Err(refusal_or_io(safe, &item.rel, err.into())),
+    }
+}
+
+/// A file (first name), symlink, FIFO or device node; returns its state.
+fn create_other(
+    safe: &SafeTarget,
+    dirs: &mut DirCache<'_>,
+    plan: &Plan,
+    reconciled: Option<&Reconciled>,
+    index: usize,
+) -> Result<ItemState, RestoreError> {
+    let (item, parent, name) = split(plan, index)?;
+    let e = &item.entry;
+    let io_err = |source: io::Error| refusal_or_io(safe, &item.rel, source);
+    let dir = dirs.get(&parent, &item.rel)?;
+    match e.kind {
+        EntryKind::File => {
+            let update_in_place = reconciled.and_then(|r| r.status.get(index).copied())
+                == Some(Status::Replace {
+                    kind_differs: false,
+                });
+            let mut fd = None;
+            let mut state = ItemState::Created;
+            if update_in_place {
+                // keep the file: the content pass rewrites only what differs
+                // (gone meanwhile, or not writable: created anew below)
+                if let Ok(f) = rustix::fs::openat(
+                    dir,
+                    name,
+                    OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                ) {
+                    fd = Some(f);
+                    state = ItemState::Updated;
+                }
+            }
+            if fd.is_none() {
+                replace_existing(dir, name, || {
+                    fd = Some(rustix::fs::openat(
+                        dir,
+                        name,
+                        OFlags::CREATE
+                            | OFlags::WRONLY
+                            | OFlags::TRUNC
+                            | OFlags::NOFOLLOW
+                            | OFlags::CLOEXEC,
+                        Mode::from_raw_mode(0o600),
+                    )?);
+                    Ok(())
+                })
+                .map_err(io_err)?;
+            }
+            let file =
+                File::from(fd.ok_or_else(|| RestoreError::Internal("file not opened".into()))?);
+            let size: u64 = e.content.iter().map(|p| p.len()).sum();
+            file.set_len(size).map_err(io_err)?;
+            Ok(state)
+        }
+        EntryKind::Symlink => {
+            let target = e.symlink_target.clone().unwrap_or_default();
+            replace_existing(dir, name, || {
+                rustix::fs::symlinkat(OsStr::from_bytes(&target), dir, name)
+            })
+            .map_err(io_err)?;
+            Ok(ItemState::Created)
+        }
+        EntryKind::Fifo => {
+            replace_existing(dir, name, || {
+                rustix::fs::mknodat(dir, name, FileType::Fifo, Mode::from_raw_mode(0o600), 0)
+            })
+            .map_err(io_err)?;
+            Ok(ItemState::Created)
+        }
+        EntryKind::CharDevice | EntryKind::BlockDevice => {
+            let ft = if e.kind == EntryKind::CharDevice {
+                FileType::CharacterDevice
+            } else {
+                FileType::BlockDevice
+            };
+            replace_existing(dir, name, || {
+                rustix::fs::mknodat(dir.as_fd(), name, ft, Mode::from_raw_mode(0o600), e.rdev)
+            })
+            .map_err(io_err)?;
+            Ok(ItemState::Created)
+        }
+        EntryKind::Dir | EntryKind::Socket => Err(RestoreError::Internal(format!(
+            "{}: not created here",
+            item.rel.display()
+        ))),
+    }
+}
+
+/// Links the second (or later) name of a hard-linked file to the first.
+fn link_to_first(
+    safe: &SafeTarget,
+    dirs: &mut DirCache<'_>,
+    plan: &Plan,
+    index: usize,
+    first: usize,
+) -> Result<(), RestoreError> {
+    let (item, parent, name) = split(plan, index)?;
+    let (_, first_parent, first_name) = split(plan, first)?;
+    let io_err = |source: io::Error| refusal_or_io(safe, &item.rel, source);
+    let from = safe.open_dir(&first_parent).map_err(io_err)?;
+    let dir = dirs.get(&parent, &item.rel)?;
+    replace_existing(dir, name, || {
+        rustix::fs::linkat(&from, first_name, dir, name, AtFlags::empty())
+    })
+    .map_err(io_err)
 }

@@ -291,7 +291,13 @@ pub fn restore(
     } else {
         None
     };
-    let created = create::create_all(&safe, &plan, reconciled.as_ref(), &mut outcome)?;
+    let created = create::create_all(
+        &safe,
+        &plan,
+        reconciled.as_ref(),
+        opts.threads.max(1),
+        &mut outcome,
+    )?;
     report_totals(&opts.progress, &plan, &created);
     content::write_all(
         repo,
