@@ -468,6 +468,13 @@ pub fn diff_snapshots(
     })
 }
 
+/// Which snapshot a file version is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Old,
+    New,
+}
+
 /// The XML comparison of a changed configuration file, when it is one.
 fn xml_result(
     repo: &Repository,
@@ -475,6 +482,24 @@ fn xml_result(
     new: &Snapshot,
     c: &EntryChange,
     opts: &DiffOptions,
+) -> Option<XmlResult> {
+    xml_result_with(c, opts, &mut |side| {
+        let snap = match side {
+            Side::Old => old,
+            Side::New => new,
+        };
+        let mut buf = Vec::new();
+        vault::restore::dump_file(repo, snap, Path::new(&c.path), &mut buf)
+            .map(|_| buf)
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// [`xml_result`] with the file versions read by `read` (a map in tests).
+fn xml_result_with(
+    c: &EntryChange,
+    opts: &DiffOptions,
+    read: &mut dyn FnMut(Side) -> Result<Vec<u8>, String>,
 ) -> Option<XmlResult> {
     if !opts.xml || c.change != ChangeKind::Changed || !c.fields.contains(&Field::Content) {
         return None;
@@ -488,14 +513,13 @@ fn xml_result(
             limit: opts.xml_size_limit,
         });
     }
-    let read = |snap: &Snapshot, side: &str| {
-        let mut buf = Vec::new();
-        vault::restore::dump_file(repo, snap, Path::new(&c.path), &mut buf)
-            .map(|_| buf)
-            .map_err(|e| format!("cannot read the {side} version: {e}"))
-    };
-    let result = read(old, "old")
-        .and_then(|a| read(new, "new").and_then(|b| diff_xml(&a, &b).map_err(|e| e.to_string())));
+    let result = read(Side::Old)
+        .map_err(|e| format!("cannot read the old version: {e}"))
+        .and_then(|a| {
+            read(Side::New)
+                .map_err(|e| format!("cannot read the new version: {e}"))
+                .and_then(|b| diff_xml(&a, &b).map_err(|e| e.to_string()))
+        });
     Some(match result {
         Ok(d) => XmlResult::Compared {
             changes: d.changes,
@@ -512,6 +536,83 @@ fn xml_result(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn changed(path: &str, old: u64, new: u64) -> EntryChange {
+        let st = |size| {
+            Some(EntryState {
+                kind: "file",
+                size,
+                mode: "0644".into(),
+                owner: "0:0".into(),
+                mtime_ns: 0,
+                target: None,
+            })
+        };
+        EntryChange {
+            path: path.into(),
+            change: ChangeKind::Changed,
+            old: st(old),
+            new: st(new),
+            fields: vec![Field::Content],
+        }
+    }
+
+    const CFG: &str = "/p/config/cells/c/resources.xml";
+
+    #[test]
+    fn xml_files_are_compared_capped_and_errors_are_reported() {
+        let opts = DiffOptions::default();
+        let mut read = |side: Side| -> Result<Vec<u8>, String> {
+            Ok(match side {
+                Side::Old => b"<r><ds name='a' j='1'/></r>".to_vec(),
+                Side::New => b"<r><ds name='a' j='2'/></r>".to_vec(),
+            })
+        };
+        match xml_result_with(&changed(CFG, 10, 10), &opts, &mut read) {
+            Some(XmlResult::Compared { changes, .. }) => {
+                assert_eq!(changes.len(), 1);
+                assert_eq!(changes[0].path, "/r/ds[@name='a']");
+            }
+            other => panic!("{other:?}"),
+        }
+        // not a configuration file, or only metadata changed: nothing is read
+        let mut never = |_: Side| -> Result<Vec<u8>, String> { panic!("read") };
+        assert!(xml_result_with(&changed("/data/x.txt", 1, 2), &opts, &mut never).is_none());
+        let mut meta = changed(CFG, 1, 1);
+        meta.fields = vec![Field::Mode];
+        assert!(xml_result_with(&meta, &opts, &mut never).is_none());
+        let off = DiffOptions {
+            xml: false,
+            ..DiffOptions::default()
+        };
+        assert!(xml_result_with(&changed(CFG, 1, 2), &off, &mut never).is_none());
+        // over the cap on either side: not read
+        let big = XML_SIZE_LIMIT + 1;
+        assert!(matches!(
+            xml_result_with(&changed(CFG, 10, big), &opts, &mut never),
+            Some(XmlResult::TooLarge { limit }) if limit == XML_SIZE_LIMIT
+        ));
+        // a malformed version, or one that cannot be read: reported, not fatal
+        let mut bad = |side: Side| -> Result<Vec<u8>, String> {
+            match side {
+                Side::Old => Ok(b"<r/>".to_vec()),
+                Side::New => Ok(b"<r>".to_vec()),
+            }
+        };
+        match xml_result_with(&changed(CFG, 4, 3), &opts, &mut bad) {
+            Some(XmlResult::Error { message }) => {
+                assert!(message.contains("new version"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut unreadable = |_: Side| -> Result<Vec<u8>, String> { Err("blob damaged".into()) };
+        match xml_result_with(&changed(CFG, 4, 3), &opts, &mut unreadable) {
+            Some(XmlResult::Error { message }) => {
+                assert_eq!(message, "cannot read the old version: blob damaged")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn paths_go_to_the_most_specific_component_and_excludes_are_respected() {
