@@ -14,6 +14,7 @@ pub mod output;
 pub mod report;
 pub mod secrets;
 pub mod snapshot_diff;
+pub mod ui;
 
 use clap::Parser;
 use cli::{Cli, Command};

@@ -25,14 +25,27 @@ use super::discover::{discover_deployment, sysroot};
 use super::repo_commands::BackupArgs;
 use super::Context;
 use crate::exit::{with_exit, Exit};
+use crate::ui::{Grid, ProgressDisplay, Style, Ui};
 
 /// Test hook: the pause between stop attempts in milliseconds (default 10 s). Tests set it
 /// low so a server that refuses to stop does not take half a minute.
 const RETRY_PAUSE_ENV: &str = "CNXBACKUP_TEST_RETRY_PAUSE_MS";
 
-/// Prints events: one line per phase on stderr, or JSON lines on stdout.
+/// Prints events: one line per phase on stderr, or JSON lines on stdout. While the files
+/// phase runs, a progress bar (when the terminal allows one) sits below the phase lines.
 struct Printer {
     json: bool,
+    style: Style,
+    display: Option<ProgressDisplay>,
+}
+
+impl Printer {
+    fn line(&self, line: &str) {
+        match &self.display {
+            Some(d) => d.eprintln(line),
+            None => eprintln!("{line}"),
+        }
+    }
 }
 
 impl EventSink for Printer {
@@ -53,20 +66,41 @@ impl EventSink for Printer {
                 duration_ms,
                 message,
             } => {
+                if *phase == Phase::Files {
+                    // the data is stored: the bar has done its job
+                    if let Some(d) = self.display.take() {
+                        d.finish();
+                    }
+                }
                 let word = match status {
                     PhaseStatus::Ok => "ok",
                     PhaseStatus::Failed => "FAILED",
                     PhaseStatus::Skipped => "skipped",
                 };
-                eprintln!(
-                    "{:<44} {word:<7} {:>7.1} s  {message}",
+                self.line(&phase_line(
+                    self.style,
                     phase.title(),
-                    *duration_ms as f64 / 1000.0
-                );
+                    word,
+                    *duration_ms,
+                    message,
+                ));
             }
-            Event::Warning { message, .. } => eprintln!("  warning: {message}"),
+            Event::Warning { message, .. } => {
+                self.line(&format!("  {}: {message}", self.style.status("warning")));
+            }
         }
     }
+}
+
+/// `title  status  seconds  message`, the status padded before it is coloured so the
+/// columns stay aligned with colour on.
+fn phase_line(style: Style, title: &str, word: &str, duration_ms: u64, message: &str) -> String {
+    let padded = format!("{word:<7}");
+    format!(
+        "{title:<44} {} {:>7.1} s  {message}",
+        style.paint(&padded, crate::ui::style::tone_of(word)),
+        duration_ms as f64 / 1000.0
+    )
 }
 
 fn open_repository(ctx: &Context) -> anyhow::Result<Result<Repository, String>> {
@@ -118,6 +152,8 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         control.verify_wait = Duration::from_millis(ms.max(1000));
         control.kill_grace = Duration::from_millis(ms.max(1000));
     }
+    let ui = Ui::of(ctx);
+    let display = ProgressDisplay::new(&ui, "files", "files");
     let input = BackupInput {
         sysroot: &sys,
         deployment: &deployment,
@@ -130,6 +166,7 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
             backup_set: args.set.clone(),
             tags: args.tags.clone(),
             host: args.host.clone(),
+            progress: display.counters(),
         },
         credentials,
         control,
@@ -137,8 +174,16 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         repository: repository.as_ref().map_err(Clone::clone),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    let mut printer = Printer { json: ctx.out.json };
-    let report = match backup::run(input, &mut printer) {
+    let mut printer = Printer {
+        json: ctx.out.json,
+        style: ui.stderr,
+        display: Some(display),
+    };
+    let result = backup::run(input, &mut printer);
+    if let Some(d) = printer.display.take() {
+        d.finish();
+    }
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             let exit = match &e {
@@ -163,7 +208,7 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         writeln!(out, "{}", serde_json::to_string(&line)?)?;
         out.flush()?;
     } else {
-        print!("{}", human(&report));
+        print!("{}", human(ui.stdout, &report));
     }
     if !complete {
         let failed = report
@@ -195,21 +240,25 @@ fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-fn human(r: &BackupReport) -> String {
+/// The closing summary: the snapshot and its status, a table of the components and one of
+/// the databases, then the phase timings. A dry run lists the plan's steps instead.
+fn human(style: Style, r: &BackupReport) -> String {
     let mut s = String::new();
     if r.dry_run {
         let _ = writeln!(
             s,
             "dry run: preflight passed; nothing was stopped or written"
         );
+        let mut t = Grid::new(style, &["#", "step", "status", "what"]).right(&[0]);
         for step in &r.plan.steps {
-            let state = if step.runs { "would run" } else { "skipped" };
-            let _ = writeln!(
-                s,
-                "{:>2}. step {:<6} {:<9} {}",
-                step.order, step.procedure_step, state, step.title
-            );
+            t.row(vec![
+                step.order.to_string().into(),
+                step.procedure_step.as_str().into(),
+                t.status(if step.runs { "would run" } else { "skipped" }),
+                step.title.as_str().into(),
+            ]);
         }
+        s.push_str(&t.render(0));
         return s;
     }
     let Some(m) = &r.manifest else { return s };
@@ -217,10 +266,10 @@ fn human(r: &BackupReport) -> String {
         s,
         "snapshot {} ({}) set {} host {}",
         r.snapshot.as_deref().map(short).unwrap_or("-"),
-        match m.status {
+        style.status(match m.status {
             Status::Complete => "complete",
             Status::Incomplete => "INCOMPLETE",
-        },
+        }),
         m.backup_set,
         m.host
     );
@@ -232,6 +281,11 @@ fn human(r: &BackupReport) -> String {
             .as_deref()
             .unwrap_or("(version unknown)")
     );
+    let mut t = Grid::new(
+        style,
+        &["component", "status", "files", "size", "seconds", "note"],
+    )
+    .right(&[2, 3, 4]);
     for c in &m.components {
         let status = match c.status {
             StepStatus::Ok => "ok",
@@ -240,32 +294,35 @@ fn human(r: &BackupReport) -> String {
             StepStatus::Skipped => "skipped",
             StepStatus::Missing => "missing",
         };
-        let _ = writeln!(
-            s,
-            "  {:<22} {:<8} {:>8} files {:>12}  {}",
-            c.component.to_string(),
-            status,
-            c.files,
-            super::plan::bytes(c.bytes),
-            c.message.as_deref().unwrap_or("")
-        );
+        t.row(vec![
+            c.component.to_string().into(),
+            t.status(status),
+            c.files.to_string().into(),
+            super::plan::bytes(c.bytes).into(),
+            format!("{:.1}", c.duration_ms as f64 / 1000.0).into(),
+            c.message.as_deref().unwrap_or("").into(),
+        ]);
     }
-    for d in &m.databases {
-        let _ = writeln!(
-            s,
-            "  database {:<13} {:<8} {}",
-            d.database,
-            if d.status == StepStatus::Ok {
-                "ok"
-            } else {
-                "FAILED"
-            },
-            d.image
-                .as_ref()
-                .and_then(|i| i.vendor_timestamp.as_deref())
-                .or(d.error.as_deref())
-                .unwrap_or("")
-        );
+    s.push_str(&t.render(2));
+    if !m.databases.is_empty() {
+        let mut t = Grid::new(style, &["database", "status", "taken at / error"]);
+        for d in &m.databases {
+            t.row(vec![
+                d.database.as_str().into(),
+                t.status(if d.status == StepStatus::Ok {
+                    "ok"
+                } else {
+                    "FAILED"
+                }),
+                d.image
+                    .as_ref()
+                    .and_then(|i| i.vendor_timestamp.as_deref())
+                    .or(d.error.as_deref())
+                    .unwrap_or("")
+                    .into(),
+            ]);
+        }
+        s.push_str(&t.render(2));
     }
     let timings: Vec<String> = r
         .phases

@@ -3,6 +3,7 @@
 
 use super::Context;
 use crate::config::{Origin, KEYS};
+use crate::ui::{Grid, Style, Ui};
 use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,7 +61,7 @@ pub fn run(ctx: &Context, _args: &ConfigArgs) -> anyhow::Result<()> {
         values,
         secrets,
     };
-    ctx.out.result(&human(&report), &report)
+    ctx.out.result(&human(Ui::of(ctx).stdout, &report), &report)
 }
 
 fn repository_password_source(ctx: &Context) -> anyhow::Result<String> {
@@ -78,20 +79,23 @@ fn repository_password_source(ctx: &Context) -> anyhow::Result<String> {
     }
 }
 
-fn human(report: &Report) -> String {
+/// The file and sysroot, a table of every key with its value and origin, then where the
+/// passwords come from (never their values).
+fn human(style: Style, report: &Report) -> String {
     let mut text = String::new();
     let file = report.file.as_deref().unwrap_or("none found");
     let _ = writeln!(text, "config file: {file}");
     let _ = writeln!(text, "sysroot:     {}", report.sysroot);
     let _ = writeln!(text);
-    let width = report.values.keys().map(String::len).max().unwrap_or(0);
+    let mut t = Grid::new(style, &["key", "value", "from"]);
     for (key, value) in &report.values {
         let shown = match &value.value {
             Some(v) => v.to_string(),
             None => "(not set)".to_string(),
         };
-        let _ = writeln!(text, "{key:width$} = {shown}  # {}", value.origin);
+        t.row([key.clone(), shown, value.origin.clone()]);
     }
+    text.push_str(&t.render(0));
     let _ = writeln!(text);
     for (what, source) in &report.secrets {
         let _ = writeln!(text, "{what}: {source}");

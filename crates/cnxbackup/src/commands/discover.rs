@@ -10,6 +10,7 @@ use connections::discover::{discover, DiscoverOptions};
 use websphere::Sysroot;
 
 use super::Context;
+use crate::ui::{Grid, Style, Ui};
 
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {}
@@ -38,7 +39,8 @@ pub fn run(ctx: &Context, _args: &DiscoverArgs) -> anyhow::Result<()> {
             eprintln!("warning: {w}");
         }
     }
-    ctx.out.result(&summary(&deployment), &deployment)
+    ctx.out
+        .result(&summary(Ui::of(ctx).stdout, &deployment), &deployment)
 }
 
 fn marker(d: &Deployment, key: &str) -> String {
@@ -49,8 +51,25 @@ fn marker(d: &Deployment, key: &str) -> String {
     }
 }
 
-/// The human summary.
-pub fn summary(d: &Deployment) -> String {
+/// The JSON name of an enum value (`dmgr`, `application_server`).
+fn json_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Where a value came from, for the tables (`assumed` when it is a documented default).
+fn found_by(d: &Deployment, key: &str) -> String {
+    match d.provenance.get(key) {
+        Some(Provenance { assumed: true, .. }) => "assumed".to_string(),
+        Some(p) => p.source.to_string(),
+        None => "-".to_string(),
+    }
+}
+
+/// The human summary: the cell and version first, then a table per kind of thing found.
+pub fn summary(style: Style, d: &Deployment) -> String {
     let mut s = String::new();
     let v = &d.connections.version;
     let _ = writeln!(
@@ -135,53 +154,42 @@ pub fn summary(d: &Deployment) -> String {
     }
 
     let _ = writeln!(s, "Profiles:");
+    let mut t = Grid::new(style, &["profile", "kind", "node", "path", "state"]);
     for p in &d.was.profiles {
-        let kind = serde_json::to_value(p.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "  {:<12} {:<10} {}{}{}",
-            p.name,
-            kind,
-            p.path,
-            p.node
-                .as_ref()
-                .map(|n| format!("  node {n}"))
-                .unwrap_or_default(),
-            if p.exists { "" } else { "  (missing)" }
-        );
+        t.row(vec![
+            p.name.as_str().into(),
+            json_name(p.kind).into(),
+            p.node.as_deref().unwrap_or("-").into(),
+            p.path.as_str().into(),
+            t.status(if p.exists { "ok" } else { "missing" }),
+        ]);
     }
+    s.push_str(&t.render(2));
     let _ = writeln!(s, "Nodes and servers:");
+    let mut t = Grid::new(
+        style,
+        &["node", "host", "profile", "server", "kind", "cluster"],
+    );
     for n in &d.was.nodes {
-        let _ = writeln!(
-            s,
-            "  {} on {}{}",
-            n.name,
-            n.host.as_deref().unwrap_or("(host unknown)"),
-            n.profile
-                .as_ref()
-                .map(|p| format!(" (profile {p})"))
-                .unwrap_or_default()
-        );
-        for sv in &n.servers {
-            let kind = serde_json::to_value(sv.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            let _ = writeln!(
-                s,
-                "    {:<24} {:<20}{}",
-                sv.name,
-                kind,
-                sv.cluster
-                    .as_ref()
-                    .map(|c| format!(" cluster {c}"))
-                    .unwrap_or_default()
-            );
+        let host = n.host.as_deref().unwrap_or("(host unknown)");
+        let profile = n.profile.as_deref().unwrap_or("-");
+        if n.servers.is_empty() {
+            t.row([n.name.as_str(), host, profile, "-", "-", "-"]);
+        }
+        for (i, sv) in n.servers.iter().enumerate() {
+            // the node's columns once, on its first server
+            let first = |v: &str| if i == 0 { v.to_string() } else { String::new() };
+            t.row([
+                first(&n.name),
+                first(host),
+                first(profile),
+                sv.name.clone(),
+                json_name(sv.kind),
+                sv.cluster.clone().unwrap_or_else(|| "-".into()),
+            ]);
         }
     }
+    s.push_str(&t.render(2));
     if !d.was.clusters.is_empty() {
         let list: Vec<String> = d
             .was
@@ -192,14 +200,16 @@ pub fn summary(d: &Deployment) -> String {
         let _ = writeln!(s, "Clusters: {}", list.join(", "));
     }
     let _ = writeln!(s, "Data:");
+    let mut t = Grid::new(style, &["data", "path", "found by"]);
     for (label, value, key) in [
         ("shared", &d.data.shared_root, "data.shared_root"),
         ("local", &d.data.local_root, "data.local_root"),
         ("provision", &d.data.provision, "data.provision"),
         ("customization", &d.data.customization, "data.customization"),
     ] {
-        let _ = writeln!(s, "  {label:<14} {value}{}", marker(d, key));
+        t.row([label.to_string(), value.to_string(), found_by(d, key)]);
     }
+    s.push_str(&t.render(2));
     let fa = &d.filenet_admin;
     let _ = writeln!(
         s,
@@ -226,20 +236,25 @@ pub fn summary(d: &Deployment) -> String {
             .unwrap_or_default()
     );
     let _ = writeln!(s, "Databases:");
-    for db in &d.databases {
-        let _ = writeln!(
-            s,
-            "  {:<9} {:<10} {}:{}{}",
-            db.vendor.to_string(),
-            db.name,
-            db.host.as_deref().unwrap_or("?"),
-            db.port.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
-            if db.schemas.is_empty() {
-                String::new()
-            } else {
-                format!("  schemas {}", db.schemas.join(", "))
-            }
-        );
+    if d.databases.is_empty() {
+        let _ = writeln!(s, "  none found");
+    } else {
+        let mut t =
+            Grid::new(style, &["vendor", "database", "host", "port", "schemas"]).right(&[3]);
+        for db in &d.databases {
+            t.row([
+                db.vendor.to_string(),
+                db.name.clone(),
+                db.host.clone().unwrap_or_else(|| "?".into()),
+                db.port.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                if db.schemas.is_empty() {
+                    "-".to_string()
+                } else {
+                    db.schemas.join(", ")
+                },
+            ]);
+        }
+        s.push_str(&t.render(2));
     }
     let _ = writeln!(
         s,
@@ -249,7 +264,7 @@ pub fn summary(d: &Deployment) -> String {
     if !d.warnings.is_empty() {
         let _ = writeln!(s, "Warnings:");
         for w in &d.warnings {
-            let _ = writeln!(s, "  ! {w}");
+            let _ = writeln!(s, "  {} {w}", style.paint("!", crate::ui::Tone::Warn));
         }
     }
     s

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::discover::{discover_deployment, sysroot};
 use super::Context;
+use crate::ui::{Grid, Style, Ui};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -37,8 +38,11 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
             || ctx.loaded.config.deployment.in_place_migration,
     };
     let mut plan = Plan::build(&deployment, &opts);
+    let ui = Ui::of(ctx);
     if !args.no_sizes {
+        let spinner = crate::ui::progress::spinner(&ui, "measuring the sizes on disk");
         plan.compute_sizes(&sysroot(ctx)?);
+        spinner.finish_and_clear();
     }
     for w in &deployment.warnings {
         eprintln!("warning: {w}");
@@ -54,7 +58,7 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
         plan: &plan,
     };
     ctx.out.result(
-        &human(&plan, &deployment.was.cell, version.as_deref()),
+        &human(ui.stdout, &plan, &deployment.was.cell, version.as_deref()),
         &report,
     )
 }
@@ -79,7 +83,8 @@ fn size(u: &Usage) -> String {
     format!("{} on disk, {} files", bytes(u.disk_bytes), u.files)
 }
 
-fn human(plan: &Plan, cell: &str, version: Option<&str>) -> String {
+/// The steps with their details, then a summary table (one row per step) and the total.
+fn human(style: Style, plan: &Plan, cell: &str, version: Option<&str>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -148,6 +153,8 @@ fn human(plan: &Plan, cell: &str, version: Option<&str>) -> String {
             let _ = writeln!(s, "      note: {note}");
         }
     }
+    let _ = writeln!(s);
+    s.push_str(&summary_table(style, plan));
     match &plan.total {
         Some(t) => {
             let _ = writeln!(s, "Total: {}", size(t));
@@ -160,6 +167,34 @@ fn human(plan: &Plan, cell: &str, version: Option<&str>) -> String {
         let _ = writeln!(s, "  ! could not measure {}: {}", p.path, p.message);
     }
     s
+}
+
+/// One row per step: what runs, what is skipped, and the sizes.
+fn summary_table(style: Style, plan: &Plan) -> String {
+    let mut t = Grid::new(
+        style,
+        &["#", "step", "what", "component", "status", "size", "files"],
+    )
+    .right(&[0, 5, 6]);
+    for step in &plan.steps {
+        let (size, files) = match &step.size {
+            Some(u) => (bytes(u.disk_bytes), u.files.to_string()),
+            None => ("-".to_string(), "-".to_string()),
+        };
+        t.row(vec![
+            step.order.to_string().into(),
+            step.procedure_step.as_str().into(),
+            step.title.as_str().into(),
+            step.component
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into())
+                .into(),
+            t.status(if step.runs { "run" } else { "skipped" }),
+            size.into(),
+            files.into(),
+        ]);
+    }
+    t.render(0)
 }
 
 #[cfg(test)]

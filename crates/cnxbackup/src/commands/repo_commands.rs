@@ -22,6 +22,7 @@ use vault::{BlobKind, InitOptions, Repository, Snapshot, SnapshotId, Storage};
 
 use super::Context;
 use crate::exit::{with_exit, Exit, ExitContext};
+use crate::ui::{Grid, ProgressDisplay, Style, Ui};
 
 // ---------------------------------------------------------------- arguments
 
@@ -242,7 +243,12 @@ pub fn backup(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         (None, true) => ParentChoice::None,
         (None, false) => ParentChoice::Auto,
     };
-    let outcome = match vault::backup::backup(&repo, &args.paths, &opts) {
+    let ui = Ui::of(ctx);
+    let display = ProgressDisplay::new(&ui, "backup", "files");
+    opts.progress = display.counters();
+    let result = vault::backup::backup(&repo, &args.paths, &opts);
+    display.finish();
+    let outcome = match result {
         Ok(o) => o,
         Err(e @ (BackupError::InvalidPath { .. } | BackupError::BadExclude { .. })) => {
             return Err(with_exit(e.into(), Exit::Usage))
@@ -250,14 +256,51 @@ pub fn backup(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         Err(e) => return Err(anyhow::Error::new(e).context("backup failed, no snapshot written")),
     };
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("{}: {w}", ui.stderr.status("warning"));
     }
+    let h = backup_human(
+        ui.stdout,
+        &outcome.snapshot_id,
+        outcome.parent.as_ref(),
+        &outcome.summary,
+    );
     let s = &outcome.summary;
-    let mut h = String::new();
-    let _ = writeln!(h, "snapshot {} saved", outcome.snapshot_id.short());
-    if let Some(p) = &outcome.parent {
-        let _ = writeln!(h, "parent   {}", p.short());
+    ctx.out.result(
+        &h,
+        &BackupReport {
+            snapshot: outcome.snapshot_id.to_hex(),
+            parent: outcome.parent.map(|p| p.to_hex()),
+            summary: s,
+            warnings: &outcome.warnings,
+        },
+    )?;
+    if args.strict && !outcome.warnings.is_empty() {
+        eprintln!(
+            "cnxbackup: error: {} file(s) changed, vanished or could not be read (--strict)",
+            outcome.warnings.len()
+        );
+        finish_with(Exit::Failed);
     }
+    Ok(())
+}
+
+/// The closing summary of `backup --path` (one aligned `label: value` line each; scripts
+/// and tests read "files: N new, N changed, N unchanged").
+fn backup_human(
+    style: Style,
+    id: &SnapshotId,
+    parent: Option<&SnapshotId>,
+    s: &vault::backup::BackupSummary,
+) -> String {
+    let mut h = String::new();
+    let _ = writeln!(
+        h,
+        "snapshot {} saved{}",
+        id.short(),
+        parent
+            .map(|p| format!(" (parent {})", p.short()))
+            .unwrap_or_default()
+    );
     let _ = writeln!(
         h,
         "files:   {} new, {} changed, {} unchanged",
@@ -283,25 +326,18 @@ pub fn backup(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         s.data_blobs_new,
         s.tree_blobs_new
     );
-    let _ = writeln!(h, "warnings: {}", s.warnings);
+    let warnings = format!("warnings: {}", s.warnings);
+    let _ = writeln!(
+        h,
+        "{}",
+        if s.warnings > 0 {
+            style.paint(&warnings, crate::ui::Tone::Warn)
+        } else {
+            warnings
+        }
+    );
     let _ = writeln!(h, "duration: {:.2} s", s.duration_secs);
-    ctx.out.result(
-        &h,
-        &BackupReport {
-            snapshot: outcome.snapshot_id.to_hex(),
-            parent: outcome.parent.map(|p| p.to_hex()),
-            summary: s,
-            warnings: &outcome.warnings,
-        },
-    )?;
-    if args.strict && !outcome.warnings.is_empty() {
-        eprintln!(
-            "cnxbackup: error: {} file(s) changed, vanished or could not be read (--strict)",
-            outcome.warnings.len()
-        );
-        finish_with(Exit::Failed);
-    }
-    Ok(())
+    h
 }
 
 // ---------------------------------------------------------------- snapshots
@@ -377,45 +413,86 @@ fn group_by_set(rows: &mut [SnapshotRow]) {
     });
 }
 
-fn snapshots_human(rows: &[SnapshotRow], errors: &[SnapshotError], hidden: usize) -> String {
-    let mut h = String::new();
-    let _ = writeln!(
-        h,
-        "{:<10} {:<20} {:<16} {:<14} {:>10} {:<10} paths",
-        "id", "time", "host", "set", "size", "status"
-    );
-    let mut last_set: Option<&str> = None;
+/// The status word of a snapshot row: a deployment backup's `complete` or `INCOMPLETE`,
+/// `-` for a plain path backup.
+fn snapshot_status(r: &SnapshotRow) -> &'static str {
+    let status = r
+        .application
+        .as_ref()
+        .and_then(|a| a.get("status"))
+        .and_then(serde_json::Value::as_str);
+    match status {
+        _ if r.incomplete => "INCOMPLETE",
+        Some("complete") => "complete",
+        Some(_) => "?",
+        None => "-",
+    }
+}
+
+fn snapshots_human(
+    style: Style,
+    rows: &[SnapshotRow],
+    errors: &[SnapshotError],
+    hidden: usize,
+) -> String {
+    let mut g = Grid::new(
+        style,
+        &[
+            "id", "time", "host", "set", "size", "status", "tags", "paths",
+        ],
+    )
+    .right(&[4]);
     for r in rows {
-        // a blank line between backup sets
-        if r.set.is_some() && r.set.as_deref() != last_set && last_set.is_some() {
+        g.row(vec![
+            r.id.get(..8).unwrap_or(&r.id).into(),
+            r.time.as_str().into(),
+            r.host.as_str().into(),
+            r.set.as_deref().unwrap_or("-").into(),
+            bytes(r.summary.bytes_total).into(),
+            g.status(snapshot_status(r)),
+            if r.tags.is_empty() {
+                "-".to_string()
+            } else {
+                r.tags.join(",")
+            }
+            .into(),
+            r.paths.join(", ").into(),
+        ]);
+    }
+    let mut h = String::new();
+    let lines = g.lines();
+    let (header, body) = lines.split_at(lines.len().min(2));
+    for line in header {
+        let _ = writeln!(h, "{line}");
+    }
+    // a blank line where the backup set changes (the rows arrive grouped by set; plain
+    // snapshots, without a set, form their own groups)
+    for (i, (r, line)) in rows.iter().zip(body).enumerate() {
+        if i > 0 && rows[i - 1].set != r.set {
             h.push('\n');
         }
-        last_set = r.set.as_deref();
-        let _ = writeln!(
-            h,
-            "{:<10} {:<20} {:<16} {:<14} {:>10} {:<10} {}{}",
-            r.id.get(..8).unwrap_or(&r.id),
-            r.time,
-            r.host,
-            r.set.as_deref().unwrap_or("-"),
-            bytes(r.summary.bytes_total),
-            if r.incomplete { "INCOMPLETE" } else { "" },
-            r.paths.join(", "),
-            if r.tags.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", r.tags.join(","))
-            }
-        );
+        let _ = writeln!(h, "{line}");
     }
     for e in errors {
         let _ = writeln!(
             h,
-            "{:<10} cannot be read: {}",
+            "{:<10} {}: {}",
             e.id.get(..8).unwrap_or(&e.id),
+            style.status("cannot be read"),
             e.error
         );
     }
+    let incomplete = rows.iter().filter(|r| r.incomplete).count();
+    let _ = writeln!(
+        h,
+        "{} snapshot(s){}",
+        rows.len(),
+        if incomplete > 0 {
+            format!(", {} {}", incomplete, style.status("INCOMPLETE"))
+        } else {
+            String::new()
+        }
+    );
     if hidden > 0 {
         let _ = writeln!(
             h,
@@ -441,7 +518,7 @@ pub fn snapshots(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
         }
     }
     group_by_set(&mut rows);
-    let h = snapshots_human(&rows, &errors, hidden);
+    let h = snapshots_human(Ui::of(ctx).stdout, &rows, &errors, hidden);
     #[derive(Serialize)]
     struct Out {
         snapshots: Vec<SnapshotRow>,
@@ -590,21 +667,32 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
         return super::restore_run::run(ctx, args, &repo, &id, &snap);
     }
     let target = super::restore_run::plain_target(args)?;
+    let ui = Ui::of(ctx);
+    let display = ProgressDisplay::new(&ui, "restore", "files");
     let opts = RestoreOptions {
         includes: args.includes.clone(),
+        progress: display.counters(),
         ..RestoreOptions::default()
     };
-    let outcome = match vault::restore::restore(&repo, &snap, target, &opts) {
+    let result = vault::restore::restore(&repo, &snap, target, &opts);
+    display.finish();
+    let outcome = match result {
         Ok(o) => o,
         Err(e) if e.is_refusal() => return Err(with_exit(e.into(), Exit::Refused)),
         Err(e @ RestoreError::BadInclude { .. }) => return Err(with_exit(e.into(), Exit::Usage)),
         Err(e) => return Err(anyhow::Error::new(e).context("restore failed")),
     };
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("{}: {w}", ui.stderr.status("warning"));
     }
     for s in &outcome.skipped {
-        eprintln!("skipped: {} ({}): {}", s.path, s.kind, s.reason);
+        eprintln!(
+            "{}: {} ({}): {}",
+            ui.stderr.status("skipped"),
+            s.path,
+            s.kind,
+            s.reason
+        );
     }
     let mut h = String::new();
     let _ = writeln!(
@@ -624,7 +712,13 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
         let _ = writeln!(h, "{} entries skipped", outcome.skipped.len());
     }
     for d in &outcome.damaged {
-        let _ = writeln!(h, "DAMAGED: {}: {}", d.path, d.reason);
+        let _ = writeln!(
+            h,
+            "{}: {}: {}",
+            ui.stdout.status("DAMAGED"),
+            d.path,
+            d.reason
+        );
     }
     #[derive(Serialize)]
     struct Out<'a> {
@@ -675,27 +769,41 @@ fn parse_percent(s: &str) -> anyhow::Result<f64> {
     Ok(v)
 }
 
-fn check_human(r: &CheckReport) -> String {
+fn check_human(style: Style, r: &CheckReport) -> String {
     let mut h = String::new();
-    let _ = writeln!(
-        h,
-        "{} snapshots, {} trees, {} data blobs referenced, {} packs",
-        r.snapshots, r.trees, r.data_blobs, r.packs
-    );
+    let mut g = Grid::new(style, &["checked", "count"]).right(&[1]);
+    g.row(["snapshots".to_string(), r.snapshots.to_string()]);
+    g.row(["trees".to_string(), r.trees.to_string()]);
+    g.row([
+        "data blobs referenced".to_string(),
+        r.data_blobs.to_string(),
+    ]);
+    g.row(["packs".to_string(), r.packs.to_string()]);
     if r.packs_read > 0 {
+        g.row(["packs read".to_string(), r.packs_read.to_string()]);
+        g.row(["blobs verified".to_string(), r.blobs_verified.to_string()]);
+    }
+    g.row([
+        "unreferenced packs".to_string(),
+        r.unreferenced_packs.len().to_string(),
+    ]);
+    h.push_str(&g.render(0));
+    if !r.unreferenced_packs.is_empty() {
         let _ = writeln!(
             h,
-            "read {} packs, {} blobs verified",
-            r.packs_read, r.blobs_verified
+            "({} unreferenced packs were left by interrupted backups; not an error, prune removes them)",
+            r.unreferenced_packs.len()
         );
     }
     for e in &r.errors {
-        let _ = writeln!(h, "error ({}): {}", e.kind, e.message);
+        let _ = writeln!(h, "{} ({}): {}", style.status("error"), e.kind, e.message);
     }
+    // Full ids: the administrator copies them into `restore`, `forget` or a ticket.
     for d in &r.damaged {
         let _ = writeln!(
             h,
-            "damaged {} blob {} in pack {}: {}\n  snapshots: {}\n  paths: {}",
+            "{} {} blob {} in pack {}: {}\n  snapshots: {}\n  paths: {}",
+            style.status("damaged"),
             d.kind,
             d.blob,
             d.pack,
@@ -704,21 +812,14 @@ fn check_human(r: &CheckReport) -> String {
             d.paths.join(", ")
         );
     }
-    if !r.unreferenced_packs.is_empty() {
-        let _ = writeln!(
-            h,
-            "{} unreferenced packs (left by interrupted backups; not an error)",
-            r.unreferenced_packs.len()
-        );
-    }
     let _ = writeln!(
         h,
         "{}",
-        if r.is_ok() {
+        style.status(if r.is_ok() {
             "no errors found"
         } else {
             "CHECK FAILED"
-        }
+        })
     );
     h
 }
@@ -726,14 +827,23 @@ fn check_human(r: &CheckReport) -> String {
 pub fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
     let read_data = args.read_data.as_deref().map(parse_percent).transpose()?;
     let repo = open_repository(ctx)?;
-    let report = vault::check::check(
+    let ui = Ui::of(ctx);
+    // Only reading the data takes long enough for a bar (packs read, bytes verified).
+    let display = if read_data.is_some() {
+        ProgressDisplay::new(&ui, "check", "packs")
+    } else {
+        ProgressDisplay::hidden()
+    };
+    let result = vault::check::check(
         &repo,
         &CheckOptions {
             read_data,
             threads: 2,
-            progress: None,
+            progress: display.counters(),
         },
-    )?;
+    );
+    display.finish();
+    let report = result?;
     #[derive(Serialize)]
     struct Out<'a> {
         ok: bool,
@@ -741,7 +851,7 @@ pub fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
         report: &'a CheckReport,
     }
     ctx.out.result(
-        &check_human(&report),
+        &check_human(ui.stdout, &report),
         &Out {
             ok: report.is_ok(),
             report: &report,

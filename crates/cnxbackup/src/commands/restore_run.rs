@@ -26,6 +26,7 @@ use super::discover::sysroot;
 use super::repo_commands::RestoreArgs;
 use super::Context;
 use crate::exit::{with_exit, Exit};
+use crate::ui::{Grid, ProgressDisplay, Style, Ui};
 
 /// Test hook shared with the backup: the pause between stop attempts in milliseconds.
 const RETRY_PAUSE_ENV: &str = "CNXBACKUP_TEST_RETRY_PAUSE_MS";
@@ -121,6 +122,13 @@ pub fn run(
         control.kill_grace = Duration::from_millis(ms.max(1000));
     }
     let d = &cfg.deployment;
+    let ui = Ui::of(ctx);
+    // a dry run writes nothing: no bar
+    let display = if args.dry_run {
+        ProgressDisplay::hidden()
+    } else {
+        ProgressDisplay::new(&ui, "restore", "files")
+    };
     let input = RestoreInput {
         repository: repo,
         snapshot: snap,
@@ -143,6 +151,7 @@ pub fn run(
             } else {
                 None
             },
+            progress: display.counters(),
         },
         credentials,
         control,
@@ -152,10 +161,12 @@ pub fn run(
     let json = ctx.out.json;
     let mut progress = |line: &str| {
         if !json {
-            eprintln!("  {line}");
+            display.eprintln(&format!("  {line}"));
         }
     };
-    let report = match restore::run(input, &mut progress) {
+    let result = restore::run(input, &mut progress);
+    display.finish();
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             let exit = if e.is_refusal() {
@@ -175,9 +186,9 @@ pub fn run(
         }
     };
     for w in &report.warnings {
-        eprintln!("WARNING: {w}");
+        eprintln!("{}: {w}", ui.stderr.status("WARNING"));
     }
-    ctx.out.result(&human(&report), &report)?;
+    ctx.out.result(&human(ui.stdout, &report), &report)?;
     if !report.ok() {
         return Err(with_exit(
             anyhow!("{}", failure_summary(&report)),
@@ -237,7 +248,7 @@ fn short(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-fn human(r: &RestoreReport) -> String {
+fn human(style: Style, r: &RestoreReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -260,7 +271,14 @@ fn human(r: &RestoreReport) -> String {
         r.gate.basis
     );
     for c in &r.gate.checks {
-        let _ = writeln!(s, "  {:<10} {:?}: {}", c.rule, c.result, c.message);
+        let result = format!("{:?}", c.result);
+        let _ = writeln!(
+            s,
+            "  {:<10} {}: {}",
+            c.rule,
+            style.status(&result),
+            c.message
+        );
     }
     for (c, why) in &r.selection.left_out {
         let _ = writeln!(s, "  not restored: {c} ({why})");
@@ -284,11 +302,22 @@ fn human(r: &RestoreReport) -> String {
             let _ = writeln!(s, "    {c}");
         }
     }
-    let _ = writeln!(
-        s,
-        "{:<22} {:<14} {:>8} {:>8} {:>8} {:>9} {:>8}  verified",
-        "component", "status", "added", "replaced", "removed", "unchanged", "written"
-    );
+    // The table first, then what each component has to say (messages, differences, and
+    // for a dry run every change), so the columns stay readable.
+    let mut t = Grid::new(
+        style,
+        &[
+            "component",
+            "status",
+            "added",
+            "replaced",
+            "removed",
+            "unchanged",
+            "written",
+            "verified",
+        ],
+    )
+    .right(&[2, 3, 4, 5, 6]);
     for c in &r.components {
         let verified = if !c.verified {
             "-".to_string()
@@ -311,27 +340,35 @@ fn human(r: &RestoreReport) -> String {
                 format!("{bad} DIFFERENCES")
             }
         };
-        let _ = writeln!(
-            s,
-            "{:<22} {:<14} {:>8} {:>8} {:>8} {:>9} {:>8}  {verified}",
-            c.component.name(),
-            c.status,
-            c.added,
-            c.replaced,
-            c.removed,
-            c.unchanged,
-            c.files_written
-        );
+        let verified_cell = if verified.ends_with("DIFFERENCES") {
+            t.status(&verified)
+        } else {
+            verified.into()
+        };
+        t.row(vec![
+            c.component.name().into(),
+            t.status(&c.status),
+            c.added.to_string().into(),
+            c.replaced.to_string().into(),
+            c.removed.to_string().into(),
+            c.unchanged.to_string().into(),
+            c.files_written.to_string().into(),
+            verified_cell,
+        ]);
+    }
+    s.push_str(&t.render(0));
+    for c in &r.components {
+        let mut notes = Vec::new();
         if let Some(m) = &c.message {
-            let _ = writeln!(s, "    {m}");
+            notes.push(format!("    {m}"));
         }
         for p in &c.paths {
             for w in &p.warnings {
-                let _ = writeln!(s, "    {}: {w}", p.path);
+                notes.push(format!("    {}: {w}", p.path));
             }
             if let Some(v) = &p.verified {
                 for problem in v.problems.iter().take(20) {
-                    let _ = writeln!(s, "    differs: {problem}");
+                    notes.push(format!("    {}: {problem}", style.status("differs")));
                 }
             }
             if r.dry_run {
@@ -341,8 +378,14 @@ fn human(r: &RestoreReport) -> String {
                         vault::restore::ChangeAction::Replace => "replace",
                         vault::restore::ChangeAction::Remove => "remove",
                     };
-                    let _ = writeln!(s, "    {action:<8} {}", ch.path);
+                    notes.push(format!("    {action:<8} {}", ch.path));
                 }
+            }
+        }
+        if !notes.is_empty() {
+            let _ = writeln!(s, "{}:", c.component.name());
+            for n in notes {
+                let _ = writeln!(s, "{n}");
             }
         }
     }
@@ -353,10 +396,13 @@ fn human(r: &RestoreReport) -> String {
             r.files_written(),
             r.version_after.as_deref().unwrap_or("unknown"),
             match r.version_confirmed {
-                Some(true) => "as expected".to_string(),
-                Some(false) => format!(
-                    "EXPECTED {}",
-                    r.version_expected.as_deref().unwrap_or("unknown")
+                Some(true) => style.status("as expected"),
+                Some(false) => style.paint(
+                    &format!(
+                        "EXPECTED {}",
+                        r.version_expected.as_deref().unwrap_or("unknown")
+                    ),
+                    crate::ui::Tone::Bad
                 ),
                 None => "not compared".to_string(),
             }

@@ -14,6 +14,7 @@ use vault::maintenance::{self, ForgetReport, PruneOptions, PruneReport, Retentio
 use super::repo_commands::open_repository;
 use super::Context;
 use crate::exit::{with_exit, Exit};
+use crate::ui::{Grid, Style, Ui};
 
 #[derive(Debug, Args)]
 pub struct ForgetArgs {
@@ -136,7 +137,7 @@ pub fn forget(ctx: &Context, args: &ForgetArgs) -> anyhow::Result<()> {
     let prune_opts = prune_options(&args.prune_opts, args.dry_run)?;
     let repo = open_repository(ctx)?;
     let report = maintenance::forget(&repo, &policy, args.dry_run)?;
-    let mut h = forget_text(&report);
+    let mut h = forget_text(Ui::of(ctx).stdout, &report);
     let pruned = if args.prune {
         let p = maintenance::prune(&repo, &prune_opts)?;
         h.push_str(&prune_text(&p));
@@ -158,10 +159,13 @@ pub fn forget(ctx: &Context, args: &ForgetArgs) -> anyhow::Result<()> {
     )
 }
 
-fn forget_text(r: &ForgetReport) -> String {
+/// Each group, then a table of its snapshots: keep (with the rules that keep it) or
+/// (would) remove.
+fn forget_text(style: Style, r: &ForgetReport) -> String {
     let mut h = String::new();
     for g in &r.groups {
         let _ = writeln!(h, "{}:", g.group);
+        let mut t = Grid::new(style, &["action", "snapshot", "why"]);
         for (id, reasons) in &g.keep {
             let why: Vec<String> = reasons
                 .iter()
@@ -172,12 +176,21 @@ fn forget_text(r: &ForgetReport) -> String {
                         .unwrap_or_default()
                 })
                 .collect();
-            let _ = writeln!(h, "  keep   {} ({})", id.short(), why.join(", "));
+            t.row(vec![
+                t.status("keep"),
+                id.short().to_string().into(),
+                why.join(", ").into(),
+            ]);
         }
+        let verb = if r.dry_run { "would remove" } else { "remove" };
         for id in &g.remove {
-            let verb = if r.dry_run { "would remove" } else { "remove" };
-            let _ = writeln!(h, "  {verb} {}", id.short());
+            t.row(vec![
+                t.status(verb),
+                id.short().to_string().into(),
+                "no rule keeps it".into(),
+            ]);
         }
+        h.push_str(&t.render(2));
     }
     for id in &r.unreadable {
         let _ = writeln!(h, "unreadable snapshot {} left alone", id.short());

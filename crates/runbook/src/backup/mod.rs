@@ -64,6 +64,8 @@ pub struct BackupOptions {
     pub tags: Vec<String>,
     /// Host name for the snapshot; default this machine's name.
     pub host: Option<String>,
+    /// Live counters for a progress display of the files phase (files and bytes stored).
+    pub progress: Option<std::sync::Arc<vault::Progress>>,
 }
 
 /// Everything a run needs from its caller.

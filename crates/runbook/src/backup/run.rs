@@ -279,6 +279,7 @@ pub fn run(
     let vopts = vault::backup::BackupOptions {
         host: host.clone(),
         parent,
+        progress: opts.progress.clone(),
         ..vault::backup::BackupOptions::default()
     };
     let outcome = vault::backup::backup_sources_with_finish(repo, sources, &vopts, |reports| {

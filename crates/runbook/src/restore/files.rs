@@ -13,7 +13,6 @@
 //! pages and workspace state of the failed update must not survive it) and are therefore
 //! left out of the mirror and of the verification.
 
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -121,6 +120,8 @@ pub struct ComponentJob<'a> {
     pub dry_run: bool,
     /// Verify after restoring.
     pub verify: bool,
+    /// Live counters for a progress display (files and bytes written).
+    pub progress: Option<std::sync::Arc<vault::Progress>>,
 }
 
 /// Whether `c` is a WebSphere profile component (temp and wstemp are emptied).
@@ -288,6 +289,7 @@ fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String
         mirror: true,
         dry_run: job.dry_run,
         confine_to: Some(job.target.root().to_path_buf()),
+        progress: job.progress.clone(),
         ..VaultRestoreOptions::default()
     };
     let outcome = vault::restore::restore(job.repo, job.snapshot, &real, &opts).map_err(|e| {
@@ -380,12 +382,19 @@ fn create_parents(job: &ComponentJob<'_>, product: &Path) -> Result<Vec<String>,
             .ok()
             .flatten();
         let mode = entry.as_ref().map_or(0o755, |e| e.mode & 0o7777);
-        std::fs::DirBuilder::new()
-            .mode(mode)
-            .create(&real)
-            .map_err(|e| format!("creating {}: {e}", real.display()))?;
+        // created by the vault without following a symlink anywhere below the target root
+        // (one planted meanwhile is refused), then given the snapshot's mode
+        vault::restore::safety::SafeTarget::open_within(job.target.root(), &real).map_err(|e| {
+            if vault::restore::safety::is_path_crossing(&e) {
+                format!(
+                    "REFUSED: creating {}: a symlink is in the way below the target root",
+                    real.display()
+                )
+            } else {
+                format!("creating {}: {e}", real.display())
+            }
+        })?;
         created.push(a.display().to_string());
-        // the umask may have taken bits away
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&real, std::fs::Permissions::from_mode(mode));
         if let Some(e) = entry {

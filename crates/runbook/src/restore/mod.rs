@@ -56,6 +56,9 @@ pub struct RestoreOptions {
     /// `--verify` (`Some(true)`), `--no-verify` (`Some(false)`), default: components under
     /// 10 GiB.
     pub verify: Option<bool>,
+    /// Live counters for a progress display of the file components (files and bytes
+    /// written; each component adds its totals as it starts).
+    pub progress: Option<std::sync::Arc<vault::Progress>>,
 }
 
 /// Everything a restore needs from its caller.

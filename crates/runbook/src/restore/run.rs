@@ -231,6 +231,7 @@ pub fn run(
             record,
             dry_run: opts.dry_run,
             verify,
+            progress: opts.progress.clone(),
         };
         let r = restore_component(&job, progress);
         progress(&format!(

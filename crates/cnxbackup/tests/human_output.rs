@@ -1,0 +1,316 @@
+//! Snapshot tests of the human output of each command (insta), run through the real binary
+//! on a sample deployment and a small repository. Timing-dependent and random parts
+//! (temporary paths, snapshot ids, times, durations, backup-set ids) are masked by
+//! [`mask`]; everything else — wording, column order, alignment — is compared exactly.
+//!
+//! The `.snap` files live in `tests/snapshots/`. A change in the output fails the test; to
+//! accept it, review the diff and run `cargo insta review` (or `INSTA_UPDATE=always`
+//! locally). CI never writes snapshots: insta fails on a new or changed snapshot when `CI`
+//! is set, and `INSTA_UPDATE=no` makes it fail everywhere.
+//!
+//! Output is captured through pipes, so it is also the non-terminal output: no colour
+//! codes and no progress bars may appear in it ([`assert_plain`]).
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use assert_cmd::Command;
+use sample::{BuildOptions, Sample, Variant};
+use vault::backup::{backup_sources, BackupOptions, BackupSource};
+use vault::{InitOptions, KdfParams, Repository, Storage};
+
+const PASSWORD: &str = "human-output-pw";
+
+/// A sample deployment, a repository with a few snapshots, and a config naming both.
+struct Fixture {
+    dir: tempfile::TempDir,
+    sample: Sample,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir_in(sample::preferred_temp_root()).unwrap();
+        let sample = sample::build(
+            Variant::V80Db2Ccm,
+            &dir.path().join("root"),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+        let f = Fixture { dir, sample };
+        let e = &f.sample.expected;
+        // Relative paths (the commands run in the fixture's directory): the temporary
+        // directory's name, whose length depends on the machine, stays out of the columns.
+        let config = format!(
+            "[repository]\nurl = \"repo\"\n\n[websphere]\nusername = {:?}\nstop_timeout_secs = 20\n\n\
+             [database]\nstaging_dir = \"staging\"\nvendor = {:?}\ncommand = {:?}\n",
+            e.was.admin.username,
+            e.db_tools.vendor.as_str(),
+            e.db_tools.command,
+        );
+        fs::write(f.config(), config).unwrap();
+        // (preflight measures the free space of the staging directory, relative to the
+        // working directory here)
+        fs::create_dir_all(f.dir.path().join("staging")).unwrap();
+        let opts = InitOptions {
+            kdf: KdfParams::insecure_fast(),
+            ..InitOptions::default()
+        };
+        Repository::init(Storage::local(&f.repo()).unwrap(), PASSWORD, &opts).unwrap();
+        f
+    }
+
+    fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("cnxbackup.toml")
+    }
+
+    /// A small directory with fixed contents and times.
+    fn data(&self) -> PathBuf {
+        let d = self.dir.path().join("data");
+        fs::create_dir_all(d.join("sub")).unwrap();
+        let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+        for (name, body) in [
+            ("a.txt", "alpha\n"),
+            ("b.txt", "bravo bravo\n"),
+            ("sub/c.xml", "<c/>\n"),
+        ] {
+            let p = d.join(name);
+            fs::write(&p, body).unwrap();
+            fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        }
+        d
+    }
+
+    /// The binary with the config, the sample's sysroot and the password; nothing from
+    /// the caller's environment that changes the output.
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("cnxbackup").unwrap();
+        c.current_dir(self.dir.path())
+            .env_remove("CNXBACKUP_CONFIG")
+            .env_remove("CNXBACKUP_SYSROOT")
+            .env_remove("CNXBACKUP_REPOSITORY")
+            .env_remove("CNXBACKUP_PASSWORD_FILE")
+            .env_remove("CNXBACKUP_LOG")
+            .env_remove("NO_COLOR")
+            .env("CNXBACKUP_PASSWORD", PASSWORD)
+            .env(
+                "CNXBACKUP_WAS_PASSWORD",
+                self.sample.expected.was.admin.password(),
+            )
+            .env("CNXBACKUP_TEST_RETRY_PAUSE_MS", "200")
+            .arg("--config")
+            .arg(self.config())
+            .arg("--sysroot")
+            .arg(&self.sample.sysroot);
+        c
+    }
+
+    /// Runs the command, expects `code`, returns stdout masked (stderr is checked too).
+    fn run(&self, args: &[&str], code: i32) -> String {
+        mask(&self.run_raw(args, code), self.dir.path())
+    }
+
+    /// Like [`Fixture::run`], without masking.
+    fn run_raw(&self, args: &[&str], code: i32) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert_plain(&stdout);
+        assert_plain(&stderr);
+        stdout
+    }
+
+    /// Three plain snapshots of the data and a deployment-style backup set of two hosts,
+    /// one of them INCOMPLETE.
+    fn populate(&self) {
+        let data = self.data();
+        for _ in 0..2 {
+            let out = self
+                .cmd()
+                .args(["--json", "backup", "--host", "files-host", "--path"])
+                .arg(&data)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let repo = Repository::open(Storage::local(&self.repo()).unwrap(), PASSWORD).unwrap();
+        for (host, status) in [("host-a", "complete"), ("host-b", "incomplete")] {
+            let mut tags = vec!["cnxbackup".to_string(), "set:cell-1".to_string()];
+            if status == "incomplete" {
+                tags.push("incomplete".into());
+            }
+            let opts = BackupOptions {
+                host: host.into(),
+                tags,
+                application: Some(serde_json::json!({
+                    "kind": "cnxbackup.backup", "backup_set": "cell-1", "status": status,
+                    "failed_steps": if status == "incomplete" { vec!["db:HOMEPAGE"] } else { vec![] },
+                })),
+                ..BackupOptions::default()
+            };
+            backup_sources(
+                &repo,
+                vec![BackupSource::path(&data, "/opt/IBM/Connections")],
+                &opts,
+            )
+            .unwrap();
+        }
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // the stand-in servers started for `backup --dry-run`
+        let _ = self.sample.stop_all();
+    }
+}
+
+/// No ANSI escape sequence (colour, cursor movement of a progress bar) in `text`.
+fn assert_plain(text: &str) {
+    assert!(
+        !text.contains('\x1b'),
+        "escape codes in non-terminal output:\n{text:?}"
+    );
+}
+
+/// Replaces what changes from run to run with placeholders of the same width, so the
+/// tables in the `.snap` files stay aligned as the command printed them.
+fn mask(text: &str, tmp: &Path) -> String {
+    let mut s = text.replace(&tmp.display().to_string(), "[TMP]");
+    // times: `2026-11-27 14:03:05`
+    s = same_width(&s, r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}", |_| {
+        "YYYY-MM-DD hh:mm:ss".into()
+    });
+    // generated backup-set ids: `20261127T120000Z-3f9a`
+    s = same_width(&s, r"\d{8}T\d{6}Z-[0-9a-f]{4}", |m| "S".repeat(m.len()));
+    // snapshot, pack and blob ids, full or short
+    s = same_width(&s, r"\b(?:[0-9a-f]{64}|[0-9a-f]{8})\b", |m| {
+        "#".repeat(m.len())
+    });
+    // durations: `0.12 s`, `=0.1s`
+    s = same_width(&s, r"\d+\.\d+ ?s\b", |_| "[DUR]".into());
+    // `ls`: a directory's size depends on the file system
+    s = same_width(&s, r"(?m)^(dir +\S+ +\S+ +\S+) +\d+ ", |m| {
+        let head = m.trim_end().rsplit_once(' ').map(|(h, _)| h).unwrap_or(m);
+        format!("{head:<w$}", w = m.len() - 2) + "D "
+    });
+    s
+}
+
+/// Replaces every match of `pattern` with `with(match)`.
+fn same_width(s: &str, pattern: &str, with: impl Fn(&str) -> String) -> String {
+    regex::Regex::new(pattern)
+        .unwrap()
+        .replace_all(s, |c: &regex::Captures| with(&c[0]))
+        .into_owned()
+}
+
+#[test]
+fn human_output_of_every_command() {
+    let f = Fixture::new();
+    f.populate();
+
+    insta::assert_snapshot!("config", f.run(&["config"], 0));
+    insta::assert_snapshot!("discover", f.run(&["discover"], 0));
+    insta::assert_snapshot!("plan", f.run(&["plan", "--no-sizes"], 0));
+    insta::assert_snapshot!("snapshots", f.run(&["snapshots"], 0));
+    // The counts depend on how many tree blobs differ between the snapshots (directory
+    // times of the synthesized parents): the layout and wording are pinned, not the numbers.
+    let check = same_width(&f.run(&["check", "--read-data"], 0), r"(?m) \d+$", |m| {
+        format!("{:>w$}", "N", w = m.len())
+    });
+    insta::assert_snapshot!("check", check);
+    insta::assert_snapshot!("ls", f.run(&["ls", "latest"], 0));
+    insta::assert_snapshot!(
+        "forget_dry_run",
+        f.run(&["forget", "--keep-last", "1", "--dry-run"], 0)
+    );
+    f.sample.start_all().unwrap();
+    insta::assert_snapshot!("backup_dry_run", f.run(&["backup", "--dry-run"], 0));
+}
+
+#[test]
+fn plan_with_sizes_ends_with_the_summary_table_and_total() {
+    let f = Fixture::new();
+    let text = f.run(&["plan"], 0);
+    let table = text.find("#  step").expect("summary table header");
+    let total = text.find("Total:").expect("total line");
+    assert!(table < total, "{text}");
+    assert!(text.contains("skipped"), "{text}");
+}
+
+#[test]
+fn no_color_and_pipes_never_get_escape_codes() {
+    let f = Fixture::new();
+    f.populate();
+    for args in [
+        &["snapshots"][..],
+        &["check"],
+        &["discover"],
+        &["forget", "--keep-last", "1", "--dry-run"],
+    ] {
+        for no_color in [None, Some(""), Some("1")] {
+            let mut c = f.cmd();
+            if let Some(v) = no_color {
+                c.env("NO_COLOR", v);
+            }
+            let out = c.args(args).output().unwrap();
+            assert!(out.status.success(), "{args:?}");
+            assert_plain(&String::from_utf8(out.stdout).unwrap());
+            assert_plain(&String::from_utf8(out.stderr).unwrap());
+        }
+    }
+}
+
+#[test]
+fn json_stays_on_stdout_and_human_text_on_stderr() {
+    let f = Fixture::new();
+    let out = f.cmd().args(["--json", "plan"]).output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["steps"].is_array(), "{doc}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !stderr.contains("#  step"),
+        "no table with --json: {stderr}"
+    );
+    assert_plain(&stderr);
+}
+
+#[test]
+fn snapshots_shows_incomplete_and_groups_the_set() {
+    let f = Fixture::new();
+    f.populate();
+    let text = f.run_raw(&["snapshots"], 0);
+    let lines: Vec<&str> = text.lines().collect();
+    let a = lines.iter().position(|l| l.contains("host-a")).unwrap();
+    let b = lines.iter().position(|l| l.contains("host-b")).unwrap();
+    assert_eq!(b, a + 1, "one set, adjacent rows:\n{text}");
+    assert!(lines[b].contains("INCOMPLETE"), "{text}");
+    assert!(lines[a].contains("complete") && !lines[a].contains("INCOMPLETE"));
+    // a blank line separates the set from the plain snapshots before it
+    assert_eq!(lines[a - 1], "", "{text}");
+    // every row's status starts in the header's status column
+    let col = lines[0].find("status").unwrap();
+    assert_eq!(lines[b].find("INCOMPLETE"), Some(col), "{text}");
+    assert!(text.contains("4 snapshot(s), 1 INCOMPLETE"), "{text}");
+}
