@@ -129,21 +129,34 @@ impl Db2 {
         }
     }
 
+    /// The directory an online image's logs are extracted into (`logtarget`) and rolled
+    /// forward from (`overflow log path`): inside the restore's own directory, so it is new
+    /// and empty for every restore and removed with it.
+    fn log_dir(dir: &Path) -> PathBuf {
+        dir.join("logs")
+    }
+
     fn restore_calls(&self, db: &str, ts: &str, dir: &Path, online: bool) -> Vec<Vec<String>> {
-        let dir = dir.to_string_lossy();
+        let from = dir.to_string_lossy();
         if online {
-            // An online image needs a roll-forward; "to end of backup" brings the database
-            // to the moment the backup ended, not forward through the failed update's logs.
+            // An online image (taken `include logs`) needs a roll-forward. Its logs are
+            // extracted with `logtarget` and read from there (`overflow log path`), so the
+            // restore works on a machine without the original log archive (bare metal);
+            // "to end of backup" brings the database to the moment the backup ended, not
+            // forward through the failed update's logs.
+            let logs = Self::log_dir(dir).to_string_lossy().into_owned();
             vec![
                 words(&[
                     "restore",
                     "database",
                     db,
                     "from",
-                    &dir,
+                    &from,
                     "taken",
                     "at",
                     ts,
+                    "logtarget",
+                    &logs,
                     "replace",
                     "existing",
                     "without",
@@ -159,6 +172,10 @@ impl Db2 {
                     "backup",
                     "and",
                     "stop",
+                    "overflow",
+                    "log",
+                    "path",
+                    &format!("({logs})"),
                 ]),
             ]
         } else {
@@ -167,7 +184,7 @@ impl Db2 {
                 "database",
                 db,
                 "from",
-                &dir,
+                &from,
                 "taken",
                 "at",
                 ts,
@@ -180,6 +197,23 @@ impl Db2 {
                 "prompting",
             ])]
         }
+    }
+
+    /// Creates the (empty) `logtarget` directory, owned by the tool's user.
+    fn prepare_log_dir(&self, dir: &Path) -> Result<(), DbError> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let logs = Self::log_dir(dir);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&logs)
+            .map_err(|e| DbError::io(&logs, e))?;
+        if let Some(user) = &self.options.run_as {
+            if let Ok(Some(u)) = nix::unistd::User::from_name(user) {
+                nix::unistd::chown(&logs, Some(u.uid), Some(u.gid))
+                    .map_err(|e| DbError::io(&logs, std::io::Error::from(e)))?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -360,7 +394,11 @@ impl DatabaseTool for Db2 {
                 });
             }
         }
-        let calls = self.restore_calls(&name, ts, dir, image.mode == Mode::Online);
+        let online = image.mode == Mode::Online;
+        if online {
+            self.prepare_log_dir(dir)?;
+        }
+        let calls = self.restore_calls(&name, ts, dir, online);
         let shown: Vec<String> = calls.iter().map(|c| self.display(c)).collect();
         let out = self.clp(&calls)?;
         if out.code.is_none_or(|c| c >= 4) || out.timed_out {
@@ -464,6 +502,15 @@ mod tests {
         assert_eq!(
             t.display(&r[0]),
             "/opt/ibm/db2/bin/db2 restore database PEOPLEDB from /img taken at 20240301120000 replace existing without rolling forward without prompting"
+        );
+        let r = t.restore_calls("PEOPLEDB", "20240301120000", Path::new("/img"), true);
+        assert_eq!(
+            t.display(&r[0]),
+            "/opt/ibm/db2/bin/db2 restore database PEOPLEDB from /img taken at 20240301120000 logtarget /img/logs replace existing without prompting"
+        );
+        assert_eq!(
+            t.display(&r[1]),
+            "/opt/ibm/db2/bin/db2 rollforward database PEOPLEDB to end of backup and stop overflow log path '(/img/logs)'"
         );
     }
 }

@@ -97,12 +97,13 @@ case "${lc[0]}" in
     exit 0 ;;
   restore)
     isdb "${lc[1]-}" || syntax "${w[1]-}"
-    db="${w[2]^^}"; dir=""; ts=""; replace=0; norf=0; noprompt=0
+    db="${w[2]^^}"; dir=""; ts=""; replace=0; norf=0; noprompt=0; logtarget=""
     i=3
     while [ $i -lt $n ]; do
       case "${lc[$i]}" in
         from) i=$((i+1)); dir="${w[$i]-}" ;;
         taken) i=$((i+2)); ts="${w[$i]-}" ;;
+        logtarget) i=$((i+1)); logtarget="${w[$i]-}" ;;
         replace) [ "${lc[$((i+1))]-}" = existing ] && replace=1; i=$((i+1)) ;;
         without)
           case "${lc[$((i+1))]-}" in
@@ -147,12 +148,25 @@ case "${lc[0]}" in
       db_log db2 restore-failed "$db" SQL2537N "$ts"
       exit 4
     fi
+    # LOGTARGET: the logs an online image holds ("include logs") are extracted there; the
+    # directory must exist and must not already hold them.
+    logs=$(info_get "$tmp/x" include_logs)
+    if [ -n "$logtarget" ] && [ "$logs" = 1 ]; then
+      logfile="$logtarget/S0000000.LOG"
+      if [ ! -d "$logtarget" ] || [ ! -w "$logtarget" ] || [ -e "$logfile" ]; then
+        rm -rf "$tmp"
+        echo "SQL2581N  Restore is unable to extract log files or restore a log directory from the backup image to the specified path.  Reason code \"1\"."
+        db_log db2 restore-failed "$db" SQL2581N "$ts"
+        exit 4
+      fi
+      printf 'log extent of %s, online backup taken at %s\n' "$db" "$ts" > "$logfile"
+    fi
     existed=0; [ -d "$DB2DIR/$db" ] && existed=1
     mkdir -p "$DB2DIR/$db"
     replace_state "$DB2DIR/$db" "$tmp/x"
     rm -rf "$tmp"
     chmod 700 "$DB2DIR/$db"
-    if [ "$type" = online ]; then touch "$DB2DIR/$db/runtime/rollforward-pending"; else rm -f "$DB2DIR/$db/runtime/rollforward-pending"; fi
+    if [ "$type" = online ]; then echo "$ts" > "$DB2DIR/$db/runtime/rollforward-pending"; else rm -f "$DB2DIR/$db/runtime/rollforward-pending"; fi
     db_log db2 restore "$db" "$ts" "$dir" "$type"
     if [ "$existed" = 1 ] && [ "$replace" = 0 ]; then
       echo "SQL2540W  Restore is successful, however a warning \"2539\" was encountered during Database Restore while processing in No Interrupt mode."
@@ -163,7 +177,34 @@ case "${lc[0]}" in
   rollforward)
     isdb "${lc[1]-}" || syntax "${w[1]-}"
     db="${w[2]^^}"; [ -d "$DB2DIR/$db" ] || no_db "$db"
-    rm -f "$DB2DIR/$db/runtime/rollforward-pending"
+    # TO END OF LOGS | END OF BACKUP | <timestamp> [AND STOP|COMPLETE] [OVERFLOW LOG PATH (dir)]
+    target=""; overflow=""
+    i=3
+    while [ $i -lt $n ]; do
+      case "${lc[$i]}" in
+        to)
+          case "${lc[$((i+1))]-} ${lc[$((i+2))]-} ${lc[$((i+3))]-}" in
+            "end of logs") target="end of logs"; i=$((i+3)) ;;
+            "end of backup") target="end of backup"; i=$((i+3)) ;;
+            *) i=$((i+1)); target="${w[$i]-}" ;;
+          esac ;;
+        and) i=$((i+1)) ;;
+        stop|complete) ;;
+        overflow)
+          [ "${lc[$((i+1))]-} ${lc[$((i+2))]-}" = "log path" ] || syntax "${w[$i]}"
+          i=$((i+3)); overflow="${w[$i]-}"; overflow="${overflow#(}"; overflow="${overflow%)}" ;;
+        *) syntax "${w[$i]}" ;;
+      esac
+      i=$((i+1))
+    done
+    [ -n "$target" ] || syntax "${w[2]}"
+    pending="$DB2DIR/$db/runtime/rollforward-pending"
+    if [ -f "$pending" ] && [ -n "$overflow" ] && [ ! -f "$overflow/S0000000.LOG" ]; then
+      echo "SQL1273N  An operation reading the logs on database \"$db\" cannot continue because of a missing log file \"S0000000.LOG\" on database partition \"0\" and log stream \"0\"."
+      db_log db2 rollforward-failed "$db" SQL1273N "$target"
+      exit 4
+    fi
+    rm -f "$pending"
     echo ""
     echo "                                 Rollforward Status"
     echo ""
@@ -174,7 +215,7 @@ case "${lc[0]}" in
     echo " Rollforward status                     = not pending"
     echo ""
     ok "ROLLFORWARD"
-    db_log db2 rollforward "$db"
+    db_log db2 rollforward "$db" "$target" "$overflow"
     exit 0 ;;
   list)
     if [ "${lc[1]-}" = history ]; then
