@@ -314,3 +314,56 @@ fn snapshots_shows_incomplete_and_groups_the_set() {
     assert_eq!(lines[b].find("INCOMPLETE"), Some(col), "{text}");
     assert!(text.contains("4 snapshot(s), 1 INCOMPLETE"), "{text}");
 }
+
+/// On a terminal (a pseudo-terminal from util-linux `script`), status words are coloured;
+/// `NO_COLOR` — even empty — turns that off.
+#[test]
+fn a_terminal_gets_colour_unless_no_color_is_set() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("util-linux `script` is not installed: no pseudo-terminal for this test");
+        return;
+    }
+    let f = Fixture::new();
+    f.populate();
+    let bin = assert_cmd::cargo::cargo_bin("cnxbackup");
+    let on_tty = |no_color: Option<&str>| {
+        let command = format!(
+            "{} --config {} --sysroot {} snapshots",
+            bin.display(),
+            f.config().display(),
+            f.sample.sysroot.display()
+        );
+        let mut c = std::process::Command::new("script");
+        c.args(["-qfec", &command, "/dev/null"])
+            .current_dir(f.dir.path())
+            .env("CNXBACKUP_PASSWORD", PASSWORD)
+            .env_remove("CNXBACKUP_CONFIG")
+            .env_remove("CNXBACKUP_REPOSITORY")
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let coloured = on_tty(None);
+    assert!(coloured.contains("INCOMPLETE"), "{coloured}");
+    assert!(
+        coloured.contains('\x1b'),
+        "no colour on a terminal: {coloured:?}"
+    );
+    for v in ["", "1"] {
+        let plain = on_tty(Some(v));
+        assert!(plain.contains("INCOMPLETE"), "{plain}");
+        assert_plain(&plain);
+    }
+}

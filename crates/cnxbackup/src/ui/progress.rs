@@ -19,8 +19,9 @@ use super::Ui;
 /// How often the counters are read.
 const POLL: Duration = Duration::from_millis(100);
 
+/// The bar takes what the terminal width leaves, so the line never wraps on 80 columns.
 const TEMPLATE: &str =
-    "{prefix:>9} [{bar:24}] {bytes}/{total_bytes}  {msg}  {bytes_per_sec}  ETA {eta}";
+    "{prefix} [{wide_bar}] {bytes}/{total_bytes}  {msg}  {bytes_per_sec}  ETA {eta}";
 
 /// A progress display that may be hidden; hand [`ProgressDisplay::counters`] to the
 /// operation's options.
@@ -70,10 +71,12 @@ impl ProgressDisplay {
                     while !stop.load(Ordering::Relaxed) {
                         let reading = counters.now();
                         if reading != ProgressReading::default() {
+                            // the first frame already carries the numbers
+                            apply(&bar, reading, unit);
                             if let Some(t) = target.take() {
                                 bar.set_draw_target(t);
                             }
-                            apply(&bar, reading, unit);
+                            bar.tick();
                         }
                         std::thread::sleep(POLL);
                     }
@@ -133,9 +136,9 @@ impl Drop for ProgressDisplay {
 /// Moves the bar to a reading: bytes as the bar, files in the message. A total below what is
 /// done (the walk still counting) is raised to it so the bar never runs past its end.
 fn apply(bar: &ProgressBar, r: ProgressReading, unit: &str) {
+    bar.set_message(count_message(r, unit));
     bar.set_length(r.bytes_total.max(r.bytes_done));
     bar.set_position(r.bytes_done);
-    bar.set_message(count_message(r, unit));
 }
 
 /// `12/340 files`.
