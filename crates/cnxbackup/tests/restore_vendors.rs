@@ -334,7 +334,12 @@ fn sqlserver_restores_the_bak_file_with_the_login_in_the_environment() {
             assert!(c.contains(" -U sa ") && !c.contains(" -P "), "{c}");
         }
     });
+    // with the most verbose logging too, the password shows nowhere
+    let verbose = cnx(&h, &["-vvv", "restore", "latest", "--only", "databases"]);
+    assert_eq!(verbose.code, 0, "{}\n{}", verbose.stdout, verbose.stderr);
+    assert!(verbose.stderr.contains("sqlcmd"), "{}", verbose.stderr);
     assert_no_secret(&runs, t.password().unwrap());
+    assert_no_secret(&[verbose], t.password().unwrap());
     // the login without its password file: exit 2 naming the file, nothing runs
     std::fs::remove_file(&pw).unwrap();
     let r = cnx(&h, &["restore", "latest", "--only", "databases"]);
