@@ -302,6 +302,36 @@ fn every_commands_json_output_is_valid_against_its_schema() {
     );
     assert_eq!(report["version_confirmed"], true);
     assert!(!report["databases"].as_array().unwrap().is_empty());
+
+    // an INCOMPLETE backup (a database step fails): the events, the result, then the error
+    // document with exit code 1; `snapshots` shows it incomplete
+    h.sample.knobs().fail_db_backup(None).unwrap();
+    let run = h.backup(&["--json"]);
+    h.sample.knobs().clear().unwrap();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (last, events) = lines.split_last().unwrap();
+    schemas.assert_valid("error", last, "incomplete backup's error");
+    assert_eq!(last["error"]["exit_code"], 1);
+    for (i, line) in events.iter().enumerate() {
+        schemas.assert_valid("backup", line, &format!("incomplete backup event {i}"));
+    }
+    let result = events.last().unwrap();
+    assert_eq!(result["event"], "result");
+    assert_eq!(result["complete"], false);
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "phase_end" && e["status"] == "failed"));
+    let snaps = schemas.assert_run("snapshots", &json(&["snapshots", "--all"]), "snapshots");
+    assert!(snaps["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["incomplete"] == true));
 }
 
 #[test]
