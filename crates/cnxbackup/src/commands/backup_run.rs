@@ -339,3 +339,60 @@ fn phase_name(p: Phase) -> String {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Removes `ESC [ ... m` sequences.
+    fn strip(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn phase_lines_keep_their_columns_with_colour_on() {
+        let plain = phase_line(
+            Style::PLAIN,
+            "stop the WebSphere servers",
+            "ok",
+            5230,
+            "5 stopped",
+        );
+        assert_eq!(
+            plain,
+            format!(
+                "{:<44} ok          5.2 s  5 stopped",
+                "stop the WebSphere servers"
+            )
+        );
+        let coloured = phase_line(
+            Style::COLOURED,
+            "stop the WebSphere servers",
+            "ok",
+            5230,
+            "5 stopped",
+        );
+        assert!(coloured.contains("\x1b[32m"), "{coloured:?}");
+        assert_eq!(strip(&coloured), plain);
+        let failed = phase_line(Style::COLOURED, "back up the databases", "FAILED", 100, "x");
+        assert!(failed.contains("\x1b[1;31mFAILED "), "{failed:?}");
+        assert_eq!(
+            strip(&failed).find(" 0.1 s"),
+            plain.find(" 5.2 s"),
+            "the seconds column moved"
+        );
+    }
+}
