@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::repo_commands::open_repository;
 use super::Context;
 use crate::report::{html, text, ShowReport};
+use crate::ui::Ui;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -53,7 +54,7 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
         write_atomically(file, html::render(&report).as_bytes())?;
     }
     ctx.out.result(
-        &text::render(&report),
+        &text::render(&report, Ui::of(ctx).stdout),
         &Out {
             report: &report,
             html_report: args.html.as_ref().map(|f| f.display().to_string()),

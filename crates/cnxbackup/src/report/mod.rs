@@ -262,7 +262,7 @@ pub fn fingerprint_pairs(m: &Manifest) -> Vec<(&'static str, String)> {
         ),
         ("WAS", f.was_version.clone().unwrap_or_else(none)),
         (
-            "webresources SHA-256",
+            "webresources hash",
             f.webresources_sha256.clone().unwrap_or_else(none),
         ),
     ]

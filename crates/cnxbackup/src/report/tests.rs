@@ -140,7 +140,7 @@ fn evidence_is_read_through_the_discovery_type_and_unknown_shapes_still_show() {
 fn text_report_names_components_databases_version_and_failed_steps() {
     let (id, snap) = snapshot();
     let r = ShowReport::new(&id, &snap, Some(manifest()));
-    let t = text::render(&r);
+    let t = text::render(&r, crate::ui::Style::PLAIN);
     for needle in [
         "INCOMPLETE",
         "failed step 4 Back up the databases (database FILES): db2 failed",
@@ -165,13 +165,16 @@ fn text_report_names_components_databases_version_and_failed_steps() {
 }
 
 #[test]
-fn text_table_aligns_columns_by_characters() {
-    let mut t = text::Table::new(&["a", "bb"]);
-    t.row(vec!["ééé".into(), "x".into()]);
-    t.row(vec!["z".into(), "y".into()]);
-    let s = t.render(1);
-    let lines: Vec<&str> = s.lines().collect();
-    assert_eq!(lines, [" a    bb", " ééé  x", " z    y"]);
+fn status_words_are_coloured_only_when_the_style_says_so() {
+    let (id, snap) = snapshot();
+    let r = ShowReport::new(&id, &snap, Some(manifest()));
+    let plain = text::render(&r, crate::ui::Style::PLAIN);
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    let coloured = text::render(&r, crate::ui::Style::COLOURED);
+    // the status line and the failed database's row are painted
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    let status_line = coloured.lines().find(|l| l.starts_with("status")).unwrap();
+    assert!(status_line.contains("INCOMPLETE") && status_line.contains('\u{1b}'));
 }
 
 #[test]
@@ -203,7 +206,7 @@ fn escape_covers_text_and_attributes() {
 fn a_snapshot_without_manifest_says_so_in_both_renderings() {
     let (id, snap) = snapshot();
     let r = ShowReport::new(&id, &snap, None);
-    let t = text::render(&r);
+    let t = text::render(&r, crate::ui::Style::PLAIN);
     assert!(
         t.contains(NO_MANIFEST) && t.contains("120.6 KiB in 12 files"),
         "{t}"
@@ -214,4 +217,18 @@ fn a_snapshot_without_manifest_says_so_in_both_renderings() {
     assert!(doc["manifest"].is_null());
     assert_eq!(doc["snapshot"]["files"], 12);
     assert_eq!(doc["snapshot"]["deployment_backup"], false);
+}
+
+/// The whole terminal report of a fixed manifest (wording, column order and alignment);
+/// `cargo insta review` accepts an intended change.
+#[test]
+fn text_report_is_stable() {
+    let (id, snap) = snapshot();
+    let full = text::render(
+        &ShowReport::new(&id, &snap, Some(manifest())),
+        crate::ui::Style::PLAIN,
+    );
+    insta::assert_snapshot!("show_text_incomplete_deployment", full);
+    let plain = text::render(&ShowReport::new(&id, &snap, None), crate::ui::Style::PLAIN);
+    insta::assert_snapshot!("show_text_plain_snapshot", plain);
 }

@@ -1,78 +1,36 @@
-//! The terminal report of `show`: labelled facts and plain aligned columns.
+//! The terminal report of `show`: labelled facts and aligned tables ([`crate::ui::Grid`]:
+//! no borders, numbers right-aligned, status words coloured only when the [`Style`] says so).
 //!
-//! Columns are padded by character count; the last column is never padded, so long paths
-//! and messages do not push the table wider than they are.
+//! Every value from outside the program goes through [`printable`] first, so a file name
+//! with a newline or a terminal escape can neither break the columns nor drive the terminal.
 
 use std::fmt::Write as _;
 
+use comfy_table::Cell;
 use runbook::manifest::Manifest;
 
 use super::{
     bytes, duration_ms, evidence_lines, fingerprint_pairs, mapping_count, mapping_subjects, run_ms,
     status_word, time_ns, word, ShowReport, SnapshotFacts, NO_MANIFEST,
 };
+use crate::ui::{Grid, Style};
 
-/// Rows of text cells printed as aligned columns under a header.
-#[derive(Debug, Default)]
-pub struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
+/// A table cell holding `value` made printable.
+fn cell(value: &str) -> Cell {
+    Cell::new(printable(value))
 }
 
-impl Table {
-    /// A table with these column titles.
-    pub fn new(header: &[&str]) -> Table {
-        Table {
-            header: header.iter().map(|h| h.to_string()).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    /// Adds a row (missing cells print empty, extra cells are kept).
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows
-            .push(cells.into_iter().map(|c| printable(&c)).collect());
-    }
-
-    /// The table, each line indented by `indent` spaces.
-    pub fn render(&self, indent: usize) -> String {
-        let columns = self
-            .rows
-            .iter()
-            .map(Vec::len)
-            .chain(std::iter::once(self.header.len()))
-            .max()
-            .unwrap_or(0);
-        let mut widths = vec![0usize; columns];
-        for row in std::iter::once(&self.header).chain(&self.rows) {
-            for (i, cell) in row.iter().enumerate() {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
-        }
-        let mut out = String::new();
-        for row in std::iter::once(&self.header).chain(&self.rows) {
-            let mut line = " ".repeat(indent);
-            for (i, width) in widths.iter().enumerate() {
-                let cell = row.get(i).map(String::as_str).unwrap_or("");
-                if i + 1 == columns {
-                    line.push_str(cell);
-                } else {
-                    line.push_str(cell);
-                    line.push_str(&" ".repeat(width - cell.chars().count() + 2));
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
-    }
+/// A row of plain cells.
+fn cells<const N: usize>(values: [&str; N]) -> Vec<Cell> {
+    values.iter().map(|v| cell(v)).collect()
 }
 
 /// The whole terminal report.
-pub fn render(report: &ShowReport) -> String {
+/// The whole terminal report; `style` says whether status words are coloured.
+pub fn render(report: &ShowReport, style: Style) -> String {
     let mut out = String::new();
     match &report.manifest {
-        Some(m) => deployment(&mut out, &report.snapshot, m),
+        Some(m) => deployment(&mut out, &report.snapshot, m, style),
         None => plain(&mut out, &report.snapshot),
     }
     out
@@ -112,6 +70,10 @@ fn list_or_none(items: &[String]) -> String {
     }
 }
 
+fn or_dash(v: Option<&str>) -> &str {
+    v.unwrap_or("-")
+}
+
 /// A snapshot without a manifest: its own facts and the reason nothing more is shown.
 fn plain(out: &mut String, s: &SnapshotFacts) {
     snapshot_facts(out, s, true);
@@ -147,7 +109,7 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
     }
 }
 
-fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest) {
+fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest, style: Style) {
     snapshot_facts(out, s, false);
     fact(out, "backup set", &m.backup_set);
     fact(out, "manifest host", &m.host);
@@ -162,7 +124,7 @@ fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest) {
             duration_ms(run_ms(m))
         ),
     );
-    fact(out, "status", status_word(m));
+    let _ = writeln!(out, "{:<22} {}", "status", style.status(status_word(m)));
     for f in &m.failed_steps {
         let what = match (&f.database, &f.component) {
             (Some(db), _) => format!(" (database {db})"),
@@ -179,17 +141,17 @@ fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest) {
             ))
         );
     }
-    version(out, m);
-    topology(out, m);
-    steps(out, m);
-    components(out, m);
-    databases(out, m);
-    role_mappings(out, m);
-    servers(out, m);
+    version(out, m, style);
+    topology(out, m, style);
+    steps(out, m, style);
+    components(out, m, style);
+    databases(out, m, style);
+    role_mappings(out, m, style);
+    servers(out, m, style);
     warnings(out, m);
 }
 
-fn version(out: &mut String, m: &Manifest) {
+fn version(out: &mut String, m: &Manifest, style: Style) {
     let c = &m.connections;
     heading(out, "Connections version");
     fact(
@@ -211,7 +173,7 @@ fn version(out: &mut String, m: &Manifest) {
         String::from("unknown (the iFix list could not be read)")
     };
     fact(out, "  iFixes", &ifixes);
-    fact(out, "  basis", c.basis.as_deref().unwrap_or("-"));
+    fact(out, "  basis", or_dash(c.basis.as_deref()));
     fact(out, "  root", &c.root);
     let pairs = fingerprint_pairs(m);
     if pairs.is_empty() {
@@ -227,18 +189,26 @@ fn version(out: &mut String, m: &Manifest) {
         let _ = writeln!(out, "  evidence: none recorded");
     } else {
         let _ = writeln!(out, "  evidence");
-        let mut t = Table::new(&["source", "value", "file"]);
-        for l in lines {
-            t.row(vec![l.source, l.value, l.path]);
+        let mut g = Grid::new(style, &["source", "value", "file"]);
+        for l in &lines {
+            g.row(cells([&l.source, &l.value, &l.path]));
         }
-        out.push_str(&t.render(4));
+        out.push_str(&g.render(4));
     }
     for conflict in &c.conflicts {
         let _ = writeln!(out, "  CONFLICT: {}", printable(conflict));
     }
 }
 
-fn topology(out: &mut String, m: &Manifest) {
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+fn topology(out: &mut String, m: &Manifest, style: Style) {
     let t = &m.topology;
     heading(out, "Topology");
     fact(out, "  cell", &t.cell);
@@ -256,11 +226,7 @@ fn topology(out: &mut String, m: &Manifest) {
             t.iim.install_dir, t.iim.data_dir, t.iim.shared_dir
         ),
     );
-    fact(
-        out,
-        "  CCM installed",
-        if t.ccm_installed { "yes" } else { "no" },
-    );
+    fact(out, "  CCM installed", yes_no(t.ccm_installed));
     let o = &m.options;
     fact(
         out,
@@ -270,82 +236,80 @@ fn topology(out: &mut String, m: &Manifest) {
             yes_no(o.in_place_migration),
             yes_no(o.no_stop),
             yes_no(o.restart),
-            o.database_vendor.as_deref().unwrap_or("-")
+            or_dash(o.database_vendor.as_deref())
         ),
     );
     let _ = writeln!(out, "  profiles on this host");
-    let mut p = Table::new(&["profile", "type", "node", "path"]);
+    let mut g = Grid::new(style, &["profile", "type", "node", "path"]);
     for r in &t.profiles {
-        p.row(vec![
-            r.name.clone(),
-            r.kind.clone(),
-            r.node.clone().unwrap_or_else(|| "-".into()),
-            r.path.clone(),
-        ]);
+        g.row(cells([
+            &r.name,
+            &r.kind,
+            or_dash(r.node.as_deref()),
+            &r.path,
+        ]));
     }
-    out.push_str(&p.render(4));
+    out.push_str(&g.render(4));
     let _ = writeln!(out, "  servers of the cell");
-    let mut s = Table::new(&["node", "server", "type", "host", "cluster"]);
+    let mut g = Grid::new(style, &["node", "server", "type", "host", "cluster"]);
     for r in &t.servers {
-        s.row(vec![
-            r.node.clone(),
-            r.server.clone(),
-            r.kind.clone(),
-            r.host.clone().unwrap_or_else(|| "-".into()),
-            r.cluster.clone().unwrap_or_else(|| "-".into()),
-        ]);
+        g.row(cells([
+            &r.node,
+            &r.server,
+            &r.kind,
+            or_dash(r.host.as_deref()),
+            or_dash(r.cluster.as_deref()),
+        ]));
     }
-    out.push_str(&s.render(4));
+    out.push_str(&g.render(4));
 }
 
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
-fn steps(out: &mut String, m: &Manifest) {
+fn steps(out: &mut String, m: &Manifest, style: Style) {
     heading(out, "Plan");
-    let mut t = Table::new(&["#", "step", "title", "status", "duration", "note"]);
+    let mut g =
+        Grid::new(style, &["#", "step", "title", "status", "duration", "note"]).right(&[0, 4]);
     for s in &m.steps {
-        t.row(vec![
-            s.order.to_string(),
-            s.procedure_step.clone(),
-            s.title.clone(),
-            word(&s.status),
-            duration_ms(s.duration_ms),
-            s.message.clone().unwrap_or_default(),
+        let status = g.status(&word(&s.status));
+        g.row(vec![
+            cell(&s.order.to_string()),
+            cell(&s.procedure_step),
+            cell(&s.title),
+            status,
+            cell(&duration_ms(s.duration_ms)),
+            cell(s.message.as_deref().unwrap_or("")),
         ]);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&g.render(2));
 }
 
-fn components(out: &mut String, m: &Manifest) {
+fn components(out: &mut String, m: &Manifest, style: Style) {
     heading(out, "Components");
-    let mut t = Table::new(&[
-        "component",
-        "step",
-        "status",
-        "files",
-        "dirs",
-        "size",
-        "duration",
-        "paths",
-    ]);
+    let mut g = Grid::new(
+        style,
+        &[
+            "component",
+            "step",
+            "status",
+            "files",
+            "dirs",
+            "size",
+            "duration",
+            "paths",
+        ],
+    )
+    .right(&[3, 4, 5, 6]);
     for c in &m.components {
         let mut paths = c.paths.iter();
-        let first = paths.next().cloned().unwrap_or_else(|| "-".into());
-        t.row(vec![
-            c.component.to_string(),
-            c.procedure_step.clone(),
-            word(&c.status),
-            c.files.to_string(),
-            c.dirs.to_string(),
-            bytes(c.bytes),
-            duration_ms(c.duration_ms),
-            first,
+        let status = g.status(&word(&c.status));
+        g.row(vec![
+            cell(&c.component.to_string()),
+            cell(&c.procedure_step),
+            status,
+            cell(&c.files.to_string()),
+            cell(&c.dirs.to_string()),
+            cell(&bytes(c.bytes)),
+            cell(&duration_ms(c.duration_ms)),
+            cell(paths.next().map(String::as_str).unwrap_or("-")),
         ]);
         // further paths, exclusions and notes on their own lines under the paths column
         let extra = paths
@@ -355,12 +319,10 @@ fn components(out: &mut String, m: &Manifest) {
             .chain(c.message.iter().map(|msg| format!("note: {msg}")))
             .chain(c.warnings.iter().map(|w| format!("warning: {w}")));
         for e in extra {
-            let mut row = vec![String::new(); 7];
-            row.push(e);
-            t.row(row);
+            g.row(cells(["", "", "", "", "", "", "", &e]));
         }
     }
-    out.push_str(&t.render(2));
+    out.push_str(&g.render(2));
     fact(
         out,
         "  stored",
@@ -372,74 +334,84 @@ fn components(out: &mut String, m: &Manifest) {
     );
 }
 
-fn databases(out: &mut String, m: &Manifest) {
+fn databases(out: &mut String, m: &Manifest, style: Style) {
     heading(out, "Databases");
     if m.databases.is_empty() {
         let _ = writeln!(out, "  none in this backup");
         return;
     }
-    let mut t = Table::new(&[
-        "database",
-        "vendor",
-        "status",
-        "vendor timestamp",
-        "size",
-        "duration",
-        "verification",
-    ]);
+    let mut g = Grid::new(
+        style,
+        &[
+            "database",
+            "vendor",
+            "status",
+            "vendor timestamp",
+            "size",
+            "duration",
+            "verification",
+        ],
+    )
+    .right(&[4, 5]);
     for d in &m.databases {
-        match &d.image {
-            Some(i) => t.row(vec![
-                d.database.clone(),
-                format!("{} {}", i.vendor, word(&i.mode)),
-                word(&d.status),
-                i.vendor_timestamp.clone().unwrap_or_else(|| "-".into()),
-                bytes(i.bytes),
-                duration_ms(i.duration_ms),
-                i.verification.clone().unwrap_or_else(|| "-".into()),
-            ]),
-            None => t.row(vec![
-                d.database.clone(),
-                "-".into(),
-                word(&d.status),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                d.error.clone().unwrap_or_default(),
-            ]),
-        }
+        let status = g.status(&word(&d.status));
+        let row = match &d.image {
+            Some(i) => vec![
+                cell(&d.database),
+                cell(&format!("{} {}", i.vendor, word(&i.mode))),
+                status,
+                cell(or_dash(i.vendor_timestamp.as_deref())),
+                cell(&bytes(i.bytes)),
+                cell(&duration_ms(i.duration_ms)),
+                cell(or_dash(i.verification.as_deref())),
+            ],
+            None => vec![
+                cell(&d.database),
+                cell("-"),
+                status,
+                cell("-"),
+                cell("-"),
+                cell("-"),
+                cell(d.error.as_deref().unwrap_or("")),
+            ],
+        };
+        g.row(row);
     }
-    out.push_str(&t.render(2));
-    let mut files = Table::new(&["database", "image file", "size", "sha256", "in snapshot"]);
+    out.push_str(&g.render(2));
+    let mut files = Grid::new(
+        style,
+        &["database", "image file", "size", "sha256", "in snapshot"],
+    )
+    .right(&[2]);
     for d in &m.databases {
         let Some(i) = &d.image else { continue };
         for (n, f) in i.files.iter().enumerate() {
-            files.row(vec![
-                d.database.clone(),
-                f.name.clone(),
-                bytes(f.size),
-                f.sha256.clone(),
-                d.stored_paths.get(n).cloned().unwrap_or_else(|| "-".into()),
-            ]);
+            files.row(cells([
+                &d.database,
+                &f.name,
+                &bytes(f.size),
+                &f.sha256,
+                d.stored_paths.get(n).map(String::as_str).unwrap_or("-"),
+            ]));
         }
     }
-    let _ = writeln!(out, "  images");
-    out.push_str(&files.render(4));
+    if !files.is_empty() {
+        let _ = writeln!(out, "  images");
+        out.push_str(&files.render(4));
+    }
     for d in &m.databases {
-        if let Some(e) = d.image.as_ref().map(|i| &i.warnings) {
-            for w in e {
-                let _ = writeln!(
-                    out,
-                    "  {}: warning: {}",
-                    printable(&d.database),
-                    printable(w)
-                );
-            }
+        for w in d.image.iter().flat_map(|i| &i.warnings) {
+            let _ = writeln!(
+                out,
+                "  {}: warning: {}",
+                printable(&d.database),
+                printable(w)
+            );
         }
     }
 }
 
-fn role_mappings(out: &mut String, m: &Manifest) {
+fn role_mappings(out: &mut String, m: &Manifest, style: Style) {
     let r = &m.role_mappings;
     heading(out, "Role mappings");
     fact(out, "  sources", &list_or_none(&r.sources));
@@ -452,24 +424,19 @@ fn role_mappings(out: &mut String, m: &Manifest) {
             r.applications.len()
         ),
     );
-    let mut t = Table::new(&["application", "role", "mapped to"]);
+    let mut g = Grid::new(style, &["application", "role", "mapped to"]);
     for app in &r.applications {
         if app.mappings.is_empty() {
-            t.row(vec![app.application.clone(), "-".into(), "-".into()]);
+            g.row(cells([&app.application, "-", "-"]));
         }
         for (i, mapping) in app.mappings.iter().enumerate() {
-            t.row(vec![
-                if i == 0 {
-                    app.application.clone()
-                } else {
-                    String::new()
-                },
-                mapping.role.clone(),
-                mapping_subjects(mapping),
-            ]);
+            let name = if i == 0 { app.application.as_str() } else { "" };
+            g.row(cells([name, &mapping.role, &mapping_subjects(mapping)]));
         }
     }
-    out.push_str(&t.render(2));
+    if !g.is_empty() {
+        out.push_str(&g.render(2));
+    }
     if !r.wsadmin.is_empty() {
         let apps: Vec<String> = r.wsadmin.iter().map(|w| w.application.clone()).collect();
         fact(out, "  wsadmin views", &apps.join(", "));
@@ -479,34 +446,39 @@ fn role_mappings(out: &mut String, m: &Manifest) {
     }
 }
 
-fn servers(out: &mut String, m: &Manifest) {
+fn servers(out: &mut String, m: &Manifest, style: Style) {
     if m.servers.is_empty() {
         return;
     }
     heading(out, "Servers");
-    let mut t = Table::new(&[
-        "operation",
-        "profile",
-        "server",
-        "type",
-        "result",
-        "attempts",
-        "duration",
-        "detail",
-    ]);
+    let mut g = Grid::new(
+        style,
+        &[
+            "operation",
+            "profile",
+            "server",
+            "type",
+            "result",
+            "attempts",
+            "duration",
+            "detail",
+        ],
+    )
+    .right(&[5, 6]);
     for s in &m.servers {
-        t.row(vec![
-            s.operation.clone(),
-            s.profile.clone(),
-            s.server.clone(),
-            s.kind.clone(),
-            s.result.clone(),
-            s.attempts.to_string(),
-            duration_ms(s.duration_ms),
-            s.detail.clone().unwrap_or_default(),
+        let result = g.status(&s.result);
+        g.row(vec![
+            cell(&s.operation),
+            cell(&s.profile),
+            cell(&s.server),
+            cell(&s.kind),
+            result,
+            cell(&s.attempts.to_string()),
+            cell(&duration_ms(s.duration_ms)),
+            cell(s.detail.as_deref().unwrap_or("")),
         ]);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&g.render(2));
 }
 
 fn warnings(out: &mut String, m: &Manifest) {
