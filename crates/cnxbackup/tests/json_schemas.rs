@@ -355,3 +355,33 @@ fn demo_json_is_valid_against_its_schema() {
     let doc = schemas.assert_run("demo", &run, "demo");
     assert_eq!(doc["ok"], true);
 }
+
+#[test]
+fn discover_and_plan_json_of_every_sample_variant_match_their_schemas() {
+    let schemas = Schemas::load();
+    for variant in Variant::all() {
+        let dir = tempfile::tempdir_in(sample::preferred_temp_root()).unwrap();
+        let root = dir.path().join("root");
+        sample::build(*variant, &root, &sample::BuildOptions::default()).unwrap();
+        for args in [&["discover"][..], &["plan", "--no-sizes"][..]] {
+            let out = assert_cmd::Command::cargo_bin("cnxbackup")
+                .unwrap()
+                .env_remove("CNXBACKUP_CONFIG")
+                .env_remove("CNXBACKUP_REPOSITORY")
+                .env_remove("CNXBACKUP_SYSROOT")
+                .current_dir(dir.path())
+                .arg("--json")
+                .arg("--sysroot")
+                .arg(&root)
+                .args(args)
+                .output()
+                .unwrap();
+            let run = Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8(out.stdout).unwrap(),
+                stderr: String::from_utf8(out.stderr).unwrap(),
+            };
+            schemas.assert_run(args[0], &run, &format!("{variant}: {}", args.join(" ")));
+        }
+    }
+}

@@ -216,10 +216,14 @@ fn change(h: &mut String, c: &FileChange, all: bool) {
         }
         ChangeKind::Changed => {
             let fields: Vec<&str> = c.fields.iter().map(|f| f.as_str()).collect();
-            let sizes = if size(&c.old) == size(&c.new) {
-                bytes(size(&c.new))
+            let (a, b) = (size(&c.old), size(&c.new));
+            let sizes = if a == b {
+                bytes(b)
+            } else if bytes(a) == bytes(b) {
+                // rounded alike: show the exact byte counts so the change is visible
+                format!("{a} B → {b} B")
             } else {
-                format!("{} → {}", bytes(size(&c.old)), bytes(size(&c.new)))
+                format!("{} → {}", bytes(a), bytes(b))
             };
             let mut extra = Vec::new();
             if let (Some(a), Some(b)) = (&c.old, &c.new) {
@@ -442,6 +446,96 @@ mod tests {
         let cols: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(&cols[1..4], ["2", "0", "1"], "{row}");
         assert!(h.contains("  + /opt/IBM/Connections/f000  2.0 KiB"), "{h}");
+    }
+
+    /// The whole report for a fixed diff: every kind of line (added, removed, changed with
+    /// mode and owner, a directory, XML attribute/element/masked/too large/error lines).
+    #[test]
+    fn human_report_snapshot() {
+        let mut r = report(2);
+        let state = |kind, size, mode: &str, owner: &str| EntryState {
+            kind,
+            size,
+            mode: mode.into(),
+            owner: owner.into(),
+            mtime_ns: 0,
+            target: None,
+        };
+        let extra = vec![
+            FileChange {
+                path: "/p/config/cells/c/security.xml".into(),
+                change: ChangeKind::Changed,
+                kind: "file",
+                old: Some(state("file", 5000, "0640", "wasadmin:was")),
+                new: Some(state("file", 5010, "0600", "root:root")),
+                fields: vec![Field::Content, Field::Size, Field::Mode, Field::Owner],
+                xml: Some(XmlResult::Compared {
+                    changes: vec![
+                        XmlChange {
+                            change: XmlChangeKind::AttributeChanged,
+                            path: "/security:Security/keyStores[@name='K']".into(),
+                            attribute: Some("password".into()),
+                            old: Some("***".into()),
+                            new: Some("***".into()),
+                            attributes: BTreeMap::new(),
+                            masked: true,
+                        },
+                        XmlChange {
+                            change: XmlChangeKind::ElementAdded,
+                            path: "/security:Security/authDataEntries[@alias='a']".into(),
+                            attribute: None,
+                            old: None,
+                            new: None,
+                            attributes: BTreeMap::new(),
+                            masked: false,
+                        },
+                    ],
+                    truncated: 0,
+                }),
+            },
+            FileChange {
+                path: "/p/config/cells/c/resources.xml".into(),
+                change: ChangeKind::Changed,
+                kind: "file",
+                old: Some(state("file", 9 << 20, "0644", "root:root")),
+                new: Some(state("file", 9 << 20, "0644", "root:root")),
+                fields: vec![Field::Content],
+                xml: Some(XmlResult::TooLarge { limit: 8 << 20 }),
+            },
+            FileChange {
+                path: "/p/config/cells/c/virtualhosts.xml".into(),
+                change: ChangeKind::Changed,
+                kind: "file",
+                old: Some(state("file", 900, "0644", "root:root")),
+                new: Some(state("file", 450, "0644", "root:root")),
+                fields: vec![Field::Content, Field::Size],
+                xml: Some(XmlResult::Error {
+                    message: "the new version is not well-formed XML: unexpected end of stream"
+                        .into(),
+                }),
+            },
+            FileChange {
+                path: "/p/wstemp/update".into(),
+                change: ChangeKind::Removed,
+                kind: "dir",
+                old: Some(state("dir", 0, "0755", "root:root")),
+                new: None,
+                fields: vec![],
+                xml: None,
+            },
+        ];
+        let mut counts = Counts::default();
+        for c in &extra {
+            counts.add(c);
+        }
+        r.groups.push(GroupDiff {
+            name: "dmgr_profile".into(),
+            paths: vec!["/p".into()],
+            counts,
+            changes: extra,
+        });
+        r.totals.merge(&counts);
+        insta::assert_snapshot!(human(&r, false));
     }
 
     #[test]
