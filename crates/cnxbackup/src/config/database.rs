@@ -121,6 +121,34 @@ pub(super) fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             &[Sqlserver],
             "vendor = \"sqlserver\"",
         )?;
+        // RMAN connects `target /` as the OS user (run_as): a login or a Data Pump DIRECTORY
+        // would be ignored.
+        let rman = vendor == Oracle
+            && db
+                .command
+                .as_deref()
+                .and_then(|c| c.file_name())
+                .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case("rman"));
+        if rman {
+            for (key, set) in [
+                ("database.username", db.username.is_some()),
+                ("database.password_file", db.password_file.is_some()),
+                ("database.oracle_directory", db.oracle_directory.is_some()),
+                (
+                    "database.oracle_directory_path",
+                    db.oracle_directory_path.is_some(),
+                ),
+            ] {
+                if set {
+                    return Err(bad(
+                        key,
+                        "is only used with Oracle Data Pump; database.command is rman, which \
+                         connects `target /` as database.run_as"
+                            .into(),
+                    ));
+                }
+            }
+        }
         if vendor == Sqlserver {
             match (&db.username, &db.password_file) {
                 (Some(_), None) => {
@@ -336,6 +364,11 @@ mod tests {
                 "[database]\nvendor = \"oracle\"\nserver_staging_dir = \"/x\"\n",
                 "database.server_staging_dir",
                 "only used with vendor = \"sqlserver\"",
+            ),
+            (
+                "[database]\nvendor = \"oracle\"\ncommand = \"/u01/bin/rman\"\npassword_file = \"/x\"\n",
+                "database.password_file",
+                "only used with Oracle Data Pump",
             ),
             (
                 "[database]\nvendor = \"sqlserver\"\nusername = \"cnx\"\n",
