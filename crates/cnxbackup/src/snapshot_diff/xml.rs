@@ -607,6 +607,58 @@ mod tests {
         assert!(changes(old, new).is_empty());
     }
 
+    /// A tiny deterministic generator, so the property below needs no extra crate.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+    }
+
+    fn doc(items: &[(usize, usize)]) -> String {
+        let mut s = String::from("<r>");
+        for (k, v) in items {
+            s.push_str(&format!("<s name=\"k{k}\" v=\"{v}\"><t n=\"{k}\"/></s>"));
+        }
+        s.push_str("</r>");
+        s
+    }
+
+    #[test]
+    fn property_shuffles_are_no_change_and_single_edits_are_found_exactly() {
+        let mut rng = Lcg(7);
+        for case in 0..200 {
+            let n = 1 + rng.next(12);
+            let items: Vec<(usize, usize)> = (0..n).map(|k| (k, rng.next(100))).collect();
+            let mut shuffled = items.clone();
+            for i in (1..shuffled.len()).rev() {
+                shuffled.swap(i, rng.next(i + 1));
+            }
+            let a = doc(&items);
+            assert!(changes(&a, &doc(&shuffled)).is_empty(), "case {case}");
+            // one value edited, in the shuffled order: exactly that attribute
+            let pick = rng.next(n);
+            let mut edited = shuffled.clone();
+            let key = edited[pick].0;
+            edited[pick].1 += 1000;
+            let c = changes(&a, &doc(&edited));
+            assert_eq!(c.len(), 1, "case {case}: {c:#?}");
+            assert_eq!(c[0].path, format!("/r/s[@name='k{key}']"));
+            assert_eq!(c[0].attribute.as_deref(), Some("v"));
+            // one element dropped: exactly that removal
+            let mut dropped = shuffled.clone();
+            let gone = dropped.remove(pick).0;
+            let c = changes(&a, &doc(&dropped));
+            assert_eq!(c.len(), 1, "case {case}: {c:#?}");
+            assert_eq!(c[0].change, XmlChangeKind::ElementRemoved);
+            assert_eq!(c[0].path, format!("/r/s[@name='k{gone}']"));
+        }
+    }
+
     #[test]
     fn config_xml_paths_are_recognised() {
         assert!(is_config_xml(
