@@ -318,6 +318,18 @@ fn show_plain_path_snapshot_reports_its_facts_and_no_manifest() {
     let page = Html::parse_document(&std::fs::read_to_string(&file).unwrap());
     assert!(page.errors.is_empty(), "{:?}", page.errors);
     assert!(text_of(&select(&page, "body")[0]).contains("no deployment manifest"));
+
+    // with --json the document names the file and the note goes to stderr
+    let out = env
+        .cmd()
+        .args(["--json", "show", &id, "--html", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid_show_json(&doc);
+    assert_eq!(doc["html_report"], file.to_str().unwrap());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTML report written to"));
 }
 
 #[test]
