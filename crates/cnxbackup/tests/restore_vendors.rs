@@ -106,6 +106,32 @@ fn round_trip(h: &Harness, expect_vendor: &str, check: &Check<'_>) -> Vec<Run> {
     }
     let broken = listing(&root, &volatile);
 
+    // A dry run lists every database's restore commands for the recorded image, runs none.
+    let dry = cnx(h, &["restore", "latest", "--dry-run", "--json"]);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    for b in &backed {
+        let entry = plan["databases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["database"] == b.name.as_str())
+            .unwrap_or_else(|| panic!("{} not in {plan:#}", b.name));
+        assert_eq!(entry["status"], "would_restore", "{entry:#}");
+        assert_eq!(
+            entry["vendor_timestamp"].as_str(),
+            b.image.vendor_timestamp.as_deref()
+        );
+        assert!(!commands(entry).is_empty(), "{entry:#}");
+    }
+    assert!(h
+        .sample
+        .db_log()
+        .unwrap()
+        .iter()
+        .all(|e| !e.action.starts_with("restore") && e.action != "import"));
+    runs.push(dry);
+
     // The vendor restore of the first database fails: exit 1, the message names the
     // database, no file is touched (databases go first and stop the restore).
     let first = &backed[0].name;
