@@ -333,6 +333,45 @@ fn show_plain_path_snapshot_reports_its_facts_and_no_manifest() {
 }
 
 #[test]
+fn show_deployment_backup_with_a_newer_manifest_is_exit_1_saying_so() {
+    let env = vault_common::Env::new();
+    env.init();
+    // a snapshot that says it is a deployment backup, whose manifest a newer cnxbackup wrote
+    let dir = env.root.path().join("newer");
+    std::fs::create_dir_all(dir.join(".cnxbackup")).unwrap();
+    std::fs::write(
+        dir.join(".cnxbackup/manifest.json"),
+        r#"{"schema_version": 99, "future": true}"#,
+    )
+    .unwrap();
+    let stored = format!("{}/.cnxbackup/manifest.json", dir.display());
+    let repo = vault::Repository::open(
+        vault::Storage::local(&env.repo()).unwrap(),
+        vault_common::PASSWORD,
+    )
+    .unwrap();
+    let opts = vault::backup::BackupOptions {
+        host: "cnx9".into(),
+        application: Some(serde_json::json!({
+            "kind": "cnxbackup.backup", "schema_version": 1, "backup_set": "s1",
+            "host": "cnx9", "status": "complete", "version": null, "release": null,
+            "cell": "ICCell", "components": [], "manifest": stored
+        })),
+        ..vault::backup::BackupOptions::default()
+    };
+    vault::backup::backup(&repo, std::slice::from_ref(&dir), &opts).unwrap();
+    drop(repo);
+
+    let out = env.cmd().args(["show", "latest"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("schema_version 99"), "{err}");
+    assert!(err.contains("use a newer cnxbackup"), "{err}");
+    assert!(err.contains(&stored), "names the manifest: {err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn show_missing_snapshot_is_exit_1_naming_it() {
     let env = vault_common::Env::new();
     env.init();
