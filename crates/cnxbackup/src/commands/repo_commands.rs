@@ -697,17 +697,17 @@ pub fn restore(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<()> {
     let mut h = String::new();
     let _ = writeln!(
         h,
-        "restored snapshot {} to {}: {} files, {} dirs, {} symlinks, {} hard links, {} special files, {} written in {:.2} s",
+        "restored snapshot {} to {} in {:.2} s",
         id.short(),
         target.display(),
-        outcome.files,
-        outcome.dirs,
-        outcome.symlinks,
-        outcome.hardlinks,
-        outcome.specials,
-        bytes(outcome.bytes_written),
         outcome.duration_secs
     );
+    let _ = writeln!(
+        h,
+        "entries: {} files, {} dirs, {} symlinks, {} hard links, {} special files",
+        outcome.files, outcome.dirs, outcome.symlinks, outcome.hardlinks, outcome.specials
+    );
+    let _ = writeln!(h, "written: {}", bytes(outcome.bytes_written));
     if !outcome.skipped.is_empty() {
         let _ = writeln!(h, "{} entries skipped", outcome.skipped.len());
     }
