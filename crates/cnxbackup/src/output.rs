@@ -1,5 +1,6 @@
 //! Where results go: human text on stdout, or with `--json` one JSON document on stdout and
-//! human text on stderr.
+//! human text on stderr. How the human text looks (tables, colour, progress bars) is the
+//! `ui` module's job; the rules are in docs/OUTPUT.md.
 
 use serde::Serialize;
 use std::io::Write;
