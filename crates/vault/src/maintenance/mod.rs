@@ -76,9 +76,13 @@ pub fn forget(
     let removed: usize = groups.iter().map(|g| g.remove.len()).sum();
     let kept: usize = groups.iter().map(|g| g.keep.len()).sum();
     if !dry_run {
-        for id in groups.iter().flat_map(|g| g.remove.iter()) {
-            repo.forget_snapshot(id)?;
-        }
+        // several deletes in flight: on S3 each is a round trip
+        let paths: Vec<String> = groups
+            .iter()
+            .flat_map(|g| g.remove.iter())
+            .map(crate::format::snapshot::snapshot_path)
+            .collect();
+        repo.storage().delete_many(&paths, 8)?;
     }
     Ok(ForgetReport {
         dry_run,

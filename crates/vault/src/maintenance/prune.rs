@@ -196,6 +196,11 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport, Vaul
     phase1_mark(repo, &refs, opts, &mut report)?;
     lock.refresh()?;
     phase2_settle(repo, &refs, opts, &mut report)?;
+    // The in-memory index once more, without the packs marked or deleted above (each
+    // phase reads the stored index itself; reloading is one read per index segment).
+    if !opts.dry_run && (report.packs_marked > 0 || report.markers_settled > 0) {
+        repo.reload_index()?;
+    }
     lock.release()?;
     info!(?report, "prune finished");
     Ok(report)
@@ -308,7 +313,6 @@ fn phase1_mark(
         packs = marked.len(),
         "pending-deletion marker written"
     );
-    repo.reload_index()?;
     Ok(())
 }
 
@@ -451,6 +455,5 @@ fn phase2_settle(
     for (path, _) in &due {
         repo.storage().delete(path)?;
     }
-    repo.reload_index()?;
     Ok(())
 }
