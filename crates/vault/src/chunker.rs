@@ -261,10 +261,24 @@ pub struct StreamChunker<R: Read> {
 impl<R: Read> StreamChunker<R> {
     /// A chunker over `reader`. Invalid params give an error, never a panic.
     pub fn new(reader: R, params: &ChunkerParams) -> Result<Self, VaultError> {
+        Self::with_head(Vec::new(), reader, params)
+    }
+
+    /// A chunker over `head` followed by what `reader` yields. `head` becomes the chunker's
+    /// buffer (a caller that already read the start of a file to see whether it is small
+    /// hands it over instead of keeping a second copy); it is grown to the buffer size
+    /// once, not step by step.
+    pub fn with_head(
+        mut head: Vec<u8>,
+        reader: R,
+        params: &ChunkerParams,
+    ) -> Result<Self, VaultError> {
         params.validate()?;
+        let max = params.max_size as usize;
+        head.reserve_exact((max + max / 2).saturating_sub(head.len()));
         Ok(StreamChunker {
             reader,
-            buf: Vec::new(),
+            buf: head,
             pos: 0,
             offset: 0,
             eof: false,
@@ -438,6 +452,24 @@ mod tests {
         let expected: Vec<(u64, usize)> =
             spans.iter().map(|s| (s.offset as u64, s.length)).collect();
         assert_eq!(streamed, expected);
+    }
+
+    #[test]
+    fn a_head_handed_over_gives_the_same_chunks() {
+        let data = noise(500_000, 4);
+        let p = small(5);
+        let whole: Vec<StreamChunk> = StreamChunker::new(&data[..], &p)
+            .unwrap()
+            .map(|c| c.unwrap())
+            .collect();
+        for split in [0usize, 1, 65536, 200_000] {
+            let split_at: Vec<StreamChunk> =
+                StreamChunker::with_head(data[..split].to_vec(), &data[split..], &p)
+                    .unwrap()
+                    .map(|c| c.unwrap())
+                    .collect();
+            assert_eq!(split_at, whole, "head of {split} bytes");
+        }
     }
 
     #[test]

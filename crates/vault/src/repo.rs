@@ -39,8 +39,9 @@ use packer::{OpenPack, Pending};
 pub use snapshots::SnapshotList;
 use uploader::Uploader;
 
-/// Default target pack size (16 MiB).
-pub const DEFAULT_PACK_SIZE: u32 = 16 * 1024 * 1024;
+/// Default target pack size (8 MiB: a backup holds up to four packs in memory — the open
+/// one and those being uploaded — so this is 32 MiB of its peak memory).
+pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
 /// Default zstd level.
 pub const DEFAULT_COMPRESSION_LEVEL: i32 = 1;
 /// Threads writing finished packs to storage in the background.
@@ -605,6 +606,7 @@ impl Repository {
             }
         };
         let mut first_error = None;
+        let mut reaped = 0usize;
         loop {
             let next = if wait && self.uploader.in_flight.load(Ordering::SeqCst) > 0 {
                 rx.recv().ok()
@@ -612,6 +614,7 @@ impl Repository {
                 rx.try_recv().ok()
             };
             let Some((pack, result)) = next else { break };
+            reaped += 1;
             self.uploader.in_flight.fetch_sub(1, Ordering::SeqCst);
             match result {
                 Ok(()) => {
@@ -632,6 +635,10 @@ impl Repository {
             }
         }
         drop(rx);
+        if reaped > 0 {
+            // the packs' buffers were just freed (see util::release_free_memory)
+            crate::util::release_free_memory();
+        }
         match first_error {
             Some(e) => Err(e),
             None => Ok(()),

@@ -49,6 +49,57 @@ pub fn username() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
+/// Keeps a backup's resident memory near the memory it actually uses (glibc only; a no-op
+/// with other C libraries).
+///
+/// Measured on the 512 MiB bench set: peak RSS 215 MiB with glibc's defaults, most of it
+/// free memory kept in malloc arenas. glibc gives each thread its own arena (up to 8 per
+/// core); the pipeline's ~14 threads allocate chunks (~1 MiB), sealed blobs and pack parts
+/// in one thread and free them in another, and after the first large free glibc's dynamic
+/// mmap threshold moves such sizes from `mmap` into the arenas, where each arena keeps its
+/// own high-water mark. Two arenas (allocations here are few and mostly large: no lock
+/// contention to speak of) and a fixed 1 MiB mmap threshold (buffers of a chunk or more are
+/// mapped and unmapped, so freeing them returns them at once) gave a peak of ~80 MiB for
+/// ~5 % more CPU (page faults). Process-wide and idempotent; called by the backup.
+pub(crate) fn tune_allocator_for_backup() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            use std::os::raw::c_int;
+            /// `M_MMAP_THRESHOLD` and `M_ARENA_MAX` of glibc's malloc.h.
+            const M_MMAP_THRESHOLD: c_int = -3;
+            const M_ARENA_MAX: c_int = -8;
+            extern "C" {
+                fn mallopt(param: c_int, value: c_int) -> c_int;
+            }
+            // SAFETY: mallopt only sets limits glibc consults on later allocations; no
+            // preconditions, callable from any thread.
+            unsafe {
+                mallopt(M_ARENA_MAX, 2);
+                mallopt(M_MMAP_THRESHOLD, 1 << 20);
+            }
+        });
+    }
+}
+
+/// Hands the allocator's free pages back to the operating system (glibc's `malloc_trim`;
+/// a no-op with other C libraries). The repository calls it after uploaded packs were
+/// reaped, i.e. right after their buffers were freed: a few times per second at most.
+pub(crate) fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::os::raw::c_int;
+        }
+        // SAFETY: malloc_trim only walks glibc's own arenas under their locks; no
+        // preconditions, callable from any thread at any time.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

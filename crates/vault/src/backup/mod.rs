@@ -23,6 +23,7 @@
 
 mod chunk;
 mod finish;
+mod gate;
 mod parent;
 mod paths;
 mod pipeline;

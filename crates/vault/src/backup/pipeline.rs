@@ -22,6 +22,7 @@ use tracing::{debug, info};
 
 use super::chunk::DedupSink;
 use super::finish;
+use super::gate::Gate;
 use super::parent;
 use super::paths::{self, Layout, Node, SourceSpec};
 use super::read::{read_file, read_stream, ReadOutcome};
@@ -650,9 +651,11 @@ impl Read for HashingReader {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn reader_loop(
     repo: &Repository,
     policy: &ChunkPolicy,
+    gate: &Gate,
     progress: Option<Arc<Progress>>,
     jobs: Receiver<FileJob>,
     save: Sender<SaveJob>,
@@ -672,6 +675,8 @@ fn reader_loop(
         let (path, read, sha256) = match job.item {
             FileItem::Disk(listed) => {
                 let params = policy.for_name(&listed.entry.name);
+                // files over an average chunk stream through the chunker's large buffer
+                let _pass = (listed.entry.size > u64::from(params.avg_size)).then(|| gate.enter());
                 let r = read_file(&listed.path, &listed.entry, params, &sink);
                 (listed.path, r, None)
             }
@@ -682,6 +687,7 @@ fn reader_loop(
                 };
                 // a dump stored under a database-image name is chunked like the file
                 let name = stored.file_name().map(OsStr::as_bytes).unwrap_or_default();
+                let _pass = gate.enter();
                 let r = read_stream(&mut hashing, policy.for_name(name), &sink);
                 let sha = hex::encode(hashing.hasher.finalize());
                 (stored, r, Some(sha))
@@ -842,6 +848,7 @@ pub(crate) fn run(
 ) -> Result<BackupOutcome, BackupError> {
     let started = Instant::now();
     let started_ns = crate::util::now_unix_ns();
+    crate::util::tune_allocator_for_backup();
     let (infos, readers) = prepare(sources, opts)?;
     let specs: Vec<SourceSpec<'_>> = infos
         .iter()
@@ -866,6 +873,9 @@ pub(crate) fn run(
     let params = policy.default;
     let read_threads = opts.read_threads.max(1);
     let save_threads = opts.save_threads.max(1);
+    // large files stream at most this many at a time (memory bound; enough to keep every
+    // saving thread busy)
+    let gate = Gate::new(save_threads.max(2));
 
     let (root, tally) = thread::scope(|s| -> Result<(RootTree, Vec<Tally>), BackupError> {
         let (save_tx, save_rx) = bounded::<SaveJob>(save_threads * 2);
@@ -880,8 +890,8 @@ pub(crate) fn run(
         for _ in 0..read_threads {
             let (jobs, save, done) = (job_rx.clone(), save_tx.clone(), done_tx.clone());
             let (failure, policy) = (&failure, &policy);
-            let progress = opts.progress.clone();
-            s.spawn(move || reader_loop(repo, policy, progress, jobs, save, done, failure));
+            let (progress, gate) = (opts.progress.clone(), &gate);
+            s.spawn(move || reader_loop(repo, policy, gate, progress, jobs, save, done, failure));
         }
         drop((job_rx, save_tx, done_tx));
         // the walk recurses once per directory level: give it a large stack

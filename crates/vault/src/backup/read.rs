@@ -4,7 +4,7 @@
 //! max-chunk-sized reads, so memory per reader is bounded by the maximum chunk size.
 
 use std::fs::File;
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -103,13 +103,20 @@ fn data_regions(file: &File, size: u64, blocks: u64) -> io::Result<(Vec<(u64, u6
 /// Chunks everything `reader` yields into `parts`; returns the bytes read.
 fn chunk_stream<R: Read>(
     mut reader: R,
+    size_hint: Option<u64>,
     params: &ChunkerParams,
     sink: &dyn ChunkSink,
     parts: &mut Vec<ContentPart>,
 ) -> Result<io::Result<u64>, Aborted> {
     // One read covers small files; only files larger than a maximum chunk stream.
     let limit = params.max_size as usize;
-    let mut head = Vec::new();
+    // Sized once from the file size: growing by doubling would leave up to twice the file
+    // size allocated, and a file that streams gets the chunker's whole buffer at once.
+    let capacity = match size_hint {
+        Some(n) if n < limit as u64 => n as usize + 1,
+        _ => limit + limit / 2,
+    };
+    let mut head = Vec::with_capacity(capacity);
     if let Err(e) = (&mut reader).take(limit as u64).read_to_end(&mut head) {
         return Ok(Err(e));
     }
@@ -136,7 +143,7 @@ fn chunk_stream<R: Read>(
         }
         return Ok(Ok(total));
     }
-    let chunker = match StreamChunker::new(Cursor::new(head).chain(reader), params) {
+    let chunker = match StreamChunker::with_head(head, reader, params) {
         Ok(c) => c,
         Err(e) => return Ok(Err(io::Error::other(e.to_string()))),
     };
@@ -163,7 +170,7 @@ pub(crate) fn read_stream(
     sink: &dyn ChunkSink,
 ) -> Result<ReadOutcome, Aborted> {
     let mut parts = Vec::new();
-    match chunk_stream(reader, params, sink, &mut parts)? {
+    match chunk_stream(reader, None, params, sink, &mut parts)? {
         Ok(n) => Ok(ReadOutcome::Done {
             content: parts,
             sparse: false,
@@ -219,10 +226,10 @@ pub(crate) fn read_file(
         }
         let result = if single {
             // not sparse: read to the real end of file, whatever lstat said
-            chunk_stream(&file, params, sink, &mut parts)?
+            chunk_stream(&file, Some(before.size()), params, sink, &mut parts)?
         } else {
             match (&file).seek(SeekFrom::Start(start)) {
-                Ok(_) => chunk_stream((&file).take(len), params, sink, &mut parts)?,
+                Ok(_) => chunk_stream((&file).take(len), Some(len), params, sink, &mut parts)?,
                 Err(e) => Err(e),
             }
         };
