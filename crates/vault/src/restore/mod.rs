@@ -109,12 +109,17 @@ pub struct DamagedEntry {
 /// What a restore did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RestoreOutcome {
+    /// Regular files created or rewritten (a mirror's added and replaced files; not the
+    /// ones it left untouched).
     pub files: u64,
+    /// Directories created.
     pub dirs: u64,
     pub symlinks: u64,
     pub hardlinks: u64,
     /// FIFOs and device nodes created.
     pub specials: u64,
+    /// Bytes actually written: all of a fresh file's data (holes and all-zero blobs are
+    /// not written), only the differing chunks of a file a mirror kept.
     pub bytes_written: u64,
     /// Sockets, and device nodes when not running as root.
     pub skipped: Vec<SkippedEntry>,
