@@ -54,6 +54,10 @@ pub fn run(ctx: &Context, _args: &ConfigArgs) -> anyhow::Result<()> {
         None => "not given".to_string(),
     };
     secrets.insert("websphere_password", was);
+    secrets.insert(
+        "database_password",
+        crate::config::database_password_source(&ctx.loaded)?,
+    );
 
     let report = Report {
         file: ctx.loaded.file.as_ref().map(|p| p.display().to_string()),
