@@ -23,9 +23,12 @@ pub struct SpaceCheck {
 /// least `needed` bytes free. `needed` is the caller's estimate (e.g. the databases' sizes;
 /// compressed images are usually smaller).
 pub fn check_free_space(dir: &Path, needed: u64) -> Result<SpaceCheck, DbError> {
+    // The nearest existing ancestor holds the space the directory will get. A relative
+    // path's last ancestor is "" (the current directory), which statvfs cannot take.
     let mut probe = dir;
     while !probe.exists() {
         match probe.parent() {
+            Some(p) if p.as_os_str().is_empty() => probe = Path::new("."),
             Some(p) => probe = p,
             None => break,
         }
@@ -82,6 +85,12 @@ mod tests {
         assert!(err.to_string().contains("not enough free space"), "{err}");
         // A directory that does not exist yet is measured on its parent.
         assert!(check_free_space(&d.path().join("a/b"), 1).is_ok());
+        // A relative directory that does not exist yet is measured on the current directory
+        // (its last ancestor is the empty path, which statvfs refuses).
+        let rel = Path::new("cnxbackup-no-such-staging-dir/images");
+        assert!(!rel.exists());
+        let c = check_free_space(rel, 1).unwrap();
+        assert!(c.available > 1);
     }
 
     #[test]
