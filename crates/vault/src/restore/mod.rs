@@ -184,6 +184,7 @@ pub fn restore(
     opts: &RestoreOptions,
 ) -> Result<RestoreOutcome, RestoreError> {
     let started = Instant::now();
+    let mut laps = Laps { last: started };
     if opts.mirror && !opts.includes.is_empty() {
         return Err(RestoreError::BadOptions(
             "a mirror restores a whole subtree: use excludes, not includes".into(),
@@ -216,6 +217,7 @@ pub fn restore(
             reason: "directory without a tree".into(),
         })?;
         let plan = plan::plan(repo, &tree, &selection, &mut outcome)?;
+        laps.lap("plan", plan.items.len());
         let own_meta = (!start.name.is_empty()).then_some(start);
         (target.to_path_buf(), plan, own_meta)
     } else {
@@ -291,7 +293,9 @@ pub fn restore(
             opts.verify_unchanged,
         )?;
         mirror::count(&plan, &r, &selection, true, false, &mut outcome);
+        laps.lap("compare", plan.items.len());
         mirror::apply_removals(&safe, &plan, &r, &mut outcome)?;
+        laps.lap("remove", r.removals.len());
         Some(r)
     } else {
         None
@@ -303,6 +307,7 @@ pub fn restore(
         opts.threads.max(1),
         &mut outcome,
     )?;
+    laps.lap("create", plan.items.len());
     report_totals(&opts.progress, &plan, &created);
     content::write_all(
         repo,
@@ -313,7 +318,12 @@ pub fn restore(
         &opts.progress,
         &mut outcome,
     )?;
+    laps.lap(
+        "content",
+        usize::try_from(outcome.bytes_written).unwrap_or(usize::MAX),
+    );
     metadata::apply_all(&safe, &plan, &created, &mut outcome);
+    laps.lap("metadata", plan.items.len());
     if let Some(meta) = root_meta {
         // a mirror leaves the target directory alone when it is as in the snapshot and
         // nothing directly inside it changed
@@ -360,6 +370,25 @@ fn report_totals(
     }
     p.add_total(files, bytes);
     p.add_done(done_files, done_bytes);
+}
+
+/// Logs at debug level how long each pass took (`CNXBACKUP_LOG=vault=debug`), the figures
+/// behind docs/PERFORMANCE.md's restore profile.
+struct Laps {
+    last: Instant,
+}
+
+impl Laps {
+    fn lap(&mut self, pass: &'static str, amount: usize) {
+        let now = Instant::now();
+        tracing::debug!(
+            pass,
+            amount,
+            ms = now.duration_since(self.last).as_millis() as u64,
+            "restore pass done"
+        );
+        self.last = now;
+    }
 }
 
 fn duration_secs(d: Duration) -> f64 {
