@@ -10,13 +10,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::unbounded;
 use rustix::fs::{FallocateFlags, Mode, OFlags};
 
-use super::create::{Created, ItemState};
+use super::create::{create_file_for_write, Created, ItemState};
 use super::plan::Plan;
 use super::safety::SafeTarget;
 use super::{DamagedEntry, RestoreError, RestoreOutcome};
@@ -57,7 +57,10 @@ struct Shared<'a> {
     repo: &'a Repository,
     safe: &'a SafeTarget,
     plan: &'a Plan,
+    created: &'a Created,
     handles: Vec<Mutex<Option<Arc<File>>>>,
+    /// Per item: opened (deferred files: created) at least once.
+    opened: Vec<AtomicBool>,
     remaining: Vec<AtomicUsize>,
     damaged: Mutex<BTreeMap<usize, String>>,
     bytes: AtomicU64,
@@ -77,12 +80,22 @@ impl Shared<'_> {
         if let Some(f) = guard.as_ref() {
             return Ok(f.clone());
         }
-        let rel = &self.plan.items.get(item).ok_or("no such file")?.rel;
-        let f = Arc::new(
+        let it = self.plan.items.get(item).ok_or("no such file")?;
+        let deferred = self.created.state.get(item) == Some(&ItemState::Deferred);
+        let first_time = self
+            .opened
+            .get(item)
+            .is_some_and(|o| !o.swap(true, Ordering::AcqRel));
+        let opened = if deferred && first_time {
+            let size = it.entry.content.iter().map(ContentPart::len).sum();
+            create_file_for_write(self.safe, &it.rel, size)
+                .map_err(|e| refusal_or_message(&e, "cannot create"))?
+        } else {
             self.safe
-                .open_file_for_write(rel)
-                .map_err(|e| format!("cannot open for writing: {e}"))?,
-        );
+                .open_file_for_write(&it.rel)
+                .map_err(|e| refusal_or_message(&e, "cannot open for writing"))?
+        };
+        let f = Arc::new(opened);
         *guard = Some(f.clone());
         Ok(f)
     }
@@ -94,6 +107,17 @@ impl Shared<'_> {
         if let Some(r) = self.remaining.get(item) {
             if r.fetch_sub(1, Ordering::AcqRel) == 1 {
                 add_done(self.progress, 1, 0);
+                // a deferred file nothing was written to (all-zero or damaged blobs) must
+                // exist all the same
+                let never_opened = self
+                    .opened
+                    .get(item)
+                    .is_some_and(|o| !o.load(Ordering::Acquire));
+                if never_opened && self.created.state.get(item) == Some(&ItemState::Deferred) {
+                    if let Err(reason) = self.handle(item) {
+                        self.damage(item, reason);
+                    }
+                }
                 if let Some(slot) = self.handles.get(item) {
                     if let Ok(mut g) = slot.lock() {
                         *g = None;
@@ -209,7 +233,8 @@ pub(crate) fn write_all(
     let mut counts = vec![0usize; n];
     for (item, (it, state)) in plan.items.iter().zip(&created.state).enumerate() {
         let must_write = *state == ItemState::Updated;
-        if it.entry.kind != EntryKind::File || !(*state == ItemState::Created || must_write) {
+        let fresh = matches!(state, ItemState::Created | ItemState::Deferred);
+        if it.entry.kind != EntryKind::File || !(fresh || must_write) {
             continue;
         }
         let present = in_place.get(&item);
@@ -240,7 +265,9 @@ pub(crate) fn write_all(
         repo,
         safe,
         plan,
+        created,
         handles: (0..n).map(|_| Mutex::new(None)).collect(),
+        opened: (0..n).map(|_| AtomicBool::new(false)).collect(),
         remaining: counts.into_iter().map(AtomicUsize::new).collect(),
         damaged: Mutex::new(BTreeMap::new()),
         bytes: AtomicU64::new(0),
@@ -371,4 +398,13 @@ fn clear_region(file: &File, offset: u64, len: u64) -> bool {
         || usize::try_from(len)
             .map(|l| file.write_all_at(&vec![0u8; l], offset).is_ok())
             .unwrap_or(false)
+}
+
+/// An I/O error at a target path as a damage reason; a symlink in the way says so.
+fn refusal_or_message(e: &std::io::Error, what: &str) -> String {
+    if super::safety::is_path_crossing(e) {
+        format!("{what}: a symlink (or non-directory) at the target is in the way")
+    } else {
+        format!("{what}: {e}")
+    }
 }

@@ -18,13 +18,16 @@ use super::plan::Plan;
 use super::safety::{is_path_crossing, RelPath, SafeTarget};
 use super::{RestoreError, RestoreOutcome, SkippedEntry};
 use crate::fs_meta::is_root;
-use crate::tree::EntryKind;
+use crate::tree::{ContentPart, EntryKind};
 
 /// What the create pass did with each plan item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ItemState {
     /// Created (files: empty and pre-sized, content still to write).
     Created,
+    /// A new regular file with data to write: created by the content pass at its first
+    /// write (so creating inodes overlaps with fetching and decoding blobs).
+    Deferred,
     /// A hard link to the item with this index.
     LinkTo(usize),
     /// Not restored (socket, device without root); listed in `skipped`.
@@ -45,7 +48,7 @@ impl ItemState {
     pub fn gets_metadata(self) -> bool {
         matches!(
             self,
-            ItemState::Created | ItemState::Updated | ItemState::Retouch
+            ItemState::Created | ItemState::Deferred | ItemState::Updated | ItemState::Retouch
         )
     }
 }
@@ -54,6 +57,8 @@ impl ItemState {
 #[derive(Debug, Default)]
 pub(crate) struct Created {
     pub state: Vec<ItemState>,
+    /// Items to link to their first name ([`link_all`]).
+    pub hard_links: Vec<usize>,
 }
 
 /// Keeps the descriptor of the last parent directory used (siblings come together in a
@@ -167,16 +172,27 @@ pub(crate) fn create_all(
         }
         match e.kind {
             EntryKind::Dir => dir_levels.entry(item.rel.depth()).or_default().push(index),
-            EntryKind::File if e.nlink > 1 => match links.get(&(e.dev, e.inode)) {
-                Some(first) => {
+            EntryKind::File if e.nlink > 1 && links.contains_key(&(e.dev, e.inode)) => {
+                if let Some(first) = links.get(&(e.dev, e.inode)) {
                     *slot = ItemState::LinkTo(*first);
-                    hard_links.push(index);
                 }
-                None => {
+                hard_links.push(index);
+            }
+            EntryKind::File => {
+                if e.nlink > 1 {
                     links.insert((e.dev, e.inode), index);
+                }
+                let has_data = e
+                    .content
+                    .iter()
+                    .any(|p| matches!(p, ContentPart::Data { len, .. } if *len > 0));
+                if status.is_none_or(|s| s == Status::Add) && has_data {
+                    *slot = ItemState::Deferred;
+                    outcome.files += 1;
+                } else {
                     others.push(index);
                 }
-            },
+            }
             EntryKind::CharDevice | EntryKind::BlockDevice | EntryKind::Socket
                 if !root || e.kind == EntryKind::Socket =>
             {
@@ -216,16 +232,26 @@ pub(crate) fn create_all(
             *slot = made;
         }
     }
-    // 4. the second and later names of hard-linked files
+    Ok(Created { state, hard_links })
+}
+
+/// The second and later names of hard-linked files, linked to the first once it exists
+/// (after the content pass, which creates deferred files).
+pub(crate) fn link_all(
+    safe: &SafeTarget,
+    plan: &Plan,
+    created: &Created,
+    outcome: &mut RestoreOutcome,
+) -> Result<(), RestoreError> {
     let mut dirs = DirCache::new(safe);
-    for index in hard_links {
-        let Some(ItemState::LinkTo(first)) = state.get(index).copied() else {
+    for index in &created.hard_links {
+        let Some(ItemState::LinkTo(first)) = created.state.get(*index).copied() else {
             continue;
         };
-        link_to_first(safe, &mut dirs, plan, index, first)?;
+        link_to_first(safe, &mut dirs, plan, *index, first)?;
         outcome.hardlinks += 1;
     }
-    Ok(Created { state })
+    Ok(())
 }
 
 /// Runs `work` for every item on up to `threads` workers, each with its own directory
@@ -425,4 +451,31 @@ fn link_to_first(
         rustix::fs::linkat(&from, first_name, dir, name, AtFlags::empty())
     })
     .map_err(io_err)
+}
+
+/// Creates (or replaces: unlinked, never followed) the new regular file of plan item `rel`
+/// for writing, pre-sized to `size` (a deferred file, at its first write).
+pub(crate) fn create_file_for_write(
+    safe: &SafeTarget,
+    rel: &RelPath,
+    size: u64,
+) -> io::Result<File> {
+    let (parent, name) = rel
+        .split_last()
+        .ok_or_else(|| io::Error::other("the root is not a file"))?;
+    let name = OsStr::from_bytes(name);
+    let dir = safe.open_dir(&parent)?;
+    let mut fd = None;
+    replace_existing(&dir, name, || {
+        fd = Some(rustix::fs::openat(
+            &dir,
+            name,
+            OFlags::CREATE | OFlags::WRONLY | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        )?);
+        Ok(())
+    })?;
+    let file = File::from(fd.ok_or_else(|| io::Error::other("file not opened"))?);
+    file.set_len(size)?;
+    Ok(file)
 }

@@ -322,6 +322,7 @@ pub fn restore(
         "content",
         usize::try_from(outcome.bytes_written).unwrap_or(usize::MAX),
     );
+    create::link_all(&safe, &plan, &created, &mut outcome)?;
     metadata::apply_all(&safe, &plan, &created, &mut outcome);
     laps.lap("metadata", plan.items.len());
     if let Some(meta) = root_meta {
