@@ -8,50 +8,29 @@
 #![allow(clippy::unwrap_used)]
 
 mod backup_common;
+mod cli_common;
 mod restore_common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use backup_common::Harness;
+use cli_common::Schemas;
 use restore_common::cnx;
 use sample::Variant;
 use serde_json::Value;
 
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-}
-
 fn assert_valid(doc: &Value) {
-    let schema: Value = serde_json::from_slice(
-        &std::fs::read(repo_root().join("docs/schemas/diff.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "diff --json is not valid: {errors:#?}");
+    Schemas::load().assert_valid("diff", doc, "diff --json");
 }
 
 /// Paths that are not the deployment's own: the stand-ins' logs and state, the database
 /// stand-in's state, profile temp directories and logs (written by the stand-in servers),
 /// and the backup's own record (`/.cnxbackup`, new database images every run).
 fn volatile(p: &str) -> bool {
-    p.starts_with(sample::LOG_DIR)
-        || p.starts_with(sample::STATE_DIR)
-        || p.starts_with(sample::DB_STATE_DIR)
+    restore_common::volatile(p)
         || p.starts_with("/.cnxbackup")
-        || p.ends_with("/temp")
-        || p.ends_with("/wstemp")
         || p.ends_with("/logs")
-        || p.contains("/temp/")
-        || p.contains("/wstemp/")
         || p.contains("/logs/")
 }
 

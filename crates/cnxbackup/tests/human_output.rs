@@ -367,3 +367,91 @@ fn a_terminal_gets_colour_unless_no_color_is_set() {
         assert_plain(&plain);
     }
 }
+
+/// Runs `args` with `--json` and returns the snapshot id of the one document printed
+/// (`backup --path`).
+fn json_snapshot_id(f: &Fixture, args: &[&str]) -> String {
+    let stdout = f.run_raw(&[&["--json"], args].concat(), 0);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    doc["snapshot"].as_str().unwrap().to_string()
+}
+
+/// Writes `body` to `path` with the fixture's fixed modification time.
+fn write_fixed(path: &Path, body: &str) {
+    fs::write(path, body).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000))
+        .unwrap();
+}
+
+#[test]
+fn human_output_of_init_diff_prune_and_unlock() {
+    let f = Fixture::new();
+    // a second repository beside the first (a relative path: no temporary directory)
+    insta::assert_snapshot!("init", f.run(&["--repo", "repo-2", "init"], 0));
+
+    // two plain snapshots of the data: one file changed, one added, one removed between
+    let data = f.data();
+    let data_arg = data.to_str().unwrap();
+    let before = json_snapshot_id(&f, &["backup", "--host", "files-host", "--path", data_arg]);
+    write_fixed(&data.join("b.txt"), "bravo bravo bravo\n");
+    write_fixed(&data.join("sub/d.txt"), "delta\n");
+    fs::remove_file(data.join("a.txt")).unwrap();
+    let after = json_snapshot_id(&f, &["backup", "--host", "files-host", "--path", data_arg]);
+    insta::assert_snapshot!("diff", f.run(&["diff", &before, &after], 0));
+
+    // the first snapshot forgotten: its data is unused and prune would mark it
+    f.run_raw(&["forget", "--keep-last", "1"], 0);
+    // (pack sizes depend on how well the tree blobs, with their times, compress)
+    let prune = same_width(
+        &f.run(&["prune", "--dry-run"], 0),
+        r"\b\d+(?:\.\d+)? (?:B|KiB|MiB)\b",
+        |_| "[SIZE]".into(),
+    );
+    insta::assert_snapshot!("prune_dry_run", prune);
+    insta::assert_snapshot!("unlock", f.run(&["unlock"], 0));
+}
+
+/// [`mask`] and what a real deployment backup adds that changes from run to run: the
+/// machine's host name, the database tools' timestamps, step durations in milliseconds
+/// (in a right-aligned column the padding goes with the value, so the columns stay put
+/// whatever width the duration had) and the snapshot's total size (it counts the manifest,
+/// which records those durations).
+fn mask_deployment(text: &str, tmp: &Path) -> String {
+    let mut s = mask(text, tmp);
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host = host.trim();
+    if !host.is_empty() {
+        let quoted = regex::escape(host);
+        s = same_width(&s, &format!(r"(?m)\bhost( +){quoted}(\)|$)"), |m| {
+            m.replace(host, "[HOST]")
+        });
+    }
+    // vendor timestamps: `20261127152212`
+    s = same_width(&s, r"\b\d{14}\b", |_| "YYYYMMDDhhmmss".into());
+    s = same_width(&s, r" +(?:\[DUR\]|\d+ ms\b)", |m| {
+        format!("{:>w$}", "[DUR]", w = m.len())
+    });
+    s = same_width(&s, r"\b\d+ ms\b", |_| "[DUR]".into());
+    same_width(&s, r"(?m)^(size +)[\d.]+ [KMG]?i?B in", |m| {
+        let head = m
+            .split_once(|c: char| c.is_ascii_digit())
+            .map_or(m, |(h, _)| h);
+        format!("{head}[SIZE] in")
+    })
+}
+
+#[test]
+fn human_output_of_show_and_restore_dry_run_of_a_deployment_backup() {
+    let f = Fixture::new();
+    f.run_raw(&["backup", "--in-place-migration"], 0);
+    let tmp = f.dir.path();
+    let show = f.run_raw(&["show", "latest"], 0);
+    insta::assert_snapshot!("show_deployment_backup", mask_deployment(&show, tmp));
+    sample::simulate_failed_update(&f.sample).unwrap();
+    let dry_run = f.run_raw(&["restore", "--dry-run", "latest"], 0);
+    insta::assert_snapshot!("restore_dry_run", mask_deployment(&dry_run, tmp));
+}

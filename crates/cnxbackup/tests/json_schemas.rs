@@ -6,13 +6,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod backup_common;
+mod cli_common;
 mod restore_common;
-
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use backup_common::{Harness, Run};
 use clap::CommandFactory;
+use cli_common::{documents, json_lines, repo_root, schema_files, Schemas};
 use restore_common::cnx;
 use sample::Variant;
 use serde_json::Value;
@@ -20,89 +19,14 @@ use serde_json::Value;
 /// Commands whose output is not JSON (a shell script, a roff page): no schema.
 const NOT_JSON: &[&str] = &["completions", "man"];
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf()
+/// What `--json` runs are checked for beyond the schema itself.
+trait AssertRun {
+    /// Asserts a successful run printed exactly one document, valid against `command`'s
+    /// schema.
+    fn assert_run(&self, command: &str, run: &Run, what: &str) -> Value;
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Every `docs/schemas/*.schema.json`, by command name.
-fn schema_files() -> BTreeMap<String, Value> {
-    let dir = repo_root().join("docs/schemas");
-    let mut out = BTreeMap::new();
-    for e in std::fs::read_dir(&dir).unwrap() {
-        let path = e.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if let Some(command) = name.strip_suffix(".schema.json") {
-            out.insert(command.to_string(), read_json(&path));
-        }
-    }
-    out
-}
-
-/// The registry every schema is resolved in: the manifest schema and every command schema,
-/// each under its `$id` (schemas refer to each other relatively, e.g. `plan.schema.json`,
-/// `../manifest.schema.json`).
-fn registry() -> jsonschema::Registry<'static> {
-    let manifest = read_json(&repo_root().join("docs/manifest.schema.json"));
-    let mut resources = vec![(manifest["$id"].as_str().unwrap().to_string(), manifest)];
-    for schema in schema_files().into_values() {
-        resources.push((schema["$id"].as_str().unwrap().to_string(), schema));
-    }
-    jsonschema::Registry::new()
-        .extend(resources)
-        .unwrap()
-        .prepare()
-        .unwrap()
-}
-
-struct Schemas {
-    registry: jsonschema::Registry<'static>,
-    files: BTreeMap<String, Value>,
-}
-
-impl Schemas {
-    fn load() -> Schemas {
-        Schemas {
-            registry: registry(),
-            files: schema_files(),
-        }
-    }
-
-    fn validator(&self, command: &str) -> jsonschema::Validator {
-        let schema = self
-            .files
-            .get(command)
-            .unwrap_or_else(|| panic!("docs/schemas/{command}.schema.json is missing"));
-        jsonschema::options()
-            .with_registry(&self.registry)
-            .build(schema)
-            .unwrap_or_else(|e| panic!("{command}.schema.json: {e}"))
-    }
-
-    /// Asserts `doc` is valid against `command`'s schema.
-    fn assert_valid(&self, command: &str, doc: &Value, what: &str) {
-        let validator = self.validator(command);
-        let errors: Vec<String> = validator
-            .iter_errors(doc)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{what}: not valid against {command}.schema.json: {errors:#?}\n{}",
-            serde_json::to_string_pretty(doc).unwrap()
-        );
-    }
-
-    /// Asserts a successful run printed exactly one document, valid against `command`'s schema.
+impl AssertRun for Schemas {
     fn assert_run(&self, command: &str, run: &Run, what: &str) -> Value {
         assert_eq!(run.code, 0, "{what}: {}\n{}", run.stdout, run.stderr);
         let docs = documents(&run.stdout);
@@ -110,14 +34,6 @@ impl Schemas {
         self.assert_valid(command, &docs[0], what);
         docs.into_iter().next().unwrap()
     }
-}
-
-/// The JSON documents on stdout, one after the other (pretty or one per line).
-fn documents(stdout: &str) -> Vec<Value> {
-    serde_json::Deserializer::from_str(stdout)
-        .into_iter::<Value>()
-        .map(|d| d.unwrap_or_else(|e| panic!("not JSON: {e}\n{stdout}")))
-        .collect()
 }
 
 #[test]
@@ -186,11 +102,7 @@ fn every_commands_json_output_is_valid_against_its_schema() {
     // backup: the procedure's JSON lines, every line an event, the last the result
     let run = h.backup(&["--json", "--in-place-migration"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let lines: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&run.stdout);
     assert!(lines.len() > 5, "{}", run.stdout);
     for (i, line) in lines.iter().enumerate() {
         schemas.assert_valid("backup", line, &format!("backup event {i}"));
@@ -309,11 +221,7 @@ fn every_commands_json_output_is_valid_against_its_schema() {
     let run = h.backup(&["--json"]);
     h.sample.knobs().clear().unwrap();
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let lines: Vec<Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&run.stdout);
     let (last, events) = lines.split_last().unwrap();
     schemas.assert_valid("error", last, "incomplete backup's error");
     assert_eq!(last["error"]["exit_code"], 1);

@@ -11,21 +11,8 @@ use std::path::Path;
 
 use backup_common::Harness;
 use connections::discover::{installed_version, DiscoverOptions};
-use restore_common::{cnx, diff, listing};
+use restore_common::{cnx, diff, listing, volatile};
 use sample::Variant;
-
-/// Paths that are not the deployment's: the stand-ins' own logs and state, the database
-/// state (compared through the stand-in), and each profile's temp/wstemp (emptied by the
-/// restore, by design).
-fn volatile(rel: &str) -> bool {
-    rel.starts_with(sample::LOG_DIR)
-        || rel.starts_with(sample::STATE_DIR)
-        || rel.starts_with(sample::DB_STATE_DIR)
-        || rel.ends_with("/temp")
-        || rel.ends_with("/wstemp")
-        || rel.contains("/temp/")
-        || rel.contains("/wstemp/")
-}
 
 fn version_at(root: &Path) -> String {
     let sys = websphere::Sysroot::new(root).unwrap();

@@ -21,14 +21,7 @@ use sample::{DbEvent, Variant};
 /// Paths that are not the deployment's (see restore_procedure.rs), and the Oracle Data Pump
 /// DIRECTORY (the database server's working directory, where the jobs' files come and go).
 fn volatile(rel: &str) -> bool {
-    rel.starts_with("/home/oracle/oracle/admin/")
-        || rel.starts_with(sample::LOG_DIR)
-        || rel.starts_with(sample::STATE_DIR)
-        || rel.starts_with(sample::DB_STATE_DIR)
-        || rel.ends_with("/temp")
-        || rel.ends_with("/wstemp")
-        || rel.contains("/temp/")
-        || rel.contains("/wstemp/")
+    rel.starts_with("/home/oracle/oracle/admin/") || restore_common::volatile(rel)
 }
 
 /// Writes the configuration the restore_common runner uses: the harness's repository,

@@ -6,13 +6,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod backup_common;
+mod cli_common;
 mod restore_common;
 mod vault_common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use backup_common::Harness;
+use cli_common::Schemas;
 use restore_common::cnx;
 use runbook::manifest::Manifest;
 use sample::Variant;
@@ -20,14 +21,6 @@ use scraper::{Html, Selector};
 use serde_json::Value;
 
 const HOSTILE: &str = "<script>alert('tag')</script>";
-
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-}
 
 /// Asserts `doc` is valid against docs/schemas/show.schema.json.
 fn assert_valid_show_json(doc: &Value) {
@@ -38,27 +31,7 @@ fn assert_valid_show_json(doc: &Value) {
 /// What docs/schemas/show.schema.json (and the manifest schema it refers to) says is wrong
 /// with `doc`.
 fn show_schema_errors(doc: &Value) -> Vec<String> {
-    let read = |p: &str| -> Value {
-        serde_json::from_slice(&std::fs::read(repo_root().join(p)).unwrap()).unwrap()
-    };
-    let manifest_schema = read("docs/manifest.schema.json");
-    let show_schema = read("docs/schemas/show.schema.json");
-    let registry = jsonschema::Registry::new()
-        .add(
-            manifest_schema["$id"].as_str().unwrap(),
-            manifest_schema.clone(),
-        )
-        .unwrap()
-        .prepare()
-        .unwrap();
-    let validator = jsonschema::options()
-        .with_registry(&registry)
-        .build(&show_schema)
-        .unwrap();
-    validator
-        .iter_errors(doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect()
+    Schemas::load().errors("show", doc)
 }
 
 fn select<'a>(page: &'a Html, css: &str) -> Vec<scraper::ElementRef<'a>> {

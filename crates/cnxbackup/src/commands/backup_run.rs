@@ -343,24 +343,7 @@ fn phase_name(p: Phase) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Removes `ESC [ ... m` sequences.
-    fn strip(s: &str) -> String {
-        let mut out = String::new();
-        let mut chars = s.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                for c in chars.by_ref() {
-                    if c == 'm' {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    }
+    use crate::ui::style::strip_escapes;
 
     #[test]
     fn phase_lines_keep_their_columns_with_colour_on() {
@@ -386,11 +369,11 @@ mod tests {
             "5 stopped",
         );
         assert!(coloured.contains("\x1b[32m"), "{coloured:?}");
-        assert_eq!(strip(&coloured), plain);
+        assert_eq!(strip_escapes(&coloured), plain);
         let failed = phase_line(Style::COLOURED, "back up the databases", "FAILED", 100, "x");
         assert!(failed.contains("\x1b[1;31mFAILED "), "{failed:?}");
         assert_eq!(
-            strip(&failed).find(" 0.1 s"),
+            strip_escapes(&failed).find(" 0.1 s"),
             plain.find(" 5.2 s"),
             "the seconds column moved"
         );

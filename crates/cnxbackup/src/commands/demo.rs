@@ -496,8 +496,8 @@ struct Entry {
 
 /// Not the deployment's: the stand-ins' own logs and state, the database state (restored
 /// by the vendor tool and compared by it), and each profile's temp/wstemp (emptied by the
-/// restore by design).
-fn volatile(rel: &str) -> bool {
+/// restore by design). The restore tests compare sample trees by the same rule.
+pub fn volatile(rel: &str) -> bool {
     rel.starts_with(sample::LOG_DIR)
         || rel.starts_with(sample::STATE_DIR)
         || rel.starts_with(sample::DB_STATE_DIR)

@@ -10,9 +10,10 @@ use std::fmt::Write as _;
 use runbook::manifest::Manifest;
 
 use super::{
-    bytes, component_bytes, database_bytes, duration_ms, evidence_lines, fingerprint_pairs,
-    mapping_count, mapping_subjects, run_ms, status_word, time_ns, word, ShowReport, SnapshotFacts,
-    NO_MANIFEST,
+    bytes, cell_server_row, component_row, duration_ms, evidence_lines, failed_step_subject,
+    fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span, server_control_row,
+    snapshot_size, status_word, stored_summary, word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS,
+    NO_MANIFEST, SERVER_CONTROL_COLUMNS,
 };
 
 /// `value` safe in HTML text and in a quoted attribute.
@@ -207,10 +208,7 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
         ("time", text(s.time.clone())),
         ("host", text(s.host.clone())),
         ("paths", paths),
-        (
-            "size",
-            text(format!("{} in {} files", bytes(s.bytes), s.files)),
-        ),
+        ("size", text(snapshot_size(s))),
         ("tags", text(s.tags.join(", "))),
     ];
     if let Some(p) = &s.parent {
@@ -233,11 +231,7 @@ fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest) {
     if !m.failed_steps.is_empty() {
         out.push_str("<p>Failed steps (restore needs <code>--only</code> naming intact components):</p>\n<ul class=\"failed\">\n");
         for f in &m.failed_steps {
-            let what = match (&f.database, &f.component) {
-                (Some(db), _) => format!(" (database {db})"),
-                (None, Some(c)) => format!(" ({c})"),
-                (None, None) => String::new(),
-            };
+            let what = failed_step_subject(f);
             let _ = writeln!(
                 out,
                 "<li>step {} {}{}: {}</li>",
@@ -258,24 +252,9 @@ fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest) {
             ("host", text(m.host.clone())),
             ("cell", text(m.topology.cell.clone())),
             ("cnxbackup version", text(m.cnxbackup_version.clone())),
-            (
-                "run",
-                text(format!(
-                    "{} to {} ({})",
-                    time_ns(m.started_ns),
-                    time_ns(m.finished_ns),
-                    duration_ms(run_ms(m))
-                )),
-            ),
+            ("run", text(run_span(m))),
             ("status", Cell::Status(status.to_string())),
-            (
-                "stored",
-                text(format!(
-                    "{} of files, {} of database images",
-                    bytes(component_bytes(m)),
-                    bytes(database_bytes(m))
-                )),
-            ),
+            ("stored", text(stored_summary(m))),
         ],
     );
     let _ = writeln!(out, "<h3>Snapshot</h3>");
@@ -391,12 +370,8 @@ fn topology(out: &mut String, m: &Manifest) {
         .profiles
         .iter()
         .map(|p| {
-            vec![
-                text(p.name.clone()),
-                text(p.kind.clone()),
-                text(or_dash(p.node.as_deref())),
-                code(p.path.clone()),
-            ]
+            let [name, kind, node, path] = profile_row(p);
+            vec![text(name), text(kind), text(node), code(path)]
         })
         .collect();
     table(out, "profiles", &["profile", "type", "node", "path"], &rows);
@@ -404,15 +379,7 @@ fn topology(out: &mut String, m: &Manifest) {
     let rows: Vec<Vec<Cell>> = t
         .servers
         .iter()
-        .map(|s| {
-            vec![
-                text(s.node.clone()),
-                text(s.server.clone()),
-                text(s.kind.clone()),
-                text(or_dash(s.host.as_deref())),
-                text(or_dash(s.cluster.as_deref())),
-            ]
-        })
+        .map(|s| cell_server_row(s).into_iter().map(text).collect())
         .collect();
     table(
         out,
@@ -467,35 +434,22 @@ fn components(out: &mut String, m: &Manifest) {
             notes.extend(super::stored_with_note(c));
             notes.extend(c.message.clone());
             notes.extend(c.warnings.iter().map(|w| format!("warning: {w}")));
+            let [component, step, status, files, dirs, size, duration] = component_row(c);
             vec![
-                text(c.component.to_string()),
-                text(c.procedure_step.clone()),
-                Cell::Status(word(&c.status)),
-                num(c.files.to_string()),
-                num(c.dirs.to_string()),
-                num(bytes(c.bytes)),
-                num(duration_ms(c.duration_ms)),
+                text(component),
+                text(step),
+                Cell::Status(status),
+                num(files),
+                num(dirs),
+                num(size),
+                num(duration),
                 Cell::Lines(c.paths.clone()),
                 Cell::Lines(notes),
             ]
         })
         .collect();
-    table(
-        out,
-        "components",
-        &[
-            "component",
-            "step",
-            "status",
-            "files",
-            "dirs",
-            "size",
-            "duration",
-            "paths",
-            "notes",
-        ],
-        &rows,
-    );
+    let header = [COMPONENT_COLUMNS.as_slice(), &["paths", "notes"]].concat();
+    table(out, "components", &header, &rows);
     out.push_str("</section>\n");
 }
 
@@ -624,33 +578,21 @@ fn servers(out: &mut String, m: &Manifest) {
         .servers
         .iter()
         .map(|s| {
+            let [operation, profile, server, kind, result, attempts, duration, detail] =
+                server_control_row(s);
             vec![
-                text(s.operation.clone()),
-                text(s.profile.clone()),
-                text(s.server.clone()),
-                text(s.kind.clone()),
-                Cell::Status(s.result.clone()),
-                num(s.attempts.to_string()),
-                num(duration_ms(s.duration_ms)),
-                text(s.detail.clone().unwrap_or_default()),
+                text(operation),
+                text(profile),
+                text(server),
+                text(kind),
+                Cell::Status(result),
+                num(attempts),
+                num(duration),
+                text(detail),
             ]
         })
         .collect();
-    table(
-        out,
-        "server-results",
-        &[
-            "operation",
-            "profile",
-            "server",
-            "type",
-            "result",
-            "attempts",
-            "duration",
-            "detail",
-        ],
-        &rows,
-    );
+    table(out, "server-results", &SERVER_CONTROL_COLUMNS, &rows);
     out.push_str("</section>\n");
 }
 

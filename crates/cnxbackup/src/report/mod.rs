@@ -313,6 +313,117 @@ pub fn stored_with_note(c: &runbook::manifest::ComponentRecord) -> Option<String
     }
 }
 
+/// What a failed step was working on, as a suffix of its title: ` (database X)`,
+/// ` (component)` or nothing.
+pub fn failed_step_subject(f: &runbook::manifest::FailedStep) -> String {
+    match (&f.database, &f.component) {
+        (Some(db), _) => format!(" (database {db})"),
+        (None, Some(c)) => format!(" ({c})"),
+        (None, None) => String::new(),
+    }
+}
+
+/// `<start> to <end> (<duration>)` of the backup run.
+pub fn run_span(m: &Manifest) -> String {
+    format!(
+        "{} to {} ({})",
+        time_ns(m.started_ns),
+        time_ns(m.finished_ns),
+        duration_ms(run_ms(m))
+    )
+}
+
+/// What the backup stored: file bytes and database image bytes.
+pub fn stored_summary(m: &Manifest) -> String {
+    format!(
+        "{} of files, {} of database images",
+        bytes(component_bytes(m)),
+        bytes(database_bytes(m))
+    )
+}
+
+/// `<size> in <n> files` of the snapshot.
+pub fn snapshot_size(s: &SnapshotFacts) -> String {
+    format!("{} in {} files", bytes(s.bytes), s.files)
+}
+
+fn or_dash(v: Option<&str>) -> String {
+    v.unwrap_or("-").to_string()
+}
+
+/// A profile row of the topology: profile, type, node, path.
+pub fn profile_row(p: &runbook::manifest::ProfileRecord) -> [String; 4] {
+    [
+        p.name.clone(),
+        p.kind.clone(),
+        or_dash(p.node.as_deref()),
+        p.path.clone(),
+    ]
+}
+
+/// A server row of the cell's topology: node, server, type, host, cluster.
+pub fn cell_server_row(s: &runbook::manifest::ServerRef) -> [String; 5] {
+    [
+        s.node.clone(),
+        s.server.clone(),
+        s.kind.clone(),
+        or_dash(s.host.as_deref()),
+        or_dash(s.cluster.as_deref()),
+    ]
+}
+
+/// Column titles of [`server_control_row`].
+pub const SERVER_CONTROL_COLUMNS: [&str; 8] = [
+    "operation",
+    "profile",
+    "server",
+    "type",
+    "result",
+    "attempts",
+    "duration",
+    "detail",
+];
+
+/// A row of the server stop/start record, columns [`SERVER_CONTROL_COLUMNS`] (the result,
+/// index 4, is a status word; attempts and duration are numbers).
+pub fn server_control_row(s: &runbook::manifest::ServerRecord) -> [String; 8] {
+    [
+        s.operation.clone(),
+        s.profile.clone(),
+        s.server.clone(),
+        s.kind.clone(),
+        s.result.clone(),
+        s.attempts.to_string(),
+        duration_ms(s.duration_ms),
+        s.detail.clone().unwrap_or_default(),
+    ]
+}
+
+/// Column titles of [`component_row`], followed by each renderer's paths (and notes).
+pub const COMPONENT_COLUMNS: [&str; 7] = [
+    "component",
+    "step",
+    "status",
+    "files",
+    "dirs",
+    "size",
+    "duration",
+];
+
+/// The facts of one component, columns [`COMPONENT_COLUMNS`] (status at index 2, the
+/// counts, size and duration after it are numbers).
+pub fn component_row(c: &runbook::manifest::ComponentRecord) -> [String; 7] {
+    [
+        c.component.to_string(),
+        c.procedure_step.clone(),
+        word(&c.status),
+        c.files.to_string(),
+        c.dirs.to_string(),
+        bytes(c.bytes),
+        duration_ms(c.duration_ms),
+    ]
+}
+
 /// Number of role mappings over all applications.
 pub fn mapping_count(m: &Manifest) -> usize {
     m.role_mappings

@@ -10,8 +10,10 @@ use comfy_table::Cell;
 use runbook::manifest::Manifest;
 
 use super::{
-    bytes, duration_ms, evidence_lines, fingerprint_pairs, mapping_count, mapping_subjects, run_ms,
-    status_word, time_ns, word, ShowReport, SnapshotFacts, NO_MANIFEST,
+    bytes, cell_server_row, component_row, duration_ms, evidence_lines, failed_step_subject,
+    fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span, server_control_row,
+    snapshot_size, status_word, stored_summary, word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS,
+    NO_MANIFEST, SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::{Grid, Style};
 
@@ -21,8 +23,8 @@ fn cell(value: &str) -> Cell {
 }
 
 /// A row of plain cells.
-fn cells<const N: usize>(values: [&str; N]) -> Vec<Cell> {
-    values.iter().map(|v| cell(v)).collect()
+fn cells<S: AsRef<str>, const N: usize>(values: [S; N]) -> Vec<Cell> {
+    values.iter().map(|v| cell(v.as_ref())).collect()
 }
 
 /// The whole terminal report.
@@ -95,11 +97,7 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
             &format!("{} (listed by component below)", s.paths.len()),
         );
     }
-    fact(
-        out,
-        "size",
-        &format!("{} in {} files", bytes(s.bytes), s.files),
-    );
+    fact(out, "size", &snapshot_size(s));
     fact(out, "tags", &list_or_none(&s.tags));
     if let Some(p) = &s.parent {
         fact(out, "parent", p);
@@ -114,23 +112,10 @@ fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest, style: Style) {
     fact(out, "backup set", &m.backup_set);
     fact(out, "manifest host", &m.host);
     fact(out, "cnxbackup version", &m.cnxbackup_version);
-    fact(
-        out,
-        "run",
-        &format!(
-            "{} to {} ({})",
-            time_ns(m.started_ns),
-            time_ns(m.finished_ns),
-            duration_ms(run_ms(m))
-        ),
-    );
+    fact(out, "run", &run_span(m));
     let _ = writeln!(out, "{:<22} {}", "status", style.status(status_word(m)));
     for f in &m.failed_steps {
-        let what = match (&f.database, &f.component) {
-            (Some(db), _) => format!(" (database {db})"),
-            (None, Some(c)) => format!(" ({c})"),
-            (None, None) => String::new(),
-        };
+        let what = failed_step_subject(f);
         let _ = writeln!(
             out,
             "{:<22} failed step {}",
@@ -242,24 +227,13 @@ fn topology(out: &mut String, m: &Manifest, style: Style) {
     let _ = writeln!(out, "  profiles on this host");
     let mut g = Grid::new(style, &["profile", "type", "node", "path"]);
     for r in &t.profiles {
-        g.row(cells([
-            &r.name,
-            &r.kind,
-            or_dash(r.node.as_deref()),
-            &r.path,
-        ]));
+        g.row(cells(profile_row(r)));
     }
     out.push_str(&g.render(4));
     let _ = writeln!(out, "  servers of the cell");
     let mut g = Grid::new(style, &["node", "server", "type", "host", "cluster"]);
     for r in &t.servers {
-        g.row(cells([
-            &r.node,
-            &r.server,
-            &r.kind,
-            or_dash(r.host.as_deref()),
-            or_dash(r.cluster.as_deref()),
-        ]));
+        g.row(cells(cell_server_row(r)));
     }
     out.push_str(&g.render(4));
 }
@@ -284,33 +258,15 @@ fn steps(out: &mut String, m: &Manifest, style: Style) {
 
 fn components(out: &mut String, m: &Manifest, style: Style) {
     heading(out, "Components");
-    let mut g = Grid::new(
-        style,
-        &[
-            "component",
-            "step",
-            "status",
-            "files",
-            "dirs",
-            "size",
-            "duration",
-            "paths",
-        ],
-    )
-    .right(&[3, 4, 5, 6]);
+    let mut g =
+        Grid::new(style, &[COMPONENT_COLUMNS.as_slice(), &["paths"]].concat()).right(&[3, 4, 5, 6]);
     for c in &m.components {
         let mut paths = c.paths.iter();
-        let status = g.status(&word(&c.status));
-        g.row(vec![
-            cell(&c.component.to_string()),
-            cell(&c.procedure_step),
-            status,
-            cell(&c.files.to_string()),
-            cell(&c.dirs.to_string()),
-            cell(&bytes(c.bytes)),
-            cell(&duration_ms(c.duration_ms)),
-            cell(paths.next().map(String::as_str).unwrap_or("-")),
-        ]);
+        let facts = component_row(c);
+        let mut row = cells(facts.clone());
+        row[2] = g.status(&facts[2]);
+        row.push(cell(paths.next().map(String::as_str).unwrap_or("-")));
+        g.row(row);
         // further paths, exclusions and notes on their own lines under the paths column
         let extra = paths
             .cloned()
@@ -323,15 +279,7 @@ fn components(out: &mut String, m: &Manifest, style: Style) {
         }
     }
     out.push_str(&g.render(2));
-    fact(
-        out,
-        "  stored",
-        &format!(
-            "{} of files, {} of database images",
-            bytes(super::component_bytes(m)),
-            bytes(super::database_bytes(m))
-        ),
-    );
+    fact(out, "  stored", &stored_summary(m));
 }
 
 fn databases(out: &mut String, m: &Manifest, style: Style) {
@@ -451,32 +399,11 @@ fn servers(out: &mut String, m: &Manifest, style: Style) {
         return;
     }
     heading(out, "Servers");
-    let mut g = Grid::new(
-        style,
-        &[
-            "operation",
-            "profile",
-            "server",
-            "type",
-            "result",
-            "attempts",
-            "duration",
-            "detail",
-        ],
-    )
-    .right(&[5, 6]);
+    let mut g = Grid::new(style, &SERVER_CONTROL_COLUMNS).right(&[5, 6]);
     for s in &m.servers {
-        let result = g.status(&s.result);
-        g.row(vec![
-            cell(&s.operation),
-            cell(&s.profile),
-            cell(&s.server),
-            cell(&s.kind),
-            result,
-            cell(&s.attempts.to_string()),
-            cell(&duration_ms(s.duration_ms)),
-            cell(s.detail.as_deref().unwrap_or("")),
-        ]);
+        let mut row = cells(server_control_row(s));
+        row[4] = g.status(&s.result);
+        g.row(row);
     }
     out.push_str(&g.render(2));
 }

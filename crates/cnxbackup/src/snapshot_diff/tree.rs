@@ -304,6 +304,14 @@ fn join(dir: &str, e: &Entry) -> String {
 mod tests {
     use super::*;
 
+    /// Each change as (path, kind), in the order found.
+    fn paths_and_kinds(d: &TreeDiff) -> Vec<(&str, ChangeKind)> {
+        d.changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.change))
+            .collect()
+    }
+
     fn id(n: u8) -> BlobId {
         BlobId([n; 32])
     }
@@ -357,11 +365,7 @@ mod tests {
     fn identical_subtrees_are_skipped_and_changes_are_found() {
         let m = trees();
         let d = diff_trees(&m, &id(1), &id(2), "/").unwrap();
-        let got: Vec<(&str, ChangeKind)> = d
-            .changes
-            .iter()
-            .map(|c| (c.path.as_str(), c.change))
-            .collect();
+        let got = paths_and_kinds(&d);
         assert_eq!(
             got,
             [
@@ -417,11 +421,7 @@ mod tests {
         m.insert(id(2), Tree::from_unsorted(vec![dir("p", 40)]));
         m.insert(id(40), Tree::from_unsorted(vec![file("q", 31, 1, 1)]));
         let d = diff_trees(&m, &id(1), &id(2), "/").unwrap();
-        let got: Vec<(&str, ChangeKind)> = d
-            .changes
-            .iter()
-            .map(|c| (c.path.as_str(), c.change))
-            .collect();
+        let got = paths_and_kinds(&d);
         assert_eq!(
             got,
             [

@@ -102,6 +102,26 @@ pub fn has_escape(text: &str) -> bool {
     text.contains('\x1b')
 }
 
+/// `text` without its `ESC [ ... m` sequences: what a coloured line shows (tests compare it
+/// with the plain rendering, which colour must not otherwise change).
+#[cfg(test)]
+pub fn strip_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,7 +117,7 @@ pub fn status_cell(style: Style, word: &str) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ui::style::has_escape;
+    use crate::ui::style::{has_escape, strip_escapes};
 
     fn sample(style: Style) -> Grid {
         let mut g = Grid::new(style, &["component", "status", "files"]).right(&[2]);
@@ -158,7 +158,7 @@ mod tests {
         let coloured = sample(Style::COLOURED).render(0);
         assert!(has_escape(&coloured), "{coloured:?}");
         // colour changes nothing but the codes
-        let stripped = strip(&coloured);
+        let stripped = strip_escapes(&coloured);
         assert_eq!(stripped, plain);
     }
 
@@ -167,23 +167,5 @@ mod tests {
         let text = sample(Style::PLAIN).render(4);
         assert!(text.lines().all(|l| l.starts_with("    ")), "{text}");
         assert!(text.ends_with('\n'));
-    }
-
-    /// Removes `ESC [ ... m` sequences.
-    fn strip(s: &str) -> String {
-        let mut out = String::new();
-        let mut chars = s.chars();
-        while let Some(c) = chars.next() {
-            if c == '\x1b' {
-                for c in chars.by_ref() {
-                    if c == 'm' {
-                        break;
-                    }
-                }
-            } else {
-                out.push(c);
-            }
-        }
-        out
     }
 }

@@ -12,6 +12,13 @@ use assert_cmd::Command;
 use crate::backup_common::{Harness, Run, PASSWORD};
 
 /// Runs `cnxbackup ARGS` with the configuration the last `Harness::backup` wrote.
+/// Paths of a sample sysroot that are not the deployment's: the stand-ins' own logs and
+/// state, the database state (compared through the stand-in), and each profile's
+/// temp/wstemp (emptied by the restore, by design). The rule `cnxbackup demo` compares by.
+pub fn volatile(rel: &str) -> bool {
+    cnxbackup::commands::demo::volatile(rel)
+}
+
 pub fn cnx(h: &Harness, args: &[&str]) -> Run {
     let config = h.dir.path().join("cnxbackup.toml");
     assert!(config.exists(), "run a backup first: it writes the config");
