@@ -56,6 +56,12 @@ if [ "$HAS_T" = 0 ]; then
 fi
 
 mkdir -p "$WORK"
+# temporary files of the peers (restic writes its packs to $TMPDIR first) on the work
+# directory's file system, unless set: a full /tmp made restic fail a step once
+if [ -z "${TMPDIR:-}" ]; then
+  export TMPDIR=$WORK/tmp
+  mkdir -p "$TMPDIR"
+fi
 PATCHED=$WORK/run_peers_with_cnxbackup.sh
 TOOL_FN=$(cat <<'FN'
 run_cnxbackup() {  # same steps as run_restic, through the cnxbackup CLI
