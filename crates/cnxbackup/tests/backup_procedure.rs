@@ -341,10 +341,7 @@ fn backup_no_stop_refuses_while_servers_run_and_dry_run_writes_nothing() {
 #[test]
 fn backup_failed_database_gives_incomplete_snapshot_and_exit_1() {
     let h = Harness::new(Variant::V80Db2Ccm);
-    h.sample.start_all().unwrap();
-    h.sample.knobs().fail_db_backup(Some("FILES")).unwrap();
-    let run = h.backup(&["--json"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    let run = h.backup_failing_database("FILES");
     assert!(run.stderr.contains("INCOMPLETE"), "{}", run.stderr);
     assert!(run.stderr.contains("FILES"), "{}", run.stderr);
     let result = run.result();

@@ -140,16 +140,15 @@ impl Fixture {
     fn populate(&self) {
         let data = self.data();
         for _ in 0..2 {
-            let out = self
-                .cmd()
-                .args(["--json", "backup", "--host", "files-host", "--path"])
-                .arg(&data)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
+            json_snapshot_id(
+                self,
+                &[
+                    "backup",
+                    "--host",
+                    "files-host",
+                    "--path",
+                    data.to_str().unwrap(),
+                ],
             );
         }
         let repo = Repository::open(Storage::local(&self.repo()).unwrap(), PASSWORD).unwrap();

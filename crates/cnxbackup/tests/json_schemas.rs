@@ -11,7 +11,7 @@ mod restore_common;
 
 use backup_common::{Harness, Run};
 use clap::CommandFactory;
-use cli_common::{documents, json_lines, repo_root, schema_files, Schemas};
+use cli_common::{cnxbackup_without_env, documents, json_lines, repo_root, schema_files, Schemas};
 use restore_common::cnx;
 use sample::Variant;
 use serde_json::Value;
@@ -247,19 +247,11 @@ fn demo_json_is_valid_against_its_schema() {
     let schemas = Schemas::load();
     let dir = tempfile::tempdir_in(sample::preferred_temp_root()).unwrap();
     let work = dir.path().join("demo");
-    let out = assert_cmd::Command::cargo_bin("cnxbackup")
-        .unwrap()
-        .env_remove("CNXBACKUP_CONFIG")
-        .env_remove("CNXBACKUP_REPOSITORY")
-        .env_remove("CNXBACKUP_SYSROOT")
+    let out = cnxbackup_without_env()
         .args(["demo", "--json", "--dir", work.to_str().unwrap()])
         .output()
         .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
+    let run = Run::of(out);
     let doc = schemas.assert_run("demo", &run, "demo");
     assert_eq!(doc["ok"], true);
 }
@@ -272,11 +264,7 @@ fn discover_and_plan_json_of_every_sample_variant_match_their_schemas() {
         let root = dir.path().join("root");
         sample::build(*variant, &root, &sample::BuildOptions::default()).unwrap();
         for args in [&["discover"][..], &["plan", "--no-sizes"][..]] {
-            let out = assert_cmd::Command::cargo_bin("cnxbackup")
-                .unwrap()
-                .env_remove("CNXBACKUP_CONFIG")
-                .env_remove("CNXBACKUP_REPOSITORY")
-                .env_remove("CNXBACKUP_SYSROOT")
+            let out = cnxbackup_without_env()
                 .current_dir(dir.path())
                 .arg("--json")
                 .arg("--sysroot")
@@ -284,11 +272,7 @@ fn discover_and_plan_json_of_every_sample_variant_match_their_schemas() {
                 .args(args)
                 .output()
                 .unwrap();
-            let run = Run {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8(out.stdout).unwrap(),
-                stderr: String::from_utf8(out.stderr).unwrap(),
-            };
+            let run = Run::of(out);
             schemas.assert_run(args[0], &run, &format!("{variant}: {}", args.join(" ")));
         }
     }

@@ -104,12 +104,7 @@ fn round_trip(h: &Harness, expect_vendor: &str, check: &Check<'_>) -> Vec<Run> {
     assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
     let plan: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
     for b in &backed {
-        let entry = plan["databases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["database"] == b.name.as_str())
-            .unwrap_or_else(|| panic!("{} not in {plan:#}", b.name));
+        let entry = database_entry(&plan, &b.name);
         assert_eq!(entry["status"], "would_restore", "{entry:#}");
         assert_eq!(
             entry["vendor_timestamp"].as_str(),
@@ -153,12 +148,7 @@ fn round_trip(h: &Harness, expect_vendor: &str, check: &Check<'_>) -> Vec<Run> {
     assert_eq!(report["version_confirmed"], true, "{report:#}");
     let log = h.sample.db_log().unwrap();
     for b in &backed {
-        let entry = report["databases"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["database"] == b.name.as_str())
-            .unwrap_or_else(|| panic!("{} not in {report:#}", b.name));
+        let entry = database_entry(&report, &b.name);
         assert_eq!(entry["status"], "restored", "{entry:#}");
         assert_eq!(
             entry["vendor_timestamp"].as_str(),
@@ -176,6 +166,16 @@ fn round_trip(h: &Harness, expect_vendor: &str, check: &Check<'_>) -> Vec<Run> {
     assert!(d.is_empty(), "the tree differs after the restore: {d:?}");
     runs.push(rest);
     runs
+}
+
+/// The entry of `database` in a restore report's `databases`.
+fn database_entry<'a>(report: &'a serde_json::Value, database: &str) -> &'a serde_json::Value {
+    report["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["database"] == database)
+        .unwrap_or_else(|| panic!("{database} not in {report:#}"))
 }
 
 fn commands(entry: &serde_json::Value) -> Vec<String> {

@@ -13,7 +13,7 @@ mod vault_common;
 use std::collections::BTreeSet;
 
 use backup_common::Harness;
-use cli_common::Schemas;
+use cli_common::{assert_success, Schemas};
 use restore_common::cnx;
 use runbook::manifest::Manifest;
 use sample::Variant;
@@ -204,10 +204,7 @@ fn show_deployment_backup_as_text_json_and_html() {
 #[test]
 fn show_incomplete_backup_names_the_failed_step_in_text_and_html() {
     let h = Harness::new(Variant::V80Db2Ccm);
-    h.sample.start_all().unwrap();
-    h.sample.knobs().fail_db_backup(Some("FILES")).unwrap();
-    let run = h.backup(&["--json"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    let run = h.backup_failing_database("FILES");
     let id = run.result()["snapshot"].as_str().unwrap().to_string();
 
     let text = cnx(&h, &["show", &id]);
@@ -258,11 +255,7 @@ fn show_plain_path_snapshot_reports_its_facts_and_no_manifest() {
     let id = env.backup()["snapshot"].as_str().unwrap().to_string();
 
     let out = env.cmd().args(["show", &id[..8]]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains(&id), "{text}");
     assert!(text.contains("e2e"), "host: {text}");
@@ -283,11 +276,7 @@ fn show_plain_path_snapshot_reports_its_facts_and_no_manifest() {
         .args(["show", &id, "--html", file.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let page = Html::parse_document(&std::fs::read_to_string(&file).unwrap());
     assert!(page.errors.is_empty(), "{:?}", page.errors);
     assert!(text_of(&select(&page, "body")[0]).contains("no deployment manifest"));

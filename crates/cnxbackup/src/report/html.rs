@@ -132,6 +132,15 @@ fn facts(out: &mut String, rows: &[(&str, Cell)]) {
     out.push_str("</tbody></table>\n");
 }
 
+/// `open` (fixed markup that opens the list), one escaped `<li>` per item, `</ul>`.
+fn list<S: AsRef<str>>(out: &mut String, open: &str, items: impl IntoIterator<Item = S>) {
+    out.push_str(open);
+    for item in items {
+        let _ = writeln!(out, "<li>{}</li>", escape(item.as_ref()));
+    }
+    out.push_str("</ul>\n");
+}
+
 fn section(out: &mut String, id: &str, title: &str) {
     let _ = write!(out, "<section id=\"{id}\">\n<h2>{}</h2>\n", escape(title));
 }
@@ -229,19 +238,19 @@ fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest) {
         escape(status)
     );
     if !m.failed_steps.is_empty() {
-        out.push_str("<p>Failed steps (restore needs <code>--only</code> naming intact components):</p>\n<ul class=\"failed\">\n");
-        for f in &m.failed_steps {
-            let what = failed_step_subject(f);
-            let _ = writeln!(
-                out,
-                "<li>step {} {}{}: {}</li>",
-                escape(&f.procedure_step),
-                escape(&f.title),
-                escape(&what),
-                escape(&f.message)
-            );
-        }
-        out.push_str("</ul>\n");
+        list(
+            out,
+            "<p>Failed steps (restore needs <code>--only</code> naming intact components):</p>\n<ul class=\"failed\">\n",
+            m.failed_steps.iter().map(|f| {
+                format!(
+                    "step {} {}{}: {}",
+                    f.procedure_step,
+                    f.title,
+                    failed_step_subject(f),
+                    f.message
+                )
+            }),
+        );
     }
 
     section(out, "deployment", "Deployment");
@@ -317,11 +326,11 @@ fn version(out: &mut String, m: &Manifest) {
         table(out, "evidence", &["source", "value", "file"], &rows);
     }
     if !c.conflicts.is_empty() {
-        out.push_str("<p class=\"status st-failed\">Version sources disagree:</p>\n<ul>\n");
-        for conflict in &c.conflicts {
-            let _ = writeln!(out, "<li>{}</li>", escape(conflict));
-        }
-        out.push_str("</ul>\n");
+        list(
+            out,
+            "<p class=\"status st-failed\">Version sources disagree:</p>\n<ul>\n",
+            &c.conflicts,
+        );
     }
     out.push_str("</section>\n");
 }
@@ -560,11 +569,11 @@ fn role_mappings(out: &mut String, m: &Manifest) {
         }
     }
     if !r.errors.is_empty() {
-        out.push_str("<p>Bindings that could not be read:</p>\n<ul>\n");
-        for e in &r.errors {
-            let _ = writeln!(out, "<li>{}</li>", escape(e));
-        }
-        out.push_str("</ul>\n");
+        list(
+            out,
+            "<p>Bindings that could not be read:</p>\n<ul>\n",
+            &r.errors,
+        );
     }
     out.push_str("</section>\n");
 }
@@ -601,11 +610,7 @@ fn warnings(out: &mut String, m: &Manifest) {
     if m.warnings.is_empty() {
         out.push_str("<p>None.</p>\n");
     } else {
-        out.push_str("<ul class=\"warnings\">\n");
-        for w in &m.warnings {
-            let _ = writeln!(out, "<li>{}</li>", escape(w));
-        }
-        out.push_str("</ul>\n");
+        list(out, "<ul class=\"warnings\">\n", &m.warnings);
     }
     out.push_str("</section>\n");
 }

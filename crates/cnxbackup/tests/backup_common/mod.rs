@@ -90,13 +90,17 @@ impl Harness {
         c
     }
 
-    /// Runs `cnxbackup backup ARGS` against the sample.
-    pub fn backup(&self, args: &[&str]) -> Run {
-        let config = self.dir.path().join("cnxbackup.toml");
-        std::fs::write(&config, self.config()).unwrap();
-        let out = Command::cargo_bin("cnxbackup")
-            .unwrap()
-            .env_remove("CNXBACKUP_CONFIG")
+    /// Where [`Harness::backup`] writes the configuration.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("cnxbackup.toml")
+    }
+
+    /// The binary in the harness directory with its configuration, the sample's sysroot and
+    /// both passwords from the environment; nothing from the caller's environment that
+    /// changes what it does.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("cnxbackup").unwrap();
+        c.env_remove("CNXBACKUP_CONFIG")
             .env_remove("CNXBACKUP_SYSROOT")
             .env_remove("CNXBACKUP_REPOSITORY")
             .env_remove("CNXBACKUP_PASSWORD_FILE")
@@ -105,18 +109,26 @@ impl Harness {
             .env("CNXBACKUP_TEST_RETRY_PAUSE_MS", "200")
             .current_dir(self.dir.path())
             .arg("--config")
-            .arg(&config)
+            .arg(self.config_path())
             .arg("--sysroot")
-            .arg(&self.sample.sysroot)
-            .arg("backup")
-            .args(args)
-            .output()
-            .unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
+            .arg(&self.sample.sysroot);
+        c
+    }
+
+    /// Runs `cnxbackup backup ARGS` against the sample (writing the configuration first).
+    pub fn backup(&self, args: &[&str]) -> Run {
+        std::fs::write(self.config_path(), self.config()).unwrap();
+        Run::of(self.cmd().arg("backup").args(args).output().unwrap())
+    }
+
+    /// A `--json` backup of the running sample in which the database stand-in fails the
+    /// backup of `database` (the backup goes on and ends INCOMPLETE, exit 1).
+    pub fn backup_failing_database(&self, database: &str) -> Run {
+        self.sample.start_all().unwrap();
+        self.sample.knobs().fail_db_backup(Some(database)).unwrap();
+        let run = self.backup(&["--json"]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        run
     }
 
     pub fn repo(&self) -> Repository {
@@ -210,6 +222,15 @@ pub struct Run {
 }
 
 impl Run {
+    /// The exit code (-1: killed by a signal) and the output of a finished process.
+    pub fn of(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    }
+
     /// The JSON lines on stdout.
     pub fn events(&self) -> Vec<Value> {
         self.stdout

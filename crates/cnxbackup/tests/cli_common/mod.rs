@@ -8,6 +8,24 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+/// The binary with no configuration, repository or sysroot from the caller's environment.
+pub fn cnxbackup_without_env() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("cnxbackup").unwrap();
+    c.env_remove("CNXBACKUP_CONFIG")
+        .env_remove("CNXBACKUP_REPOSITORY")
+        .env_remove("CNXBACKUP_SYSROOT");
+    c
+}
+
+/// Asserts the process exited 0, showing its stderr when it did not.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The workspace root (where `docs/` lives).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,11 +7,8 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::backup_common::{Harness, Run};
 
-use crate::backup_common::{Harness, Run, PASSWORD};
-
-/// Runs `cnxbackup ARGS` with the configuration the last `Harness::backup` wrote.
 /// Paths of a sample sysroot that are not the deployment's: the stand-ins' own logs and
 /// state, the database state (compared through the stand-in), and each profile's
 /// temp/wstemp (emptied by the restore, by design). The rule `cnxbackup demo` compares by.
@@ -19,31 +16,13 @@ pub fn volatile(rel: &str) -> bool {
     cnxbackup::commands::demo::volatile(rel)
 }
 
+/// Runs `cnxbackup ARGS` with the configuration the last `Harness::backup` wrote.
 pub fn cnx(h: &Harness, args: &[&str]) -> Run {
-    let config = h.dir.path().join("cnxbackup.toml");
-    assert!(config.exists(), "run a backup first: it writes the config");
-    let out = Command::cargo_bin("cnxbackup")
-        .unwrap()
-        .env_remove("CNXBACKUP_CONFIG")
-        .env_remove("CNXBACKUP_SYSROOT")
-        .env_remove("CNXBACKUP_REPOSITORY")
-        .env_remove("CNXBACKUP_PASSWORD_FILE")
-        .env("CNXBACKUP_PASSWORD", PASSWORD)
-        .env("CNXBACKUP_WAS_PASSWORD", &h.was_password)
-        .env("CNXBACKUP_TEST_RETRY_PAUSE_MS", "200")
-        .current_dir(h.dir.path())
-        .arg("--config")
-        .arg(&config)
-        .arg("--sysroot")
-        .arg(&h.sample.sysroot)
-        .args(args)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    assert!(
+        h.config_path().exists(),
+        "run a backup first: it writes the config"
+    );
+    Run::of(h.cmd().args(args).output().unwrap())
 }
 
 /// One entry of a listing.
