@@ -606,7 +606,6 @@ impl Repository {
             }
         };
         let mut first_error = None;
-        let mut reaped = 0usize;
         loop {
             let next = if wait && self.uploader.in_flight.load(Ordering::SeqCst) > 0 {
                 rx.recv().ok()
@@ -614,7 +613,6 @@ impl Repository {
                 rx.try_recv().ok()
             };
             let Some((pack, result)) = next else { break };
-            reaped += 1;
             self.uploader.in_flight.fetch_sub(1, Ordering::SeqCst);
             match result {
                 Ok(()) => {
@@ -635,10 +633,6 @@ impl Repository {
             }
         }
         drop(rx);
-        if reaped > 0 {
-            // the packs' buffers were just freed (see util::release_free_memory)
-            crate::util::release_free_memory();
-        }
         match first_error {
             Some(e) => Err(e),
             None => Ok(()),
