@@ -159,7 +159,7 @@ const PAGE_FILE_EXTENSIONS: &[&str] = &[
 /// Whether a file name looks like a page-structured database image:
 /// - a DB2 backup image, `ALIAS.TYPE.INSTANCE.DBPARTnnn.YYYYMMDDhhmmss.SEQ` — the last two
 ///   dot-separated parts are a 14-digit timestamp and a 3-digit sequence number (`.001`);
-/// - an RMAN backup piece with the default `%U` name (`8 alphanumerics_N_N`, e.g.
+/// - an RMAN backup piece named by `%U` (`8 alphanumerics_N_N` at the end, e.g.
 ///   `0b2k3l4m_1_1`);
 /// - a name with one of the extensions of [`PAGE_FILE_EXTENSIONS`].
 pub fn is_page_structured(name: &[u8]) -> bool {
@@ -182,12 +182,11 @@ pub fn is_page_structured(name: &[u8]) -> bool {
     is_rman_piece_name(name)
 }
 
-/// `%U` of RMAN: 8 characters of [0-9a-z], then `_<copy>_<piece>` digits.
+/// `%U` of RMAN: 8 characters of [0-9a-z], then `_<copy>_<piece>` digits, at the end of the
+/// name (formats such as `db_%U` put a prefix before it).
 fn is_rman_piece_name(name: &[u8]) -> bool {
-    let mut parts = name.split(|&b| b == b'_');
-    let (Some(id), Some(a), Some(b), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let mut parts = name.rsplit(|&b| b == b'_');
+    let (Some(b), Some(a), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
         return false;
     };
     let digits = |s: &[u8]| !s.is_empty() && s.len() <= 5 && s.iter().all(u8::is_ascii_digit);
@@ -550,6 +549,7 @@ mod tests {
             "expdp_full.dmp",
             "o1_mf_nnndf_TAG20241126_abc_.bkp",
             "0b2k3l4m_1_1",
+            "db_0b2k3l4m_1_1",
             "users01.dbf",
             "blogs.dump",
         ] {
@@ -563,6 +563,7 @@ mod tests {
             "bak",
             "0b2k3l4m_1",
             "0B2K3L4M_1_1",
+            "x_0b2k3l4_1_1",
             "d1f0e2c3-4b5a-4c6d-a7e8-f9a0b1c2d3e4",
             "",
         ] {
