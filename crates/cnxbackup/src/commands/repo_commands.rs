@@ -17,8 +17,8 @@ use serde::Serialize;
 use vault::backup::{BackupError, BackupOptions, ParentChoice};
 use vault::check::{CheckOptions, CheckReport};
 use vault::restore::{RestoreError, RestoreOptions};
-use vault::tree::{decode_tree, ContentPart, Entry, EntryKind};
-use vault::{BlobKind, InitOptions, Repository, Snapshot, SnapshotId, Storage};
+use vault::tree::{ContentPart, Entry, EntryKind};
+use vault::{InitOptions, Repository, Snapshot, SnapshotId, Storage};
 
 use super::Context;
 use crate::exit::{with_exit, Exit, ExitContext};
@@ -579,9 +579,9 @@ fn ls_row(path: String, e: &Entry) -> LsRow {
     }
 }
 
+/// Through the vault's tree cache: a listing reads trees a pack at a time.
 fn load_tree(repo: &Repository, id: &vault::BlobId) -> anyhow::Result<vault::tree::Tree> {
-    let bytes = repo.load_blob(BlobKind::Tree, id)?;
-    decode_tree(&bytes).with_context(|| format!("tree {id}"))
+    vault::tree::load_tree(repo, id).with_context(|| format!("tree {id}"))
 }
 
 pub fn ls(ctx: &Context, args: &LsArgs) -> anyhow::Result<()> {
