@@ -3,8 +3,8 @@
 use tracing::{debug, info};
 
 use super::{BackupError, ParentChoice};
-use crate::tree::{decode_tree, Tree};
-use crate::{BlobId, BlobKind, Repository, Snapshot, SnapshotId};
+use crate::tree::Tree;
+use crate::{BlobId, Repository, Snapshot, SnapshotId};
 
 /// The snapshot to compare with: explicit, or the newest with the same host and paths.
 pub(crate) fn choose(
@@ -40,12 +40,10 @@ pub(crate) fn choose(
 
 /// Loads and decodes a tree of the parent. A parent tree that cannot be read only means
 /// the files below it are read again, so failures are logged, not fatal.
+/// Through the tree cache, so an incremental backup reads the parent's trees a pack at a
+/// time (one request per directory made S3 incrementals slow).
 pub(crate) fn load_tree(repo: &Repository, id: &BlobId) -> Option<Tree> {
-    match repo
-        .load_blob(BlobKind::Tree, id)
-        .map_err(|e| e.to_string())
-        .and_then(|b| decode_tree(&b).map_err(|e| e.to_string()))
-    {
+    match crate::tree::load_tree(repo, id) {
         Ok(t) => Some(t),
         Err(e) => {
             debug!(tree = %id, error = %e, "parent tree unusable; reading files again");
