@@ -124,7 +124,7 @@ for rep in $(seq 1 "$REPS"); do
     diff -r "$WORK/t-cnx-$rep$SHARED/files/bench" "$BENCH" > /dev/null && \
       diff -r "$WORK/t-restic-$rep$BENCH" "$BENCH" > /dev/null || { echo "a restore differs from the source" >&2; exit 1; }
     if [ -n "$RUSTIC" ]; then
-      diff -r "$WORK/t-rustic-$rep/files/bench" "$BENCH" > /dev/null || \
+      diff -r "$WORK/t-rustic-$rep/files/bench" "$BENCH" > /dev/null 2>&1 || \
         diff -r "$WORK/t-rustic-$rep$BENCH" "$BENCH" > /dev/null || { echo "rustic's restore differs from the source" >&2; exit 1; }
     fi
   fi
