@@ -9,16 +9,21 @@
 #   -n  snapshots for forget --prune (default 0: skipped; scripts/bench/prune.sh is the
 #       fuller retention benchmark, fs and S3)
 #   -w  work directory (default /tmp/s3bench)
+#   -p  pin: the S3 server to CPU 1, every timed client (cnxbackup on fs and S3, restic) to
+#       CPU 0 — on a 2-core machine this stands in for a server on its own machine, which a
+#       loopback server otherwise is not: it takes as much CPU as the client (e.g. 4.2 s of
+#       server CPU for a 1 GiB restore)
 # Environment: CNXBACKUP (binary; default: cargo build --release), RESTIC (default restic).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/scripts/lib/ensure.sh"
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
 SIZE=2048 SNAPS=0 WORK=/tmp/s3bench
-while getopts "s:n:w:h" o; do
+PIN=0
+while getopts "s:n:w:ph" o; do
   case $o in
-    s) SIZE=$OPTARG ;; n) SNAPS=$OPTARG ;; w) WORK=$OPTARG ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    s) SIZE=$OPTARG ;; n) SNAPS=$OPTARG ;; w) WORK=$OPTARG ;; p) PIN=1 ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
   esac
 done
 if [ -z "${CNXBACKUP:-}" ]; then
@@ -34,6 +39,15 @@ RUN=$(date +%s)
 # the loopback server keeps objects as files: drop this run's objects afterwards
 S3_DATA=${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data/$BUCKET/bench-$RUN
 trap 'rm -rf "$S3_DATA"' EXIT
+CLIENT=()
+if [ "$PIN" = 1 ]; then
+  SERVER_PID=$(pgrep -f 's3s-fs' | head -n 1)
+  [ -n "$SERVER_PID" ] || { echo "-p: no s3s-fs process found" >&2; exit 2; }
+  taskset -a -p -c 1 "$SERVER_PID" > /dev/null
+  trap 'rm -rf "$S3_DATA"; taskset -a -p -c 0-1 "$SERVER_PID" > /dev/null' EXIT
+  CLIENT=(taskset -c 0)
+  echo "pinned: S3 server (pid $SERVER_PID) on CPU 1, timed clients on CPU 0"
+fi
 mkdir -p "$WORK"
 SRC=$WORK/src-$SIZE
 if [ ! -d "$SRC" ]; then
@@ -62,15 +76,15 @@ RESTIC_REPO=s3:$EP/$BUCKET/bench-$RUN/restic
 
 echo "== backup + restore, $SIZE MiB"
 cnx --repo "$FSREPO" init > /dev/null
-timed cnx-fs-backup "$CNXBACKUP" --repo "$FSREPO" backup --path "$SRC" --host bench
-rm -rf "$WORK/restore"; timed cnx-fs-restore "$CNXBACKUP" --repo "$FSREPO" restore latest --target "$WORK/restore"
+timed cnx-fs-backup "${CLIENT[@]}" "$CNXBACKUP" --repo "$FSREPO" backup --path "$SRC" --host bench
+rm -rf "$WORK/restore"; timed cnx-fs-restore "${CLIENT[@]}" "$CNXBACKUP" --repo "$FSREPO" restore latest --target "$WORK/restore"
 cnx --repo "$S3URL" init > /dev/null
-timed cnx-s3-backup "$CNXBACKUP" --repo "$S3URL" backup --path "$SRC" --host bench
-rm -rf "$WORK/restore"; timed cnx-s3-restore "$CNXBACKUP" --repo "$S3URL" restore latest --target "$WORK/restore"
+timed cnx-s3-backup "${CLIENT[@]}" "$CNXBACKUP" --repo "$S3URL" backup --path "$SRC" --host bench
+rm -rf "$WORK/restore"; timed cnx-s3-restore "${CLIENT[@]}" "$CNXBACKUP" --repo "$S3URL" restore latest --target "$WORK/restore"
 diff -r "$SRC" "$WORK/restore$SRC" > /dev/null && echo "cnxbackup S3 restore equals the source"
 "$RESTIC" -r "$RESTIC_REPO" init > /dev/null
-timed restic-s3-backup "$RESTIC" -r "$RESTIC_REPO" backup "$SRC" --host bench
-rm -rf "$WORK/restore"; timed restic-s3-restore "$RESTIC" -r "$RESTIC_REPO" restore latest --target "$WORK/restore"
+timed restic-s3-backup "${CLIENT[@]}" "$RESTIC" -r "$RESTIC_REPO" backup "$SRC" --host bench
+rm -rf "$WORK/restore"; timed restic-s3-restore "${CLIENT[@]}" "$RESTIC" -r "$RESTIC_REPO" restore latest --target "$WORK/restore"
 rm -rf "$WORK/restore"
 ratio() { awk -v a="$(secs_of "$1")" -v b="$(secs_of "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo "ratios: S3/fs backup $(ratio cnx-s3-backup cnx-fs-backup), restore $(ratio cnx-s3-restore cnx-fs-restore); cnxbackup/restic on S3: backup $(ratio cnx-s3-backup restic-s3-backup), restore $(ratio cnx-s3-restore restic-s3-restore)"
