@@ -42,6 +42,10 @@ use uploader::Uploader;
 /// Default target pack size (8 MiB: a backup holds up to four packs in memory — the open
 /// one and those being uploaded — so this is 32 MiB of its peak memory).
 pub const DEFAULT_PACK_SIZE: u32 = 8 * 1024 * 1024;
+/// Small metadata objects (index segments, snapshot documents) read at once when loading.
+pub(crate) const METADATA_READ_CONCURRENCY: usize = 8;
+/// How many of them are fetched before they are decoded (bounds the bytes held at once).
+pub(crate) const METADATA_READ_BATCH: usize = 64;
 /// Default zstd level.
 pub const DEFAULT_COMPRESSION_LEVEL: i32 = 1;
 /// Threads writing finished packs to storage in the background.
@@ -332,12 +336,15 @@ impl Repository {
         let mut hidden = crate::maintenance::pending::pending_packs(&self.storage, &self.key)?;
         hidden.extend(lock(&self.hidden_packs).iter().copied());
         let mut problems = Vec::new();
-        for obj in self.storage.list(INDEX_DIR)? {
-            let seg = self
-                .storage
-                .read(&obj.path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| {
+        let objects = self.storage.list(INDEX_DIR)?;
+        // Several segments in flight (one request each would make opening a repository on
+        // S3 a round trip per backup ever made); in batches, so the raw bytes held at once
+        // stay bounded.
+        for batch in objects.chunks(METADATA_READ_BATCH) {
+            let paths: Vec<String> = batch.iter().map(|o| o.path.clone()).collect();
+            let contents = self.storage.read_many(&paths, METADATA_READ_CONCURRENCY);
+            for (obj, content) in batch.iter().zip(contents) {
+                let seg = content.map_err(|e| e.to_string()).and_then(|b| {
                     let named = IndexId::from_hex(obj.path.trim_start_matches(INDEX_DIR));
                     if named
                         .map(|id| id.0 != *blake3::hash(&b).as_bytes())
@@ -347,22 +354,23 @@ impl Repository {
                     }
                     open_index_segment(&self.key, &b)
                 });
-            match seg {
-                Ok(packs) => {
-                    for (pack, entries) in packs {
-                        if hidden.contains(&pack) {
-                            doomed.bulk_add(pack, &entries);
-                        } else {
-                            table.bulk_add(pack, &entries);
+                match seg {
+                    Ok(packs) => {
+                        for (pack, entries) in packs {
+                            if hidden.contains(&pack) {
+                                doomed.bulk_add(pack, &entries);
+                            } else {
+                                table.bulk_add(pack, &entries);
+                            }
                         }
                     }
-                }
-                Err(reason) => {
-                    warn!(segment = obj.path, %reason, "skipping corrupt index segment; run `repair index`");
-                    problems.push(IndexProblem {
-                        path: obj.path,
-                        reason,
-                    });
+                    Err(reason) => {
+                        warn!(segment = obj.path, %reason, "skipping corrupt index segment; run `repair index`");
+                        problems.push(IndexProblem {
+                            path: obj.path.clone(),
+                            reason,
+                        });
+                    }
                 }
             }
         }

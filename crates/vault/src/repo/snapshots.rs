@@ -32,19 +32,29 @@ impl Repository {
     pub fn load_snapshot(&self, id: &SnapshotId) -> Result<Snapshot, VaultError> {
         let path = snapshot_path(id);
         let bytes = self.storage().read(&path)?;
-        if *blake3::hash(&bytes).as_bytes() != id.0 {
+        self.open_snapshot_bytes(id, &path, &bytes)
+    }
+
+    /// Check a snapshot document's bytes against its name and decrypt it.
+    fn open_snapshot_bytes(
+        &self,
+        id: &SnapshotId,
+        path: &str,
+        bytes: &[u8],
+    ) -> Result<Snapshot, VaultError> {
+        if *blake3::hash(bytes).as_bytes() != id.0 {
             return Err(VaultError::corrupt(
-                &path,
+                path,
                 "content does not match its name (truncated or altered)",
             ));
         }
-        open_snapshot(self.key(), &bytes, &path)
+        open_snapshot(self.key(), bytes, path)
     }
 
     /// Every snapshot, oldest first (undecodable ones last), each with its document or the
     /// error that prevented reading it. Only a failure to list is fatal.
     pub fn list_snapshots(&self) -> Result<SnapshotList, VaultError> {
-        let mut out = Vec::new();
+        let mut ids = Vec::new();
         for obj in self.storage().list(SNAPSHOTS_DIR)? {
             let name = obj.path.trim_start_matches(SNAPSHOTS_DIR);
             let Ok(id) = SnapshotId::from_hex(name) else {
@@ -54,7 +64,20 @@ impl Repository {
                 );
                 continue;
             };
-            out.push((id, self.load_snapshot(&id)));
+            ids.push(id);
+        }
+        // Several documents in flight: one request each made listing a long history on S3 a
+        // round trip per snapshot.
+        let mut out = Vec::with_capacity(ids.len());
+        for batch in ids.chunks(crate::repo::METADATA_READ_BATCH) {
+            let paths: Vec<String> = batch.iter().map(snapshot_path).collect();
+            let contents = self
+                .storage()
+                .read_many(&paths, crate::repo::METADATA_READ_CONCURRENCY);
+            for ((id, path), content) in batch.iter().zip(&paths).zip(contents) {
+                let snap = content.and_then(|bytes| self.open_snapshot_bytes(id, path, &bytes));
+                out.push((*id, snap));
+            }
         }
         out.sort_by_key(|(id, s)| match s {
             Ok(s) => (0, s.time, *id),
