@@ -14,6 +14,7 @@
 //! `.tmp/` directory of the repository, `fsync`s it and renames it into place, so a reader
 //! never sees a half-written object and a crash leaves at most a stray temporary file.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -247,21 +248,13 @@ impl Storage {
     ) -> Vec<Result<Vec<u8>, VaultError>> {
         let mut out: Vec<Option<Result<Vec<u8>, VaultError>>> =
             std::iter::repeat_with(|| None).take(paths.len()).collect();
-        self.rt.block_on(async {
-            let mut running = tokio::task::JoinSet::new();
-            let mut next = 0;
-            loop {
-                while next < paths.len() && running.len() < concurrency.max(1) {
-                    let op = self.op.clone();
-                    let path = paths[next].clone();
-                    let at = next;
-                    running.spawn(async move { (at, op.read(&path).await) });
-                    next += 1;
-                }
-                let Some(joined) = running.join_next().await else {
-                    break;
-                };
-                if let Ok((at, result)) = joined {
+        self.bounded(
+            paths,
+            concurrency,
+            |op, path| async move { op.read(&path).await },
+            |at, result| {
+                // A task that panicked leaves its slot empty: reported as cancelled below.
+                if let Ok(result) = result {
                     let result = result
                         .map(|buf| buf.to_vec())
                         .map_err(|e| self.err_at("read", &paths[at], e));
@@ -270,8 +263,9 @@ impl Storage {
                     }
                     out[at] = Some(result);
                 }
-            }
-        });
+                ControlFlow::Continue(())
+            },
+        );
         out.into_iter()
             .zip(paths)
             .map(|(r, path)| {
@@ -282,6 +276,49 @@ impl Storage {
                 })
             })
             .collect()
+    }
+
+    /// Run `task(operator, path)` for every path with up to `concurrency` in flight, handing
+    /// each outcome (with the path's index) to `done` as it arrives; `done` returning
+    /// `Break` stops launching more and returns once the running ones are dropped.
+    fn bounded<T, F, Fut>(
+        &self,
+        paths: &[String],
+        concurrency: usize,
+        task: F,
+        mut done: impl FnMut(usize, Result<T, tokio::task::JoinError>) -> ControlFlow<()>,
+    ) where
+        F: Fn(Operator, String) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.rt.block_on(async {
+            let mut running = tokio::task::JoinSet::new();
+            // Which path each task serves, for a task that panicked (its JoinError has none).
+            let mut index_of = std::collections::HashMap::new();
+            let mut next = 0;
+            loop {
+                while next < paths.len() && running.len() < concurrency.max(1) {
+                    let fut = task(self.op.clone(), paths[next].clone());
+                    let handle = running.spawn(fut);
+                    index_of.insert(handle.id(), next);
+                    next += 1;
+                }
+                let Some(joined) = running.join_next_with_id().await else {
+                    return;
+                };
+                let (id, outcome) = match joined {
+                    Ok((id, value)) => (id, Ok(value)),
+                    Err(e) => (e.id(), Err(e)),
+                };
+                let Some(at) = index_of.remove(&id) else {
+                    continue;
+                };
+                if done(at, outcome).is_break() {
+                    return;
+                }
+            }
+        })
     }
 
     /// Read `len` bytes at `offset`. Fails (naming the path) when the object is shorter.
@@ -369,32 +406,27 @@ impl Storage {
     /// gone are no error). Stops at, and returns, the first failure; the others may or may
     /// not have been deleted.
     pub fn delete_many(&self, paths: &[String], concurrency: usize) -> Result<(), VaultError> {
-        self.rt.block_on(async {
-            let mut running = tokio::task::JoinSet::new();
-            let mut next = 0;
-            loop {
-                while next < paths.len() && running.len() < concurrency.max(1) {
-                    let op = self.op.clone();
-                    let path = paths[next].clone();
-                    let at = next;
-                    running.spawn(async move { (at, op.delete(&path).await) });
-                    next += 1;
+        let mut failure = None;
+        self.bounded(
+            paths,
+            concurrency,
+            |op, path| async move { op.delete(&path).await },
+            |at, outcome| match outcome {
+                Ok(Ok(())) => ControlFlow::Continue(()),
+                Ok(Err(e)) => {
+                    failure = Some(self.err_at("delete", &paths[at], e));
+                    ControlFlow::Break(())
                 }
-                let Some(joined) = running.join_next().await else {
-                    return Ok(());
-                };
-                match joined {
-                    Ok((_, Ok(()))) => {}
-                    Ok((at, Err(e))) => return Err(self.err_at("delete", &paths[at], e)),
-                    Err(e) => {
-                        return Err(VaultError::InvalidArgument(format!(
-                            "a delete task of {} failed: {e}",
-                            self.location
-                        )))
-                    }
+                Err(e) => {
+                    failure = Some(VaultError::InvalidArgument(format!(
+                        "a delete task of {} failed: {e}",
+                        self.location
+                    )));
+                    ControlFlow::Break(())
                 }
-            }
-        })
+            },
+        );
+        failure.map_or(Ok(()), Err)
     }
 
     /// Every object under a directory prefix such as `packs/` (recursively), sorted by path.
