@@ -61,21 +61,7 @@ pub fn target_topology(
                 cluster: s.cluster.clone(),
             })
             .collect();
-        let implied = match kind {
-            ProfileKind::Dmgr => Some(("dmgr", ServerKind::DeploymentManager)),
-            ProfileKind::Managed => Some(("nodeagent", ServerKind::NodeAgent)),
-            ProfileKind::Standalone => None,
-        };
-        if let Some((name, k)) = implied {
-            if !servers.iter().any(|s| s.kind == k) {
-                servers.push(ControlServer {
-                    name: name.into(),
-                    kind: k,
-                    node: node.clone(),
-                    cluster: None,
-                });
-            }
-        }
+        crate::servers::add_implied_server(&mut servers, kind, &node);
         topo.profiles.push(ControlProfile {
             name: p.name.clone(),
             product_path,

@@ -17,6 +17,7 @@ mod control;
 mod state;
 mod status;
 mod topology;
+pub(crate) use topology::add_implied_server;
 
 pub use admu::{admu_codes, classify, Verdict};
 pub use control::{

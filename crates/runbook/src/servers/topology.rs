@@ -137,21 +137,7 @@ impl Topology {
                         .collect()
                 })
                 .unwrap_or_default();
-            let implied = match kind {
-                ProfileKind::Dmgr => Some(("dmgr", ServerKind::DeploymentManager)),
-                ProfileKind::Managed => Some(("nodeagent", ServerKind::NodeAgent)),
-                ProfileKind::Standalone => None,
-            };
-            if let Some((name, k)) = implied {
-                if !servers.iter().any(|s| s.kind == k) {
-                    servers.push(ControlServer {
-                        name: name.to_owned(),
-                        kind: k,
-                        node: node_name.clone(),
-                        cluster: None,
-                    });
-                }
-            }
+            add_implied_server(&mut servers, kind, &node_name);
             let product_path = PathBuf::from(&p.path);
             // A profile that cannot be mapped keeps its product path: the scripts will then
             // be reported missing, which names the problem.
@@ -183,5 +169,25 @@ fn kind_of(t: deployment::ServerType) -> ServerKind {
         deployment::ServerType::DeploymentManager => ServerKind::DeploymentManager,
         deployment::ServerType::WebServer => ServerKind::WebServer,
         deployment::ServerType::Other => ServerKind::Other,
+    }
+}
+
+/// A deployment manager profile always has its `dmgr` and a managed profile its `nodeagent`
+/// (they exist by construction), even when the configuration read did not list them.
+pub(crate) fn add_implied_server(servers: &mut Vec<ControlServer>, kind: ProfileKind, node: &str) {
+    let implied = match kind {
+        ProfileKind::Dmgr => Some(("dmgr", ServerKind::DeploymentManager)),
+        ProfileKind::Managed => Some(("nodeagent", ServerKind::NodeAgent)),
+        ProfileKind::Standalone => None,
+    };
+    if let Some((name, k)) = implied {
+        if !servers.iter().any(|s| s.kind == k) {
+            servers.push(ControlServer {
+                name: name.to_owned(),
+                kind: k,
+                node: node.to_owned(),
+                cluster: None,
+            });
+        }
     }
 }
