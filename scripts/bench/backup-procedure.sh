@@ -68,19 +68,7 @@ run() { "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" "$@"; }
 # outermost only (`backup --path` refuses overlapping paths; the union is the same).
 run --repo "$WORK/probe" init >/dev/null
 run --repo "$WORK/probe" backup --no-stop --json > "$WORK/probe.jsonl"
-python3 - "$WORK/probe.jsonl" "$SYS" > "$WORK/paths.txt" <<'PY'
-import json, sys
-res = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-res = [r for r in res if r.get("event") == "result"][0]
-paths = []
-for c in res["manifest"]["components"]:
-    if c["status"] in ("ok", "partial") and not c.get("stored_with") and c["component"] not in ("databases", "role_mappings"):
-        paths += c["paths"]
-paths = sorted(set(paths))
-outer = [p for p in paths if not any(p != q and (p + "/").startswith(q.rstrip("/") + "/") for q in paths)]
-for p in outer:
-    print(sys.argv[2] + p)
-PY
+python3 "$ROOT/scripts/bench/component_paths.py" "$WORK/probe.jsonl" "$SYS" > "$WORK/paths.txt"
 echo "paths: $(wc -l < "$WORK/paths.txt")" >&2
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

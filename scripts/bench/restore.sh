@@ -87,19 +87,7 @@ warm() { find "$@" -type f -print0 2>/dev/null | xargs -0 cat > /dev/null 2>&1 |
 run init > /dev/null
 run backup --no-stop --in-place-migration --json > "$WORK/backup.jsonl"
 # the real paths of the backup's components (outermost), for restic
-python3 - "$WORK/backup.jsonl" "$SYS" > "$WORK/paths.txt" <<'PY'
-import json, sys
-res = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-res = [r for r in res if r.get("event") == "result"][0]
-paths = []
-for c in res["manifest"]["components"]:
-    if c["status"] in ("ok", "partial") and not c.get("stored_with") and c["component"] not in ("databases", "role_mappings"):
-        paths += c["paths"]
-paths = sorted(set(paths))
-outer = [p for p in paths if not any(p != q and (p + "/").startswith(q.rstrip("/") + "/") for q in paths)]
-for p in outer:
-    print(sys.argv[2] + p)
-PY
+python3 "$ROOT/scripts/bench/component_paths.py" "$WORK/backup.jsonl" "$SYS" > "$WORK/paths.txt"
 mapfile -t P < "$WORK/paths.txt"
 restic init --repo "$WORK/restic" > /dev/null
 restic --repo "$WORK/restic" backup --quiet "${P[@]}" > /dev/null
