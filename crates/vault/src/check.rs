@@ -23,7 +23,8 @@ use crate::{BlobId, BlobKind, BlobLocation, PackId, Repository, SnapshotId, Vaul
 pub struct CheckOptions {
     /// Read and verify this percentage (0 < p <= 100) of the packs; `None`: structure only.
     pub read_data: Option<f64>,
-    /// Threads reading packs.
+    /// Threads reading packs (raised on remote storage:
+    /// [`Storage::read_workers`](crate::storage::Storage::read_workers)).
     pub threads: usize,
     /// Live counters for a progress display: packs (as "files") and their bytes to read
     /// and read so far.
@@ -244,7 +245,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
         let pack_errors = Mutex::new(Vec::<String>::new());
         let queue = Mutex::new(chosen.into_iter());
         std::thread::scope(|s| {
-            for _ in 0..opts.threads.max(1) {
+            for _ in 0..repo.storage().read_workers(opts.threads) {
                 s.spawn(|| loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((pack, blobs)) = next else { break };

@@ -35,6 +35,12 @@ fn s3_init_backup_restore_check_round_trip() {
 
     let repo = open_s3(&url);
     assert!(repo.storage().is_remote());
+    // remote reads get more workers than the 2 asked for (they mostly wait on the store)
+    assert_eq!(
+        repo.storage().read_workers(2),
+        vault::storage::REMOTE_READ_WORKERS
+    );
+    assert_eq!(repo.storage().read_workers(32), 32);
     let r = check(
         &repo,
         &CheckOptions {

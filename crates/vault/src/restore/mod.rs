@@ -69,7 +69,8 @@ pub struct RestoreOptions {
     /// directories are created without following one. `None`: the existing part of the
     /// target path may go through symlinks (the user's choice).
     pub confine_to: Option<PathBuf>,
-    /// Pack ranges fetched and written at once.
+    /// Pack ranges fetched and written at once (raised on remote storage:
+    /// [`Storage::read_workers`](crate::storage::Storage::read_workers)).
     pub threads: usize,
     /// Live counters for a progress display: files and bytes to write (totals) and written.
     pub progress: Option<std::sync::Arc<crate::Progress>>,
@@ -314,7 +315,7 @@ pub fn restore(
         &safe,
         &plan,
         &created,
-        opts.threads.max(1),
+        repo.storage().read_workers(opts.threads),
         &opts.progress,
         &mut outcome,
     )?;
