@@ -130,3 +130,35 @@ start_s3_server() {
   echo "s3s-fs did not answer on $CNXBACKUP_TEST_S3_ENDPOINT" >&2
   return 1
 }
+
+# start_s3_bench_server WORKDIR: the benchmarks' own S3 server (scripts/bench/s3-bench-server:
+# s3s-fs with 1 MiB GetObject reads and AWS's empty-delimiter listing; see its main.rs),
+# built with cargo, on a free loopback port, keeping objects under WORKDIR/s3root. Exports
+# BENCH_S3_ENDPOINT, BENCH_S3_BUCKET (exists), BENCH_S3_ACCESS_KEY, BENCH_S3_SECRET_KEY (fresh
+# per start, handed over in the environment, never argv) and BENCH_S3_PID; stop it with
+# `kill "$BENCH_S3_PID"`.
+start_s3_bench_server() {
+  local work=$1 root manifest target port i
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  manifest=$root/scripts/bench/s3-bench-server/Cargo.toml
+  target=${CARGO_TARGET_DIR:-$root/target}
+  cargo build --release --locked --manifest-path "$manifest" --target-dir "$target" >&2
+  mkdir -p "$work/s3root/bench"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  export BENCH_S3_ENDPOINT="http://127.0.0.1:$port" BENCH_S3_BUCKET=bench
+  export BENCH_S3_ACCESS_KEY=bench
+  BENCH_S3_SECRET_KEY=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  export BENCH_S3_SECRET_KEY
+  "$target/release/s3-bench-server" "127.0.0.1:$port" "$work/s3root" > "$work/s3-bench-server.log" 2>&1 < /dev/null &
+  export BENCH_S3_PID=$!
+  for i in $(seq 1 100); do
+    if curl -s -o /dev/null "$BENCH_S3_ENDPOINT/"; then
+      echo "S3 bench server started on $BENCH_S3_ENDPOINT (objects in $work/s3root)" >&2
+      return 0
+    fi
+    sleep 0.1
+  done
+  cat "$work/s3-bench-server.log" >&2
+  echo "s3-bench-server did not answer on $BENCH_S3_ENDPOINT" >&2
+  return 1
+}
