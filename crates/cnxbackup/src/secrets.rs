@@ -16,7 +16,10 @@ use zeroize::Zeroizing;
 pub struct Secret(Zeroizing<String>);
 
 impl Secret {
+    /// Every secret the program reads becomes a `Secret` here, so this is where it is
+    /// registered for masking in the log (in case a library logs it despite all care).
     pub fn new(value: String) -> Secret {
+        crate::logging::register_secret(&value);
         Secret(Zeroizing::new(value))
     }
 
@@ -61,6 +64,41 @@ pub fn read_secret_file(
     }
     warn_if_readable_by_others(what, path);
     Ok(Secret::new(first.to_string()))
+}
+
+/// The most of a password file read to register its first line for masking.
+const REGISTER_READ_LIMIT: u64 = 64 * 1024;
+
+/// Register for masking in the log the first line of every secret file the configuration
+/// names (repository, WebSphere and database passwords, the S3 secret key), before the command
+/// runs. The command reads each file only when it needs the secret, and by then the storage
+/// layer may already have logged something containing it (a path, a URL). Nothing is reported
+/// here: an unreadable file is the command's error to give, if it reads the file at all.
+pub fn register_configured_secret_files(loaded: &LoadedConfig) {
+    use std::io::Read;
+    let c = &loaded.config;
+    let files = [
+        &c.repository.password_file,
+        &c.websphere.password_file,
+        &c.database.password_file,
+        &c.s3.secret_access_key_file,
+    ];
+    for path in files.into_iter().flatten() {
+        let Ok(file) = std::fs::File::open(path) else {
+            continue;
+        };
+        // Sized up front so the buffer never reallocates (which would leave unwiped copies).
+        let mut text = Zeroizing::new(String::with_capacity(REGISTER_READ_LIMIT as usize + 64));
+        if file
+            .take(REGISTER_READ_LIMIT)
+            .read_to_string(&mut text)
+            .is_ok()
+        {
+            if let Some(first) = text.lines().next() {
+                crate::logging::register_secret(first);
+            }
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -145,6 +183,114 @@ mod tests {
         assert_eq!(format!("{s}"), "***");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    /// Every secret loaded is masked in the log from then on: the repository password from
+    /// `CNXBACKUP_PASSWORD` and from a file, the WebSphere password, and the database password
+    /// (all through `Secret::new`).
+    #[test]
+    fn every_loaded_secret_is_registered_for_masking_in_the_log() {
+        use crate::config::{database_password, load, FlagValues};
+        use crate::logging::mask_secrets;
+        struct Env(Vec<(&'static str, &'static str)>);
+        impl Environment for Env {
+            fn var(&self, name: &str) -> Option<String> {
+                self.0
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let repo_pw = dir.path().join("repo.pw");
+        let db_pw = dir.path().join("db.pw");
+        std::fs::write(&repo_pw, "repo-file-secret-5501\n").unwrap();
+        std::fs::write(&db_pw, "db-file-secret-5502\n").unwrap();
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[repository]\npassword_file = {:?}\n[database]\nvendor = \"oracle\"\n\
+                 password_file = {:?}\n",
+                repo_pw, db_pw
+            ),
+        )
+        .unwrap();
+        let flags = FlagValues {
+            config: Some(cfg),
+            ..FlagValues::default()
+        };
+        let line = "repo-env-secret-5500 repo-file-secret-5501 db-file-secret-5502 \
+                    was-env-secret-5503";
+        let no_env = Env(vec![]);
+        let loaded = load(&flags, &no_env).unwrap();
+        assert_eq!(
+            mask_secrets(line),
+            line,
+            "nothing is masked before it is loaded"
+        );
+
+        assert_eq!(
+            repository_password(&loaded, &no_env).unwrap().expose(),
+            "repo-file-secret-5501"
+        );
+        assert!(database_password(&loaded).unwrap().is_some());
+        let env = Env(vec![
+            ("CNXBACKUP_PASSWORD", "repo-env-secret-5500"),
+            ("CNXBACKUP_WAS_PASSWORD", "was-env-secret-5503"),
+        ]);
+        assert_eq!(
+            repository_password(&loaded, &env).unwrap().expose(),
+            "repo-env-secret-5500"
+        );
+        assert!(websphere_password(&loaded, &env).unwrap().is_some());
+        assert_eq!(mask_secrets(line), "*** *** *** ***");
+    }
+
+    #[test]
+    fn configured_secret_files_are_registered_before_they_are_read() {
+        use crate::config::{load, FlagValues};
+        use crate::logging::mask_secrets;
+        struct NoEnv;
+        impl Environment for NoEnv {
+            fn var(&self, _name: &str) -> Option<String> {
+                None
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let names = ["repo", "was", "db", "s3"];
+        for n in names {
+            std::fs::write(
+                dir.path().join(n),
+                format!("early-{n}-secret-7700\nsecond line\n"),
+            )
+            .unwrap();
+        }
+        let file = |n: &str| dir.path().join(n);
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[repository]\npassword_file = {:?}\n[websphere]\npassword_file = {:?}\n\
+                 [database]\nvendor = \"oracle\"\npassword_file = {:?}\n\
+                 [s3]\nsecret_access_key_file = {:?}\n",
+                file("repo"),
+                file("was"),
+                file("db"),
+                file("s3")
+            ),
+        )
+        .unwrap();
+        let flags = FlagValues {
+            config: Some(cfg),
+            ..FlagValues::default()
+        };
+        let loaded = load(&flags, &NoEnv).unwrap();
+        let line = "early-repo-secret-7700 early-was-secret-7700 early-db-secret-7700 \
+                    early-s3-secret-7700 second line";
+        assert_eq!(mask_secrets(line), line);
+        register_configured_secret_files(&loaded);
+        assert_eq!(mask_secrets(line), "*** *** *** *** second line");
     }
 
     #[test]

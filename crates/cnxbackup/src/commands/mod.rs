@@ -41,6 +41,7 @@ impl Context {
             password_file: global.password_file.clone(),
         };
         let loaded = config::load(&flags, env.as_ref())?;
+        secrets::register_configured_secret_files(&loaded);
         let sysroot = sysroot(&global, env.as_ref())?;
         Ok(Context {
             out: Output { json: global.json },

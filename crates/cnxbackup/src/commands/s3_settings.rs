@@ -23,7 +23,10 @@ pub fn storage_options(
 ) -> Result<StorageOptions, ConfigError> {
     let c = &loaded.config.s3;
     let secret = match env.var("AWS_SECRET_ACCESS_KEY") {
-        Some(v) => Some(SecretString::new(v)),
+        Some(v) => {
+            crate::logging::register_secret(&v);
+            Some(SecretString::new(v))
+        }
         None => match &c.secret_access_key_file {
             Some(path) => {
                 let origin = loaded.origin("s3.secret_access_key_file");
@@ -100,6 +103,36 @@ mod tests {
         assert_eq!(o.access_key_id.as_deref(), Some("AKENV"));
         assert_eq!(o.secret_access_key.unwrap().expose(), "from-env");
         assert_eq!(o.region.as_deref(), Some("eu-de"));
+    }
+
+    #[test]
+    fn the_secret_key_is_registered_for_masking_in_the_log() {
+        use crate::logging::mask_secrets;
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("s3.secret");
+        std::fs::write(&secret, "s3-file-secret-6601\n").unwrap();
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(
+            &cfg,
+            format!("[s3]\nsecret_access_key_file = {:?}\n", secret),
+        )
+        .unwrap();
+        let flags = FlagValues {
+            config: Some(cfg),
+            ..FlagValues::default()
+        };
+        let line = "s3-file-secret-6601 s3-env-secret-6602";
+        let none = Env(HashMap::new());
+        let loaded = load(&flags, &none).unwrap();
+        assert_eq!(mask_secrets(line), line);
+        storage_options(&loaded, &none).unwrap();
+        assert_eq!(mask_secrets(line), "*** s3-env-secret-6602");
+        let env = Env(HashMap::from([(
+            "AWS_SECRET_ACCESS_KEY",
+            "s3-env-secret-6602".to_string(),
+        )]));
+        storage_options(&loaded, &env).unwrap();
+        assert_eq!(mask_secrets(line), "*** ***");
     }
 
     #[test]
