@@ -41,7 +41,9 @@ pub fn main_entry() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let exit = exit::exit_of(&err);
-            let message = exit::describe(&err);
+            // an error may quote what a library said (a URL, a response): mask any secret
+            // the program knows, as the log does
+            let message = logging::mask_secrets(&exit::describe(&err));
             eprintln!("cnxbackup: error: {message}");
             if json {
                 let doc = serde_json::json!({

@@ -167,3 +167,22 @@ fn local_repository_password_from_a_file_is_masked_at_vvv() {
         .args(["--repo", &repo, "-vvv", "snapshots"]);
     assert_verbose_and_clean(&log_of(c), &[REPO_PASSWORD]);
 }
+
+#[test]
+fn an_error_message_quoting_a_secret_shows_it_masked() {
+    // The repository does not exist: the error names its path, which holds the password.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = local_repo(dir.path(), &[REPO_PASSWORD]);
+    let out = cnx()
+        .env("CNXBACKUP_PASSWORD", REPO_PASSWORD)
+        .args(["--repo", &repo, "--json", "snapshots"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("cnxbackup: error:"), "{stderr}");
+    assert!(stderr.contains("repo-***"), "the error does not name the path: {stderr}");
+    assert!(!stderr.contains(REPO_PASSWORD), "{stderr}");
+    assert!(!stdout.contains(REPO_PASSWORD), "{stdout}");
+}
