@@ -182,7 +182,10 @@ fn an_error_message_quoting_a_secret_shows_it_masked() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("cnxbackup: error:"), "{stderr}");
-    assert!(stderr.contains("repo-***"), "the error does not name the path: {stderr}");
+    assert!(
+        stderr.contains("repo-***"),
+        "the error does not name the path: {stderr}"
+    );
     assert!(!stderr.contains(REPO_PASSWORD), "{stderr}");
     assert!(!stdout.contains(REPO_PASSWORD), "{stdout}");
 }
