@@ -2,13 +2,16 @@
 # Retention benchmark: a repository holding N snapshots of the mutated bench dataset (one
 # `mutate_dataset.py` day between snapshots), then `forget --keep-last 5 --prune`, timed with
 # GNU time (seconds and peak RSS), cnxbackup beside restic, on the fs backend and/or on the
-# loopback S3 server (s3s-fs, started by scripts/lib/ensure.sh).
+# loopback S3 server (started by scripts/lib/ensure.sh).
 #
-# Usage: scripts/bench/prune.sh [-s SIZE_MIB] [-n SNAPSHOTS] [-b BACKENDS] [-w WORKDIR] [-k]
+# Usage: scripts/bench/prune.sh [-s SIZE_MIB] [-n SNAPSHOTS] [-b BACKENDS] [-S SERVER] [-w WORKDIR] [-k]
 #   -s  dataset size in MiB (default 256)
 #   -n  snapshots before the forget (default 30)
 #   -b  "fs", "s3" or "fs s3" (default "fs s3")
-#   -w  work directory (default /tmp/prunebench); removed afterwards unless -k
+#   -S  the S3 server: "bench" (default; scripts/bench/s3-bench-server) or "s3s-fs" (the test
+#       suite's server, on which restic cannot prune: it answers minio-go's `delimiter=` with
+#       no keys, so restic finds none of its packs)
+#   -w  work directory (default /tmp/prunebench, must not exist); removed afterwards unless -k
 # Environment: CNXBACKUP (binary; default: cargo build --release), RESTIC (default restic).
 #
 # cnxbackup runs with `--grace 0` (no backup runs meanwhile), so its prune deletes in the
@@ -16,12 +19,12 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
-SIZE=256 SNAPS=30 BACKENDS="fs s3" WORK=/tmp/prunebench KEEP=0
-while getopts "s:n:b:w:kh" o; do
+SIZE=256 SNAPS=30 BACKENDS="fs s3" SERVER=bench WORK=/tmp/prunebench KEEP=0
+while getopts "s:n:b:S:w:kh" o; do
   case $o in
-    s) SIZE=$OPTARG ;; n) SNAPS=$OPTARG ;; b) BACKENDS=$OPTARG ;; w) WORK=$OPTARG ;;
-    k) KEEP=1 ;;
-    *) sed -n '2,15p' "$0"; exit 2 ;;
+    s) SIZE=$OPTARG ;; n) SNAPS=$OPTARG ;; b) BACKENDS=$OPTARG ;; S) SERVER=$OPTARG ;;
+    w) WORK=$OPTARG ;; k) KEEP=1 ;;
+    *) sed -n '2,18p' "$0"; exit 2 ;;
   esac
 done
 if [ -z "${CNXBACKUP:-}" ]; then
@@ -32,22 +35,39 @@ fi
 RESTIC=${RESTIC:-restic}
 export CNXBACKUP_PASSWORD=prunebench RESTIC_PASSWORD=prunebench
 RUN=$(date +%s)
-case " $BACKENDS " in
-  *" s3 "*)
-    . "$ROOT/scripts/lib/ensure.sh"
-    start_s3_server
-    export AWS_ACCESS_KEY_ID=$CNXBACKUP_TEST_S3_ACCESS_KEY
-    export AWS_SECRET_ACCESS_KEY=$CNXBACKUP_TEST_S3_SECRET_KEY
-    export CNXBACKUP_S3_ENDPOINT=$CNXBACKUP_TEST_S3_ENDPOINT
-    ;;
-esac
+if [ -e "$WORK" ]; then
+  echo "$WORK exists: remove it or give another work directory with -w" >&2
+  exit 2
+fi
 mkdir -p "$WORK"
-# (the loopback server keeps objects as files under its data directory: dropped too)
+S3_EP='' S3_BUCKET='' BENCH_S3_PID=''
+# (the loopback servers keep objects as files under their data directories: dropped too)
 cleanup() {
+  [ -z "$BENCH_S3_PID" ] || kill "$BENCH_S3_PID" 2>/dev/null || true
   [ "$KEEP" = 1 ] || rm -rf "$WORK"
   rm -rf "${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data/${CNXBACKUP_TEST_S3_BUCKET:-none}/prunebench-$RUN"
 }
 trap cleanup EXIT
+case " $BACKENDS " in
+  *" s3 "*)
+    . "$ROOT/scripts/lib/ensure.sh"
+    case $SERVER in
+      bench)
+        start_s3_bench_server "$WORK"
+        S3_EP=$BENCH_S3_ENDPOINT S3_BUCKET=$BENCH_S3_BUCKET
+        export AWS_ACCESS_KEY_ID=$BENCH_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$BENCH_S3_SECRET_KEY
+        ;;
+      s3s-fs)
+        start_s3_server
+        S3_EP=$CNXBACKUP_TEST_S3_ENDPOINT S3_BUCKET=$CNXBACKUP_TEST_S3_BUCKET
+        export AWS_ACCESS_KEY_ID=$CNXBACKUP_TEST_S3_ACCESS_KEY
+        export AWS_SECRET_ACCESS_KEY=$CNXBACKUP_TEST_S3_SECRET_KEY
+        ;;
+      *) echo "-S: unknown server \"$SERVER\" (bench or s3s-fs)" >&2; exit 2 ;;
+    esac
+    export CNXBACKUP_S3_ENDPOINT=$S3_EP
+    ;;
+esac
 
 CSV=$WORK/prunebench-$RUN.csv
 echo "step,seconds,peak_rss_mib" > "$CSV"
@@ -67,13 +87,13 @@ ratio() { awk -v a="$(secs_of "$1")" -v b="$(secs_of "$2")" 'BEGIN { printf "%.2
 cnx_repo() {
   case $1 in
     fs) echo "$WORK/cnx-fs" ;;
-    s3) echo "s3://$CNXBACKUP_TEST_S3_BUCKET/prunebench-$RUN/cnx" ;;
+    s3) echo "s3://$S3_BUCKET/prunebench-$RUN/cnx" ;;
   esac
 }
 restic_repo() {
   case $1 in
     fs) echo "$WORK/restic-fs" ;;
-    s3) echo "s3:$CNXBACKUP_TEST_S3_ENDPOINT/$CNXBACKUP_TEST_S3_BUCKET/prunebench-$RUN/restic" ;;
+    s3) echo "s3:$S3_EP/$S3_BUCKET/prunebench-$RUN/restic" ;;
   esac
 }
 
@@ -98,11 +118,9 @@ for b in $BACKENDS; do
   sync
   timed "cnx-$b-forget-prune" "$CNXBACKUP" --repo "$(cnx_repo "$b")" forget --keep-last 5 --prune --grace 0
   if ! timed "restic-$b-forget-prune" "$RESTIC" -r "$(restic_repo "$b")" forget --keep-last 5 --prune; then
-    # restic's prune has been seen to miss most packs listing a large repository on s3s-fs
-    # ("packs from index missing in repo"): once more with the ListObjects v1 API (the
-    # snapshots are already forgotten: this measures the prune alone)
-    echo "   restic forget --prune failed ($b); retrying with -o s3.list-objects-v1=true" >&2
-    timed "restic-$b-prune-retry" "$RESTIC" -o s3.list-objects-v1=true -r "$(restic_repo "$b")" prune || true
+    # expected on s3s-fs: it answers minio-go's recursive listing (`delimiter=`) with no
+    # keys, so restic finds none of its packs ("packs from index missing in repo")
+    echo "   restic forget --prune failed ($b, $SERVER server)" >&2
   fi
   echo "   ratio cnxbackup/restic ($b): $(ratio "cnx-$b-forget-prune" "restic-$b-forget-prune")"
   [ "$b" = fs ] && du -sm "$(cnx_repo fs)" "$(restic_repo fs)" | sed 's/^/   size after, MiB: /'

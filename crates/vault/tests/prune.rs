@@ -175,14 +175,19 @@ fn prune_while_a_backup_runs() {
         ("n2.bin", 3_000_000, 23),
         ("d/n3.bin", 3_000_000, 24),
     ]);
+    // both start once both repositories are open (opening derives the key, which takes
+    // long enough that one thread could otherwise finish before the other began)
+    let start = std::sync::Barrier::new(2);
     let (s_new, prunes) = std::thread::scope(|s| {
         let b = s.spawn(|| {
             let writer = open_repo(dir.path());
             let paths: Vec<PathBuf> = vec![big.path().to_path_buf()];
+            start.wait();
             backup(&writer, &paths, &bopts()).unwrap().snapshot_id
         });
         let p = s.spawn(|| {
             let pruner = open_repo(dir.path());
+            start.wait();
             let mut reports = Vec::new();
             for _ in 0..3 {
                 reports.push(prune(&pruner, &grace(3600)).unwrap());

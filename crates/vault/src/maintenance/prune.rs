@@ -314,9 +314,8 @@ fn phase1_mark(
     Ok(())
 }
 
-/// Packs whose live bytes are read at once while repacking: at most this many...
-const REPACK_READ_AHEAD: usize = 8;
-/// ...and about this many bytes (a batch holds at least one pack, however large).
+/// Bytes of live spans read at once while repacking from remote storage (a batch holds at
+/// least one pack, however large).
 const REPACK_READ_AHEAD_BYTES: u64 = 64 << 20;
 
 /// The span of one pack that holds its live blobs: (start, length); `None` when none live.
@@ -329,12 +328,12 @@ fn live_span(live: &[PackEntry]) -> Option<(u64, u64)> {
     Some((start, end - start))
 }
 
-/// How many of the next spans (their lengths, in order) to read at once: up to
-/// [`REPACK_READ_AHEAD`] of them within [`REPACK_READ_AHEAD_BYTES`], at least one.
-fn read_ahead_batch(lens: impl Iterator<Item = u64>) -> usize {
+/// How many of the next spans (their lengths, in order) to read at once: up to `most` of
+/// them within [`REPACK_READ_AHEAD_BYTES`], at least one.
+fn read_ahead_batch(lens: impl Iterator<Item = u64>, most: usize) -> usize {
     let mut n = 0;
     let mut bytes = 0u64;
-    for len in lens.take(REPACK_READ_AHEAD) {
+    for len in lens.take(most.max(1)) {
         if n > 0 && bytes.saturating_add(len) > REPACK_READ_AHEAD_BYTES {
             break;
         }
@@ -344,18 +343,21 @@ fn read_ahead_batch(lens: impl Iterator<Item = u64>) -> usize {
     n
 }
 
-/// Write the live blobs of every pack in `to_repack` again (into new packs). Their spans
-/// are read a batch at a time, concurrently: on object storage each read is a request
-/// whose latency would otherwise add up pack after pack (a prune repacking 35 packs from a
-/// server answering in ~40 ms: 5.3 s -> 4.0 s, peak RSS 84 -> 110 MiB); the blobs are then
-/// saved in order, from this thread.
+/// Write the live blobs of every pack in `to_repack` again (into new packs). On remote
+/// storage their spans are read a batch at a time, concurrently
+/// ([`Storage::read_workers`](crate::storage::Storage::read_workers) of them): each read is
+/// a request whose latency would otherwise add up pack after pack (a prune repacking 35
+/// packs from a server answering in ~40 ms: 5.3 s -> 4.0 s, peak RSS 84 -> 110 MiB); a
+/// local directory reads one pack at a time (no latency to hide, less memory). The blobs
+/// are saved in order, from this thread.
 fn repack_all(repo: &Repository, to_repack: &[(PackId, Vec<PackEntry>)]) -> Result<(), VaultError> {
+    let most = repo.storage().read_workers(1);
     let mut rest = to_repack;
     while !rest.is_empty() {
-        let n = read_ahead_batch(
-            rest.iter()
-                .map(|(_, live)| live_span(live).map_or(0, |(_, len)| len)),
-        );
+        let lens = rest
+            .iter()
+            .map(|(_, live)| live_span(live).map_or(0, |(_, len)| len));
+        let n = read_ahead_batch(lens, most);
         let (batch, tail) = rest.split_at(n);
         let spans: Vec<Result<Vec<u8>, VaultError>> = std::thread::scope(|s| {
             let readers: Vec<_> = batch
@@ -533,15 +535,15 @@ mod read_ahead_tests {
 
     #[test]
     fn batches_stop_at_the_count_or_the_bytes_and_take_at_least_one() {
-        assert_eq!(read_ahead_batch([MIB; 20].into_iter()), REPACK_READ_AHEAD);
-        assert_eq!(read_ahead_batch([MIB; 3].into_iter()), 3);
-        assert_eq!(read_ahead_batch([40 * MIB, 40 * MIB].into_iter()), 1);
-        assert_eq!(
-            read_ahead_batch([30 * MIB, 30 * MIB, 30 * MIB].into_iter()),
-            2
-        );
+        assert_eq!(read_ahead_batch([MIB; 20].into_iter(), 8), 8);
+        assert_eq!(read_ahead_batch([MIB; 3].into_iter(), 8), 3);
+        assert_eq!(read_ahead_batch([40 * MIB, 40 * MIB].into_iter(), 8), 1);
+        assert_eq!(read_ahead_batch([30 * MIB; 3].into_iter(), 8), 2);
         // a pack larger than the byte budget is still read, alone
-        assert_eq!(read_ahead_batch([200 * MIB, MIB].into_iter()), 1);
-        assert_eq!(read_ahead_batch(std::iter::empty()), 0);
+        assert_eq!(read_ahead_batch([200 * MIB, MIB].into_iter(), 8), 1);
+        assert_eq!(read_ahead_batch(std::iter::empty(), 8), 0);
+        // one at a time (a local directory); never none
+        assert_eq!(read_ahead_batch([MIB; 5].into_iter(), 1), 1);
+        assert_eq!(read_ahead_batch([MIB; 5].into_iter(), 0), 1);
     }
 }
