@@ -118,16 +118,20 @@ start_s3_server() {
   setsid "$bin" --host 127.0.0.1 --port "$port" \
     --access-key "$CNXBACKUP_TEST_S3_ACCESS_KEY" --secret-key "$CNXBACKUP_TEST_S3_SECRET_KEY" \
     "$dir/data" >"$dir/server.log" 2>&1 < /dev/null &
-  local i
+  wait_for_http "$CNXBACKUP_TEST_S3_ENDPOINT/" "$dir/server.log" s3s-fs || return 1
+  echo "S3 server (s3s-fs) started on $CNXBACKUP_TEST_S3_ENDPOINT (data in $dir/data)" >&2
+}
+
+# wait_for_http URL LOG WHAT: wait up to 10 s for any HTTP answer from URL (even a 403 to
+# an unsigned request means the server is up); when none comes, show LOG and say so.
+wait_for_http() {
+  local url=$1 log=$2 what=$3 i
   for i in $(seq 1 100); do
-    if curl -s -o /dev/null "$CNXBACKUP_TEST_S3_ENDPOINT/"; then
-      echo "S3 server (s3s-fs) started on $CNXBACKUP_TEST_S3_ENDPOINT (data in $dir/data)" >&2
-      return 0
-    fi
+    curl -s -o /dev/null "$url" && return 0
     sleep 0.1
   done
-  cat "$dir/server.log" >&2
-  echo "s3s-fs did not answer on $CNXBACKUP_TEST_S3_ENDPOINT" >&2
+  cat "$log" >&2
+  echo "$what did not answer on $url" >&2
   return 1
 }
 
@@ -138,7 +142,7 @@ start_s3_server() {
 # per start, handed over in the environment, never argv) and BENCH_S3_PID; stop it with
 # `kill "$BENCH_S3_PID"`.
 start_s3_bench_server() {
-  local work=$1 root manifest target port i
+  local work=$1 root manifest target port
   root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   manifest=$root/scripts/bench/s3-bench-server/Cargo.toml
   target=${CARGO_TARGET_DIR:-$root/target}
@@ -151,14 +155,6 @@ start_s3_bench_server() {
   export BENCH_S3_SECRET_KEY
   "$target/release/s3-bench-server" "127.0.0.1:$port" "$work/s3root" > "$work/s3-bench-server.log" 2>&1 < /dev/null &
   export BENCH_S3_PID=$!
-  for i in $(seq 1 100); do
-    if curl -s -o /dev/null "$BENCH_S3_ENDPOINT/"; then
-      echo "S3 bench server started on $BENCH_S3_ENDPOINT (objects in $work/s3root)" >&2
-      return 0
-    fi
-    sleep 0.1
-  done
-  cat "$work/s3-bench-server.log" >&2
-  echo "s3-bench-server did not answer on $BENCH_S3_ENDPOINT" >&2
-  return 1
+  wait_for_http "$BENCH_S3_ENDPOINT/" "$work/s3-bench-server.log" s3-bench-server || return 1
+  echo "S3 bench server started on $BENCH_S3_ENDPOINT (objects in $work/s3root)" >&2
 }
