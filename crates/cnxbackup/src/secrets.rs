@@ -84,6 +84,11 @@ pub fn register_configured_secret_files(loaded: &LoadedConfig) {
         &c.s3.secret_access_key_file,
     ];
     for path in files.into_iter().flatten() {
+        // Only regular files: reading a pipe or FIFO here (`--password-file <(pass show x)`,
+        // /dev/stdin) would consume the password the command reads later, or block.
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
         let Ok(file) = std::fs::File::open(path) else {
             continue;
         };
@@ -291,6 +296,44 @@ mod tests {
         assert_eq!(mask_secrets(line), line);
         register_configured_secret_files(&loaded);
         assert_eq!(mask_secrets(line), "*** *** *** *** second line");
+    }
+
+    /// A password "file" that is a pipe (`--password-file <(pass show x)`) must be left for
+    /// the command to read: reading it early would consume it, or block with no writer.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_secret_file_is_not_read_early() {
+        use crate::config::{load, FlagValues};
+        struct NoEnv;
+        impl Environment for NoEnv {
+            fn var(&self, _name: &str) -> Option<String> {
+                None
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pw.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, format!("[repository]\npassword_file = {fifo:?}\n")).unwrap();
+        let flags = FlagValues {
+            config: Some(cfg),
+            ..FlagValues::default()
+        };
+        let loaded = load(&flags, &NoEnv).unwrap();
+        // with no writer, opening the FIFO would block: the call must return at once
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            register_configured_secret_files(&loaded);
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_secs(5)).is_ok(),
+            "register_configured_secret_files blocked on a FIFO"
+        );
     }
 
     #[test]

@@ -14,9 +14,15 @@ use zeroize::Zeroizing;
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
 
-/// Secrets shorter than this (in characters) are not masked: masking `abc` everywhere would
-/// garble ordinary log text and reveal, by the gaps, where the short password occurs.
-pub const MIN_SECRET_CHARS: usize = 4;
+/// Secrets shorter than this (in characters) are not masked: a password like `wrong` would
+/// garble ordinary text ("wrong WebSphere credentials") and reveal, by the gaps, where the
+/// short password occurs.
+pub const MIN_SECRET_CHARS: usize = 8;
+
+/// Secrets at least this long are masked wherever they occur; shorter ones only as a whole
+/// word — not inside a longer run of letters, digits, `-` and `_` — so that a password
+/// `password` does not turn `--password-file` into `--***-file`.
+pub const ANYWHERE_CHARS: usize = 16;
 
 /// The process-wide list every log line is checked against.
 static PROCESS_SECRETS: SecretList = SecretList::new();
@@ -69,13 +75,15 @@ impl SecretList {
         list.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
-    /// `line` with every occurrence of every secret replaced by [`MASK`].
+    /// `line` with every occurrence of every secret replaced by [`MASK`] (of a secret shorter
+    /// than [`ANYWHERE_CHARS`], every whole-word occurrence).
     pub fn redact(&self, line: &[u8]) -> Vec<u8> {
         let list = self.lock();
         let mut out = line.to_vec();
         for secret in list.iter() {
             if contains(&out, secret.as_bytes()) {
-                out = replace_all(&out, secret.as_bytes(), MASK.as_bytes());
+                let whole_words = secret.chars().count() < ANYWHERE_CHARS;
+                out = replace_all(&out, secret.as_bytes(), MASK.as_bytes(), whole_words);
             }
         }
         out
@@ -100,19 +108,43 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+/// `haystack` with `needle` replaced by `with`: every occurrence, or with `whole_words` only
+/// those not touching a word byte on either side.
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8], whole_words: bool) -> Vec<u8> {
     if needle.is_empty() {
-        return haystack.to_vec(); // `windows(0)` would panic
+        return haystack.to_vec();
     }
     let mut out = Vec::with_capacity(haystack.len());
-    let mut rest = haystack;
-    while let Some(at) = rest.windows(needle.len()).position(|w| w == needle) {
-        out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(with);
-        rest = &rest[at + needle.len()..];
+    let (mut at, mut copied) = (0, 0);
+    while at + needle.len() <= haystack.len() {
+        let found = haystack.get(at..at + needle.len()) == Some(needle)
+            && (!whole_words || stands_alone(haystack, at, needle.len()));
+        if found {
+            out.extend_from_slice(&haystack[copied..at]);
+            out.extend_from_slice(with);
+            at += needle.len();
+            copied = at;
+        } else {
+            at += 1;
+        }
     }
-    out.extend_from_slice(rest);
+    out.extend_from_slice(&haystack[copied..]);
     out
+}
+
+/// Letters, digits, `-` and `_`: what a word (a name, an option, an identifier) is made of.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// Whether `len` bytes at `at` have no word byte right before or right after them.
+fn stands_alone(haystack: &[u8], at: usize, len: usize) -> bool {
+    let before = at
+        .checked_sub(1)
+        .and_then(|i| haystack.get(i))
+        .is_none_or(|b| !is_word_byte(*b));
+    let after = haystack.get(at + len).is_none_or(|b| !is_word_byte(*b));
+    before && after
 }
 
 /// A writer that holds back text until a line is complete, then writes it with the secrets
@@ -239,20 +271,37 @@ mod tests {
     #[test]
     fn a_secret_containing_another_is_masked_whole() {
         // Registered shortest first: the longer one must still win.
-        let l = list(&["pass", "password-long"]);
-        assert_eq!(redacted(&l, "x password-long y"), "x *** y");
-        assert_eq!(redacted(&l, "x pass y"), "x *** y");
+        let l = list(&["password", "password-longer-1"]);
+        assert_eq!(redacted(&l, "x password-longer-1 y"), "x *** y");
+        assert_eq!(redacted(&l, "x password y"), "x *** y");
     }
 
     #[test]
     fn short_and_empty_secrets_are_not_masked() {
-        let l = list(&["", "abc", "on"]);
+        let l = list(&["", "abc", "on", "wrong", "seven77"]);
+        let text = "abc is on, wrong seven77 stays";
+        assert_eq!(redacted(&l, text), text);
+        let l = list(&["abcdefgh"]);
+        assert_eq!(redacted(&l, "abc abcdefgh"), "abc ***");
+    }
+
+    #[test]
+    fn a_secret_shorter_than_anywhere_chars_is_masked_only_as_a_whole_word() {
+        let l = list(&["hunter22"]);
+        let inside = "xhunter22 hunter22x my-hunter22 hunter22_1";
+        assert_eq!(redacted(&l, inside), inside);
         assert_eq!(
-            redacted(&l, "abc is on, abcd stays"),
-            "abc is on, abcd stays"
+            redacted(&l, "pw=hunter22; \"hunter22\" /a/hunter22/b hunter22"),
+            "pw=***; \"***\" /a/***/b ***"
         );
-        let l = list(&["abcd"]);
-        assert_eq!(redacted(&l, "abc abcd"), "abc ***");
+        let l = list(&["password"]);
+        assert_eq!(
+            redacted(&l, "--password-file given; password: password"),
+            "--password-file given; ***: ***"
+        );
+        // long secrets are masked even inside a word
+        let l = list(&["a-long-secret-0123"]);
+        assert_eq!(redacted(&l, "repo-a-long-secret-0123x"), "repo-***x");
     }
 
     #[test]
