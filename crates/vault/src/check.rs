@@ -243,9 +243,19 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
         let damaged = Mutex::new(Vec::<(BlobId, BlobKind, PackId, String)>::new());
         let verified = std::sync::atomic::AtomicUsize::new(0);
         let pack_errors = Mutex::new(Vec::<String>::new());
+        let largest = chosen
+            .iter()
+            .map(|(pack, _)| stored.get(*pack).copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        let workers = read_data_workers(
+            repo.storage().read_workers(opts.threads),
+            opts.threads,
+            largest,
+        );
         let queue = Mutex::new(chosen.into_iter());
         std::thread::scope(|s| {
-            for _ in 0..repo.storage().read_workers(opts.threads) {
+            for _ in 0..workers {
                 s.spawn(|| loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((pack, blobs)) = next else { break };
@@ -333,6 +343,18 @@ fn verify_pack(
 }
 
 /// Picks `percent` of the packs (at least one when any), at random.
+/// Bytes of whole packs the extra readers of remote storage may hold at once.
+const READ_DATA_BUDGET: u64 = 256 << 20;
+
+/// Readers for `--read-data`: `wanted` ([`Storage::read_workers`](crate::storage::Storage::read_workers)),
+/// but each holds a whole pack, so beyond the `asked` threads only as many as fit
+/// [`READ_DATA_BUDGET`] with packs of up to `largest_pack` bytes (8 MiB packs: all 8; 1 GiB
+/// packs: the threads asked for).
+fn read_data_workers(wanted: usize, asked: usize, largest_pack: u64) -> usize {
+    let affordable = usize::try_from(READ_DATA_BUDGET / largest_pack.max(1)).unwrap_or(usize::MAX);
+    wanted.min(affordable.max(asked.max(1)))
+}
+
 fn choose_share<T>(mut items: Vec<T>, percent: f64) -> Vec<T> {
     if percent >= 100.0 || items.is_empty() {
         return items;
@@ -410,6 +432,16 @@ fn name_users(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_data_readers_fit_the_byte_budget_but_never_fall_below_the_threads_asked() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(read_data_workers(8, 2, 8 * MIB), 8);
+        assert_eq!(read_data_workers(8, 2, 64 * MIB), 4);
+        assert_eq!(read_data_workers(8, 2, 1024 * MIB), 2);
+        assert_eq!(read_data_workers(8, 0, 1024 * MIB), 1);
+        assert_eq!(read_data_workers(2, 2, 0), 2);
+    }
 
     #[test]
     fn share_picks_at_least_one_and_at_most_all() {
