@@ -46,12 +46,13 @@ RUN=$(date +%s)
 mkdir -p "$WORK"
 TARGETS=${TARGETS:-$WORK}
 CLEANUP=()
-trap 'for c in "${CLEANUP[@]}"; do eval "$c"; done' EXIT
+# every step runs even if one fails (a crashed server must not leave GBs of objects behind)
+trap 'for c in "${CLEANUP[@]}"; do eval "$c" || true; done' EXIT
 
 case $SERVER in
   bench)
     start_s3_bench_server "$WORK"
-    CLEANUP+=("kill $BENCH_S3_PID; rm -rf '$WORK/s3root'")
+    CLEANUP+=("kill $BENCH_S3_PID 2>/dev/null; rm -rf '$WORK/s3root'")
     EP=$BENCH_S3_ENDPOINT BUCKET=$BENCH_S3_BUCKET SERVER_PID=$BENCH_S3_PID
     export AWS_ACCESS_KEY_ID=$BENCH_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$BENCH_S3_SECRET_KEY
     ;;
@@ -59,7 +60,7 @@ case $SERVER in
     start_s3_server
     EP=$CNXBACKUP_TEST_S3_ENDPOINT BUCKET=$CNXBACKUP_TEST_S3_BUCKET
     # the server of this endpoint (another s3s-fs may run on another port)
-    SERVER_PID=$(pgrep -f "s3s-fs.*--port ${EP##*:}( |$)" | head -n 1)
+    SERVER_PID=$(pgrep -f "^[^ ]*s3s-fs .*--port ${EP##*:}( |$)" | head -n 1 || true)
     export AWS_ACCESS_KEY_ID=$CNXBACKUP_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$CNXBACKUP_TEST_S3_SECRET_KEY
     # the server keeps objects as files: drop this run's afterwards
     CLEANUP+=("rm -rf '${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data/$BUCKET/bench-$RUN'")

@@ -127,7 +127,7 @@ start_s3_server() {
 wait_for_http() {
   local url=$1 log=$2 what=$3 i
   for i in $(seq 1 100); do
-    curl -s -o /dev/null "$url" && return 0
+    curl -s -o /dev/null --max-time 2 "$url" && return 0
     sleep 0.1
   done
   cat "$log" >&2
@@ -155,6 +155,9 @@ start_s3_bench_server() {
   export BENCH_S3_SECRET_KEY
   "$target/release/s3-bench-server" "127.0.0.1:$port" "$work/s3root" > "$work/s3-bench-server.log" 2>&1 < /dev/null &
   export BENCH_S3_PID=$!
-  wait_for_http "$BENCH_S3_ENDPOINT/" "$work/s3-bench-server.log" s3-bench-server || return 1
+  if ! wait_for_http "$BENCH_S3_ENDPOINT/" "$work/s3-bench-server.log" s3-bench-server; then
+    kill "$BENCH_S3_PID" 2>/dev/null || true
+    return 1
+  fi
   echo "S3 bench server started on $BENCH_S3_ENDPOINT (objects in $work/s3root)" >&2
 }
