@@ -182,6 +182,14 @@ fn prompt(what: &'static str) -> Result<Secret, ConfigError> {
 mod tests {
     use super::*;
 
+    /// An environment with no variables set.
+    struct NoEnv;
+    impl Environment for NoEnv {
+        fn var(&self, _name: &str) -> Option<String> {
+            None
+        }
+    }
+
     #[test]
     fn secret_never_prints_its_value() {
         let s = Secret::new("hunter2".into());
@@ -256,12 +264,6 @@ mod tests {
     fn configured_secret_files_are_registered_before_they_are_read() {
         use crate::config::{load, FlagValues};
         use crate::logging::mask_secrets;
-        struct NoEnv;
-        impl Environment for NoEnv {
-            fn var(&self, _name: &str) -> Option<String> {
-                None
-            }
-        }
         let dir = tempfile::tempdir().unwrap();
         let names = ["repo", "was", "db", "s3"];
         for n in names {
@@ -304,12 +306,6 @@ mod tests {
     #[test]
     fn a_fifo_secret_file_is_not_read_early() {
         use crate::config::{load, FlagValues};
-        struct NoEnv;
-        impl Environment for NoEnv {
-            fn var(&self, _name: &str) -> Option<String> {
-                None
-            }
-        }
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("pw.fifo");
         let made = std::process::Command::new("mkfifo")
