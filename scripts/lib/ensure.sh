@@ -55,6 +55,18 @@ ensure_test_services() {
   start_postgres
   # The S3 repository tests (crates/vault/tests/s3_*.rs) need a real S3 server.
   start_s3_server
+  drop_old_test_objects
+}
+
+# drop_old_test_objects: the tests leave their repositories on the test S3 server, each under
+# a prefix of its own, and s3s-fs keeps objects as files (their metadata beside them): remove
+# what is older than a day so that a developer's disk does not fill up run after run (a
+# test's prefix is younger). CI starts with an empty server.
+drop_old_test_objects() {
+  local data=${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data
+  find "$data/$CNXBACKUP_TEST_S3_BUCKET" -mindepth 1 -maxdepth 1 -mmin +1440 \
+    -exec rm -rf {} + 2>/dev/null || true
+  find "$data" -maxdepth 1 -name '.bucket-*' -mmin +1440 -delete 2>/dev/null || true
 }
 
 # start_postgres: a private PostgreSQL server on 127.0.0.1 for the tests of the `command`
