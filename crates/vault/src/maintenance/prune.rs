@@ -359,22 +359,27 @@ fn repack_all(repo: &Repository, to_repack: &[(PackId, Vec<PackEntry>)]) -> Resu
             .map(|(_, live)| live_span(live).map_or(0, |(_, len)| len));
         let n = read_ahead_batch(lens, most);
         let (batch, tail) = rest.split_at(n);
+        let read = |(pack, live): &(PackId, Vec<PackEntry>)| match live_span(live) {
+            Some((start, len)) => repo.read_pack_range(pack, start, len),
+            None => Ok(Vec::new()),
+        };
+        if let [one] = batch {
+            // one at a time (a local directory): no thread needed
+            resave_live(repo, &one.0, &one.1, &read(one)?)?;
+            rest = tail;
+            continue;
+        }
         let spans: Vec<Result<Vec<u8>, VaultError>> = std::thread::scope(|s| {
             let readers: Vec<_> = batch
                 .iter()
-                .map(|(pack, live)| {
-                    s.spawn(move || match live_span(live) {
-                        Some((start, len)) => repo.read_pack_range(pack, start, len),
-                        None => Ok(Vec::new()),
-                    })
-                })
+                .map(|entry| s.spawn(move || read(entry)))
                 .collect();
             readers
                 .into_iter()
                 .map(|r| {
                     r.join().unwrap_or_else(|_| {
                         Err(VaultError::InvalidArgument(
-                            "a pack reader of the repack stopped unexpectedly".into(),
+                            "a pack reader of the repack panicked (a bug: please report it)".into(),
                         ))
                     })
                 })

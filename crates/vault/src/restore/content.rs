@@ -228,6 +228,7 @@ pub(crate) fn write_all(
     let updated: Vec<usize> = (0..n)
         .filter(|i| created.state.get(*i) == Some(&ItemState::Updated))
         .collect();
+    // hashing files in place is local work: `threads` of it
     let in_place = compare_in_place(repo, safe, plan, &updated, threads);
     let mut wanted: HashMap<BlobId, (u64, Vec<Target>)> = HashMap::new();
     let mut counts = vec![0usize; n];
@@ -297,8 +298,10 @@ pub(crate) fn write_all(
             .map_err(|_| RestoreError::Internal("work queue closed".into()))?;
     }
     drop(tx);
+    // fetching is not: on remote storage more readers than threads (each mostly waits)
+    let readers = repo.storage().read_workers(threads);
     std::thread::scope(|s| {
-        for _ in 0..threads {
+        for _ in 0..readers {
             let rx = rx.clone();
             let shared = &shared;
             s.spawn(move || {

@@ -315,7 +315,7 @@ pub fn restore(
         &safe,
         &plan,
         &created,
-        repo.storage().read_workers(opts.threads),
+        opts.threads.max(1),
         &opts.progress,
         &mut outcome,
     )?;
