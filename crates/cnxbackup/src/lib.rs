@@ -36,6 +36,7 @@ pub fn main_entry() -> ExitCode {
         }
     };
     logging::init(cli.global.verbose, cli.global.quiet);
+    mask_panic_messages();
     let json = cli.global.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,6 +55,28 @@ pub fn main_entry() -> ExitCode {
             ExitCode::from(exit.code())
         }
     }
+}
+
+/// A panic (a bug) prints its message as the default hook does, but with every registered
+/// secret masked, like the log and the error messages: the message may quote any value.
+fn mask_panic_messages() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        eprintln!("{}", panic_report(thread.name(), &info.to_string()));
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            eprintln!("{}", std::backtrace::Backtrace::force_capture());
+        }
+    }));
+}
+
+/// What the panic hook prints for a panic `info` ("panicked at FILE:LINE:COL:\nMESSAGE") in
+/// the thread called `thread`: the default hook's line, secrets masked.
+fn panic_report(thread: Option<&str>, info: &str) -> String {
+    format!(
+        "thread '{}' {}",
+        thread.unwrap_or("<unnamed>"),
+        logging::mask_secrets(info)
+    )
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -82,5 +105,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forget(args) => commands::retention::forget(&ctx, args),
         Command::Prune(args) => commands::retention::prune(&ctx, args),
         Command::Unlock(args) => commands::retention::unlock(&ctx, args),
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    #[test]
+    fn a_panic_message_quoting_a_secret_is_printed_masked() {
+        crate::logging::register_secret("panic-test-secret-31415");
+        let report = super::panic_report(
+            Some("main"),
+            "panicked at src/x.rs:1:2:\nbad value panic-test-secret-31415",
+        );
+        assert_eq!(
+            report,
+            "thread 'main' panicked at src/x.rs:1:2:\nbad value ***"
+        );
+        assert!(super::panic_report(None, "x").starts_with("thread '<unnamed>' x"));
     }
 }
