@@ -148,8 +148,8 @@ wait_for_http() {
 }
 
 # start_s3_bench_server WORKDIR: the benchmarks' own S3 server (scripts/bench/s3-bench-server:
-# s3s-fs with 1 MiB GetObject reads and AWS's empty-delimiter listing; see its main.rs),
-# built with cargo, on a free loopback port, keeping objects under WORKDIR/s3root. Exports
+# s3s-fs with 1 MiB GetObject reads, TCP_NODELAY and AWS's empty-delimiter listing; see its
+# main.rs), built with cargo, on a free loopback port, keeping objects under WORKDIR/s3root. Exports
 # BENCH_S3_ENDPOINT, BENCH_S3_BUCKET (exists), BENCH_S3_ACCESS_KEY, BENCH_S3_SECRET_KEY (fresh
 # per start, handed over in the environment, never argv) and BENCH_S3_PID; stop it with
 # `kill "$BENCH_S3_PID"`.

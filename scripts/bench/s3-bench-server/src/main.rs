@@ -51,14 +51,16 @@ fn object_path(root: &Path, bucket: &str, key: &str) -> S3Result<PathBuf> {
     Ok(root.join(rel))
 }
 
-/// First byte of the body: from `Content-Range: bytes FIRST-LAST/TOTAL`, 0 without a range.
-fn body_start(out: &GetObjectOutput) -> u64 {
-    out.content_range
-        .as_deref()
-        .and_then(|r| r.strip_prefix("bytes "))
-        .and_then(|r| r.split_once('-'))
-        .and_then(|(first, _)| first.parse().ok())
-        .unwrap_or(0)
+/// First byte of the body: from `Content-Range: bytes FIRST-LAST/TOTAL`, 0 without a range;
+/// `None` for a range it cannot read.
+fn body_start(out: &GetObjectOutput) -> Option<u64> {
+    match out.content_range.as_deref() {
+        None => Some(0),
+        Some(range) => range
+            .strip_prefix("bytes ")
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(first, _)| first.parse().ok()),
+    }
 }
 
 #[async_trait::async_trait]
@@ -71,8 +73,13 @@ impl S3 for BenchServer {
         // s3s-fs answers the request (headers, ETag, range checks, errors); only its body,
         // not yet read, is replaced
         let mut resp = self.fs.get_object(req).await?;
-        let start = body_start(&resp.output);
-        let len = u64::try_from(resp.output.content_length.unwrap_or(0)).unwrap_or(0);
+        let start = body_start(&resp.output)
+            .ok_or_else(|| s3_error!(InternalError, "unreadable Content-Range"))?;
+        let len = resp
+            .output
+            .content_length
+            .and_then(|l| u64::try_from(l).ok())
+            .ok_or_else(|| s3_error!(InternalError, "no Content-Length"))?;
         let mut file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| s3_error!(e, NoSuchKey))?;
