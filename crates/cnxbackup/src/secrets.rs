@@ -181,14 +181,7 @@ fn prompt(what: &'static str) -> Result<Secret, ConfigError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    /// An environment with no variables set.
-    struct NoEnv;
-    impl Environment for NoEnv {
-        fn var(&self, _name: &str) -> Option<String> {
-            None
-        }
-    }
+    use crate::config::NoEnv;
 
     #[test]
     fn secret_never_prints_its_value() {

@@ -218,18 +218,10 @@ pub fn database_password_source(loaded: &LoadedConfig) -> Result<String, ConfigE
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::super::{load, Environment, FlagValues};
+    use super::super::{load, Environment, FlagValues, NoEnv};
     use super::*;
     use std::os::unix::fs::PermissionsExt;
     use std::path::{Path, PathBuf};
-
-    struct NoEnv;
-
-    impl Environment for NoEnv {
-        fn var(&self, _name: &str) -> Option<String> {
-            None
-        }
-    }
 
     struct OneVar(&'static str, String);
 

@@ -137,6 +137,17 @@ impl Environment for ProcessEnv {
     }
 }
 
+/// An environment with no variables set (for tests).
+#[cfg(test)]
+pub struct NoEnv;
+
+#[cfg(test)]
+impl Environment for NoEnv {
+    fn var(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
 /// Config files looked for when neither `--config` nor `CNXBACKUP_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILES: &[&str] = &["cnxbackup.toml", "/etc/cnxbackup/cnxbackup.toml"];
 
