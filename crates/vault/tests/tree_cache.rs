@@ -36,6 +36,19 @@ fn make_many_dirs(root: &Path) {
     }
 }
 
+/// `make_many_dirs` (plus `big`, 3 MB of noise, when asked) backed up into a new fs
+/// repository, which is closed again: (source, repository directory).
+fn backed_up_many_dirs(with_big_file: bool) -> (tempfile::TempDir, tempfile::TempDir) {
+    let (src, repo_dir) = (tmp(), tmp());
+    make_many_dirs(src.path());
+    if with_big_file {
+        fs::write(src.path().join("big"), noise(3_000_000, 7)).unwrap();
+    }
+    let repo = init_repo(repo_dir.path());
+    backup(&repo, &[src.path().to_path_buf()], &opts()).unwrap();
+    (src, repo_dir)
+}
+
 /// Every stored path of the latest snapshot, in walk order.
 fn walk_all(repo: &Repository) -> Vec<PathBuf> {
     let (_, snap) = repo.find_snapshot("latest").unwrap();
@@ -111,11 +124,7 @@ fn assert_walk_reads_one_pack(repo: &Repository) {
 
 #[test]
 fn walk_of_many_trees_in_one_pack_reads_it_once_on_fs() {
-    let (src, repo_dir) = (tmp(), tmp());
-    make_many_dirs(src.path());
-    let repo = init_repo(repo_dir.path());
-    backup(&repo, &[src.path().to_path_buf()], &opts()).unwrap();
-    drop(repo);
+    let (_src, repo_dir) = backed_up_many_dirs(false);
     let repo = open_repo(repo_dir.path());
     assert_walk_reads_one_pack(&repo);
 }
@@ -151,11 +160,7 @@ fn walk_of_many_trees_in_one_pack_reads_it_once_on_s3() {
 
 #[test]
 fn cap_bounds_memory_and_the_walk_still_sees_everything() {
-    let (src, repo_dir) = (tmp(), tmp());
-    make_many_dirs(src.path());
-    let repo = init_repo(repo_dir.path());
-    backup(&repo, &[src.path().to_path_buf()], &opts()).unwrap();
-    drop(repo);
+    let (_src, repo_dir) = backed_up_many_dirs(false);
 
     let repo = open_repo(repo_dir.path());
     let full = walk_all(&repo);
@@ -177,12 +182,7 @@ fn cap_bounds_memory_and_the_walk_still_sees_everything() {
 
 #[test]
 fn check_reads_tree_packs_once_and_reports_progress() {
-    let (src, repo_dir) = (tmp(), tmp());
-    make_many_dirs(src.path());
-    fs::write(src.path().join("big"), noise(3_000_000, 7)).unwrap();
-    let repo = init_repo(repo_dir.path());
-    backup(&repo, &[src.path().to_path_buf()], &opts()).unwrap();
-    drop(repo);
+    let (_src, repo_dir) = backed_up_many_dirs(true);
 
     let repo = open_repo(repo_dir.path());
     let packs = repo.list_packs().unwrap();
