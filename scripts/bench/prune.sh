@@ -27,11 +27,8 @@ while getopts "s:n:b:S:w:kh" o; do
     *) sed -n '2,18p' "$0"; exit 2 ;;
   esac
 done
-if [ -z "${CNXBACKUP:-}" ]; then
-  (cd "$ROOT" && cargo build --release -p cnxbackup >&2)
-  CNXBACKUP=${CARGO_TARGET_DIR:-$ROOT/target}/release/cnxbackup
-fi
-[ -x "$CNXBACKUP" ] || { echo "no cnxbackup binary at $CNXBACKUP" >&2; exit 2; }
+. "$ROOT/scripts/lib/ensure.sh"
+ensure_cnxbackup_binary || exit 2
 RESTIC=${RESTIC:-restic}
 export CNXBACKUP_PASSWORD=prunebench RESTIC_PASSWORD=prunebench
 RUN=$(date +%s)
@@ -50,7 +47,6 @@ cleanup() {
 trap cleanup EXIT
 case " $BACKENDS " in
   *" s3 "*)
-    . "$ROOT/scripts/lib/ensure.sh"
     case $SERVER in
       bench)
         start_s3_bench_server "$WORK"

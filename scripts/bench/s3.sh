@@ -36,10 +36,7 @@ while getopts "s:r:n:S:w:t:ph" o; do
     *) sed -n '2,27p' "$0"; exit 2 ;;
   esac
 done
-if [ -z "${CNXBACKUP:-}" ]; then
-  (cd "$ROOT" && cargo build --release -p cnxbackup >&2)
-  CNXBACKUP=${CARGO_TARGET_DIR:-$ROOT/target}/release/cnxbackup
-fi
+ensure_cnxbackup_binary || exit 2
 RESTIC=${RESTIC:-restic}
 SETTLE=${SETTLE:-5}
 RUN=$(date +%s)

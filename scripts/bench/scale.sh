@@ -29,11 +29,8 @@ while getopts "n:w:k" o; do
   esac
 done
 
-if [ -z "${CNXBACKUP:-}" ]; then
-  (cd "$ROOT" && cargo build --release -p cnxbackup >&2)
-  CNXBACKUP=${CARGO_TARGET_DIR:-$ROOT/target}/release/cnxbackup
-fi
-[ -x "$CNXBACKUP" ] || { echo "no cnxbackup binary at $CNXBACKUP" >&2; exit 2; }
+. "$ROOT/scripts/lib/ensure.sh"
+ensure_cnxbackup_binary || exit 2
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 

@@ -23,12 +23,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
 [ -f "$SHARED/run_peers.sh" ] || { echo "run_peers.sh not found in $SHARED (set SHARED_BENCH)" >&2; exit 2; }
 
-if [ -z "${CNXBACKUP:-}" ]; then
-  (cd "$ROOT" && cargo build --release -p cnxbackup >&2)
-  CNXBACKUP=${CARGO_TARGET_DIR:-$ROOT/target}/release/cnxbackup
-fi
-[ -x "$CNXBACKUP" ] || { echo "no cnxbackup binary at $CNXBACKUP" >&2; exit 2; }
-export CNXBACKUP
+. "$ROOT/scripts/lib/ensure.sh"
+ensure_cnxbackup_binary || exit 2
 # rustic: from PATH, else the machine's peer install
 if [ -z "${RUSTIC:-}" ] && ! command -v rustic >/dev/null && [ -x /opt/peers/bin/rustic ]; then
   export RUSTIC=/opt/peers/bin/rustic

@@ -173,3 +173,16 @@ start_s3_bench_server() {
   fi
   echo "S3 bench server started on $BENCH_S3_ENDPOINT (objects in $work/s3root)" >&2
 }
+
+# ensure_cnxbackup_binary: for the benchmark scripts, CNXBACKUP as given, else a release build
+# of this checkout (built now); fails when there is no executable there. Exports CNXBACKUP.
+ensure_cnxbackup_binary() {
+  local root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  if [ -z "${CNXBACKUP:-}" ]; then
+    (cd "$root" && cargo build --release -p cnxbackup >&2)
+    CNXBACKUP=${CARGO_TARGET_DIR:-$root/target}/release/cnxbackup
+  fi
+  [ -x "$CNXBACKUP" ] || { echo "no cnxbackup binary at $CNXBACKUP" >&2; return 1; }
+  export CNXBACKUP
+}
