@@ -41,8 +41,8 @@ S3_EP='' S3_BUCKET='' BENCH_S3_PID=''
 # (the loopback servers keep objects as files under their data directories: dropped too)
 cleanup() {
   [ -z "$BENCH_S3_PID" ] || kill "$BENCH_S3_PID" 2>/dev/null || true
+  stop_s3_server
   [ "$KEEP" = 1 ] || rm -rf "$WORK"
-  rm -rf "${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data/${CNXBACKUP_TEST_S3_BUCKET:-none}/prunebench-$RUN"
 }
 trap cleanup EXIT
 case " $BACKENDS " in
@@ -54,7 +54,7 @@ case " $BACKENDS " in
         export AWS_ACCESS_KEY_ID=$BENCH_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$BENCH_S3_SECRET_KEY
         ;;
       s3s-fs)
-        start_s3_server
+        start_s3_server "$WORK/s3s-fs"
         S3_EP=$CNXBACKUP_TEST_S3_ENDPOINT S3_BUCKET=$CNXBACKUP_TEST_S3_BUCKET
         export AWS_ACCESS_KEY_ID=$CNXBACKUP_TEST_S3_ACCESS_KEY
         export AWS_SECRET_ACCESS_KEY=$CNXBACKUP_TEST_S3_SECRET_KEY

@@ -54,13 +54,11 @@ case $SERVER in
     export AWS_ACCESS_KEY_ID=$BENCH_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$BENCH_S3_SECRET_KEY
     ;;
   s3s-fs)
-    start_s3_server
-    EP=$CNXBACKUP_TEST_S3_ENDPOINT BUCKET=$CNXBACKUP_TEST_S3_BUCKET
-    # the server of this endpoint (another s3s-fs may run on another port)
-    SERVER_PID=$(pgrep -f "^[^ ]*s3s-fs .*--port ${EP##*:}( |$)" | head -n 1 || true)
+    # this benchmark's own s3s-fs, stopped and its objects removed afterwards
+    CLEANUP+=("stop_s3_server; rm -rf '$WORK/s3s-fs'")
+    start_s3_server "$WORK/s3s-fs"
+    EP=$CNXBACKUP_TEST_S3_ENDPOINT BUCKET=$CNXBACKUP_TEST_S3_BUCKET SERVER_PID=$TEST_S3_PID
     export AWS_ACCESS_KEY_ID=$CNXBACKUP_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$CNXBACKUP_TEST_S3_SECRET_KEY
-    # the server keeps objects as files: drop this run's afterwards
-    CLEANUP+=("rm -rf '${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data/$BUCKET/bench-$RUN'")
     ;;
   *) echo "-S: unknown server \"$SERVER\" (bench or s3s-fs)" >&2; exit 2 ;;
 esac

@@ -43,95 +43,183 @@ ensure_cargo_tool() {
   cargo install "$crate" --version ">=$version" "$@"
 }
 
-# ensure_test_services: the servers and tools that tests need. Each later feature that needs a
-# real component (PostgreSQL, an S3 server, restic) adds its line here.
-ensure_test_services() {
+# ensure_test_tools: what the tests need installed (packages and programs); idempotent. The
+# servers themselves are started per run by start_test_services.
+ensure_test_tools() {
   # mkfs.ext4 and a loop device make the small full disk of the vault's disk-full test;
   # attr gives getfattr/setfattr for checking xattrs by hand.
   ensure_apt e2fsprogs attr
   # The S3 storage service's HTTP client links OpenSSL (native-tls): openssl-sys needs these.
   ensure_apt pkg-config libssl-dev
   # The `command` database vendor is tested against a real PostgreSQL (pg_dump/pg_restore).
-  start_postgres
-  # The S3 repository tests (crates/vault/tests/s3_*.rs) need a real S3 server.
-  start_s3_server
-  drop_old_test_objects
-}
-
-# drop_old_test_objects: the tests leave their repositories on the test S3 server, each under
-# a prefix of its own, and s3s-fs keeps objects as files (their metadata beside them): remove
-# what is older than a day so that a developer's disk does not fill up run after run (a
-# test's prefix is younger). CI starts with an empty server.
-drop_old_test_objects() {
-  local data=${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}/data
-  find "$data/$CNXBACKUP_TEST_S3_BUCKET" -mindepth 1 -maxdepth 1 -mmin +1440 \
-    -exec rm -rf {} + 2>/dev/null || true
-  find "$data" -maxdepth 1 -name '.bucket-*' -mmin +1440 -delete 2>/dev/null || true
-}
-
-# start_postgres: a private PostgreSQL server on 127.0.0.1 for the tests of the `command`
-# database vendor (pg_dump / pg_restore). Reused when it already answers. Exports
-# CNXBACKUP_TEST_PG_HOST, CNXBACKUP_TEST_PG_PORT and CNXBACKUP_TEST_PG_USER (trust auth).
-start_postgres() {
   ensure_apt postgresql
-  local bin dir port user
-  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-  [ -n "$bin" ] || { echo "PostgreSQL binaries not found under /usr/lib/postgresql" >&2; return 1; }
-  dir=${CNXBACKUP_TEST_PG_DIR:-/tmp/cnxbackup-test-pg}
-  port=${CNXBACKUP_TEST_PG_PORT:-55432}
-  user=cnxtest
-  export CNXBACKUP_TEST_PG_HOST=127.0.0.1 CNXBACKUP_TEST_PG_PORT=$port CNXBACKUP_TEST_PG_USER=$user
-  export PATH="$bin:$PATH"
-  if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
-    echo "PostgreSQL already answers on 127.0.0.1:$port" >&2
-    return 0
-  fi
-  # initdb refuses to run as root: the server runs as the postgres account then.
-  local as=()
-  if [ "$(id -u)" -eq 0 ]; then
-    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
-    as=(runuser -u postgres --)
-  fi
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  [ ${#as[@]} -gt 0 ] && chown postgres "$dir"
-  "${as[@]}" "$bin/initdb" -D "$dir/data" -A trust -U "$user" --no-sync >"$dir/initdb.log" 2>&1 ||
-    { cat "$dir/initdb.log" >&2; return 1; }
-  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null ||
-    { cat "$dir/server.log" >&2; return 1; }
-  echo "PostgreSQL started on 127.0.0.1:$port (data in $dir)" >&2
-}
-
-# start_s3_server: a private S3 server (s3s-fs 0.14: newer versions need a newer rustc) on
-# 127.0.0.1 for the S3 tests and the S3 benchmark. Reused when it already answers. Exports
-# CNXBACKUP_TEST_S3_ENDPOINT, CNXBACKUP_TEST_S3_ACCESS_KEY, CNXBACKUP_TEST_S3_SECRET_KEY and
-# CNXBACKUP_TEST_S3_BUCKET (the bucket exists: s3s-fs buckets are directories of its root).
-start_s3_server() {
-  local dir port bin
-  if ! command -v s3s-fs >/dev/null 2>&1; then
+  # The S3 repository tests need a real S3 server: s3s-fs 0.14 (newer versions need a newer rustc).
+  if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/s3s-fs" ]; then
     echo "installing s3s-fs 0.14 with cargo install" >&2
     cargo install s3s-fs --version '~0.14' --features binary --locked >&2
   fi
+}
+
+# start_test_services RUN_DIR: this run's own S3 server and PostgreSQL, with their data and
+# working directories under RUN_DIR (outside any clone, which may be deleted while another
+# run's servers live on), each on a free loopback port, each proven to work before the tests
+# start. A server this run did not start is never used: a port in use means another port.
+# Stop them (and remove RUN_DIR) with stop_test_services, from a trap. Exports the
+# CNXBACKUP_TEST_S3_* and CNXBACKUP_TEST_PG_* variables the tests read.
+start_test_services() {
+  TEST_SERVICES_DIR=$1
+  mkdir -p "$TEST_SERVICES_DIR"
+  # PostgreSQL runs as the postgres account under root: it must be able to enter the run
+  # directory (but not list it).
+  chmod 711 "$TEST_SERVICES_DIR"
+  start_postgres "$TEST_SERVICES_DIR/pg" && start_s3_server "$TEST_SERVICES_DIR/s3"
+}
+
+# stop_test_services: stop what start_test_services started and remove its directory; safe to
+# call more than once and after a partial start.
+stop_test_services() {
+  stop_s3_server
+  stop_postgres
+  if [ -n "${TEST_SERVICES_DIR:-}" ]; then
+    rm -rf "$TEST_SERVICES_DIR"
+    TEST_SERVICES_DIR=
+  fi
+}
+
+# run_interruptibly COMMAND...: run COMMAND and return its exit status, such that a TERM or
+# INT sent to this script stops COMMAND and exits at once, running the EXIT trap (which stops
+# the test services). Bash runs a trap only after a foreground child has ended, so COMMAND runs
+# in the background and the script waits for it (a wait that signals interrupt).
+run_interruptibly() {
+  "$@" &
+  local child=$!
+  trap "kill -TERM $child 2>/dev/null; wait $child 2>/dev/null; exit 143" TERM
+  trap "kill -INT $child 2>/dev/null; wait $child 2>/dev/null; exit 130" INT
+  local status=0
+  wait "$child" || status=$?
+  trap - TERM INT
+  return "$status"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now. Another process may
+# take it before the server binds, so the callers retry with a new one when the start fails.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_postgres DIR: a private PostgreSQL server on 127.0.0.1 for the tests of the `command`
+# database vendor (pg_dump / pg_restore), data and socket in DIR, trust authentication.
+# Exports CNXBACKUP_TEST_PG_HOST, CNXBACKUP_TEST_PG_PORT, CNXBACKUP_TEST_PG_USER and PATH with
+# the server's binaries; sets TEST_PG_DIR for stop_postgres.
+start_postgres() {
+  local dir=$1 bin port user=cnxtest attempt
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$bin" ] || { echo "PostgreSQL binaries not found under /usr/lib/postgresql" >&2; return 1; }
+  export PATH="$bin:$PATH"
+  # initdb refuses to run as root: the server runs as the postgres account then.
+  TEST_PG_AS=()
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    TEST_PG_AS=(runuser -u postgres --)
+  fi
+  mkdir -p "$dir"
+  [ ${#TEST_PG_AS[@]} -gt 0 ] && chown postgres "$dir"
+  "${TEST_PG_AS[@]}" "$bin/initdb" -D "$dir/data" -A trust -U "$user" --no-sync >"$dir/initdb.log" 2>&1 ||
+    { cat "$dir/initdb.log" >&2; return 1; }
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    if "${TEST_PG_AS[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null; then
+      TEST_PG_DIR=$dir TEST_PG_BIN=$bin
+      break
+    fi
+    [ "$attempt" -eq 3 ] && { cat "$dir/server.log" >&2; return 1; }
+  done
+  export CNXBACKUP_TEST_PG_HOST=127.0.0.1 CNXBACKUP_TEST_PG_PORT=$port CNXBACKUP_TEST_PG_USER=$user
+  # Proof that it works, not only that it listens: a query.
+  local answer
+  answer=$(psql -h 127.0.0.1 -p "$port" -U "$user" -d postgres -tAc 'select 1' 2>&1) || true
+  if [ "$answer" != 1 ]; then
+    echo "PostgreSQL on 127.0.0.1:$port does not answer 'select 1': $answer" >&2
+    cat "$dir/server.log" >&2
+    return 1
+  fi
+  echo "PostgreSQL started on 127.0.0.1:$port for this run (data in $dir)" >&2
+}
+
+# stop_postgres: stop the server start_postgres started, if any.
+stop_postgres() {
+  [ -n "${TEST_PG_DIR:-}" ] || return 0
+  "${TEST_PG_AS[@]}" "$TEST_PG_BIN/pg_ctl" -D "$TEST_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  TEST_PG_DIR=
+}
+
+# start_s3_server DIR: a private S3 server (s3s-fs) on 127.0.0.1 for the S3 tests and the S3
+# benchmark, objects in DIR/data, working directory DIR. Exports CNXBACKUP_TEST_S3_ENDPOINT,
+# CNXBACKUP_TEST_S3_ACCESS_KEY, CNXBACKUP_TEST_S3_SECRET_KEY and CNXBACKUP_TEST_S3_BUCKET (the
+# bucket exists: s3s-fs buckets are directories of its root); sets TEST_S3_PID.
+start_s3_server() {
+  local dir=$1 bin port attempt
   bin=$(command -v s3s-fs || echo "$HOME/.cargo/bin/s3s-fs")
-  dir=${CNXBACKUP_TEST_S3_DIR:-/tmp/cnxbackup-test-s3}
-  port=${CNXBACKUP_TEST_S3_PORT:-59014}
-  export CNXBACKUP_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+  [ -x "$bin" ] || { echo "s3s-fs is not installed (ensure_test_tools installs it)" >&2; return 1; }
   export CNXBACKUP_TEST_S3_ACCESS_KEY=cnxtest
   export CNXBACKUP_TEST_S3_SECRET_KEY=cnxtest-secret-key-0123456789
   export CNXBACKUP_TEST_S3_BUCKET=cnxtest
   mkdir -p "$dir/data/$CNXBACKUP_TEST_S3_BUCKET"
-  # Any HTTP answer (even 403 to an unsigned request) means the server is up.
-  if curl -s -o /dev/null "$CNXBACKUP_TEST_S3_ENDPOINT/"; then
-    echo "S3 server already answers on $CNXBACKUP_TEST_S3_ENDPOINT" >&2
-    return 0
-  fi
-  # Test credentials only: this server listens on loopback and holds throwaway data.
-  setsid "$bin" --host 127.0.0.1 --port "$port" \
-    --access-key "$CNXBACKUP_TEST_S3_ACCESS_KEY" --secret-key "$CNXBACKUP_TEST_S3_SECRET_KEY" \
-    "$dir/data" >"$dir/server.log" 2>&1 < /dev/null &
-  wait_for_http "$CNXBACKUP_TEST_S3_ENDPOINT/" "$dir/server.log" s3s-fs || return 1
-  echo "S3 server (s3s-fs) started on $CNXBACKUP_TEST_S3_ENDPOINT (data in $dir/data)" >&2
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    export CNXBACKUP_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+    # Test credentials only: this server listens on loopback and holds throwaway data.
+    (cd "$dir" && exec "$bin" --host 127.0.0.1 --port "$port" \
+      --access-key "$CNXBACKUP_TEST_S3_ACCESS_KEY" --secret-key "$CNXBACKUP_TEST_S3_SECRET_KEY" \
+      "$dir/data" >"$dir/server.log" 2>&1 </dev/null) &
+    TEST_S3_PID=$!
+    if wait_for_http "$CNXBACKUP_TEST_S3_ENDPOINT/" "$dir/server.log" s3s-fs 2>/dev/null &&
+      kill -0 "$TEST_S3_PID" 2>/dev/null; then
+      break
+    fi
+    stop_s3_server
+    [ "$attempt" -eq 3 ] && { cat "$dir/server.log" >&2; echo "s3s-fs did not start" >&2; return 1; }
+  done
+  s3_health_check || { cat "$dir/server.log" >&2; stop_s3_server; return 1; }
+  echo "S3 server (s3s-fs) started on $CNXBACKUP_TEST_S3_ENDPOINT for this run (data in $dir/data)" >&2
+}
+
+# s3_health_check: prove that the S3 server of CNXBACKUP_TEST_S3_* works the way the tests use
+# it, not only that something answers HTTP: signed requests (SigV4, as the tests' client
+# sends) that list a new prefix (what a server whose directory has vanished fails with 500),
+# put an object there, get the same bytes back, find it in a second listing, and delete it.
+s3_health_check() {
+  local base="$CNXBACKUP_TEST_S3_ENDPOINT/$CNXBACKUP_TEST_S3_BUCKET" prefix body got list
+  local sign=(--aws-sigv4 "aws:amz:us-east-1:s3"
+    --user "$CNXBACKUP_TEST_S3_ACCESS_KEY:$CNXBACKUP_TEST_S3_SECRET_KEY"
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+  prefix=health-$$-$RANDOM
+  body="health check $prefix"
+  # (the prefix's "/" is encoded: curl signs the query string as given)
+  curl -sf --max-time 5 "${sign[@]}" "$base?list-type=2&prefix=$prefix%2F" >/dev/null ||
+    { echo "S3 health check: ListObjectsV2 of a new prefix failed" >&2; return 1; }
+  curl -sf --max-time 5 "${sign[@]}" -X PUT --data-binary "$body" "$base/$prefix/probe" >/dev/null ||
+    { echo "S3 health check: PUT $base/$prefix/probe failed" >&2; return 1; }
+  got=$(curl -sf --max-time 5 "${sign[@]}" "$base/$prefix/probe") ||
+    { echo "S3 health check: GET $base/$prefix/probe failed" >&2; return 1; }
+  [ "$got" = "$body" ] || { echo "S3 health check: GET returned other bytes" >&2; return 1; }
+  list=$(curl -sf --max-time 5 "${sign[@]}" "$base?list-type=2&prefix=$prefix%2F") ||
+    { echo "S3 health check: ListObjectsV2 failed after the put" >&2; return 1; }
+  case $list in
+    *"<Key>$prefix/probe</Key>"*) ;;
+    *) echo "S3 health check: the listing does not show $prefix/probe" >&2; return 1 ;;
+  esac
+  curl -sf --max-time 5 "${sign[@]}" -X DELETE "$base/$prefix/probe" >/dev/null ||
+    { echo "S3 health check: DELETE failed" >&2; return 1; }
+}
+
+# stop_s3_server: stop the server start_s3_server started, if any, and wait for it to go.
+stop_s3_server() {
+  [ -n "${TEST_S3_PID:-}" ] || return 0
+  kill "$TEST_S3_PID" 2>/dev/null || true
+  wait "$TEST_S3_PID" 2>/dev/null || true
+  TEST_S3_PID=
 }
 
 # wait_for_http URL LOG WHAT: wait up to 10 s for any HTTP answer from URL (even a 403 to

@@ -215,10 +215,23 @@ fn a_damaged_tree_in_a_fetched_pack_is_still_reported() {
     make_many_dirs(src.path());
     let repo = init_repo(repo_dir.path());
     backup(&repo, &[src.path().to_path_buf()], &opts()).unwrap();
-    let (_, loc) = repo
+    // The tree of one named leaf directory: never the root (a damaged root stops the walk at
+    // once, whatever the cache does), never chosen by the index's iteration order.
+    let leaf = src.path().join("top3/sub9");
+    let (_, snap) = repo.find_snapshot("latest").unwrap();
+    let mut leaf_tree = None;
+    walk(&repo, &snap, Path::new("/"), &mut |p, entry| {
+        if p == leaf {
+            leaf_tree = entry.subtree;
+        }
+        Visit::Continue
+    })
+    .unwrap();
+    let leaf_tree = leaf_tree.expect("the leaf directory's tree");
+    let loc = repo
         .index_entries()
         .into_iter()
-        .find(|(_, l)| l.kind == BlobKind::Tree)
+        .find_map(|(id, l)| (id == leaf_tree).then_some(l))
         .unwrap();
     drop(repo);
     // flip one byte inside that tree blob
