@@ -1,0 +1,25 @@
+//! The integration tests of `cnxbackup`, gathered into one test binary (one link instead of
+//! one per file): each file is a module; the shared helpers are the `*common` modules.
+
+mod backup_common;
+mod backup_faults;
+mod backup_procedure;
+mod cli_common;
+mod cli_foundation;
+mod completions_man;
+mod demo;
+mod diff;
+mod discover_samples;
+mod examples;
+mod human_output;
+mod json_schemas;
+mod log_secrets;
+mod restore_common;
+mod restore_procedure;
+mod restore_vendors;
+mod retention_cli;
+mod show;
+mod vault_common;
+mod vault_faults;
+mod vault_roundtrip;
+mod vault_sets;

@@ -1,0 +1,10 @@
+//! The integration tests of `runbook`, gathered into one test binary (one link instead of
+//! one per file): each file is a module; the shared helpers are the `*common` modules.
+
+mod backup_postgres;
+mod common;
+mod databases_postgres;
+mod databases_sample;
+mod restore_gate;
+mod servers_retry;
+mod servers_sample;

@@ -1,0 +1,134 @@
+//! check: structure and data, with a flipped byte and a deleted pack; restore around damage.
+#![allow(clippy::unwrap_used)]
+
+use crate::fs_common;
+
+use std::fs;
+
+use fs_common::*;
+use vault::backup::{backup, BackupOptions};
+use vault::check::{check, CheckOptions};
+use vault::restore::{restore, RestoreOptions};
+
+fn pack_files(repo_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for sub in fs::read_dir(repo_dir.join("packs")).unwrap() {
+        for f in fs::read_dir(sub.unwrap().path()).unwrap() {
+            out.push(f.unwrap().path());
+        }
+    }
+    out.sort();
+    out
+}
+
+fn setup() -> (tempfile::TempDir, tempfile::TempDir) {
+    let (src, repo_dir) = (tmp(), tmp());
+    fs::create_dir_all(src.path().join("d")).unwrap();
+    // each file is larger than a pack (1 MiB in tests), so files land in different packs
+    for i in 0..4u64 {
+        fs::write(src.path().join(format!("d/f{i}")), noise(1_500_000, i + 1)).unwrap();
+    }
+    let repo = init_repo(repo_dir.path());
+    let o = BackupOptions {
+        host: "h".into(),
+        ..BackupOptions::default()
+    };
+    backup(&repo, &[src.path().to_path_buf()], &o).unwrap();
+    (src, repo_dir)
+}
+
+#[test]
+fn healthy_repository_passes_structure_and_data_checks() {
+    let (_src, repo_dir) = setup();
+    let repo = open_repo(repo_dir.path());
+    let r = check(
+        &repo,
+        &CheckOptions {
+            read_data: Some(100.0),
+            threads: 2,
+            progress: None,
+        },
+    )
+    .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.snapshots, 1);
+    assert!(r.packs_read >= 4);
+    assert!(r.blobs_verified > 4);
+    assert!(r.unreferenced_packs.is_empty());
+}
+
+#[test]
+fn flipped_byte_is_named_with_pack_snapshot_and_path_and_restore_goes_on() {
+    let (src, repo_dir) = setup();
+    // flip a byte in the middle of the largest pack (a data pack)
+    let mut packs = pack_files(repo_dir.path());
+    packs.sort_by_key(|p| fs::metadata(p).unwrap().len());
+    let victim = packs.last().unwrap().clone();
+    let mut bytes = fs::read(&victim).unwrap();
+    let mid = bytes.len() / 3;
+    bytes[mid] ^= 0x40;
+    fs::write(&victim, bytes).unwrap();
+    let pack_name = victim.file_name().unwrap().to_string_lossy().into_owned();
+
+    let repo = open_repo(repo_dir.path());
+    let structure = check(&repo, &CheckOptions::default()).unwrap();
+    assert!(
+        structure.is_ok(),
+        "structure alone cannot see a flipped byte: {structure:?}"
+    );
+    let r = check(
+        &repo,
+        &CheckOptions {
+            read_data: Some(100.0),
+            threads: 2,
+            progress: None,
+        },
+    )
+    .unwrap();
+    assert!(!r.is_ok());
+    assert_eq!(r.damaged.len(), 1, "{:?}", r.damaged);
+    let d = &r.damaged[0];
+    assert_eq!(d.pack, pack_name);
+    assert_eq!(d.snapshots.len(), 1);
+    assert!(d.paths[0].contains("/d/f"), "{:?}", d.paths);
+
+    // restore: every other file intact, the damaged one listed
+    let dst = tmp();
+    let (_, snap) = repo.find_snapshot("latest").unwrap();
+    let out = restore(&repo, &snap, dst.path(), &RestoreOptions::default()).unwrap();
+    assert_eq!(out.damaged.len(), 1, "{:?}", out.damaged);
+    let damaged_name = d.paths[0].rsplit('/').next().unwrap().to_string();
+    assert!(out.damaged[0].path.ends_with(&damaged_name));
+    let restored = dst.path().join(src.path().strip_prefix("/").unwrap());
+    for i in 0..4 {
+        let name = format!("f{i}");
+        if name != damaged_name {
+            assert_eq!(
+                fs::read(restored.join("d").join(&name)).unwrap(),
+                fs::read(src.path().join("d").join(&name)).unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn deleted_pack_is_a_structure_error() {
+    let (_src, repo_dir) = setup();
+    let packs = pack_files(repo_dir.path());
+    let mut sizes: Vec<_> = packs
+        .iter()
+        .map(|p| (fs::metadata(p).unwrap().len(), p.clone()))
+        .collect();
+    sizes.sort();
+    fs::remove_file(&sizes.last().unwrap().1).unwrap();
+    let repo = open_repo(repo_dir.path());
+    let r = check(&repo, &CheckOptions::default()).unwrap();
+    assert!(!r.is_ok());
+    assert!(
+        r.errors
+            .iter()
+            .any(|e| e.kind == "pack" && e.message.contains("missing")),
+        "{:?}",
+        r.errors
+    );
+}

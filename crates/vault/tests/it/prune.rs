@@ -1,0 +1,285 @@
+//! forget + prune: unused data is freed in two phases; a backup running at the same time
+//! never loses a blob; repacking; locks and unlock.
+#![allow(clippy::unwrap_used)]
+
+use crate::fs_common;
+use crate::s3_common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fs_common::*;
+use vault::backup::{backup, BackupOptions};
+use vault::check::{check, CheckOptions};
+use vault::maintenance::{forget, prune, unlock, PruneOptions, RetentionPolicy};
+use vault::restore::{restore, RestoreOptions};
+use vault::{Repository, VaultError};
+
+fn bopts() -> BackupOptions {
+    BackupOptions {
+        host: "h".into(),
+        ..BackupOptions::default()
+    }
+}
+
+fn grace(secs: u64) -> PruneOptions {
+    PruneOptions {
+        grace: Duration::from_secs(secs),
+        ..PruneOptions::default()
+    }
+}
+
+fn assert_checks(repo: &Repository) {
+    let r = check(
+        repo,
+        &CheckOptions {
+            read_data: Some(100.0),
+            threads: 2,
+            progress: None,
+        },
+    )
+    .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+}
+
+fn assert_restores(repo: &Repository, id: &vault::SnapshotId, src: &Path) {
+    let snap = repo.load_snapshot(id).unwrap();
+    let dst = tmp();
+    let res = restore(repo, &snap, dst.path(), &RestoreOptions::default()).unwrap();
+    assert!(res.damaged.is_empty(), "{:?}", res.damaged);
+    assert_same_tree(src, &dst.path().join(src.strip_prefix("/").unwrap()));
+}
+
+fn tree_with(files: &[(&str, usize, u64)]) -> tempfile::TempDir {
+    let t = tmp();
+    for (name, len, seed) in files {
+        let p = t.path().join(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, noise(*len, *seed)).unwrap();
+    }
+    t
+}
+
+fn pack_count(repo: &Repository) -> usize {
+    repo.list_packs().unwrap().len()
+}
+
+#[test]
+fn forget_then_prune_frees_unused_packs_after_the_grace_period() {
+    let dir = tmp();
+    let repo = init_repo(dir.path());
+    let a = tree_with(&[("a.bin", 1_500_000, 1)]);
+    let b = tree_with(&[("b.bin", 1_500_000, 2)]);
+    let sa = backup(&repo, &[a.path().to_path_buf()], &bopts()).unwrap();
+    let sb = backup(&repo, &[b.path().to_path_buf()], &bopts()).unwrap();
+    let before = pack_count(&repo);
+    // keep-last 1 per group: the two snapshots have different paths, so both stay
+    let kept = forget(
+        &repo,
+        &RetentionPolicy {
+            keep_last: Some(1),
+            ..Default::default()
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(kept.removed, 0);
+    repo.forget_snapshot(&sa.snapshot_id).unwrap();
+
+    // phase 1 only: marked, nothing deleted yet
+    let r1 = prune(&repo, &grace(3600)).unwrap();
+    assert!(r1.packs_marked >= 2, "{r1:?}");
+    assert_eq!(r1.packs_deleted, 0);
+    assert_eq!(pack_count(&repo), before);
+    // a dry run changes nothing
+    let dry = prune(
+        &repo,
+        &PruneOptions {
+            dry_run: true,
+            ..grace(0)
+        },
+    )
+    .unwrap();
+    assert!(dry.packs_deleted >= 2, "{dry:?}");
+    assert_eq!(pack_count(&repo), before);
+    // later (grace 0 stands for "after the grace period"): deleted
+    let r2 = prune(&repo, &grace(0)).unwrap();
+    assert!(r2.packs_deleted >= 2, "{r2:?}");
+    assert_eq!(r2.packs_kept_in_use, 0);
+    assert!(pack_count(&repo) < before);
+    let repo = open_repo(dir.path());
+    assert_checks(&repo);
+    assert_restores(&repo, &sb.snapshot_id, b.path());
+    assert!(repo.storage().list("pending/").unwrap().is_empty());
+}
+
+#[test]
+fn backup_that_relied_on_a_marked_pack_keeps_it() {
+    let dir = tmp();
+    let repo = init_repo(dir.path());
+    let a = tree_with(&[("a.bin", 1_500_000, 11), ("x/a2.bin", 700_000, 12)]);
+    let s1 = backup(&repo, &[a.path().to_path_buf()], &bopts()).unwrap();
+    repo.forget_snapshot(&s1.snapshot_id).unwrap();
+    drop(repo);
+
+    // a backup opens the repository (its index holds the now unused packs) ...
+    let writer = open_repo(dir.path());
+    // ... prune marks those packs meanwhile ...
+    let pruner = open_repo(dir.path());
+    let r1 = prune(&pruner, &grace(3600)).unwrap();
+    assert!(r1.packs_marked >= 2, "{r1:?}");
+    // ... the backup deduplicates against them and finishes
+    let s2 = backup(&writer, &[a.path().to_path_buf()], &bopts()).unwrap();
+    assert_eq!(
+        s2.summary.data_blobs_new, 0,
+        "deduplicated against the marked packs"
+    );
+    // it can be read back while the packs are pending
+    assert_restores(&open_repo(dir.path()), &s2.snapshot_id, a.path());
+
+    // a backup that opens after the marker does not rely on marked packs: it uploads again
+    let late = open_repo(dir.path());
+    let s3 = backup(
+        &late,
+        &[a.path().to_path_buf()],
+        &BackupOptions {
+            parent: vault::backup::ParentChoice::None,
+            ..bopts()
+        },
+    )
+    .unwrap();
+    assert!(s3.summary.data_blobs_new > 0, "{:?}", s3.summary);
+    late.forget_snapshot(&s3.snapshot_id).unwrap();
+
+    // after the grace period the marked packs that s2 needs are kept, the rest go
+    let r2 = prune(&pruner, &grace(0)).unwrap();
+    assert!(r2.packs_kept_in_use >= 1 || r2.packs_deleted >= 1, "{r2:?}");
+    let repo = open_repo(dir.path());
+    assert_checks(&repo);
+    assert_restores(&repo, &s2.snapshot_id, a.path());
+}
+
+#[test]
+fn prune_while_a_backup_runs() {
+    let dir = tmp();
+    let repo = init_repo(dir.path());
+    let old = tree_with(&[("old.bin", 2_000_000, 21)]);
+    let s0 = backup(&repo, &[old.path().to_path_buf()], &bopts()).unwrap();
+    repo.forget_snapshot(&s0.snapshot_id).unwrap();
+    drop(repo);
+    // the running backup has new data and the data of the forgotten snapshot
+    let big = tree_with(&[
+        ("old.bin", 2_000_000, 21),
+        ("n1.bin", 3_000_000, 22),
+        ("n2.bin", 3_000_000, 23),
+        ("d/n3.bin", 3_000_000, 24),
+    ]);
+    // both start once both repositories are open (opening derives the key, which takes
+    // long enough that one thread could otherwise finish before the other began)
+    let start = std::sync::Barrier::new(2);
+    let (s_new, prunes) = std::thread::scope(|s| {
+        let b = s.spawn(|| {
+            let writer = open_repo(dir.path());
+            let paths: Vec<PathBuf> = vec![big.path().to_path_buf()];
+            start.wait();
+            backup(&writer, &paths, &bopts()).unwrap().snapshot_id
+        });
+        let p = s.spawn(|| {
+            let pruner = open_repo(dir.path());
+            start.wait();
+            let mut reports = Vec::new();
+            for _ in 0..3 {
+                reports.push(prune(&pruner, &grace(3600)).unwrap());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            reports
+        });
+        (b.join().unwrap(), p.join().unwrap())
+    });
+    assert!(
+        prunes.iter().map(|r| r.packs_marked).sum::<usize>() >= 1,
+        "{prunes:?}"
+    );
+    // the grace period has passed
+    let repo = open_repo(dir.path());
+    prune(&repo, &grace(0)).unwrap();
+    let repo = open_repo(dir.path());
+    assert_checks(&repo);
+    assert_restores(&repo, &s_new, big.path());
+}
+
+#[test]
+fn sparse_packs_are_repacked() {
+    let dir = tmp();
+    let repo = init_repo(dir.path());
+    // three 300 kB files share a 1 MiB pack
+    let t = tree_with(&[
+        ("f1", 300_000, 31),
+        ("f2", 300_000, 32),
+        ("f3", 300_000, 33),
+    ]);
+    let s1 = backup(&repo, &[t.path().to_path_buf()], &bopts()).unwrap();
+    fs::remove_file(t.path().join("f2")).unwrap();
+    fs::remove_file(t.path().join("f3")).unwrap();
+    let s2 = backup(&repo, &[t.path().to_path_buf()], &bopts()).unwrap();
+    assert_eq!(s2.summary.data_blobs_new, 0);
+    let r = forget(
+        &repo,
+        &RetentionPolicy {
+            keep_last: Some(1),
+            ..Default::default()
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(r.removed, 1);
+    assert!(repo.load_snapshot(&s1.snapshot_id).is_err());
+    let r1 = prune(&repo, &grace(3600)).unwrap();
+    assert!(r1.packs_repacked >= 1, "{r1:?}");
+    assert!(r1.blobs_repacked >= 1, "{r1:?}");
+    let r2 = prune(&repo, &grace(0)).unwrap();
+    assert!(r2.packs_deleted >= 1, "{r2:?}");
+    assert_eq!(r2.packs_kept_in_use, 0, "{r2:?}");
+    let repo = open_repo(dir.path());
+    assert_checks(&repo);
+    assert_restores(&repo, &s2.snapshot_id, t.path());
+}
+
+#[test]
+fn prune_takes_the_exclusive_lock_and_unlock_spares_live_holders() {
+    let dir = tmp();
+    let repo = init_repo(dir.path());
+    let held = repo.lock_exclusive(Duration::from_secs(600)).unwrap();
+    let other = open_repo(dir.path());
+    match prune(&other, &grace(0)) {
+        Err(VaultError::Locked { holder }) => assert!(holder.contains("pid"), "{holder}"),
+        r => panic!("prune ran beside a held lock: {r:?}"),
+    }
+    // this process is alive: unlock leaves its lock alone
+    let states = unlock(&other, false).unwrap();
+    assert_eq!(states.len(), 1);
+    assert!(!states[0].removed);
+    drop(held);
+    assert!(other.list_locks().unwrap().is_empty());
+}
+
+#[test]
+fn prune_on_s3() {
+    let env = s3_common::s3_env();
+    let url = s3_common::unique_url(&env, "prune");
+    let repo = s3_common::init_s3(&url);
+    let a = tree_with(&[("a.bin", 1_200_000, 41)]);
+    let b = tree_with(&[("b.bin", 1_200_000, 42)]);
+    let sa = backup(&repo, &[a.path().to_path_buf()], &bopts()).unwrap();
+    let sb = backup(&repo, &[b.path().to_path_buf()], &bopts()).unwrap();
+    repo.forget_snapshot(&sa.snapshot_id).unwrap();
+    let before = pack_count(&repo);
+    prune(&repo, &grace(3600)).unwrap();
+    let r = prune(&repo, &grace(0)).unwrap();
+    assert!(r.packs_deleted >= 1, "{r:?}");
+    assert!(pack_count(&repo) < before);
+    let repo = s3_common::open_s3(&url);
+    assert_checks(&repo);
+    assert_restores(&repo, &sb.snapshot_id, b.path());
+}
