@@ -3,7 +3,7 @@
 //! (temporary paths, snapshot ids, times, durations, backup-set ids) are masked by
 //! [`mask`]; everything else — wording, column order, alignment — is compared exactly.
 //!
-//! The `.snap` files live in `tests/snapshots/`. A change in the output fails the test; to
+//! The `.snap` files live in `tests/it/snapshots/`. A change in the output fails the test; to
 //! accept it, review the diff and run `cargo insta review` (or `INSTA_UPDATE=always`
 //! locally). CI never writes snapshots: insta fails on a new or changed snapshot when `CI`
 //! is set, and `INSTA_UPDATE=no` makes it fail everywhere.

@@ -328,7 +328,7 @@ fn mirror_needs_a_subtree_and_takes_no_includes() {
 
 /// Issue 8's figure: an in-place mirror over a tree where 5 % of the files changed rewrites
 /// only those and is much faster than a full restore into an empty directory. Timing-based,
-/// so not run by default (`cargo test -p vault --release --test fs_mirror -- --ignored`).
+/// so not run by default (`cargo test -p vault --release --test it fs_mirror:: -- --ignored`).
 #[test]
 #[ignore = "timing measurement; run explicitly"]
 fn mirror_after_5_percent_change_beats_a_full_restore() {

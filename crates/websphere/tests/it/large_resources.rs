@@ -1,7 +1,7 @@
 //! A generated 50 MB `resources.xml` with multi-MB embedded payloads.
 //!
 //! Ignored by default (it allocates ~100 MB and is slow in debug builds). Run with
-//! `cargo test -p websphere --release --test large_resources -- --ignored --nocapture`;
+//! `cargo test -p websphere --release --test it large_resources:: -- --ignored --nocapture`;
 //! the elapsed time it prints is recorded in docs/WEBSPHERE.md. It asserts correctness,
 //! not a time, so it cannot flake on a loaded machine.
 #![allow(clippy::unwrap_used)]
