@@ -205,8 +205,8 @@ fn mask(text: &str, tmp: &Path) -> String {
     s = same_width(&s, r"\b(?:[0-9a-f]{64}|[0-9a-f]{8})\b", |m| {
         "#".repeat(m.len())
     });
-    // durations: `0.12 s`, `=0.1s`
-    s = same_width(&s, r"\d+\.\d+ ?s\b", |_| "[DUR]".into());
+    // durations: `0.12 s`, `=0.1s`; see `mask_duration`
+    s = same_width(&s, r" *\d+\.\d+ ?s\b", mask_duration);
     // `ls`: a directory's size depends on the file system
     s = same_width(&s, r"(?m)^(dir +\S+ +\S+ +\S+) +\d+ ", |m| {
         let head = m.trim_end().rsplit_once(' ').map(|(h, _)| h).unwrap_or(m);
@@ -216,6 +216,19 @@ fn mask(text: &str, tmp: &Path) -> String {
 }
 
 /// Replaces every match of `pattern` with `with(match)`.
+/// A duration (with the spaces before it) as `[DUR]`. In a table column (two spaces or more
+/// before it) the column is right-aligned, so `[DUR]` ends where the duration ended: the row
+/// does not depend on how many digits the duration had (a loaded machine takes 10.5 s where a
+/// quiet one takes 1.5 s). Inline, the spaces before it are kept as they are.
+fn mask_duration(m: &str) -> String {
+    let lead = m.len() - m.trim_start().len();
+    if lead >= 2 {
+        format!("{:>w$}", "[DUR]", w = m.len())
+    } else {
+        format!("{}[DUR]", &m[..lead])
+    }
+}
+
 fn same_width(s: &str, pattern: &str, with: impl Fn(&str) -> String) -> String {
     regex::Regex::new(pattern)
         .unwrap()
@@ -431,10 +444,7 @@ fn mask_deployment(text: &str, tmp: &Path) -> String {
     }
     // vendor timestamps: `20261127152212`
     s = same_width(&s, r"\b\d{14}\b", |_| "YYYYMMDDhhmmss".into());
-    s = same_width(&s, r" +(?:\[DUR\]|\d+ ms\b)", |m| {
-        format!("{:>w$}", "[DUR]", w = m.len())
-    });
-    s = same_width(&s, r"\b\d+ ms\b", |_| "[DUR]".into());
+    s = same_width(&s, r" *\b\d+ ms\b", mask_duration);
     same_width(&s, r"(?m)^(size +)[\d.]+ [KMG]?i?B in", |m| {
         let head = m
             .split_once(|c: char| c.is_ascii_digit())

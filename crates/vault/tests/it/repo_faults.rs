@@ -250,7 +250,7 @@ fn killed_writer_leaves_a_consistent_repository() {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "killed_writer_leaves_a_consistent_repository",
+            "repo_faults::killed_writer_leaves_a_consistent_repository",
             "--nocapture",
         ])
         .env(CHILD_ENV, dir.path())
