@@ -1,10 +1,14 @@
-//! Exit codes of the contract (`docs/cli-contract.md`) and how an error chooses one.
+//! Exit codes and how an error chooses one, in one place: [`exit_of`].
 //!
-//! Commands return `anyhow::Result`. An error that must end with a code other than 1 is
-//! wrapped with [`ExitContext::exit_code`] (or [`with_exit`]) somewhere in its chain, or is a
-//! [`ConfigError`](crate::config::ConfigError), which always means bad configuration.
+//! The codes are the project's contract (docs/CLI.md, "Exit codes"; the shared contract is
+//! `cli-contract.md` in the shared docs beside the repository). Commands return
+//! `anyhow::Result` and never end the process themselves: `main` prints the error and asks
+//! [`exit_of`] for the code. The first error in the chain whose type says what happened
+//! decides: a library's error type (a version gate refusal, a bad `--exclude`, a preflight
+//! problem) or a [`CommandError`] that a command raised itself; anything else is a failed
+//! operation.
 
-use std::fmt;
+use crate::config::error::ConfigError;
 
 /// The documented process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,52 +34,92 @@ impl Exit {
     }
 }
 
-/// Attach an exit code to an error.
-pub trait ExitContext<T> {
-    fn exit_code(self, exit: Exit) -> anyhow::Result<T>;
+/// How a command failed, when no library error says it.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The options cannot work together, or a value is malformed: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// A safety rule refused: exit 3.
+    #[error("{0}")]
+    Refused(String),
+    /// The command printed its report (with `--json`, its one JSON document) and still
+    /// failed: `main` prints the message on stderr and no second JSON document.
+    #[error("{message}")]
+    Reported { message: String, exit: Exit },
 }
 
-impl<T, E> ExitContext<T> for Result<T, E>
-where
-    E: Into<anyhow::Error>,
-{
-    fn exit_code(self, exit: Exit) -> anyhow::Result<T> {
-        self.map_err(|e| with_exit(e.into(), exit))
-    }
-}
-
-/// Wrap `error` so that the process ends with `exit`.
-pub fn with_exit(error: anyhow::Error, exit: Exit) -> anyhow::Error {
-    anyhow::Error::new(Coded { exit, inner: error })
-}
-
-/// An error with a chosen exit code; displays exactly as the wrapped error.
-#[derive(Debug)]
-struct Coded {
-    exit: Exit,
-    inner: anyhow::Error,
-}
-
-impl fmt::Display for Coded {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#}", self.inner)
-    }
-}
-
-impl std::error::Error for Coded {}
-
-/// The exit code an error asks for: an explicit code wins, a configuration error is a usage
-/// error, anything else is a failed operation.
+/// The exit code an error asks for: the outermost error in the chain whose type knows,
+/// else 1 (the operation failed).
 pub fn exit_of(error: &anyhow::Error) -> Exit {
-    for cause in error.chain() {
-        if let Some(coded) = cause.downcast_ref::<Coded>() {
-            return coded.exit;
-        }
-        if cause.downcast_ref::<crate::config::ConfigError>().is_some() {
-            return Exit::Usage;
-        }
+    error
+        .chain()
+        .find_map(exit_of_cause)
+        .unwrap_or(Exit::Failed)
+}
+
+/// The code one error in a chain asks for, if its type knows.
+fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
+    if let Some(e) = cause.downcast_ref::<CommandError>() {
+        return Some(match e {
+            CommandError::Usage(_) => Exit::Usage,
+            CommandError::Refused(_) => Exit::Refused,
+            CommandError::Reported { exit, .. } => *exit,
+        });
     }
-    Exit::Failed
+    if cause.downcast_ref::<ConfigError>().is_some() {
+        return Some(Exit::Usage);
+    }
+    if let Some(e) = cause.downcast_ref::<vault::backup::BackupError>() {
+        use vault::backup::BackupError as E;
+        return Some(match e {
+            E::InvalidPath { .. } | E::BadExclude { .. } => Exit::Usage,
+            _ => Exit::Failed,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<vault::restore::RestoreError>() {
+        return Some(if e.is_refusal() {
+            Exit::Refused
+        } else if matches!(e, vault::restore::RestoreError::BadInclude { .. }) {
+            Exit::Usage
+        } else {
+            Exit::Failed
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<runbook::backup::BackupError>() {
+        use runbook::backup::{BackupError as E, ProblemKind};
+        return Some(match e {
+            E::Preflight {
+                kind: ProblemKind::Configuration,
+                ..
+            } => Exit::Usage,
+            E::Preflight {
+                kind: ProblemKind::Safety,
+                ..
+            }
+            | E::Refused { .. } => Exit::Refused,
+            E::Repository { .. } => Exit::Failed,
+        });
+    }
+    if let Some(e) = cause.downcast_ref::<runbook::restore::RestoreError>() {
+        return Some(if e.is_refusal() {
+            Exit::Refused
+        } else if e.is_usage() {
+            Exit::Usage
+        } else {
+            Exit::Failed
+        });
+    }
+    None
+}
+
+/// Whether the command printed its result before failing (so `main` adds no JSON error
+/// document to stdout).
+pub fn was_reported(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<CommandError>(),
+        Some(CommandError::Reported { .. })
+    )
 }
 
 /// One line (or a few) for the user: the whole chain, outermost first, no backtrace.
@@ -94,10 +138,43 @@ mod tests {
     }
 
     #[test]
-    fn explicit_code_survives_added_context() {
-        let err: anyhow::Result<()> = Err(anyhow!("servers running")).exit_code(Exit::Refused);
-        let err = err.map_err(|e| e.context("backup refused")).unwrap_err();
+    fn a_command_error_keeps_its_code_under_added_context() {
+        let err = anyhow::Error::new(CommandError::Refused("servers running".into()))
+            .context("backup refused");
         assert_eq!(exit_of(&err), Exit::Refused);
         assert_eq!(describe(&err), "backup refused: servers running");
+        assert!(!was_reported(&err));
+    }
+
+    #[test]
+    fn library_errors_choose_their_code() {
+        let bad_exclude = vault::backup::BackupError::BadExclude {
+            pattern: "[".into(),
+            reason: "unclosed".into(),
+        };
+        assert_eq!(
+            exit_of(&anyhow::Error::new(bad_exclude).context("backup")),
+            Exit::Usage
+        );
+        let unsafe_entry = vault::restore::RestoreError::Unsafe {
+            path: "a/../../b".into(),
+            reason: "climbs out".into(),
+        };
+        assert_eq!(exit_of(&anyhow::Error::new(unsafe_entry)), Exit::Refused);
+        let missing = ConfigError::Missing {
+            what: "repository",
+            hint: "give --repo",
+        };
+        assert_eq!(exit_of(&anyhow::Error::new(missing)), Exit::Usage);
+    }
+
+    #[test]
+    fn a_reported_failure_is_known_as_such() {
+        let err = anyhow::Error::new(CommandError::Reported {
+            message: "CHECK FAILED".into(),
+            exit: Exit::Refused,
+        });
+        assert_eq!(exit_of(&err), Exit::Refused);
+        assert!(was_reported(&err));
     }
 }

@@ -1,13 +1,16 @@
 //! cnxbackup: back up an HCL Connections deployment before an upgrade and restore it onto the
 //! version it came from.
 //!
-//! This crate is the face only: argument parsing, configuration, output and exit codes. The
+//! This crate is the face only: argument parsing ([`cli`]), configuration ([`config`],
+//! [`secrets`]), the wiring every command shares ([`context`]), one module per command
+//! ([`commands`]), output ([`ui`], [`output`], [`logging`]) and exit codes ([`exit`]). The
 //! work happens in the library crates (`runbook`, `connections`, `websphere`, `vault`). It is
 //! a library with a thin `main.rs` so that its pieces can be tested directly.
 
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod exit;
 pub mod logging;
 pub mod output;
@@ -16,7 +19,7 @@ pub mod secrets;
 pub mod snapshot_diff;
 pub mod ui;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use cli::{Cli, Command};
 use exit::Exit;
 use std::process::ExitCode;
@@ -46,7 +49,8 @@ pub fn main_entry() -> ExitCode {
             // the program knows, as the log does
             let message = logging::mask_secrets(&exit::describe(&err));
             eprintln!("cnxbackup: error: {message}");
-            if json {
+            // a command that printed its report already has its JSON document on stdout
+            if json && !exit::was_reported(&err) {
                 let doc = serde_json::json!({
                     "error": { "message": message, "exit_code": exit.code() }
                 });
@@ -79,32 +83,35 @@ fn panic_report(thread: Option<&str>, info: &str) -> String {
     )
 }
 
+/// Runs the command `cli` names; the one place that knows every command.
 fn run(cli: Cli) -> anyhow::Result<()> {
     // These need no configuration, sysroot or repository: answer before loading any.
     match &cli.command {
-        Command::Completions(args) => return commands::completions::completions(args),
-        Command::Man(args) => return commands::completions::man(args),
+        Command::Completions(args) => {
+            return commands::completions::completions(args, Cli::command())
+        }
+        Command::Man(args) => return commands::completions::man(args, Cli::command()),
         Command::Demo(args) => return commands::demo::run(&cli.global, args),
         _ => {}
     }
-    let ctx = commands::Context::new(cli.global)?;
+    let ctx = context::Context::new(cli.global)?;
     match &cli.command {
-        Command::Config(args) => commands::config_show::run(&ctx, args),
+        Command::Config(args) => commands::config::run(&ctx, args),
         Command::Discover(args) => commands::discover::run(&ctx, args),
         Command::Plan(args) => commands::plan::run(&ctx, args),
-        Command::Init(args) => commands::repo_commands::init(&ctx, args),
-        Command::Backup(args) => commands::repo_commands::backup(&ctx, args),
-        Command::Snapshots(args) => commands::repo_commands::snapshots(&ctx, args),
+        Command::Init(args) => commands::init::run(&ctx, args),
+        Command::Backup(args) => commands::backup::run(&ctx, args),
+        Command::Snapshots(args) => commands::snapshots::run(&ctx, args),
         Command::Show(args) => commands::show::run(&ctx, args),
         Command::Diff(args) => commands::diff::run(&ctx, args),
-        Command::Ls(args) => commands::repo_commands::ls(&ctx, args),
-        Command::Restore(args) => commands::repo_commands::restore(&ctx, args),
-        Command::Check(args) => commands::repo_commands::check(&ctx, args),
-        Command::Repair(args) => commands::repo_commands::repair(&ctx, args),
+        Command::Ls(args) => commands::ls::run(&ctx, args),
+        Command::Restore(args) => commands::restore::run(&ctx, args),
+        Command::Check(args) => commands::check::run(&ctx, args),
+        Command::Repair(args) => commands::repair::run(&ctx, args),
         Command::Completions(_) | Command::Man(_) | Command::Demo(_) => Ok(()), // answered above
-        Command::Forget(args) => commands::retention::forget(&ctx, args),
-        Command::Prune(args) => commands::retention::prune(&ctx, args),
-        Command::Unlock(args) => commands::retention::unlock(&ctx, args),
+        Command::Forget(args) => commands::forget::run(&ctx, args),
+        Command::Prune(args) => commands::prune::run(&ctx, args),
+        Command::Unlock(args) => commands::unlock::run(&ctx, args),
     }
 }
 

@@ -5,7 +5,9 @@
 //! prompt when stdin is a terminal. Passwords are never accepted as a command-line value:
 //! other users can read the process arguments.
 
-use crate::config::{ConfigError, Environment, LoadedConfig, Origin};
+use crate::config::env::Environment;
+use crate::config::error::{ConfigError, Origin};
+use crate::config::loaded::LoadedConfig;
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::Path;

@@ -1,8 +1,7 @@
 //! `cnxbackup completions SHELL` and `cnxbackup man`: generated from the clap definitions so
 //! that they never drift from the real command line.
 
-use crate::cli::Cli;
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 use std::io::Write;
 
@@ -16,27 +15,26 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct ManArgs {}
 
-/// Writes the completion script for `args.shell` on stdout.
-pub fn completions(args: &CompletionsArgs) -> anyhow::Result<()> {
-    let mut command = Cli::command();
+/// Writes the completion script of `command` (the whole command line) for `args.shell` on
+/// stdout.
+pub fn completions(args: &CompletionsArgs, mut command: clap::Command) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     clap_complete::generate(args.shell, &mut command, "cnxbackup", &mut stdout);
     stdout.flush()?;
     Ok(())
 }
 
-/// Writes the man page (roff) for cnxbackup and a section per subcommand on stdout.
-pub fn man(_args: &ManArgs) -> anyhow::Result<()> {
+/// Writes the man page (roff) of `command` and a section per subcommand on stdout.
+pub fn man(_args: &ManArgs, command: clap::Command) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    render_man(&mut stdout)?;
+    render_man(command, &mut stdout)?;
     stdout.flush()?;
     Ok(())
 }
 
 /// The man page: the main page, then each subcommand's page appended (one file, so that
 /// `cnxbackup man > cnxbackup.1` documents everything).
-pub fn render_man(out: &mut dyn Write) -> std::io::Result<()> {
-    let command = Cli::command();
+pub fn render_man(command: clap::Command, out: &mut dyn Write) -> std::io::Result<()> {
     clap_mangen::Man::new(command.clone()).render(out)?;
     for sub in command.get_subcommands() {
         if sub.is_hide_set() {

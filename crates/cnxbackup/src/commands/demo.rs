@@ -7,7 +7,7 @@
 //! and a comparison of the deployment with the original. Nothing is faked: a step that fails
 //! fails the demo (exit 1).
 
-use crate::cli::GlobalOpts;
+use crate::cli::global::GlobalOpts;
 use anyhow::{bail, Context as _};
 use clap::Args;
 use sample::{BuildOptions, Sample, Size, Variant};

@@ -3,8 +3,7 @@
 //! the changed elements and attributes of WebSphere and Connections XML configuration files.
 //! The work is in [`crate::snapshot_diff`]; this is the command's face.
 
-use super::repo_commands::open_repository;
-use super::Context;
+use crate::context::Context;
 use crate::snapshot_diff::{diff_snapshots, render, DiffOptions};
 use clap::Args;
 
@@ -23,7 +22,7 @@ pub struct DiffArgs {
 }
 
 pub fn run(ctx: &Context, args: &DiffArgs) -> anyhow::Result<()> {
-    let repo = open_repository(ctx)?;
+    let repo = ctx.open_repository()?;
     let (from_id, from) = repo.find_snapshot(&args.from)?;
     let (to_id, to) = repo.find_snapshot(&args.to)?;
     let opts = DiffOptions {

@@ -3,44 +3,25 @@
 
 use std::fmt::Write as _;
 
-use anyhow::Context as _;
 use clap::Args;
 use connections::deployment::{Deployment, Provenance};
-use connections::discover::{discover, DiscoverOptions};
-use websphere::Sysroot;
 
-use super::Context;
-use crate::ui::{Grid, Style, Ui};
+use crate::context::Context;
+use crate::ui::format::json_word;
+use crate::ui::{Grid, Style};
 
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {}
 
-/// The sysroot of the context as the readers want it.
-pub fn sysroot(ctx: &Context) -> anyhow::Result<Sysroot> {
-    Sysroot::new(&ctx.sysroot).with_context(|| format!("sysroot {}", ctx.sysroot.display()))
-}
-
-/// Runs discovery with the configured overrides. A required input that cannot be read is
-/// an error (exit 1) naming the file and line.
-pub fn discover_deployment(ctx: &Context) -> anyhow::Result<Deployment> {
-    let sys = sysroot(ctx)?;
-    let d = &ctx.loaded.config.deployment;
-    let opts = DiscoverOptions {
-        app_server_root: d.app_server_root.as_ref().map(|p| p.display().to_string()),
-        connections_root: d.connections_root.as_ref().map(|p| p.display().to_string()),
-    };
-    Ok(discover(&sys, &opts)?)
-}
-
 pub fn run(ctx: &Context, _args: &DiscoverArgs) -> anyhow::Result<()> {
-    let deployment = discover_deployment(ctx)?;
+    let deployment = ctx.discover_deployment()?;
     if ctx.out.json {
         for w in &deployment.warnings {
             eprintln!("warning: {w}");
         }
     }
     ctx.out
-        .result(&summary(Ui::of(ctx).stdout, &deployment), &deployment)
+        .result(&summary(ctx.ui().stdout, &deployment), &deployment)
 }
 
 fn marker(d: &Deployment, key: &str) -> String {
@@ -49,14 +30,6 @@ fn marker(d: &Deployment, key: &str) -> String {
         Some(p) => format!("  [{}]", p.source),
         None => String::new(),
     }
-}
-
-/// The JSON name of an enum value (`dmgr`, `application_server`).
-fn json_name<T: serde::Serialize>(value: T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// Where a value came from, for the tables (`assumed` when it is a documented default).
@@ -158,7 +131,7 @@ pub fn summary(style: Style, d: &Deployment) -> String {
     for p in &d.was.profiles {
         t.row(vec![
             p.name.as_str().into(),
-            json_name(p.kind).into(),
+            json_word(&p.kind).into(),
             p.node.as_deref().unwrap_or("-").into(),
             p.path.as_str().into(),
             t.status(if p.exists { "ok" } else { "missing" }),
@@ -184,7 +157,7 @@ pub fn summary(style: Style, d: &Deployment) -> String {
                 first(host),
                 first(profile),
                 sv.name.clone(),
-                json_name(sv.kind),
+                json_word(&sv.kind),
                 sv.cluster.clone().unwrap_or_else(|| "-".into()),
             ]);
         }

@@ -7,9 +7,10 @@ use clap::Args;
 use runbook::plan::{Plan, PlanOptions, Usage};
 use serde::Serialize;
 
-use super::discover::{discover_deployment, sysroot};
-use super::Context;
-use crate::ui::{Grid, Style, Ui};
+use crate::context::Context;
+use crate::ui::format::bytes;
+use crate::ui::progress::spinner;
+use crate::ui::{Grid, Style};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -32,16 +33,16 @@ struct Report<'a> {
 }
 
 pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
-    let deployment = discover_deployment(ctx)?;
+    let deployment = ctx.discover_deployment()?;
     let opts = PlanOptions {
         in_place_migration: args.in_place_migration
             || ctx.loaded.config.deployment.in_place_migration,
     };
     let mut plan = Plan::build(&deployment, &opts);
-    let ui = Ui::of(ctx);
+    let ui = ctx.ui();
     if !args.no_sizes {
-        let spinner = crate::ui::progress::spinner(&ui, "measuring the sizes on disk");
-        plan.compute_sizes(&sysroot(ctx)?);
+        let spinner = spinner(&ui, "measuring the sizes on disk");
+        plan.compute_sizes(&ctx.sysroot()?);
         spinner.finish_and_clear();
     }
     for w in &deployment.warnings {
@@ -61,22 +62,6 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
         &human(ui.stdout, &plan, &deployment.was.cell, version.as_deref()),
         &report,
     )
-}
-
-/// `1234567` → `1.2 MiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 fn size(u: &Usage) -> String {
@@ -195,16 +180,4 @@ fn summary_table(style: Style, plan: &Plan) -> String {
         ]);
     }
     t.render(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bytes;
-
-    #[test]
-    fn sizes_read_like_du_h() {
-        assert_eq!(bytes(512), "512 B");
-        assert_eq!(bytes(1536), "1.5 KiB");
-        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
-    }
 }

@@ -14,10 +14,8 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 
-use super::repo_commands::open_repository;
-use super::Context;
+use crate::context::Context;
 use crate::report::{html, text, ShowReport};
-use crate::ui::Ui;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -38,7 +36,7 @@ struct Out<'a> {
 }
 
 pub fn run(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
-    let repo = open_repository(ctx)?;
+    let repo = ctx.open_repository()?;
     let (id, snap) = repo.find_snapshot(&args.snapshot)?;
     let manifest = if runbook::restore::is_deployment_backup(&snap) {
         let m = runbook::restore::read_manifest(&repo, &snap)
@@ -54,7 +52,7 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
         write_atomically(file, html::render(&report).as_bytes())?;
     }
     ctx.out.result(
-        &text::render(&report, Ui::of(ctx).stdout),
+        &text::render(&report, ctx.ui().stdout),
         &Out {
             report: &report,
             html_report: args.html.as_ref().map(|f| f.display().to_string()),

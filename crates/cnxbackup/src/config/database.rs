@@ -3,7 +3,9 @@
 //! password, which is only ever read from `database.password_file` (never a configuration
 //! value, never an argument) when a command actually needs it.
 
-use super::{ConfigError, DatabaseVendor, LoadedConfig};
+use super::error::ConfigError;
+use super::loaded::LoadedConfig;
+use super::model::DatabaseVendor;
 use crate::secrets::{read_secret_file, Secret};
 
 /// What the password file holds, in messages.

@@ -6,147 +6,25 @@
 //! culprit: the file and line, the environment variable or the flag, the key, and what was
 //! expected.
 
-mod database;
-mod keys;
-mod model;
+pub mod database;
+pub mod env;
+pub mod error;
+pub mod keys;
+pub mod loaded;
+pub mod model;
 
 pub use database::{database_password, database_password_source};
-
+pub use env::{Environment, ProcessEnv};
+pub use error::{ConfigError, Origin};
 pub use keys::{Key, Kind, KEYS};
+pub use loaded::{FlagValues, LoadedConfig};
 pub use model::*;
 
+#[cfg(test)]
+pub use env::NoEnv;
+
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Where a configuration value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Default,
-    /// A config file, with the line of the key when it could be found.
-    File {
-        path: PathBuf,
-        line: Option<usize>,
-    },
-    Env(String),
-    Flag(&'static str),
-}
-
-impl fmt::Display for Origin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Default => write!(f, "the default"),
-            Origin::File {
-                path,
-                line: Some(line),
-            } => write!(f, "config file {}, line {line}", path.display()),
-            Origin::File { path, line: None } => write!(f, "config file {}", path.display()),
-            Origin::Env(name) => write!(f, "environment variable {name}"),
-            Origin::Flag(flag) => write!(f, "option {flag}"),
-        }
-    }
-}
-
-/// A configuration problem. Always exit code 2.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config file {}: {source}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {} is not valid TOML: {message}", path.display())]
-    Syntax { path: PathBuf, message: String },
-    #[error("{origin}: unknown section [{section}]; the sections are: {expected}")]
-    UnknownSection {
-        origin: Origin,
-        section: String,
-        expected: String,
-    },
-    #[error("{origin}: unknown key `{key}`; [{section}] understands: {expected}")]
-    UnknownKey {
-        origin: Origin,
-        section: String,
-        key: String,
-        expected: String,
-    },
-    #[error("{origin}: key `{key}`: {message}")]
-    BadValue {
-        origin: Origin,
-        key: String,
-        message: String,
-    },
-    #[error("--sysroot {}: {message}", path.display())]
-    BadSysroot { path: PathBuf, message: String },
-    #[error("{what} file {} (from {origin}) cannot be read: {source}", path.display())]
-    SecretUnreadable {
-        what: &'static str,
-        path: PathBuf,
-        origin: Origin,
-        source: std::io::Error,
-    },
-    #[error("{what} file {} (from {origin}) is empty; put the password on its first line", path.display())]
-    SecretEmpty {
-        what: &'static str,
-        path: PathBuf,
-        origin: Origin,
-    },
-    #[error("no {what}: {hint}")]
-    Missing {
-        what: &'static str,
-        hint: &'static str,
-    },
-}
-
-/// What the command line said that touches the configuration.
-#[derive(Debug, Clone, Default)]
-pub struct FlagValues {
-    pub config: Option<PathBuf>,
-    pub repo: Option<String>,
-    pub password_file: Option<PathBuf>,
-}
-
-/// The effective configuration and where each value came from.
-#[derive(Debug, Clone)]
-pub struct LoadedConfig {
-    pub config: Config,
-    /// The config file that was read, if any.
-    pub file: Option<PathBuf>,
-    /// `section.key` -> origin, for every key that was set by a file, variable or flag.
-    pub origins: BTreeMap<String, Origin>,
-}
-
-impl LoadedConfig {
-    /// Where `section.key` came from (the default when nothing set it).
-    pub fn origin(&self, key: &str) -> Origin {
-        self.origins.get(key).cloned().unwrap_or(Origin::Default)
-    }
-}
-
-/// Reads environment variables; injected so tests need not touch the process environment.
-pub trait Environment {
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// The real process environment. Empty values count as unset.
-pub struct ProcessEnv;
-
-impl Environment for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
-    }
-}
-
-/// An environment with no variables set (for tests).
-#[cfg(test)]
-pub struct NoEnv;
-
-#[cfg(test)]
-impl Environment for NoEnv {
-    fn var(&self, _name: &str) -> Option<String> {
-        None
-    }
-}
 
 /// Config files looked for when neither `--config` nor `CNXBACKUP_CONFIG` names one.
 pub const DEFAULT_CONFIG_FILES: &[&str] = &["cnxbackup.toml", "/etc/cnxbackup/cnxbackup.toml"];

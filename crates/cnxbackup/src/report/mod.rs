@@ -101,37 +101,7 @@ pub const NO_MANIFEST: &str = "This snapshot has no deployment manifest: it was 
 
 // ------------------------------------------------------------ shared formatting
 
-/// `1.5 KiB`-style sizes (as `plan` and `snapshots` print them).
-pub fn bytes(n: u64) -> String {
-    crate::commands::plan::bytes(n)
-}
-
-/// A duration in milliseconds as `850 ms`, `12.3 s`, `4 min 05 s` or `1 h 02 min`.
-pub fn duration_ms(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 60_000 {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    } else if ms < 3_600_000 {
-        format!("{} min {:02} s", ms / 60_000, (ms % 60_000) / 1000)
-    } else {
-        format!("{} h {:02} min", ms / 3_600_000, (ms % 3_600_000) / 60_000)
-    }
-}
-
-/// A wall time of the manifest (Unix ns) as `YYYY-MM-DD hh:mm:ss UTC`.
-pub fn time_ns(ns: i64) -> String {
-    vault::format_unix_ns(ns)
-}
-
-/// The snake_case word a serde enum serialises to (`ok`, `partial`, `offline`, ...).
-pub fn word<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::from("?"),
-    }
-}
+pub use crate::ui::format::{bytes, duration_ms, json_word as word, time_ns};
 
 /// `COMPLETE` or `INCOMPLETE`.
 pub fn status_word(m: &Manifest) -> &'static str {

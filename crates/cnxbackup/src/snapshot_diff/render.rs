@@ -14,17 +14,7 @@ pub const LIST_LIMIT: usize = 25;
 /// XML changes listed per file without `--all`.
 pub const XML_LIST_LIMIT: usize = 10;
 
-fn bytes(n: u64) -> String {
-    crate::commands::plan::bytes(n)
-}
-
-fn signed_bytes(n: i128) -> String {
-    let sign = if n < 0 { "-" } else { "+" };
-    format!(
-        "{sign}{}",
-        bytes(u64::try_from(n.unsigned_abs()).unwrap_or(u64::MAX))
-    )
-}
+use crate::ui::format::{bytes, signed_bytes};
 
 /// The whole human report. `all`: no list limits.
 pub fn human(r: &DiffReport, all: bool) -> String {

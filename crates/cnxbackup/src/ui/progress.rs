@@ -14,7 +14,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use vault::{Progress, ProgressReading};
 
-use super::Ui;
+use super::terminal::Ui;
 
 /// How often the counters are read.
 const POLL: Duration = Duration::from_millis(100);

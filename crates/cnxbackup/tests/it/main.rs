@@ -14,6 +14,7 @@ mod diff;
 mod discover_samples;
 mod examples;
 mod human_output;
+mod import_cycles;
 mod json_schemas;
 mod log_secrets;
 mod restore_common;

@@ -11,10 +11,18 @@ use std::time::Duration;
 use vault::storage::{S3Options, SecretString};
 use vault::StorageOptions;
 
+use super::Context;
 use crate::config::{ConfigError, Environment, LoadedConfig};
 use crate::secrets::read_secret_file;
 
 const S3_SECRET: &str = "S3 secret access key";
+
+impl Context {
+    /// How to reach the repository's storage (`[s3]`, the AWS variables, the secret file).
+    pub fn storage_options(&self) -> Result<StorageOptions, ConfigError> {
+        storage_options(&self.loaded, self.env.as_ref())
+    }
+}
 
 /// The storage options of the effective configuration.
 pub fn storage_options(

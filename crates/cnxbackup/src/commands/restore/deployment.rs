@@ -1,9 +1,9 @@
 //! `cnxbackup restore SNAPSHOT` for a deployment backup (a snapshot written by `cnxbackup
 //! backup` without `--path`): the version-gated restore of issue 8.
 //!
-//! `repo_commands::restore` hands every snapshot whose application document is a
-//! `cnxbackup.backup` summary to [`run`]; any other snapshot keeps the plain path restore,
-//! which must be given `--target` and none of the deployment flags ([`plain_target`]).
+//! `restore` (the module above) hands every snapshot whose application document is a
+//! `cnxbackup.backup` summary to [`run`]; any other snapshot keeps the plain path restore
+//! (`paths.rs`), which must be given `--target` and none of the deployment flags.
 //!
 //! Exit codes: 0 restored (and verified, version confirmed); 1 a step failed (database
 //! restore, a component, verification, version afterwards) or the snapshot is unreadable;
@@ -12,54 +12,20 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::Path;
-use std::time::Duration;
 
 use anyhow::anyhow;
 use runbook::plan::Component;
 use runbook::restore::{self, RestoreError, RestoreInput, RestoreOptions, RestoreReport};
-use runbook::servers::{ControlOptions, WasCredentials};
 use vault::{Repository, Snapshot, SnapshotId};
 use websphere::Sysroot;
 
-use super::discover::sysroot;
-use super::repo_commands::RestoreArgs;
-use super::Context;
-use crate::exit::{with_exit, Exit};
-use crate::ui::{Grid, ProgressDisplay, Style, Ui};
+use super::args::RestoreArgs;
+use crate::context::Context;
+use crate::exit::CommandError;
+use crate::ui::format::short_id;
+use crate::ui::{Grid, ProgressDisplay, Style, Tone};
 
-/// Test hook shared with the backup: the pause between stop attempts in milliseconds.
-const RETRY_PAUSE_ENV: &str = "CNXBACKUP_TEST_RETRY_PAUSE_MS";
-
-/// For a plain (non-deployment) snapshot: the `--target` it must have, refusing the flags
-/// that only mean something for a deployment backup.
-pub fn plain_target(args: &RestoreArgs) -> anyhow::Result<&Path> {
-    let deployment_only = [
-        (!args.only.is_empty(), "--only"),
-        (args.dry_run, "--dry-run"),
-        (args.skip_databases, "--skip-databases"),
-        (args.allow_version_mismatch, "--allow-version-mismatch"),
-        (args.stop, "--stop"),
-        (args.verify || args.no_verify, "--verify/--no-verify"),
-    ];
-    if let Some((_, flag)) = deployment_only.iter().find(|(set, _)| *set) {
-        return Err(with_exit(
-            anyhow!(
-                "{flag} applies to deployment backups (written by `cnxbackup backup` without \
-                 --path); this snapshot is a plain path backup"
-            ),
-            Exit::Usage,
-        ));
-    }
-    args.target.as_deref().ok_or_else(|| {
-        with_exit(
-            anyhow!("--target DIR is required to restore a plain path backup"),
-            Exit::Usage,
-        )
-    })
-}
-
-fn parse_only(list: &[String]) -> anyhow::Result<Vec<Component>> {
+fn parse_only(list: &[String]) -> Result<Vec<Component>, CommandError> {
     let mut out = Vec::new();
     for item in list.iter().flat_map(|s| s.split(',')) {
         let item = item.trim();
@@ -68,7 +34,7 @@ fn parse_only(list: &[String]) -> anyhow::Result<Vec<Component>> {
         }
         let c: Component = item
             .parse()
-            .map_err(|e| with_exit(anyhow!("--only: {e}"), Exit::Usage))?;
+            .map_err(|e| CommandError::Usage(format!("--only: {e}")))?;
         if !out.contains(&c) {
             out.push(c);
         }
@@ -84,9 +50,9 @@ fn target_root(ctx: &Context, args: &RestoreArgs) -> anyhow::Result<Sysroot> {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow!("--target {}: {e}", dir.display()))?;
             }
-            Sysroot::new(dir).map_err(|e| with_exit(anyhow!("--target: {e}"), Exit::Usage))
+            Ok(Sysroot::new(dir).map_err(|e| CommandError::Usage(format!("--target: {e}")))?)
         }
-        None => sysroot(ctx),
+        None => ctx.sysroot(),
     }
 }
 
@@ -100,29 +66,9 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let only = parse_only(&args.only)?;
     let target = target_root(ctx, args)?;
-    let host_sys = sysroot(ctx)?;
-    let cfg = &ctx.loaded.config;
-    let credentials = match &cfg.websphere.username {
-        Some(user) => WasCredentials {
-            username: Some(user.clone()),
-            password: ctx
-                .websphere_password()?
-                .map(|p| websphere::Secret::new(p.expose())),
-        },
-        None => WasCredentials::none(),
-    };
-    let mut control =
-        ControlOptions::new(cfg.websphere.stop_timeout_secs, cfg.websphere.force_kill);
-    if let Some(ms) = std::env::var(RETRY_PAUSE_ENV)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        control.retry_pause = Duration::from_millis(ms);
-        control.verify_wait = Duration::from_millis(ms.max(1000));
-        control.kill_grace = Duration::from_millis(ms.max(1000));
-    }
-    let d = &cfg.deployment;
-    let ui = Ui::of(ctx);
+    let host_sys = ctx.sysroot()?;
+    let credentials = ctx.was_credentials()?;
+    let ui = ctx.ui();
     // a dry run writes nothing: no bar
     let display = if args.dry_run {
         ProgressDisplay::hidden()
@@ -134,27 +80,10 @@ pub fn run(
         snapshot: snap,
         snapshot_id: id.to_hex(),
         target: &target,
-        discover: connections::discover::DiscoverOptions {
-            app_server_root: d.app_server_root.as_ref().map(|p| p.display().to_string()),
-            connections_root: d.connections_root.as_ref().map(|p| p.display().to_string()),
-        },
-        options: RestoreOptions {
-            only,
-            dry_run: args.dry_run,
-            skip_databases: args.skip_databases,
-            allow_version_mismatch: args.allow_version_mismatch,
-            stop: args.stop,
-            verify: if args.verify {
-                Some(true)
-            } else if args.no_verify {
-                Some(false)
-            } else {
-                None
-            },
-            progress: display.counters(),
-        },
+        discover: ctx.discover_options(),
+        options: options(args, only, display.counters()),
         credentials,
-        control,
+        control: ctx.control_options(),
         // the database tools run on this machine (the sysroot), whatever the target
         database: ctx.database_tool_config(&host_sys)?,
     };
@@ -169,20 +98,14 @@ pub fn run(
     let report = match result {
         Ok(r) => r,
         Err(e) => {
-            let exit = if e.is_refusal() {
-                Exit::Refused
-            } else if e.is_usage() {
-                Exit::Usage
-            } else {
-                Exit::Failed
-            };
+            // the exit code comes from the error (exit.rs); --json readers get the refusal
             if json {
                 let doc = refusal_json(&e);
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc)?);
                 let _ = out.flush();
             }
-            return Err(with_exit(anyhow::Error::new(e), exit));
+            return Err(e.into());
         }
     };
     for w in &report.warnings {
@@ -190,12 +113,32 @@ pub fn run(
     }
     ctx.out.result(&human(ui.stdout, &report), &report)?;
     if !report.ok() {
-        return Err(with_exit(
-            anyhow!("{}", failure_summary(&report)),
-            Exit::Failed,
-        ));
+        return Err(anyhow!("{}", failure_summary(&report)));
     }
     Ok(())
+}
+
+/// The runbook's options from the command line.
+fn options(
+    args: &RestoreArgs,
+    only: Vec<Component>,
+    progress: Option<std::sync::Arc<vault::Progress>>,
+) -> RestoreOptions {
+    RestoreOptions {
+        only,
+        dry_run: args.dry_run,
+        skip_databases: args.skip_databases,
+        allow_version_mismatch: args.allow_version_mismatch,
+        stop: args.stop,
+        verify: if args.verify {
+            Some(true)
+        } else if args.no_verify {
+            Some(false)
+        } else {
+            None
+        },
+        progress,
+    }
 }
 
 fn refusal_json(e: &RestoreError) -> serde_json::Value {
@@ -244,10 +187,6 @@ fn failure_summary(r: &RestoreReport) -> String {
     format!("restore FAILED: {}", parts.join("; "))
 }
 
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
-}
-
 fn human(style: Style, r: &RestoreReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -258,7 +197,7 @@ fn human(style: Style, r: &RestoreReport) -> String {
         } else {
             "restored"
         },
-        short(&r.snapshot),
+        short_id(&r.snapshot),
         r.backup_set,
         r.host,
         r.target
@@ -402,7 +341,7 @@ fn human(style: Style, r: &RestoreReport) -> String {
                         "EXPECTED {}",
                         r.version_expected.as_deref().unwrap_or("unknown")
                     ),
-                    crate::ui::Tone::Bad
+                    Tone::Bad
                 ),
                 None => "not compared".to_string(),
             }

@@ -1,9 +1,9 @@
 //! `cnxbackup config`: the effective configuration, where each value came from, and a check
 //! that the password files it names can be read (their contents are never shown).
 
-use super::Context;
 use crate::config::{Origin, KEYS};
-use crate::ui::{Grid, Style, Ui};
+use crate::context::Context;
+use crate::ui::{Grid, Style};
 use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -65,7 +65,7 @@ pub fn run(ctx: &Context, _args: &ConfigArgs) -> anyhow::Result<()> {
         values,
         secrets,
     };
-    ctx.out.result(&human(Ui::of(ctx).stdout, &report), &report)
+    ctx.out.result(&human(ctx.ui().stdout, &report), &report)
 }
 
 fn repository_password_source(ctx: &Context) -> anyhow::Result<String> {

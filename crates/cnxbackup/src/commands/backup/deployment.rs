@@ -1,4 +1,4 @@
-//! `cnxbackup backup` without `--path`: the deployment's backup procedure (issue 7).
+//! `cnxbackup backup` without `--path`: the deployment's backup procedure.
 //!
 //! Discovers the deployment, opens the repository, and hands both to
 //! `runbook::backup::run`, printing one line per phase on stderr, or with `--json` one JSON
@@ -9,27 +9,21 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::time::Duration;
 
 use anyhow::anyhow;
 use runbook::backup::{
-    self, BackupError, BackupInput, BackupOptions, BackupReport, Event, EventSink, Phase,
-    PhaseStatus, ProblemKind,
+    self, BackupInput, BackupOptions, BackupReport, Event, EventSink, Phase, PhaseStatus,
 };
 use runbook::manifest::{Status, StepStatus};
-use runbook::servers::{ControlOptions, WasCredentials};
 use serde::Serialize;
 use vault::{Repository, Storage};
 
-use super::discover::{discover_deployment, sysroot};
-use super::repo_commands::BackupArgs;
-use super::Context;
-use crate::exit::{with_exit, Exit};
-use crate::ui::{Grid, ProgressDisplay, Style, Ui};
-
-/// Test hook: the pause between stop attempts in milliseconds (default 10 s). Tests set it
-/// low so a server that refuses to stop does not take half a minute.
-const RETRY_PAUSE_ENV: &str = "CNXBACKUP_TEST_RETRY_PAUSE_MS";
+use super::args::BackupArgs;
+use crate::context::Context;
+use crate::exit::CommandError;
+use crate::ui::format::{bytes, json_word, short_id};
+use crate::ui::style::tone_of;
+use crate::ui::{Grid, ProgressDisplay, Style};
 
 /// Prints events: one line per phase on stderr, or JSON lines on stdout. While the files
 /// phase runs, a progress bar (when the terminal allows one) sits below the phase lines.
@@ -98,11 +92,13 @@ fn phase_line(style: Style, title: &str, word: &str, duration_ms: u64, message: 
     let padded = format!("{word:<7}");
     format!(
         "{title:<44} {} {:>7.1} s  {message}",
-        style.paint(&padded, crate::ui::style::tone_of(word)),
+        style.paint(&padded, tone_of(word)),
         duration_ms as f64 / 1000.0
     )
 }
 
+/// The repository, or why it cannot be opened: the procedure reports that in its preflight
+/// (with every other problem) rather than failing before it.
 fn open_repository(ctx: &Context) -> anyhow::Result<Result<Repository, String>> {
     let url = ctx.repository_url()?.to_string();
     let password = ctx.repository_password()?;
@@ -122,54 +118,38 @@ struct ResultLine<'a> {
 
 /// Runs the procedure.
 pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
-    if let Some(set) = &args.set {
+    let procedure = &args.procedure;
+    if let Some(set) = &procedure.set {
         if !backup::valid_backup_set_id(set) {
-            return Err(with_exit(
-                anyhow!("--set {set:?}: use 1-64 letters, digits, '.', '_' or '-'"),
-                Exit::Usage,
-            ));
+            return Err(CommandError::Usage(format!(
+                "--set {set:?}: use 1-64 letters, digits, '.', '_' or '-'"
+            ))
+            .into());
         }
     }
-    let sys = sysroot(ctx)?;
-    let deployment = discover_deployment(ctx)?;
+    let sys = ctx.sysroot()?;
+    let deployment = ctx.discover_deployment()?;
     let repository = open_repository(ctx)?;
-    let cfg = &ctx.loaded.config;
-    let was_password = ctx.websphere_password()?;
-    let credentials = match &cfg.websphere.username {
-        Some(user) => WasCredentials {
-            username: Some(user.clone()),
-            password: was_password.map(|p| websphere::Secret::new(p.expose())),
-        },
-        None => WasCredentials::none(),
-    };
-    let mut control =
-        ControlOptions::new(cfg.websphere.stop_timeout_secs, cfg.websphere.force_kill);
-    if let Some(ms) = std::env::var(RETRY_PAUSE_ENV)
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        control.retry_pause = Duration::from_millis(ms);
-        control.verify_wait = Duration::from_millis(ms.max(1000));
-        control.kill_grace = Duration::from_millis(ms.max(1000));
-    }
-    let ui = Ui::of(ctx);
+    let credentials = ctx.was_credentials()?;
+    let ui = ctx.ui();
     let display = ProgressDisplay::new(&ui, "files", "files");
     let input = BackupInput {
         sysroot: &sys,
         deployment: &deployment,
         options: BackupOptions {
-            dry_run: args.dry_run,
-            no_stop: args.no_stop,
-            restart: args.restart,
-            in_place_migration: args.in_place_migration || cfg.deployment.in_place_migration,
-            skip_databases: args.skip_databases,
-            backup_set: args.set.clone(),
+            dry_run: procedure.dry_run,
+            no_stop: procedure.no_stop,
+            restart: procedure.restart,
+            in_place_migration: procedure.in_place_migration
+                || ctx.loaded.config.deployment.in_place_migration,
+            skip_databases: procedure.skip_databases,
+            backup_set: procedure.set.clone(),
             tags: args.tags.clone(),
             host: args.host.clone(),
             progress: display.counters(),
         },
         credentials,
-        control,
+        control: ctx.control_options(),
         database: ctx.database_tool_config(&sys)?,
         repository: repository.as_ref().map_err(Clone::clone),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -183,20 +163,8 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
     if let Some(d) = printer.display.take() {
         d.finish();
     }
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let exit = match &e {
-                BackupError::Preflight { kind, .. } => match kind {
-                    ProblemKind::Configuration => Exit::Usage,
-                    ProblemKind::Safety => Exit::Refused,
-                },
-                BackupError::Refused { .. } => Exit::Refused,
-                BackupError::Repository { .. } => Exit::Failed,
-            };
-            return Err(with_exit(anyhow::Error::new(e), exit));
-        }
-    };
+    // a refusal or a preflight problem: its exit code comes from the error (exit.rs)
+    let report = result?;
     let complete = report.complete();
     if ctx.out.json {
         let line = ResultLine {
@@ -216,28 +184,18 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
             .as_ref()
             .map(|m| m.summary().failed_steps.join("; "))
             .unwrap_or_default();
-        return Err(with_exit(
-            anyhow!(
-                "backup INCOMPLETE: snapshot {} was written without: {failed}",
-                report.snapshot.as_deref().map(short).unwrap_or("-")
-            ),
-            Exit::Failed,
+        return Err(anyhow!(
+            "backup INCOMPLETE: snapshot {} was written without: {failed}",
+            report.snapshot.as_deref().map(short_id).unwrap_or("-")
         ));
     }
     if !report.restart_failed.is_empty() {
-        return Err(with_exit(
-            anyhow!(
-                "the backup is complete, but --restart failed: {}",
-                report.restart_failed.join("; ")
-            ),
-            Exit::Failed,
+        return Err(anyhow!(
+            "the backup is complete, but --restart failed: {}",
+            report.restart_failed.join("; ")
         ));
     }
     Ok(())
-}
-
-fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
 }
 
 /// The closing summary: the snapshot and its status, a table of the components and one of
@@ -265,7 +223,7 @@ fn human(style: Style, r: &BackupReport) -> String {
     let _ = writeln!(
         s,
         "snapshot {} ({}) set {} host {}",
-        r.snapshot.as_deref().map(short).unwrap_or("-"),
+        r.snapshot.as_deref().map(short_id).unwrap_or("-"),
         style.status(match m.status {
             Status::Complete => "complete",
             Status::Incomplete => "INCOMPLETE",
@@ -298,7 +256,7 @@ fn human(style: Style, r: &BackupReport) -> String {
             c.component.to_string().into(),
             t.status(status),
             c.files.to_string().into(),
-            super::plan::bytes(c.bytes).into(),
+            bytes(c.bytes).into(),
             format!("{:.1}", c.duration_ms as f64 / 1000.0).into(),
             c.message.as_deref().unwrap_or("").into(),
         ]);
@@ -327,17 +285,10 @@ fn human(style: Style, r: &BackupReport) -> String {
     let timings: Vec<String> = r
         .phases
         .iter()
-        .map(|(p, ms)| format!("{}={:.1}s", phase_name(*p), *ms as f64 / 1000.0))
+        .map(|(p, ms)| format!("{}={:.1}s", json_word(p), *ms as f64 / 1000.0))
         .collect();
     let _ = writeln!(s, "phases: {}", timings.join(" "));
     s
-}
-
-fn phase_name(p: Phase) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,0 +1,27 @@
+//! The environment variables the configuration reads, behind a trait so that tests need not
+//! touch the process environment.
+
+/// Reads environment variables; injected so tests need not touch the process environment.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment. Empty values count as unset.
+pub struct ProcessEnv;
+
+impl Environment for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+/// An environment with no variables set (for tests).
+#[cfg(test)]
+pub struct NoEnv;
+
+#[cfg(test)]
+impl Environment for NoEnv {
+    fn var(&self, _name: &str) -> Option<String> {
+        None
+    }
+}

@@ -1,0 +1,64 @@
+//! The `[database]` settings as the runbook's vendor-tool configuration (backup and restore).
+
+use std::path::{Path, PathBuf};
+
+use runbook::databases::{Mode, ToolConfig, Vendor};
+
+use super::Context;
+use crate::config::{self, DatabaseMode, DatabaseVendor};
+
+impl Context {
+    /// The `[database]` settings as the runbook's vendor-tool configuration. The tools' paths
+    /// (`command`, `verify_command`) are product paths, looked up under the sysroot; the
+    /// password is read from `database.password_file` (never a value or an argument) and
+    /// handed to the runbook, which gives it to the tool through its environment or a private
+    /// parameter file.
+    pub fn database_tool_config(&self, sys: &websphere::Sysroot) -> anyhow::Result<ToolConfig> {
+        let db = &self.loaded.config.database;
+        let product = |key: &str, p: &Option<PathBuf>| -> anyhow::Result<Option<PathBuf>> {
+            match p {
+                Some(p) => {
+                    Ok(Some(sys.real_path(p).map_err(|e| {
+                        anyhow::anyhow!("{key} {}: {e}", p.display())
+                    })?))
+                }
+                None => Ok(None),
+            }
+        };
+        let password = config::database_password(&self.loaded)?
+            .map(|secret| websphere::Secret::new(secret.expose()));
+        Ok(ToolConfig {
+            vendor: db.vendor.map(|v| match v {
+                DatabaseVendor::Db2 => Vendor::Db2,
+                DatabaseVendor::Oracle => Vendor::Oracle,
+                DatabaseVendor::Sqlserver => Vendor::Sqlserver,
+                DatabaseVendor::Command => Vendor::Command,
+            }),
+            command: product("database.command", &db.command)?,
+            run_as: db.run_as.clone(),
+            mode: match db.mode {
+                DatabaseMode::Offline => Mode::Offline,
+                DatabaseMode::Online => Mode::Online,
+            },
+            timeout: db.timeout_secs.map(std::time::Duration::from_secs),
+            dump_command: db.dump_command.clone(),
+            // Oracle Data Pump reads it as the `impdp` program: a product path like `command`.
+            restore_command: match (db.vendor, &db.restore_command) {
+                (Some(DatabaseVendor::Oracle), Some(impdp)) => Some(
+                    sys.real_path(Path::new(impdp))
+                        .map_err(|e| anyhow::anyhow!("database.restore_command {impdp}: {e}"))?
+                        .to_string_lossy()
+                        .into_owned(),
+                ),
+                (_, other) => other.clone(),
+            },
+            verify_command: product("database.verify_command", &db.verify_command)?,
+            username: db.username.clone(),
+            password,
+            oracle_directory: db.oracle_directory.clone(),
+            oracle_directory_path: db.oracle_directory_path.clone(),
+            sqlserver_dir: db.server_staging_dir.clone(),
+            staging_dir: db.staging_dir.clone(),
+        })
+    }
+}
