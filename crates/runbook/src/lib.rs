@@ -6,10 +6,12 @@
 //! it must never reach into the repository format below `vault`'s public API.
 
 pub mod backup;
+pub mod clock;
 pub mod databases;
 pub mod manifest;
 pub mod plan;
 pub mod preflight;
+pub mod procedure;
 pub mod process;
 pub mod restore;
 pub mod role_mappings;

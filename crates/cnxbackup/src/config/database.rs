@@ -5,7 +5,7 @@
 
 use super::error::ConfigError;
 use super::loaded::LoadedConfig;
-use super::model::DatabaseVendor;
+use super::model::Vendor;
 use crate::secrets::{read_secret_file, Secret};
 
 /// What the password file holds, in messages.
@@ -73,20 +73,20 @@ pub(super) fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
     // Keys that only one vendor reads: set for another vendor they would be silently
     // ignored, which hides a mistake (a copied config, a wrong vendor).
     if let Some(vendor) = db.vendor {
-        let only = |key: &str, set: bool, allowed: &[DatabaseVendor], what: &str| {
+        let only = |key: &str, set: bool, allowed: &[Vendor], what: &str| {
             if set && !allowed.contains(&vendor) {
                 Err(bad(
                     key,
                     format!(
                         "is only used with {what}; database.vendor is \"{}\"",
-                        vendor_name(vendor)
+                        vendor
                     ),
                 ))
             } else {
                 Ok(())
             }
         };
-        use DatabaseVendor::{Db2, Oracle, Sqlserver};
+        use Vendor::{Db2, Oracle, Sqlserver};
         only(
             "database.verify_command",
             db.verify_command.is_some(),
@@ -174,15 +174,6 @@ pub(super) fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
         }
     }
     Ok(())
-}
-
-fn vendor_name(v: DatabaseVendor) -> &'static str {
-    match v {
-        DatabaseVendor::Db2 => "db2",
-        DatabaseVendor::Oracle => "oracle",
-        DatabaseVendor::Sqlserver => "sqlserver",
-        DatabaseVendor::Command => "command",
-    }
 }
 
 /// An unquoted Oracle identifier: what `CREATE DIRECTORY name` accepts without quotes, and

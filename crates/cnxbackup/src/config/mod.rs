@@ -294,16 +294,14 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             }
         }
     }
-    if c.database.vendor == Some(DatabaseVendor::Command) && c.database.dump_command.is_none() {
+    if c.database.vendor == Some(Vendor::Command) && c.database.dump_command.is_none() {
         return Err(bad(
             "database.vendor",
             "`command` needs database.dump_command (and database.restore_command to restore)"
                 .into(),
         ));
     }
-    if c.database.mode == DatabaseMode::Online
-        && matches!(c.database.vendor, Some(v) if v != DatabaseVendor::Db2)
-    {
+    if c.database.mode == Mode::Online && matches!(c.database.vendor, Some(v) if v != Vendor::Db2) {
         return Err(bad(
             "database.mode",
             "`online` is only supported with vendor = \"db2\"; use \"offline\"".into(),
@@ -390,7 +388,7 @@ mod tests {
         full.deployment.connections_root = Some("/x".into());
         full.websphere.username = Some("x".into());
         full.websphere.password_file = Some("x".into());
-        full.database.vendor = Some(DatabaseVendor::Db2);
+        full.database.vendor = Some(Vendor::Db2);
         full.database.command = Some("/x".into());
         full.database.run_as = Some("x".into());
         full.database.dump_command = Some("x".into());
@@ -475,7 +473,7 @@ mod tests {
         let path = write(&dir, "[database]\nvendor = \"oracle\"\n");
         let environment = env(&[("CNXBACKUP_CONFIG", path.to_str().unwrap())]);
         let loaded = load(&FlagValues::default(), &environment).unwrap();
-        assert_eq!(loaded.config.database.vendor, Some(DatabaseVendor::Oracle));
+        assert_eq!(loaded.config.database.vendor, Some(Vendor::Oracle));
         assert_eq!(loaded.file.as_deref(), Some(path.as_path()));
     }
 

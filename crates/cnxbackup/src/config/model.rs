@@ -6,6 +6,10 @@
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+/// `database.vendor` and `database.mode` are the runbook's own types (their serde names are
+/// the configuration's words).
+pub use runbook::databases::{Mode, Vendor};
+
 /// The effective configuration after file, environment and flags are merged.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -65,14 +69,14 @@ impl Default for WebsphereConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    pub vendor: Option<DatabaseVendor>,
+    pub vendor: Option<Vendor>,
     /// The vendor tool to call (product path).
     pub command: Option<PathBuf>,
     /// Run the vendor tool as this OS user.
     pub run_as: Option<String>,
     /// Where native tools write their images before they go into the repository (machine path).
     pub staging_dir: PathBuf,
-    pub mode: DatabaseMode,
+    pub mode: Mode,
     /// `vendor = "command"`: a command whose stdout is the dump.
     pub dump_command: Option<String>,
     /// `vendor = "command"`: a command that reads the dump on stdin. Oracle Data Pump: the
@@ -105,7 +109,7 @@ impl Default for DatabaseConfig {
             command: None,
             run_as: None,
             staging_dir: PathBuf::from("/var/tmp/cnxbackup"),
-            mode: DatabaseMode::Offline,
+            mode: Mode::Offline,
             dump_command: None,
             restore_command: None,
             verify_command: None,
@@ -117,23 +121,6 @@ impl Default for DatabaseConfig {
             timeout_secs: None,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DatabaseVendor {
-    Db2,
-    Oracle,
-    Sqlserver,
-    Command,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DatabaseMode {
-    #[default]
-    Offline,
-    Online,
 }
 
 /// `[s3]`: how to reach an `s3://BUCKET/PREFIX` repository. The secret access key is never a

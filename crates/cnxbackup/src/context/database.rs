@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use runbook::databases::{Mode, ToolConfig, Vendor};
+use runbook::databases::{ToolConfig, Vendor};
 
 use super::Context;
-use crate::config::{self, DatabaseMode, DatabaseVendor};
+use crate::config;
 
 impl Context {
     /// The `[database]` settings as the runbook's vendor-tool configuration. The tools' paths
@@ -28,23 +28,15 @@ impl Context {
         let password = config::database_password(&self.loaded)?
             .map(|secret| websphere::Secret::new(secret.expose()));
         Ok(ToolConfig {
-            vendor: db.vendor.map(|v| match v {
-                DatabaseVendor::Db2 => Vendor::Db2,
-                DatabaseVendor::Oracle => Vendor::Oracle,
-                DatabaseVendor::Sqlserver => Vendor::Sqlserver,
-                DatabaseVendor::Command => Vendor::Command,
-            }),
+            vendor: db.vendor,
             command: product("database.command", &db.command)?,
             run_as: db.run_as.clone(),
-            mode: match db.mode {
-                DatabaseMode::Offline => Mode::Offline,
-                DatabaseMode::Online => Mode::Online,
-            },
+            mode: db.mode,
             timeout: db.timeout_secs.map(std::time::Duration::from_secs),
             dump_command: db.dump_command.clone(),
             // Oracle Data Pump reads it as the `impdp` program: a product path like `command`.
             restore_command: match (db.vendor, &db.restore_command) {
-                (Some(DatabaseVendor::Oracle), Some(impdp)) => Some(
+                (Some(Vendor::Oracle), Some(impdp)) => Some(
                     sys.real_path(Path::new(impdp))
                         .map_err(|e| anyhow::anyhow!("database.restore_command {impdp}: {e}"))?
                         .to_string_lossy()

@@ -8,11 +8,13 @@
 //! knows a command: the helpers take plain values, so every command can use them.
 
 pub mod format;
+pub mod phases;
 pub mod progress;
 pub mod style;
 pub mod table;
 pub mod terminal;
 
+pub use phases::PhasePrinter;
 pub use progress::ProgressDisplay;
 pub use style::{Style, Tone};
 pub use table::Grid;

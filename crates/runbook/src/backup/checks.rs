@@ -62,7 +62,7 @@ pub struct PreflightArgs<'a> {
     pub credentials: &'a WasCredentials,
     pub control: &'a ControlOptions,
     pub database: &'a ToolConfig,
-    pub repository: Result<&'a vault::Repository, &'a str>,
+    pub repository: Result<&'a vault::Repository, &'a super::input::RepositoryUnavailable>,
     pub host: &'a str,
     pub no_stop: bool,
 }
@@ -77,10 +77,10 @@ pub fn backup_preflight(
     // Repository: reachable and the password right (the caller opened it).
     let previous = match a.repository {
         Ok(repo) => previous_summary(repo, a.host),
-        Err(message) => {
+        Err(e) => {
             out.problems.push(Problem {
                 check: "repository",
-                message: message.to_string(),
+                message: format!("{e}: {}", e.source),
             });
             None
         }

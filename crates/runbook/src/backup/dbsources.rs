@@ -11,21 +11,24 @@ use std::thread::JoinHandle;
 
 use vault::backup::{BackupSource, SourceReport};
 
-use super::events::{Event, EventSink, Phase};
-use super::run::Recorder;
+use super::recorder::Recorder;
+use crate::clock::millis;
 use crate::databases::{
-    build_tool, prepare_staging, BackupSink, DatabaseTarget, DatabaseTool, ImageRecord, ToolConfig,
-    Vendor,
+    build_tool, prepare_staging, BackupSink, DatabaseTarget, DatabaseTool, DbError, ImageRecord,
+    ToolConfig, Vendor,
 };
 use crate::manifest::{DatabaseRecord, StepStatus, DATABASES_DIR};
 use crate::plan::{Action, Plan};
+use crate::procedure::{Event, Item, Phase, Scope};
 
 /// Where a database's files go in the snapshot.
 pub(crate) fn db_dir(name: &str) -> String {
     format!("{DATABASES_DIR}/{name}")
 }
 
-type DumpResult = Arc<Mutex<Option<Result<ImageRecord, String>>>>;
+/// The dump thread's result: the image record, or the vendor tool's error (shared: the
+/// reader turns it into a read error and the record keeps it).
+type DumpResult = Arc<Mutex<Option<Result<ImageRecord, Arc<DbError>>>>>;
 
 /// One database ready to become sources.
 pub(crate) enum DbSource {
@@ -115,6 +118,7 @@ impl DbSource {
                 .lock()
                 .ok()
                 .and_then(|mut g| g.take())
+                .map(|r| r.map_err(|e| e.to_string()))
                 .unwrap_or_else(|| Err(format!("{}: the dump never ran", self.name()))),
         };
         let outcome = image.and_then(|image| {
@@ -184,7 +188,7 @@ pub(crate) fn prepare_databases(
     tool: Option<&dyn DatabaseTool>,
     cfg: &ToolConfig,
     staging: &Path,
-    events: &mut dyn EventSink,
+    s: &mut Scope<'_, '_>,
     r: &mut Recorder,
 ) -> Vec<DbSource> {
     let Some(step) = plan
@@ -243,7 +247,7 @@ pub(crate) fn prepare_databases(
             Action::BackupDatabases,
             StepStatus::Failed,
             Some(e.to_string()),
-            super::run::millis(t),
+            millis(t),
         );
         return out;
     }
@@ -257,10 +261,7 @@ pub(crate) fn prepare_databases(
         let status = match tool.backup(&target, BackupSink::Staging(staging)) {
             Ok(image) => {
                 for w in &image.warnings {
-                    events.event(&Event::Warning {
-                        phase: Phase::Databases,
-                        message: format!("{}: {w}", db.name),
-                    });
+                    s.warn(format!("{}: {w}", db.name));
                 }
                 let bytes = image.bytes;
                 out.push(DbSource::Staged {
@@ -271,22 +272,14 @@ pub(crate) fn prepare_databases(
             }
             Err(e) => {
                 let message = e.to_string();
-                events.event(&Event::Warning {
-                    phase: Phase::Databases,
-                    message: message.clone(),
-                });
+                s.warn(message.clone());
                 r.fail_db(&db.name, message);
                 (None, "failed")
             }
         };
-        events.event(&Event::Progress {
-            phase: Phase::Databases,
-            item: db.name.clone(),
-            done: i + 1,
-            total,
-            files: None,
+        s.progress(Item {
             bytes: status.0,
-            status: status.1.to_string(),
+            ..Item::new(&db.name, i + 1, total, status.1)
         });
     }
     let failed = total - out.len();
@@ -298,7 +291,7 @@ pub(crate) fn prepare_databases(
             StepStatus::Failed
         },
         (failed > 0).then(|| format!("{failed} of {total} database backup(s) failed")),
-        super::run::millis(t),
+        millis(t),
     );
     out
 }
@@ -334,11 +327,8 @@ impl DumpReader {
         let (target, cfg, slot) = (self.target.clone(), self.cfg.clone(), self.result.clone());
         self.thread = Some(std::thread::spawn(move || {
             let result = build_tool(&cfg)
-                .map_err(|e| e.to_string())
-                .and_then(|tool| {
-                    tool.backup(&target, BackupSink::Stream(&mut writer))
-                        .map_err(|e| e.to_string())
-                });
+                .and_then(|tool| tool.backup(&target, BackupSink::Stream(&mut writer)))
+                .map_err(Arc::new);
             drop(writer);
             if let Ok(mut g) = slot.lock() {
                 *g = Some(result);
@@ -370,7 +360,7 @@ impl Read for DumpReader {
             .ok()
             .and_then(|g| g.as_ref().and_then(|r| r.as_ref().err().cloned()));
         match failed {
-            Some(message) => Err(io::Error::other(message)),
+            Some(e) => Err(io::Error::other(e)),
             None => Ok(0),
         }
     }

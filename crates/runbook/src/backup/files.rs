@@ -15,11 +15,12 @@ use std::time::Duration;
 use vault::backup::{BackupSource, SourceReport, WarningKind};
 use websphere::Sysroot;
 
-use super::events::{Event, Phase};
-use super::run::Recorder;
+use super::describe::snake_name;
+use super::recorder::Recorder;
 use super::store::glob_escape;
 use crate::manifest::{ComponentRecord, FailedStep, StepStatus};
 use crate::plan::{measure, Action, Component, Plan, Step, Usage};
+use crate::procedure::{Event, Phase};
 
 /// How many file warnings a component record keeps (the count is in the message).
 const WARNINGS_KEPT: usize = 20;
@@ -38,6 +39,19 @@ struct Item {
     contained: Option<(Usage, bool)>,
 }
 
+/// A component path that cannot be mapped to a real path under the sysroot.
+#[derive(Debug, thiserror::Error)]
+#[error("{path} ({component})")]
+pub struct SourcePathError {
+    /// The product path.
+    pub path: String,
+    /// Its component.
+    pub component: Component,
+    /// Why.
+    #[source]
+    pub source: websphere::SysrootError,
+}
+
 /// The file components of one run.
 pub(crate) struct FileSources {
     items: Vec<Item>,
@@ -46,12 +60,7 @@ pub(crate) struct FileSources {
 
 impl FileSources {
     /// The components of `plan`; `missing` are product paths preflight found absent.
-    pub(crate) fn build(
-        plan: &Plan,
-        missing: &[String],
-        sys: &Sysroot,
-        _r: &mut Recorder,
-    ) -> FileSources {
+    pub(crate) fn build(plan: &Plan, missing: &[String], sys: &Sysroot) -> FileSources {
         let file_steps: Vec<&Step> = plan
             .steps
             .iter()
@@ -100,7 +109,7 @@ impl FileSources {
     }
 
     /// The `Path` sources: real path through the sysroot, stored under the product path.
-    pub(crate) fn sources(&self, sys: &Sysroot) -> Result<Vec<BackupSource>, String> {
+    pub(crate) fn sources(&self, sys: &Sysroot) -> Result<Vec<BackupSource>, SourcePathError> {
         let mut out = Vec::new();
         for item in self
             .items
@@ -115,7 +124,11 @@ impl FileSources {
             for p in &item.present {
                 let real = sys
                     .real_path(Path::new(p))
-                    .map_err(|e| format!("{p} ({}): {e}", item.component))?;
+                    .map_err(|source| SourcePathError {
+                        path: p.clone(),
+                        component: item.component,
+                        source,
+                    })?;
                 out.push(BackupSource::path(real, p).with_excludes(excludes.clone()));
             }
         }
@@ -287,10 +300,7 @@ impl FileSources {
 }
 
 fn status_name(s: StepStatus) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+    snake_name(s)
 }
 
 /// The running component whose paths (minus its excludes) contain every path of `step`.

@@ -13,11 +13,11 @@ use std::time::Instant;
 
 use websphere::Secret;
 
+use super::error::DbError;
 use super::record::{HashingReader, HashingWriter};
-use super::{
-    BackupSink, DatabaseTarget, DatabaseTool, DbError, ImageFile, ImageRecord, Mode, RestoreRecord,
-    RestoreSource, ToolOptions, Vendor,
-};
+use super::record::{ImageFile, ImageRecord, RestoreRecord};
+use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
+use super::vendor::{Mode, Vendor};
 use crate::process::{self, split_command, CommandSpec, Output};
 
 /// A configured dump command and restore command.

@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use websphere::Secret;
 
-use super::{
-    CommandTool, DatabaseTool, Db2, DbError, Mode, Oracle, OracleMethod, SqlServer, ToolOptions,
-    Vendor,
-};
+use super::command::CommandTool;
+use super::db2::Db2;
+use super::error::DbError;
+use super::oracle::{Oracle, OracleMethod};
+use super::sqlserver::SqlServer;
+use super::tool::{DatabaseTool, ToolOptions};
+use super::vendor::{Mode, Vendor};
 
 /// The `[database]` settings, with product paths already mapped to real ones.
 #[derive(Debug, Clone, Default)]

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::error::{check_name, DbError};
 use super::messages::error_text;
 use super::record::image_file;
-use super::{
-    check_name, BackupSink, DatabaseTarget, DatabaseTool, DbError, ImageRecord, Mode,
-    RestoreRecord, RestoreSource, ToolOptions, Vendor,
-};
+use super::record::{ImageRecord, RestoreRecord};
+use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
+use super::vendor::{Mode, Vendor};
 use crate::process::{self, CommandSpec, Output};
 
 /// The success line's fixed part; the 14-digit timestamp follows the colon.

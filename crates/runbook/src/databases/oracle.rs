@@ -16,12 +16,13 @@ use std::time::Instant;
 
 use websphere::Secret;
 
+use super::error::{check_name, DbError};
 use super::messages::error_text;
 use super::record::image_file;
-use super::{
-    check_name, utc_stamp, BackupSink, DatabaseTarget, DatabaseTool, DbError, ImageRecord, Mode,
-    RestoreRecord, RestoreSource, ToolOptions, Vendor,
-};
+use super::record::{ImageRecord, RestoreRecord};
+use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
+use super::vendor::{Mode, Vendor};
+use crate::clock::utc_stamp;
 use crate::process::{self, CommandSpec, Output};
 
 /// How Oracle is backed up.
@@ -265,7 +266,7 @@ fn rman_succeeded(out: &Output) -> bool {
 
 /// The ORA-/UDI- lines of a successful Data Pump job (warnings for the record).
 fn oracle_warnings(out: &Output) -> Vec<String> {
-    super::vendor_messages(&out.combined())
+    super::messages::vendor_messages(&out.combined())
 }
 
 /// A single-quoted SQL/RMAN literal body.

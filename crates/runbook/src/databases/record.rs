@@ -8,7 +8,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{DbError, Mode, Vendor};
+use super::error::DbError;
+use super::vendor::{Mode, Vendor};
 
 /// One image file of a backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

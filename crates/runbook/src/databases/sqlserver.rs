@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use websphere::Secret;
 
+use super::error::{check_name, DbError};
 use super::messages::error_text;
 use super::record::image_file;
-use super::{
-    check_name, utc_stamp, BackupSink, DatabaseTarget, DatabaseTool, DbError, ImageRecord,
-    RestoreRecord, RestoreSource, ToolOptions, Vendor,
-};
+use super::record::{ImageRecord, RestoreRecord};
+use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
+use super::vendor::{Mode, Vendor};
+use crate::clock::utc_stamp;
 use crate::process::{self, CommandSpec, Output};
 
 /// SQL Server via `sqlcmd`.
@@ -197,7 +198,7 @@ impl DatabaseTool for SqlServer {
         Ok(ImageRecord {
             database: db.name.clone(),
             vendor: Vendor::Sqlserver,
-            mode: super::Mode::Online,
+            mode: Mode::Online,
             bytes: f.size,
             files: vec![f],
             streamed: false,

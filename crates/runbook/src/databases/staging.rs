@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::DbError;
+use super::error::DbError;
 
 /// The result of a free-space check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

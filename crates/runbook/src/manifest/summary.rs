@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Manifest, Status, StepStatus, MANIFEST_PATH};
+use super::document::{Manifest, Status, StepStatus, MANIFEST_PATH};
 use crate::plan::Component;
 
 /// The `kind` of a backup's application document.
@@ -68,6 +68,13 @@ pub struct DatabaseLine {
     pub status: StepStatus,
     /// The vendor's timestamp of the image.
     pub vendor_timestamp: Option<String>,
+}
+
+impl Manifest {
+    /// The application-document summary.
+    pub fn summary(&self) -> Summary {
+        Summary::of(self)
+    }
 }
 
 impl Summary {

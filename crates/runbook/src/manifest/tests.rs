@@ -1,4 +1,6 @@
 use super::*;
+use crate::plan::Component;
+use crate::procedure::PhaseRecord;
 
 pub(crate) fn example() -> Manifest {
     Manifest {
@@ -65,6 +67,13 @@ pub(crate) fn example() -> Manifest {
         role_mappings: RoleMappingsExport::default(),
         servers: vec![],
         warnings: vec!["w".into()],
+        phases: vec![PhaseRecord {
+            phase: crate::procedure::Phase::Stop,
+            status: crate::procedure::PhaseStatus::Ok,
+            started_ns: 1,
+            duration_ms: 3,
+            message: "2 server(s) stopped".into(),
+        }],
     }
 }
 

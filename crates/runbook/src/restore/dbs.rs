@@ -18,6 +18,7 @@ use crate::databases::{
     build_tool, DatabaseTarget, DatabaseTool, ImageRecord, RestoreSource, ToolConfig,
 };
 use crate::manifest::{DatabaseRecord, Manifest};
+use crate::procedure::{Item, Scope};
 
 /// How one database restore went.
 #[derive(Debug, Clone, Serialize)]
@@ -118,11 +119,13 @@ pub fn restore_all(
     snapshot: &vault::Snapshot,
     m: &Manifest,
     cfg: &ToolConfig,
-    progress: &mut dyn FnMut(&str),
+    s: &mut Scope<'_, '_>,
 ) -> Vec<DatabaseResult> {
     let mut out = Vec::new();
     let mut failed = false;
-    for (rec, image) in restorable(m) {
+    let images = restorable(m);
+    let total = images.len();
+    for (i, (rec, image)) in images.into_iter().enumerate() {
         let mut r = DatabaseResult {
             database: rec.database.clone(),
             vendor: image.vendor.to_string(),
@@ -140,7 +143,7 @@ pub fn restore_all(
             continue;
         }
         let started = Instant::now();
-        progress(&format!("database {}: restoring", rec.database));
+        tracing::info!("database {}: restoring", rec.database);
         match restore_one(repo, snapshot, rec, image, cfg) {
             Ok((record, bytes)) => {
                 r.status = "restored".into();
@@ -154,8 +157,11 @@ pub fn restore_all(
                 r.message = Some(e);
             }
         }
-        r.duration_ms = super::millis(started);
-        progress(&format!("database {}: {}", rec.database, r.status));
+        r.duration_ms = crate::clock::millis(started);
+        s.progress(Item {
+            bytes: Some(r.bytes),
+            ..Item::new(&rec.database, i + 1, total, &r.status)
+        });
         out.push(r);
     }
     out

@@ -130,10 +130,7 @@ fn is_profile(c: Component) -> bool {
 }
 
 /// Restores one component.
-pub fn restore_component(
-    job: &ComponentJob<'_>,
-    progress: &mut dyn FnMut(&str),
-) -> ComponentResult {
+pub fn restore_component(job: &ComponentJob<'_>) -> ComponentResult {
     let started = Instant::now();
     let c = job.record.component;
     let mut result = ComponentResult {
@@ -157,7 +154,7 @@ pub fn restore_component(
     let mut failures = Vec::new();
     let mut verify_failures = 0usize;
     for path in &job.record.paths {
-        progress(&format!("{c}: {path}"));
+        tracing::info!("{c}: restoring {path}");
         let r = restore_path(job, path);
         match r {
             Ok(p) => {
@@ -194,7 +191,7 @@ pub fn restore_component(
             "{verify_failures} path(s) differ from the snapshot after the restore"
         ));
     }
-    result.duration_ms = super::millis(started);
+    result.duration_ms = crate::clock::millis(started);
     result
 }
 

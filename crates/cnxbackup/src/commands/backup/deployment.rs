@@ -12,7 +12,7 @@ use std::io::Write as _;
 
 use anyhow::anyhow;
 use runbook::backup::{
-    self, BackupInput, BackupOptions, BackupReport, Event, EventSink, Phase, PhaseStatus,
+    self, BackupInput, BackupOptions, BackupReport, Phase, RepositoryUnavailable,
 };
 use runbook::manifest::{Status, StepStatus};
 use serde::Serialize;
@@ -22,90 +22,17 @@ use super::args::BackupArgs;
 use crate::context::Context;
 use crate::exit::CommandError;
 use crate::ui::format::{bytes, json_word, short_id};
-use crate::ui::style::tone_of;
-use crate::ui::{Grid, ProgressDisplay, Style};
-
-/// Prints events: one line per phase on stderr, or JSON lines on stdout. While the files
-/// phase runs, a progress bar (when the terminal allows one) sits below the phase lines.
-struct Printer {
-    json: bool,
-    style: Style,
-    display: Option<ProgressDisplay>,
-}
-
-impl Printer {
-    fn line(&self, line: &str) {
-        match &self.display {
-            Some(d) => d.eprintln(line),
-            None => eprintln!("{line}"),
-        }
-    }
-}
-
-impl EventSink for Printer {
-    fn event(&mut self, e: &Event) {
-        if self.json {
-            if let Ok(line) = serde_json::to_string(e) {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
-            return;
-        }
-        match e {
-            Event::PhaseStart { .. } | Event::Progress { .. } => {}
-            Event::PhaseEnd {
-                phase,
-                status,
-                duration_ms,
-                message,
-            } => {
-                if *phase == Phase::Files {
-                    // the data is stored: the bar has done its job
-                    if let Some(d) = self.display.take() {
-                        d.finish();
-                    }
-                }
-                let word = match status {
-                    PhaseStatus::Ok => "ok",
-                    PhaseStatus::Failed => "FAILED",
-                    PhaseStatus::Skipped => "skipped",
-                };
-                self.line(&phase_line(
-                    self.style,
-                    phase.title(),
-                    word,
-                    *duration_ms,
-                    message,
-                ));
-            }
-            Event::Warning { message, .. } => {
-                self.line(&format!("  {}: {message}", self.style.status("warning")));
-            }
-        }
-    }
-}
-
-/// `title  status  seconds  message`, the status padded before it is coloured so the
-/// columns stay aligned with colour on.
-fn phase_line(style: Style, title: &str, word: &str, duration_ms: u64, message: &str) -> String {
-    let padded = format!("{word:<7}");
-    format!(
-        "{title:<44} {} {:>7.1} s  {message}",
-        style.paint(&padded, tone_of(word)),
-        duration_ms as f64 / 1000.0
-    )
-}
+use crate::ui::{Grid, PhasePrinter, ProgressDisplay, Style};
 
 /// The repository, or why it cannot be opened: the procedure reports that in its preflight
 /// (with every other problem) rather than failing before it.
-fn open_repository(ctx: &Context) -> anyhow::Result<Result<Repository, String>> {
+fn open_repository(ctx: &Context) -> anyhow::Result<Result<Repository, RepositoryUnavailable>> {
     let url = ctx.repository_url()?.to_string();
     let password = ctx.repository_password()?;
     let opts = ctx.storage_options()?;
     Ok(Storage::from_url(&url, &opts)
         .and_then(|s| Repository::open(s, password.expose()))
-        .map_err(|e| format!("repository {url}: {e}")))
+        .map_err(|source| RepositoryUnavailable { url, source }))
 }
 
 #[derive(Serialize)]
@@ -151,18 +78,19 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         credentials,
         control: ctx.control_options(),
         database: ctx.database_tool_config(&sys)?,
-        repository: repository.as_ref().map_err(Clone::clone),
+        repository: repository.as_ref(),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
     };
-    let mut printer = Printer {
-        json: ctx.out.json,
+    let mut printer = PhasePrinter {
+        json_lines: ctx.out.json,
+        silent: false,
+        item_lines: false,
         style: ui.stderr,
         display: Some(display),
+        bar_phase: Phase::Files,
     };
     let result = backup::run(input, &mut printer);
-    if let Some(d) = printer.display.take() {
-        d.finish();
-    }
+    printer.finish();
     // a refusal or a preflight problem: its exit code comes from the error (exit.rs)
     let report = result?;
     let complete = report.complete();
@@ -289,44 +217,4 @@ fn human(style: Style, r: &BackupReport) -> String {
         .collect();
     let _ = writeln!(s, "phases: {}", timings.join(" "));
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ui::style::strip_escapes;
-
-    #[test]
-    fn phase_lines_keep_their_columns_with_colour_on() {
-        let plain = phase_line(
-            Style::PLAIN,
-            "stop the WebSphere servers",
-            "ok",
-            5230,
-            "5 stopped",
-        );
-        assert_eq!(
-            plain,
-            format!(
-                "{:<44} ok          5.2 s  5 stopped",
-                "stop the WebSphere servers"
-            )
-        );
-        let coloured = phase_line(
-            Style::COLOURED,
-            "stop the WebSphere servers",
-            "ok",
-            5230,
-            "5 stopped",
-        );
-        assert!(coloured.contains("\x1b[32m"), "{coloured:?}");
-        assert_eq!(strip_escapes(&coloured), plain);
-        let failed = phase_line(Style::COLOURED, "back up the databases", "FAILED", 100, "x");
-        assert!(failed.contains("\x1b[1;31mFAILED "), "{failed:?}");
-        assert_eq!(
-            strip_escapes(&failed).find(" 0.1 s"),
-            plain.find(" 5.2 s"),
-            "the seconds column moved"
-        );
-    }
 }

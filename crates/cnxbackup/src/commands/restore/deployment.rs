@@ -15,6 +15,7 @@ use std::io::Write as _;
 
 use anyhow::anyhow;
 use runbook::plan::Component;
+use runbook::procedure::Phase;
 use runbook::restore::{self, RestoreError, RestoreInput, RestoreOptions, RestoreReport};
 use vault::{Repository, Snapshot, SnapshotId};
 use websphere::Sysroot;
@@ -23,7 +24,7 @@ use super::args::RestoreArgs;
 use crate::context::Context;
 use crate::exit::CommandError;
 use crate::ui::format::short_id;
-use crate::ui::{Grid, ProgressDisplay, Style, Tone};
+use crate::ui::{Grid, PhasePrinter, ProgressDisplay, Style, Tone};
 
 fn parse_only(list: &[String]) -> Result<Vec<Component>, CommandError> {
     let mut out = Vec::new();
@@ -88,13 +89,17 @@ pub fn run(
         database: ctx.database_tool_config(&host_sys)?,
     };
     let json = ctx.out.json;
-    let mut progress = |line: &str| {
-        if !json {
-            display.eprintln(&format!("  {line}"));
-        }
+    let mut printer = PhasePrinter {
+        json_lines: false,
+        // --json: one document at the end
+        silent: json,
+        item_lines: true,
+        style: ui.stderr,
+        display: Some(display),
+        bar_phase: Phase::RestoreFiles,
     };
-    let result = restore::run(input, &mut progress);
-    display.finish();
+    let result = restore::run(input, &mut printer);
+    printer.finish();
     let report = match result {
         Ok(r) => r,
         Err(e) => {

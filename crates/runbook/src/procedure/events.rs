@@ -1,10 +1,11 @@
-//! Progress of a backup run as events: the CLI prints one line per phase on stderr, or
-//! one JSON document per event on stdout with `--json` (the schema is in `docs/CLI.md`).
+//! Progress of a backup or restore run as events: the CLI prints one line per phase on
+//! stderr, or (backup) one JSON document per event on stdout with `--json` (the schema is in
+//! `docs/CLI.md`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The phases of a run, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The phases of the backup (first eight, in order) and of the restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Checks before anything is touched.
@@ -23,6 +24,16 @@ pub enum Phase {
     Cleanup,
     /// `--restart`: starting the servers again.
     Restart,
+    /// Restore: the manifest read and the components selected.
+    Selection,
+    /// Restore: the version gate and the snapshot's names checked.
+    VersionGate,
+    /// Restore: the databases through the vendor's restore commands.
+    RestoreDatabases,
+    /// Restore: the file components, each an exact mirror of the snapshot.
+    RestoreFiles,
+    /// Restore: the version read again at the target.
+    VersionCheck,
 }
 
 impl Phase {
@@ -37,12 +48,17 @@ impl Phase {
             Phase::Snapshot => "write the manifest and the snapshot",
             Phase::Cleanup => "remove the staged database images",
             Phase::Restart => "start the WebSphere servers again",
+            Phase::Selection => "read the manifest and select the components",
+            Phase::VersionGate => "check the version gate",
+            Phase::RestoreDatabases => "restore the databases",
+            Phase::RestoreFiles => "restore the file components",
+            Phase::VersionCheck => "read the version at the target again",
         }
     }
 }
 
 /// How a phase ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PhaseStatus {
     /// Done.

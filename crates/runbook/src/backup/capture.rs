@@ -1,0 +1,277 @@
+//! The work of the outage: the databases phase (staged vendor images), then one vault
+//! pipeline run that stores the file components, the images and the streamed dumps; when
+//! every source is stored, the servers are started again (`--restart`), and the manifest,
+//! which records those starts, goes into the same snapshot.
+
+use std::path::{Path, PathBuf};
+
+use vault::backup::{FinishAdditions, ParentChoice, SourceReport};
+
+use super::checks::previous_backup;
+use super::dbsources::{prepare_databases, DbSource};
+use super::error::{ServersAfter, StoreFailure};
+use super::files::FileSources;
+use super::input::BackupInput;
+use super::outage::Restarted;
+use super::recorder::{ManifestFacts, Recorder};
+use super::roles::Roles;
+use crate::databases::DatabaseTool;
+use crate::manifest::{
+    ComponentRecord, Manifest, Status, StepStatus, MANIFEST_PATH, ROLE_MAPPINGS_PATH,
+};
+use crate::plan::{Component, Plan};
+use crate::procedure::{Duty, Ended, Phase, PhaseStatus, Procedure};
+
+/// What the capture works from.
+pub(crate) struct CaptureInput<'a> {
+    pub(crate) input: &'a BackupInput<'a>,
+    pub(crate) plan: &'a Plan,
+    pub(crate) host: &'a str,
+    pub(crate) started_ns: i64,
+    pub(crate) repo: &'a vault::Repository,
+    pub(crate) tool: Option<&'a dyn DatabaseTool>,
+    pub(crate) missing_paths: &'a [String],
+    /// This run's staging subdirectory.
+    pub(crate) staging: PathBuf,
+    pub(crate) roles: &'a Roles,
+}
+
+/// The snapshot written.
+pub(crate) struct Captured {
+    pub(crate) manifest: Manifest,
+    pub(crate) snapshot_id: vault::SnapshotId,
+}
+
+/// Why the capture wrote no snapshot.
+pub(crate) struct CaptureFailed {
+    pub(crate) during: &'static str,
+    pub(crate) source: StoreFailure,
+}
+
+/// The databases phase, then the files and snapshot phases (see the module documentation).
+pub(crate) fn capture(
+    p: &mut Procedure<'_>,
+    duty: &mut Duty<'_, Restarted>,
+    c: &CaptureInput<'_>,
+    rec: &mut Recorder,
+) -> Result<Captured, CaptureFailed> {
+    let dbs = p.phase(Phase::Databases, |s| {
+        let dbs = prepare_databases(c.plan, c.tool, &c.input.database, &c.staging, s, rec);
+        let failed = rec.databases.iter().any(|x| x.status == StepStatus::Failed);
+        let status = if failed {
+            PhaseStatus::Failed
+        } else if dbs.is_empty() && rec.databases.is_empty() {
+            PhaseStatus::Skipped
+        } else {
+            PhaseStatus::Ok
+        };
+        let message = if dbs.iter().any(DbSource::streamed) {
+            format!("{} dump(s) stream during the files phase", dbs.len())
+        } else {
+            format!("{} database(s) staged", dbs.len())
+        };
+        Ended::with(dbs, status, message)
+    });
+    store(p, duty, c, rec, &dbs)
+}
+
+/// The files phase and the snapshot phase: one pipeline run.
+fn store(
+    p: &mut Procedure<'_>,
+    duty: &mut Duty<'_, Restarted>,
+    c: &CaptureInput<'_>,
+    rec: &mut Recorder,
+    dbs: &[DbSource],
+) -> Result<Captured, CaptureFailed> {
+    let sys = c.input.sysroot;
+    p.begin(Phase::Files);
+    let files = FileSources::build(c.plan, c.missing_paths, sys);
+    let mut sources: Vec<_> = dbs.iter().flat_map(DbSource::sources).collect();
+    match files.sources(sys) {
+        Ok(s) => sources.extend(s),
+        Err(e) => {
+            p.end(PhaseStatus::Failed, e.to_string());
+            return Err(CaptureFailed {
+                during: "preparing the file components",
+                source: StoreFailure::Path(e),
+            });
+        }
+    }
+    let parent = previous_backup(c.repo, c.host)
+        .map(|(id, _)| ParentChoice::Explicit(id.to_hex()))
+        .unwrap_or(ParentChoice::None);
+    let vopts = vault::backup::BackupOptions {
+        host: c.host.to_string(),
+        parent,
+        progress: c.input.options.progress.clone(),
+        ..vault::backup::BackupOptions::default()
+    };
+    let mut built: Option<Manifest> = None;
+    let outcome = vault::backup::backup_sources_with_finish(c.repo, sources, &vopts, |reports| {
+        record_sources(p, c, rec, dbs, &files, reports);
+        if let Some(restarted) = duty.discharge(p) {
+            rec.servers.extend(restarted.records.iter().cloned());
+        }
+        p.begin(Phase::Snapshot);
+        let manifest = rec.manifest(ManifestFacts {
+            deployment: c.input.deployment,
+            options: &c.input.options,
+            program_version: &c.input.program_version,
+            host: c.host,
+            started_ns: c.started_ns,
+            roles: c.roles.export.clone(),
+            phases: p.records().to_vec(),
+        });
+        let additions = finish_additions(&manifest, &c.input.options.tags);
+        built = Some(manifest);
+        additions
+    });
+    match (outcome, built) {
+        (Ok(o), Some(manifest)) => {
+            let status = match manifest.status {
+                Status::Complete => PhaseStatus::Ok,
+                Status::Incomplete => PhaseStatus::Failed,
+            };
+            let word = match manifest.status {
+                Status::Complete => "complete",
+                Status::Incomplete => "INCOMPLETE",
+            };
+            p.end(status, format!("snapshot {} ({word})", o.snapshot_id));
+            Ok(Captured {
+                manifest,
+                snapshot_id: o.snapshot_id,
+            })
+        }
+        (Ok(o), None) => {
+            p.end(PhaseStatus::Failed, "the snapshot has no manifest".into());
+            Err(CaptureFailed {
+                during: "writing the snapshot",
+                source: StoreFailure::NoManifest(o.snapshot_id.to_hex()),
+            })
+        }
+        (Err(e), _) => {
+            p.end(PhaseStatus::Failed, e.to_string());
+            Err(CaptureFailed {
+                during: "backing up the file components and database images",
+                source: StoreFailure::Pipeline(e),
+            })
+        }
+    }
+}
+
+/// Every source's outcome into the records, then the end of the files phase.
+fn record_sources(
+    p: &mut Procedure<'_>,
+    c: &CaptureInput<'_>,
+    rec: &mut Recorder,
+    dbs: &[DbSource],
+    files: &FileSources,
+    reports: &[SourceReport],
+) {
+    let mut events = Vec::new();
+    for db in dbs {
+        db.record(reports, rec, &mut events);
+    }
+    files.record(reports, rec, &mut events);
+    rec.components.push(role_mappings_record(c.roles));
+    let mut scope = p.scope(Phase::Files);
+    for e in &events {
+        scope.forward(e);
+    }
+    let failed = rec
+        .components
+        .iter()
+        .any(|x| x.status == StepStatus::Failed);
+    let own: Vec<&ComponentRecord> = rec
+        .components
+        .iter()
+        .filter(|x| x.stored_with.is_none() && x.status != StepStatus::Skipped)
+        .collect();
+    let message = format!(
+        "{} component(s), {} files, {} bytes ({} read)",
+        own.len(),
+        own.iter().map(|x| x.files).sum::<u64>(),
+        own.iter().map(|x| x.bytes).sum::<u64>(),
+        reports.iter().map(|r| r.bytes_read).sum::<u64>()
+    );
+    let status = if failed {
+        PhaseStatus::Failed
+    } else {
+        PhaseStatus::Ok
+    };
+    p.end(status, message);
+}
+
+/// The role mappings as a component record (`/.cnxbackup/role-mappings.json`).
+fn role_mappings_record(roles: &Roles) -> ComponentRecord {
+    ComponentRecord {
+        component: Component::RoleMappings,
+        procedure_step: "9 note".into(),
+        paths: vec![ROLE_MAPPINGS_PATH.to_string()],
+        excludes: Vec::new(),
+        stored_with: None,
+        status: roles.status,
+        files: 1,
+        dirs: 0,
+        bytes: roles_json(roles).len() as u64,
+        duration_ms: 0,
+        message: Some(format!(
+            "{} application(s); the raw binding files are in dmgr_profile",
+            roles.export.applications.len()
+        )),
+        warnings: roles.export.errors.clone(),
+    }
+}
+
+fn roles_json(roles: &Roles) -> Vec<u8> {
+    // plain data with string keys: serialising cannot fail
+    serde_json::to_vec_pretty(&roles.export).unwrap_or_default()
+}
+
+/// The manifest, the role mappings, the application document and the tags.
+fn finish_additions(manifest: &Manifest, extra_tags: &[String]) -> FinishAdditions {
+    let mut tags = vec![
+        "cnxbackup".to_string(),
+        format!("set:{}", manifest.backup_set),
+    ];
+    tags.extend(extra_tags.iter().cloned());
+    if manifest.status == Status::Incomplete {
+        tags.push("incomplete".to_string());
+    }
+    FinishAdditions {
+        files: vec![
+            (PathBuf::from(MANIFEST_PATH), manifest.to_json(), 0o644),
+            (
+                PathBuf::from(ROLE_MAPPINGS_PATH),
+                serde_json::to_vec_pretty(&manifest.role_mappings).unwrap_or_default(),
+                0o644,
+            ),
+        ],
+        application: Some(manifest.summary().to_application()),
+        tags,
+    }
+}
+
+/// After the snapshot is durable: remove this run's staged images.
+pub(crate) fn cleanup(p: &mut Procedure<'_>, staging: &Path) {
+    if !staging.exists() {
+        return;
+    }
+    p.phase(Phase::Cleanup, |s| match std::fs::remove_dir_all(staging) {
+        Ok(()) => Ended::ok((), format!("removed {}", staging.display())),
+        Err(e) => {
+            let m = format!("could not remove {}: {e}", staging.display());
+            s.warn(m.clone());
+            Ended::failed((), m)
+        }
+    });
+}
+
+/// What the error says about the servers after a failed capture.
+pub(crate) fn servers_after(restart: Option<&Restarted>) -> ServersAfter {
+    match restart {
+        None => ServersAfter::LeftStopped,
+        Some(r) if r.failed.is_empty() => ServersAfter::Started,
+        Some(r) => ServersAfter::RestartFailed(r.failed.join("; ")),
+    }
+}

@@ -1,0 +1,82 @@
+//! The deployment as the manifest describes it: the Connections version with its evidence
+//! and the topology (cell, roots, profiles, servers), from the discovered `Deployment`.
+
+use connections::deployment::Deployment;
+
+use serde::Serialize;
+
+use crate::manifest::{ConnectionsVersion, IimDirs, ProfileRecord, ServerRef, Topology};
+
+/// The installed version and everything it was read from.
+pub(crate) fn connections_version(d: &Deployment) -> ConnectionsVersion {
+    let v = &d.connections.version;
+    let fingerprint = v.version().map(|ver| {
+        connections::version::Fingerprint::new(
+            &ver,
+            v.was_version.clone(),
+            v.webresources_sha256.clone(),
+        )
+    });
+    ConnectionsVersion {
+        root: d.connections.root.clone(),
+        version: v.version().map(|x| x.to_string()),
+        fingerprint,
+        release: v.release.as_ref().map(|r| r.to_string()),
+        cr: v.cr,
+        ifixes: v.ifixes.iter().map(|i| i.to_string()).collect(),
+        ifixes_known: v.ifixes_known,
+        basis: v.basis.as_ref().map(snake_name).filter(|b| !b.is_empty()),
+        evidence: serde_json::to_value(&v.evidence).unwrap_or(serde_json::Value::Null),
+        conflicts: v.conflicts.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+/// The cell, the roots, the profiles on this host and every server of the cell.
+pub(crate) fn topology(d: &Deployment) -> Topology {
+    Topology {
+        cell: d.was.cell.clone(),
+        app_server_root: d.was.app_server_root.clone(),
+        connections_root: d.connections.root.clone(),
+        shared_data: d.data.shared_root.clone(),
+        local_data: d.data.local_root.clone(),
+        provision: d.data.provision.clone(),
+        customization: d.data.customization.clone(),
+        iim: IimDirs {
+            install_dir: d.installation_manager.install_dir.clone(),
+            data_dir: d.installation_manager.data_dir.clone(),
+            shared_dir: d.installation_manager.shared_dir.clone(),
+        },
+        ccm_installed: d.connections.ccm.installed,
+        profiles: d
+            .was
+            .profiles
+            .iter()
+            .filter(|p| p.exists)
+            .map(|p| ProfileRecord {
+                name: p.name.clone(),
+                path: p.path.clone(),
+                kind: snake_name(p.kind),
+                node: p.node.clone(),
+            })
+            .collect(),
+        servers: d
+            .was
+            .servers()
+            .map(|s| ServerRef {
+                node: s.node.clone(),
+                server: s.name.clone(),
+                kind: snake_name(s.kind),
+                host: s.host.clone(),
+                cluster: s.cluster.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The snake_case name serde gives a unit variant (`backup_databases`, `node_agent`).
+pub(crate) fn snake_name(value: impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}

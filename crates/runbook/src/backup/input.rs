@@ -1,0 +1,59 @@
+//! What a backup run is given: the flags ([`BackupOptions`]) and everything else from its
+//! caller ([`BackupInput`]), including the repository or why it could not be opened.
+
+use crate::databases::ToolConfig;
+use crate::servers::{ControlOptions, WasCredentials};
+
+/// The choices of one run (the `backup` command's flags).
+#[derive(Debug, Clone, Default)]
+pub struct BackupOptions {
+    /// Preflight and plan only: nothing stopped or written.
+    pub dry_run: bool,
+    /// Do not stop the servers; refuse when one runs.
+    pub no_stop: bool,
+    /// Start the servers again at the end (dmgr, node agents, servers; verified).
+    pub restart: bool,
+    /// Include step 8 (the Installation Manager directories).
+    pub in_place_migration: bool,
+    /// Leave the databases out (another host of the backup set dumps them).
+    pub skip_databases: bool,
+    /// The backup set shared by the hosts of a cell; default a new id.
+    pub backup_set: Option<String>,
+    /// Extra snapshot tags.
+    pub tags: Vec<String>,
+    /// Host name for the snapshot; default this machine's name.
+    pub host: Option<String>,
+    /// Live counters for a progress display of the files phase (files and bytes stored).
+    pub progress: Option<std::sync::Arc<vault::Progress>>,
+}
+
+/// Everything a run needs from its caller.
+pub struct BackupInput<'a> {
+    /// Where product paths are read.
+    pub sysroot: &'a websphere::Sysroot,
+    /// The discovered deployment.
+    pub deployment: &'a connections::deployment::Deployment,
+    /// Flags.
+    pub options: BackupOptions,
+    /// WebSphere credentials for the control scripts.
+    pub credentials: WasCredentials,
+    /// Server control settings.
+    pub control: ControlOptions,
+    /// The `[database]` settings (vendor defaults to the discovered one).
+    pub database: ToolConfig,
+    /// The opened repository, or why it could not be opened (a preflight problem).
+    pub repository: Result<&'a vault::Repository, &'a RepositoryUnavailable>,
+    /// The cnxbackup version recorded in the manifest.
+    pub program_version: String,
+}
+
+/// The repository could not be opened: a preflight problem (nothing is stopped).
+#[derive(Debug, thiserror::Error)]
+#[error("repository {url}")]
+pub struct RepositoryUnavailable {
+    /// The repository URL as given.
+    pub url: String,
+    /// Why.
+    #[source]
+    pub source: vault::VaultError,
+}

@@ -1,0 +1,97 @@
+//! The vendor tool seam: one database to back up or restore ([`DatabaseTarget`]), where
+//! the image goes or comes from, and the [`DatabaseTool`] every vendor implements.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use super::error::DbError;
+use super::record::{ImageRecord, RestoreRecord};
+use super::vendor::{Mode, Vendor};
+
+/// One database to back up or restore.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DatabaseTarget {
+    /// Database name (DB2/SQL Server database, Oracle SID or service).
+    pub name: String,
+    /// Database server host, when known.
+    pub host: Option<String>,
+    /// Database server port, when known.
+    pub port: Option<u16>,
+    /// Oracle schemas (Data Pump exports these).
+    pub schemas: Vec<String>,
+}
+
+impl DatabaseTarget {
+    /// A database by name only.
+    pub fn named(name: impl Into<String>) -> DatabaseTarget {
+        DatabaseTarget {
+            name: name.into(),
+            ..DatabaseTarget::default()
+        }
+    }
+}
+
+impl From<&connections::deployment::Database> for DatabaseTarget {
+    fn from(d: &connections::deployment::Database) -> DatabaseTarget {
+        DatabaseTarget {
+            name: d.name.clone(),
+            host: d.host.clone(),
+            port: d.port,
+            schemas: d.schemas.clone(),
+        }
+    }
+}
+
+/// Where a backup goes.
+pub enum BackupSink<'a> {
+    /// Image files are written into this directory (it must exist and be writable by the
+    /// tool's user).
+    Staging(&'a Path),
+    /// The dump is streamed into this writer (only [`CommandTool`](super::CommandTool)); nothing is staged.
+    Stream(&'a mut dyn Write),
+}
+
+/// Where a restore reads from.
+pub enum RestoreSource<'a> {
+    /// The image files named in the record are in this directory.
+    Staged(&'a Path),
+    /// The dump is read from this reader (only [`CommandTool`](super::CommandTool)).
+    Stream(&'a mut dyn Read),
+}
+
+/// A vendor's backup and restore.
+pub trait DatabaseTool {
+    /// The vendor.
+    fn vendor(&self) -> Vendor;
+
+    /// Problems that would make a backup fail before it starts (tool missing, not
+    /// executable, incomplete configuration). Empty when ready.
+    fn preflight(&self) -> Vec<String>;
+
+    /// Backs up one database.
+    fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError>;
+
+    /// Restores one database from the image a backup recorded.
+    fn restore(
+        &self,
+        db: &DatabaseTarget,
+        image: &ImageRecord,
+        source: RestoreSource<'_>,
+    ) -> Result<RestoreRecord, DbError>;
+
+    /// The commands [`DatabaseTool::restore`] would run, secrets masked (for `--dry-run`).
+    fn restore_commands(&self, db: &DatabaseTarget, image: &ImageRecord, dir: &Path)
+        -> Vec<String>;
+}
+
+/// Settings every vendor shares.
+#[derive(Debug, Clone, Default)]
+pub struct ToolOptions {
+    /// Run the tool as this OS user (`database.run_as`).
+    pub run_as: Option<String>,
+    /// Kill a tool run after this long (none: wait).
+    pub timeout: Option<Duration>,
+    /// Offline or online.
+    pub mode: Mode,
+}

@@ -1,0 +1,394 @@
+//! The manifest document: [`Manifest`] and the records it is made of.
+
+use serde::{Deserialize, Serialize};
+
+use crate::databases::ImageRecord;
+use crate::plan::Component;
+use crate::procedure::PhaseRecord;
+
+/// The manifest format this code writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where the manifest is stored in the snapshot.
+pub const MANIFEST_PATH: &str = "/.cnxbackup/manifest.json";
+
+/// Where database images are stored in the snapshot (`<dir>/<DATABASE>/<file>`).
+pub const DATABASES_DIR: &str = "/.cnxbackup/databases";
+
+/// Where the exported role mappings are stored in the snapshot (also in the manifest).
+pub const ROLE_MAPPINGS_PATH: &str = "/.cnxbackup/role-mappings.json";
+
+/// The whole record of one host's backup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The backup set: one id shared by the snapshots of the hosts of a cell (`--set`).
+    pub backup_set: String,
+    /// Host name recorded in the snapshot.
+    pub host: String,
+    /// The cnxbackup version that wrote it.
+    pub cnxbackup_version: String,
+    /// Start and end, Unix nanoseconds.
+    pub started_ns: i64,
+    /// End of the run (before the snapshot was saved), Unix nanoseconds.
+    pub finished_ns: i64,
+    /// `complete`, or `incomplete` when a required step failed.
+    pub status: Status,
+    /// The required steps that failed (empty when complete).
+    #[serde(default)]
+    pub failed_steps: Vec<FailedStep>,
+    /// The Connections version installed when the backup was taken.
+    pub connections: ConnectionsVersion,
+    /// The cell, profiles, servers and roots as discovered.
+    pub topology: Topology,
+    /// Choices that shaped the run.
+    pub options: RunOptions,
+    /// Every plan step, in plan order, with its outcome.
+    pub steps: Vec<StepRecord>,
+    /// File components (and what they hold in the snapshot).
+    pub components: Vec<ComponentRecord>,
+    /// One entry per database step.
+    #[serde(default)]
+    pub databases: Vec<DatabaseRecord>,
+    /// Security-role mappings exported while the servers ran.
+    pub role_mappings: RoleMappingsExport,
+    /// Server stop (and `--restart` start) results.
+    #[serde(default)]
+    pub servers: Vec<ServerRecord>,
+    /// Everything the administrator should know that did not fail a step.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The procedure's phases that ended before the manifest was written, in order (the
+    /// same table as the run's report and its `phase_end` events; the `snapshot` phase
+    /// that writes this document and the cleanup after it are only in the report).
+    #[serde(default)]
+    pub phases: Vec<PhaseRecord>,
+}
+
+impl Manifest {
+    /// Parses a manifest, refusing a `schema_version` this code does not know.
+    pub fn from_json(bytes: &[u8]) -> Result<Manifest, ManifestError> {
+        #[derive(Deserialize)]
+        struct Probe {
+            schema_version: u32,
+        }
+        let probe: Probe = serde_json::from_slice(bytes).map_err(ManifestError::Parse)?;
+        if probe.schema_version == 0 || probe.schema_version > SCHEMA_VERSION {
+            return Err(ManifestError::UnknownSchema {
+                found: probe.schema_version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(ManifestError::Parse)
+    }
+
+    /// The manifest as pretty JSON (what goes into the snapshot).
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+
+    /// The component record, if the plan had that component.
+    pub fn component(&self, c: Component) -> Option<&ComponentRecord> {
+        self.components.iter().find(|r| r.component == c)
+    }
+}
+
+/// A manifest that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// Not JSON, or not a manifest.
+    #[error("the manifest is not valid: {0}")]
+    Parse(#[source] serde_json::Error),
+    /// Written by a newer cnxbackup.
+    #[error(
+        "the manifest has schema_version {found}; this cnxbackup reads up to {supported}: \
+         use a newer cnxbackup"
+    )]
+    UnknownSchema {
+        /// Version in the document.
+        found: u32,
+        /// Newest version known here.
+        supported: u32,
+    },
+}
+
+/// Whether every required step succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every step that runs succeeded.
+    Complete,
+    /// A required step failed; the components it names are missing or partial.
+    Incomplete,
+}
+
+/// A required step that failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedStep {
+    /// The step's number in the procedure (`"4"`, `"6a"`).
+    pub procedure_step: String,
+    /// Its title.
+    pub title: String,
+    /// The component concerned (`databases` for a database step).
+    pub component: Option<Component>,
+    /// The database, for a database step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The installed Connections version and everything it was read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionsVersion {
+    /// `connections_root`.
+    pub root: String,
+    /// Exact version string (`8.0.0.0_CR3 + KB0102411,KB0105812`), when known.
+    pub version: Option<String>,
+    /// The fingerprint the restore gate compares (release, offering, CR, iFixes, WAS
+    /// version, provision/webresources listing hash); null when the version is unknown.
+    pub fingerprint: Option<connections::version::Fingerprint>,
+    /// Release for the restore rules (`"6.5"` for 6.0 CR6 and later).
+    pub release: Option<String>,
+    /// CR level.
+    pub cr: Option<u32>,
+    /// Installed iFixes, sorted.
+    pub ifixes: Vec<String>,
+    /// Whether the iFix list was read.
+    pub ifixes_known: bool,
+    /// The source the offering version was taken from.
+    pub basis: Option<String>,
+    /// Every source and its value, as discovery reports them (`discover --json`
+    /// `connections.version.evidence`).
+    pub evidence: serde_json::Value,
+    /// Disagreements between the sources.
+    #[serde(default)]
+    pub conflicts: Vec<String>,
+}
+
+/// The deployment's shape at backup time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topology {
+    /// Cell name.
+    pub cell: String,
+    /// `app_server_root`.
+    pub app_server_root: String,
+    /// `connections_root`.
+    pub connections_root: String,
+    /// `shared_data_directory_root`.
+    pub shared_data: String,
+    /// `local_data_directory_root`.
+    pub local_data: String,
+    /// `CONNECTIONS_PROVISION_PATH`.
+    pub provision: String,
+    /// `CONNECTIONS_CUSTOMIZATION_PATH`.
+    pub customization: String,
+    /// IIM install, data and shared directories.
+    pub iim: IimDirs,
+    /// CCM installed.
+    pub ccm_installed: bool,
+    /// Profiles on this host.
+    pub profiles: Vec<ProfileRecord>,
+    /// Servers of the cell (all hosts), in discovery order.
+    pub servers: Vec<ServerRef>,
+}
+
+/// Installation Manager directories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IimDirs {
+    /// IIM install directory.
+    pub install_dir: String,
+    /// Agent data directory.
+    pub data_dir: String,
+    /// `shared_resources_root` (IMShared).
+    pub shared_dir: String,
+}
+
+/// One profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileRecord {
+    /// Name.
+    pub name: String,
+    /// Product path.
+    pub path: String,
+    /// `dmgr`, `managed`, `standalone`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Node it holds.
+    pub node: Option<String>,
+}
+
+/// One server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRef {
+    /// Node.
+    pub node: String,
+    /// Server name.
+    pub server: String,
+    /// `application_server`, `node_agent`, `deployment_manager`, `web_server`, `other`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Host of the node.
+    pub host: Option<String>,
+    /// Cluster, if a member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+}
+
+/// The options the run used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Step 8 included (`--in-place-migration` or `deployment.in_place_migration`).
+    pub in_place_migration: bool,
+    /// `--no-stop`: the servers were found stopped and not touched.
+    pub no_stop: bool,
+    /// `--restart`: servers started again at the end.
+    pub restart: bool,
+    /// Database vendor used, if any.
+    pub database_vendor: Option<String>,
+    /// Tags given with `--tag`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// How a step or component ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Done.
+    Ok,
+    /// Done, but some files could not be read or changed while read (see warnings).
+    Partial,
+    /// Failed: the component is missing or unusable.
+    Failed,
+    /// Not run: the plan skips it (the reason is recorded).
+    Skipped,
+    /// Its paths do not exist on this host.
+    Missing,
+}
+
+/// One plan step and how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Position in the plan.
+    pub order: usize,
+    /// Number in the documented procedure.
+    pub procedure_step: String,
+    /// Title.
+    pub title: String,
+    /// `export_role_mappings`, `stop_servers`, `backup_databases`, `backup_files`.
+    pub action: String,
+    /// The component it fills.
+    pub component: Option<Component>,
+    /// Outcome.
+    pub status: StepStatus,
+    /// Why it was skipped, or what went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// One file component as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComponentRecord {
+    /// The component.
+    pub component: Component,
+    /// The procedure step.
+    pub procedure_step: String,
+    /// Product paths it covers (as stored in the snapshot).
+    pub paths: Vec<String>,
+    /// Product paths inside `paths` that belong to other components.
+    #[serde(default)]
+    pub excludes: Vec<String>,
+    /// When its paths lie inside another component's paths, that component (the files
+    /// were stored once, by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_with: Option<Component>,
+    /// Outcome.
+    pub status: StepStatus,
+    /// Regular files stored.
+    pub files: u64,
+    /// Directories stored.
+    pub dirs: u64,
+    /// Bytes of file content stored.
+    pub bytes: u64,
+    /// Wall time of this component's backup.
+    pub duration_ms: u64,
+    /// Why skipped / what failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Files that changed, vanished or could not be read (first ones).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// One database step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseRecord {
+    /// Database name.
+    pub database: String,
+    /// Outcome.
+    pub status: StepStatus,
+    /// The vendor's record (files, sizes, SHA-256, vendor timestamp, command), when the
+    /// backup succeeded.
+    pub image: Option<ImageRecord>,
+    /// Where each image file is in the snapshot (same order as `image.files`).
+    #[serde(default)]
+    pub stored_paths: Vec<String>,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The exported security-role mappings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleMappingsExport {
+    /// Where they were read from: `deployed bindings` (the cell configuration), plus
+    /// `wsadmin` when it answered.
+    pub sources: Vec<String>,
+    /// Every application's mappings, from its deployed bindings file.
+    pub applications: Vec<websphere::app_bindings::ApplicationRoleMappings>,
+    /// `wsadmin` `AdminApp.view(app, ['-MapRolesToUsers'])` output per application, when
+    /// wsadmin was configured and the deployment manager answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wsadmin: Vec<WsadminRoles>,
+    /// Bindings that could not be read (each names its file).
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// The role mappings wsadmin reported for one application (raw text kept as printed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WsadminRoles {
+    /// Application name.
+    pub application: String,
+    /// The `-MapRolesToUsers` view as printed.
+    pub text: String,
+}
+
+/// One server's stop or start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    /// `stop` or `start`.
+    pub operation: String,
+    /// Profile.
+    pub profile: String,
+    /// Server name.
+    pub server: String,
+    /// Server type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `stopped`, `already_stopped`, `killed`, `started`, `already_running`, `skipped`,
+    /// `failed`.
+    pub result: String,
+    /// Detail (why already stopped, kill signal, failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Script runs.
+    pub attempts: u32,
+    /// Wall time.
+    pub duration_ms: u64,
+}

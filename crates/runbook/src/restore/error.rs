@@ -1,0 +1,57 @@
+//! Why a restore did not run (or stopped before touching anything): [`RestoreError`].
+
+use super::{gate, select};
+use crate::plan::Component;
+use crate::servers::RunningServer;
+
+/// Why a restore did not run (or stopped before touching anything).
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The snapshot is not a deployment backup, or its manifest cannot be read.
+    #[error("{0}")]
+    Manifest(String),
+    /// `--only` asks for something the snapshot does not hold (exit 2).
+    #[error(transparent)]
+    Usage(select::SelectError),
+    /// An incomplete snapshot without `--only` (exit 3).
+    #[error(transparent)]
+    Incomplete(select::SelectError),
+    /// The version gate refused (exit 3).
+    #[error(transparent)]
+    Gate(gate::Refusal),
+    /// Servers are running at the target (exit 3).
+    #[error("{} server(s) are running at the target; stop them first (or use --stop): {}", running.len(), running.iter().map(|r| format!("{} (profile {}, pid {})", r.server, r.profile, r.pid)).collect::<Vec<_>>().join(", "))]
+    Running {
+        /// The running servers.
+        running: Vec<RunningServer>,
+    },
+    /// The snapshot holds an entry whose name would escape its directory (exit 3).
+    #[error("refusing to restore {component}: {detail}")]
+    Unsafe {
+        /// The component.
+        component: Component,
+        /// The entry and why.
+        detail: String,
+    },
+    /// `--stop` could not stop every server (exit 1 for credentials, 3 for still running).
+    #[error("--stop failed")]
+    Stop(#[source] crate::servers::ServerError),
+}
+
+impl RestoreError {
+    /// Whether this is a safety refusal (exit 3).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            RestoreError::Incomplete(_)
+                | RestoreError::Gate(_)
+                | RestoreError::Running { .. }
+                | RestoreError::Unsafe { .. }
+        )
+    }
+
+    /// Whether this is a usage error (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(self, RestoreError::Usage(_))
+    }
+}

@@ -1,0 +1,49 @@
+//! What a restore is given: the flags ([`RestoreOptions`]) and everything else from its
+//! caller ([`RestoreInput`]).
+
+use crate::databases::ToolConfig;
+use crate::plan::Component;
+use crate::servers::{ControlOptions, WasCredentials};
+
+/// The choices of one restore (the `restore` command's flags).
+#[derive(Debug, Clone, Default)]
+pub struct RestoreOptions {
+    /// `--only`: restore just these components (empty: all the snapshot holds).
+    pub only: Vec<Component>,
+    /// `--dry-run`: list, touch nothing.
+    pub dry_run: bool,
+    /// `--skip-databases`.
+    pub skip_databases: bool,
+    /// `--allow-version-mismatch`: override the release rule (never the provision rule).
+    pub allow_version_mismatch: bool,
+    /// `--stop`: stop running servers at the target first.
+    pub stop: bool,
+    /// `--verify` (`Some(true)`), `--no-verify` (`Some(false)`), default: components under
+    /// 10 GiB.
+    pub verify: Option<bool>,
+    /// Live counters for a progress display of the file components (files and bytes
+    /// written; each component adds its totals as it starts).
+    pub progress: Option<std::sync::Arc<vault::Progress>>,
+}
+
+/// Everything a restore needs from its caller.
+pub struct RestoreInput<'a> {
+    /// The opened repository.
+    pub repository: &'a vault::Repository,
+    /// The snapshot.
+    pub snapshot: &'a vault::Snapshot,
+    /// Its id (hex).
+    pub snapshot_id: String,
+    /// Where product paths are written (the sysroot or `--target`).
+    pub target: &'a websphere::Sysroot,
+    /// Discovery overrides for reading the installed version at the target.
+    pub discover: connections::discover::DiscoverOptions,
+    /// Flags.
+    pub options: RestoreOptions,
+    /// WebSphere credentials for `--stop`.
+    pub credentials: WasCredentials,
+    /// Server control settings.
+    pub control: ControlOptions,
+    /// The `[database]` settings.
+    pub database: ToolConfig,
+}
