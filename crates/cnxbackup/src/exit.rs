@@ -97,7 +97,8 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
                 kind: ProblemKind::Safety,
                 ..
             }
-            | E::Refused { .. } => Exit::Refused,
+            | E::Refused { .. }
+            | E::StopFailed { .. } => Exit::Refused,
             E::Repository { .. } => Exit::Failed,
         });
     }

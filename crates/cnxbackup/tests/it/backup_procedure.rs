@@ -2,8 +2,10 @@
 //! variant with its stand-in servers running, checked against the sample's truth: stop
 //! order, every path the procedure names in the snapshot under its product path, skipped
 //! steps, the version in the manifest, role mappings; and the failure outcomes (wrong
-//! WebSphere password, a server that refuses to stop, a failing database backup, a missing
-//! vendor tool, `--no-stop` with servers running, `--dry-run`).
+//! WebSphere password, a server that refuses to stop (abort before any database, or the
+//! files only), a failing database backup, a repository that fails mid-backup, a missing
+//! vendor tool, `--no-stop` with servers running, `--dry-run`), with `--restart` starting
+//! the servers again on each of those paths.
 #![allow(clippy::unwrap_used)]
 
 use crate::backup_common;
@@ -371,21 +373,12 @@ fn backup_failed_database_gives_incomplete_snapshot_and_exit_1() {
 }
 
 #[test]
-fn backup_server_that_refuses_to_stop_is_a_failed_step_and_restart_brings_servers_back() {
+fn backup_stop_failure_with_on_stop_failure_files_backs_up_the_files_only() {
     let h = Harness::new(Variant::V80SqlServerLdap);
     h.sample.start_all().unwrap();
-    let member = h
-        .sample
-        .expected
-        .was
-        .servers
-        .iter()
-        .find(|s| s.server_type == ServerType::ApplicationServer)
-        .unwrap()
-        .name
-        .clone();
+    let member = an_application_server(&h);
     h.sample.knobs().refuse_stop(&member, 1).unwrap();
-    let run = h.backup(&["--json", "--restart"]);
+    let run = h.backup(&["--json", "--restart", "--on-stop-failure", "files"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let m = h
         .snapshot(run.result()["snapshot"].as_str().unwrap())
@@ -398,6 +391,20 @@ fn backup_server_that_refuses_to_stop_is_a_failed_step_and_restart_brings_server
         "{:?}",
         m.failed_steps
     );
+    // the databases are left out, and no vendor tool touched one
+    assert!(
+        m.failed_steps
+            .iter()
+            .any(|f| f.message.contains("the servers did not stop")),
+        "{:?}",
+        m.failed_steps
+    );
+    assert!(m.databases.is_empty(), "{:?}", m.databases);
+    assert_eq!(databases_touched(&h), Vec::<String>::new());
+    assert_eq!(
+        m.component(Component::SharedData).unwrap().status,
+        StepStatus::Ok
+    );
     let rec = m
         .servers
         .iter()
@@ -405,16 +412,8 @@ fn backup_server_that_refuses_to_stop_is_a_failed_step_and_restart_brings_server
         .unwrap();
     assert_eq!(rec.result, "failed");
     // --restart: the others came back (the refusing one never went down)
-    h.sample.knobs().clear().unwrap();
-    let jvms = h
-        .sample
-        .expected
-        .was
-        .servers
-        .iter()
-        .filter(|s| s.server_type.is_jvm())
-        .count();
-    assert_eq!(h.sample.running_servers().len(), jvms);
+    assert_started_after_stopping(&h);
+    assert_all_running(&h);
 }
 
 #[test]
@@ -486,4 +485,198 @@ fn images_of(s: &backup_common::Snap) -> u64 {
         .filter_map(|d| d.image.as_ref())
         .map(|i| i.bytes)
         .sum()
+}
+
+/// Vendor-tool runs that touched a database (backups, exports, verifications); preflight
+/// probes do not count.
+fn databases_touched(h: &Harness) -> Vec<String> {
+    h.sample
+        .db_log()
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.action.starts_with("backup") || matches!(e.action.as_str(), "export" | "verify")
+        })
+        .map(|e| format!("{} {} {}", e.tool, e.action, e.database))
+        .collect()
+}
+
+/// Every JVM of the sample runs (after the stand-in's knobs are cleared).
+fn assert_all_running(h: &Harness) {
+    h.sample.knobs().clear().unwrap();
+    let jvms = h
+        .sample
+        .expected
+        .was
+        .servers
+        .iter()
+        .filter(|s| s.server_type.is_jvm())
+        .count();
+    assert_eq!(
+        h.sample.running_servers().len(),
+        jvms,
+        "not every server runs"
+    );
+}
+
+/// The start scripts ran after the last stop script (the WebSphere stand-ins' action log).
+fn assert_started_after_stopping(h: &Harness) {
+    let log = h.sample.control_log().unwrap();
+    let last_stop = log
+        .iter()
+        .rposition(|e| e.script.starts_with("stop"))
+        .expect("no stop script ran");
+    assert!(
+        log[last_stop..]
+            .iter()
+            .any(|e| e.script.starts_with("start") && e.outcome == "started"),
+        "no server was started after the stop: {log:?}"
+    );
+}
+
+fn an_application_server(h: &Harness) -> String {
+    h.sample
+        .expected
+        .was
+        .servers
+        .iter()
+        .find(|s| s.server_type == ServerType::ApplicationServer)
+        .unwrap()
+        .name
+        .clone()
+}
+
+#[test]
+fn backup_stop_failure_aborts_before_any_database_and_restart_brings_servers_back() {
+    let h = Harness::new(Variant::V80Db2Ccm);
+    h.sample.start_all().unwrap();
+    let member = an_application_server(&h);
+    h.sample.knobs().refuse_stop(&member, 1).unwrap();
+    let run = h.backup(&["--json", "--restart"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("did not all stop"), "{}", run.stderr);
+    assert!(run.stderr.contains(&member), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("started again (--restart)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(h.snapshot_count(), 0, "an aborted run writes no snapshot");
+    assert_eq!(databases_touched(&h), Vec::<String>::new());
+    let phases: Vec<String> = run
+        .events()
+        .iter()
+        .filter(|e| e["event"] == "phase_end")
+        .map(|e| e["phase"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(phases, ["preflight", "role_mappings", "stop", "restart"]);
+    assert_started_after_stopping(&h);
+    assert_all_running(&h);
+}
+
+#[test]
+fn backup_stop_failure_without_restart_leaves_the_stopped_servers_and_touches_no_database() {
+    let h = Harness::new(Variant::V80SqlServerLdap);
+    h.sample.start_all().unwrap();
+    let member = an_application_server(&h);
+    h.sample.knobs().refuse_stop(&member, 1).unwrap();
+    let run = h.backup(&["--json"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did stop were left stopped"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(databases_touched(&h), Vec::<String>::new());
+    assert_eq!(h.snapshot_count(), 0);
+    // only the refusing server still runs
+    let running: Vec<String> = h
+        .sample
+        .running_servers()
+        .into_iter()
+        .map(|r| r.server)
+        .collect();
+    assert_eq!(running, [member]);
+}
+
+#[test]
+fn backup_repository_failing_mid_backup_with_restart_starts_the_servers_again() {
+    let h = Harness::new(Variant::V80Db2Ccm);
+    h.sample.start_all().unwrap();
+    // packs cannot be written (not even by root): `packs` is a file, not a directory
+    let packs = h.repo_dir.join("packs");
+    let _ = std::fs::remove_dir_all(&packs);
+    std::fs::write(&packs, b"not a directory").unwrap();
+    let run = h.backup(&["--json", "--restart"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("the repository failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the servers were started again (--restart)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(h.snapshot_count(), 0);
+    // the sample's data fits in one pack, written when the pipeline flushes after every
+    // source was read: the servers were started before that, and the failure came after
+    let ends: Vec<(String, String)> = run
+        .events()
+        .iter()
+        .filter(|e| e["event"] == "phase_end")
+        .map(|e| (e["phase"].to_string(), e["status"].to_string()))
+        .collect();
+    let restart = ends
+        .iter()
+        .position(|(p, s)| p == "\"restart\"" && s == "\"ok\"");
+    let failed = ends.iter().position(|(_, s)| s == "\"failed\"");
+    assert!(
+        restart.is_some() && failed.is_some(),
+        "a restart that ended ok and a failed phase: {ends:?}"
+    );
+    assert_started_after_stopping(&h);
+    assert_all_running(&h);
+}
+
+#[test]
+fn backup_failed_database_with_restart_records_stops_and_starts_in_the_manifest() {
+    let h = Harness::new(Variant::V80Db2Ccm);
+    h.sample.start_all().unwrap();
+    h.sample.knobs().fail_db_backup(Some("FILES")).unwrap();
+    let run = h.backup(&["--json", "--restart"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let id = run.result()["snapshot"].as_str().unwrap().to_string();
+    let m = h.snapshot(&id).manifest();
+    assert_eq!(m.status, Status::Incomplete);
+    let ops = |op: &str| m.servers.iter().filter(|s| s.operation == op).count();
+    assert!(ops("stop") > 0 && ops("start") > 0, "{:?}", m.servers);
+    assert!(
+        m.servers
+            .iter()
+            .filter(|s| s.operation == "start")
+            .all(|s| s.result != "failed"),
+        "{:?}",
+        m.servers
+    );
+    // the phase table in the manifest: the restart came before the manifest was written
+    let phases: Vec<_> = m.phases.iter().map(|p| p.phase).collect();
+    assert!(
+        phases.ends_with(&[
+            runbook::procedure::Phase::Files,
+            runbook::procedure::Phase::Restart
+        ]),
+        "{phases:?}"
+    );
+    let show = h.cmd().args(["show", &id]).output().unwrap();
+    let show = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        show.lines()
+            .any(|l| l.contains("start") && l.contains("started")),
+        "show lists the starts:\n{show}"
+    );
+    assert_started_after_stopping(&h);
+    assert_all_running(&h);
 }

@@ -19,7 +19,7 @@ use crate::databases::DatabaseTool;
 use crate::manifest::{
     ComponentRecord, Manifest, Status, StepStatus, MANIFEST_PATH, ROLE_MAPPINGS_PATH,
 };
-use crate::plan::{Component, Plan};
+use crate::plan::{Action, Component, Plan};
 use crate::procedure::{Duty, Ended, Phase, PhaseStatus, Procedure};
 
 /// What the capture works from.
@@ -34,6 +34,9 @@ pub(crate) struct CaptureInput<'a> {
     /// This run's staging subdirectory.
     pub(crate) staging: PathBuf,
     pub(crate) roles: &'a Roles,
+    /// False when the servers did not stop (`--on-stop-failure files`): no database is
+    /// touched.
+    pub(crate) databases: bool,
 }
 
 /// The snapshot written.
@@ -56,6 +59,9 @@ pub(crate) fn capture(
     rec: &mut Recorder,
 ) -> Result<Captured, CaptureFailed> {
     let dbs = p.phase(Phase::Databases, |s| {
+        if !c.databases {
+            return databases_left_out(c, rec);
+        }
         let dbs = prepare_databases(c.plan, c.tool, &c.input.database, &c.staging, s, rec);
         let failed = rec.databases.iter().any(|x| x.status == StepStatus::Failed);
         let status = if failed {
@@ -73,6 +79,27 @@ pub(crate) fn capture(
         Ended::with(dbs, status, message)
     });
     store(p, duty, c, rec, &dbs)
+}
+
+/// The servers did not stop: the database step fails without touching a database.
+fn databases_left_out(c: &CaptureInput<'_>, rec: &mut Recorder) -> Ended<Vec<DbSource>> {
+    let runs = c
+        .plan
+        .steps
+        .iter()
+        .any(|s| s.action == Action::BackupDatabases && s.runs);
+    if !runs {
+        return Ended::skipped(Vec::new(), "no databases in the plan");
+    }
+    let message = "not run: the servers did not stop (--on-stop-failure files)";
+    rec.fail_step(Action::BackupDatabases, message);
+    rec.step_done(
+        Action::BackupDatabases,
+        StepStatus::Failed,
+        Some(message.to_string()),
+        0,
+    );
+    Ended::failed(Vec::new(), message)
 }
 
 /// The files phase and the snapshot phase: one pipeline run.

@@ -27,6 +27,20 @@ pub enum BackupError {
         /// The running servers.
         running: Vec<RunningServer>,
     },
+    /// The servers did not all stop: the run ended before any database was touched and
+    /// wrote no snapshot (`--on-stop-failure abort`, the default).
+    #[error(
+        "the servers did not all stop: {}. No database was touched and no snapshot was \
+         written; {servers}. Stop them by hand (or set websphere.force_kill = true) and run \
+         again, or use --on-stop-failure files to back up the files without the databases",
+        failed.join("; ")
+    )]
+    StopFailed {
+        /// `server: why` for each server that did not stop.
+        failed: Vec<String>,
+        /// Where the servers are now.
+        servers: ServersAfter,
+    },
     /// The repository failed during the run (full, unreachable): no snapshot was written.
     #[error(
         "the repository failed while {during}. No snapshot was written; {servers}{}",
@@ -50,6 +64,8 @@ pub enum BackupError {
 pub enum ServersAfter {
     /// Stopped (no `--restart`, or `--no-stop`).
     LeftStopped,
+    /// The servers that did stop were left stopped (no `--restart`), the others run.
+    PartlyStopped,
     /// `--restart` started them again.
     Started,
     /// `--restart` failed for some (`server: why; ...`).
@@ -60,6 +76,9 @@ impl std::fmt::Display for ServersAfter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ServersAfter::LeftStopped => f.write_str("the servers were left stopped"),
+            ServersAfter::PartlyStopped => f.write_str(
+                "the servers that did stop were left stopped (--restart starts them again)",
+            ),
             ServersAfter::Started => f.write_str("the servers were started again (--restart)"),
             ServersAfter::RestartFailed(why) => {
                 write!(f, "--restart could not start every server again: {why}")

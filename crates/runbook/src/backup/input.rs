@@ -11,8 +11,11 @@ pub struct BackupOptions {
     pub dry_run: bool,
     /// Do not stop the servers; refuse when one runs.
     pub no_stop: bool,
-    /// Start the servers again at the end (dmgr, node agents, servers; verified).
+    /// Start the servers again at the end (dmgr, node agents, servers; verified), and on
+    /// every path out once a server was stopped.
     pub restart: bool,
+    /// What to do when the servers do not all stop.
+    pub on_stop_failure: OnStopFailure,
     /// Include step 8 (the Installation Manager directories).
     pub in_place_migration: bool,
     /// Leave the databases out (another host of the backup set dumps them).
@@ -25,6 +28,20 @@ pub struct BackupOptions {
     pub host: Option<String>,
     /// Live counters for a progress display of the files phase (files and bytes stored).
     pub progress: Option<std::sync::Arc<vault::Progress>>,
+}
+
+/// What a run does when the servers do not all stop (`--on-stop-failure`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnStopFailure {
+    /// End before any database is touched, no snapshot (`abort`, the default): an offline
+    /// database backup or a copy of the data under running servers is not what an update
+    /// can be rolled back to.
+    #[default]
+    Abort,
+    /// Back up the file components anyway and leave the databases out (`files`): the
+    /// snapshot is INCOMPLETE (the stop and the databases failed) and its files may be
+    /// inconsistent, but the install trees and the configuration are kept.
+    Files,
 }
 
 /// Everything a run needs from its caller.

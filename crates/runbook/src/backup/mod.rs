@@ -46,7 +46,7 @@ pub mod store;
 pub use checks::{backup_preflight, PreflightOutcome, ProblemKind};
 pub use error::{BackupError, ServersAfter, StoreFailure};
 pub use files::SourcePathError;
-pub use input::{BackupInput, BackupOptions, RepositoryUnavailable};
+pub use input::{BackupInput, BackupOptions, OnStopFailure, RepositoryUnavailable};
 pub use report::BackupReport;
 pub use run::run;
 pub use set_id::{new_backup_set_id, valid_backup_set_id};

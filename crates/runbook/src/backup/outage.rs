@@ -21,14 +21,14 @@ pub(crate) struct Control<'a> {
 }
 
 /// How the stop phase ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stopped {
     /// `--no-stop`: every server was found stopped and nothing was touched.
     NotTouched,
     /// Every server stopped, verified.
     All,
-    /// Some servers could not be stopped (some others may have been).
-    Failed,
+    /// Some servers could not be stopped (some others may have been): `server: why`.
+    Failed(Vec<String>),
 }
 
 /// What `--restart` did.
@@ -60,27 +60,35 @@ pub(crate) fn stop_phase(
         );
     }
     let started = std::time::Instant::now();
-    let (status, message) = stop_servers(c, rec, s);
+    let result = stop_servers(c, rec, s);
     let ms = crate::clock::millis(started);
-    if status == StepStatus::Failed {
-        rec.fail_step(Action::StopServers, &message);
-        s.warn("servers still running: the files and databases backed up may be inconsistent");
-    }
-    rec.step_done(
-        Action::StopServers,
-        status,
-        (status != StepStatus::Ok).then(|| message.clone()),
-        ms,
-    );
-    if status == StepStatus::Ok {
-        Ended::ok(Stopped::All, message)
-    } else {
-        Ended::failed(Stopped::Failed, message)
+    match result {
+        Ok(stopped) => {
+            let message = format!("{stopped} server(s) stopped, every JVM verified stopped");
+            rec.step_done(Action::StopServers, StepStatus::Ok, None, ms);
+            Ended::ok(Stopped::All, message)
+        }
+        Err(failed) => {
+            let message = format!("servers did not stop: {}", failed.join("; "));
+            rec.fail_step(Action::StopServers, &message);
+            rec.step_done(
+                Action::StopServers,
+                StepStatus::Failed,
+                Some(message.clone()),
+                ms,
+            );
+            Ended::failed(Stopped::Failed(failed), message)
+        }
     }
 }
 
-/// Stops every server and verifies; returns the step status and a one-line account.
-fn stop_servers(c: Control<'_>, rec: &mut Recorder, s: &mut Scope<'_, '_>) -> (StepStatus, String) {
+/// Stops every server and verifies: how many stopped, or `server: why` for each that did
+/// not.
+fn stop_servers(
+    c: Control<'_>,
+    rec: &mut Recorder,
+    s: &mut Scope<'_, '_>,
+) -> Result<usize, Vec<String>> {
     let total = c.topology.servers().count();
     let result = stop_all(c.topology, c.credentials, c.options);
     let rep = match &result {
@@ -103,7 +111,7 @@ fn stop_servers(c: Control<'_>, rec: &mut Recorder, s: &mut Scope<'_, '_>) -> (S
         }
     }
     if let Err(e) = &result {
-        return (StepStatus::Failed, e.to_string());
+        return Err(vec![e.to_string()]);
     }
     let mut problems = failures(rep);
     for still in verify_all_stopped(c.topology) {
@@ -118,20 +126,13 @@ fn stop_servers(c: Control<'_>, rec: &mut Recorder, s: &mut Scope<'_, '_>) -> (S
         }
     }
     if !problems.is_empty() {
-        return (
-            StepStatus::Failed,
-            format!("servers did not stop: {}", problems.join("; ")),
-        );
+        return Err(problems);
     }
-    let stopped = rep
+    Ok(rep
         .servers
         .iter()
         .filter(|s| matches!(s.outcome, Outcome::Stopped | Outcome::Killed { .. }))
-        .count();
-    (
-        StepStatus::Ok,
-        format!("{stopped} server(s) stopped, every JVM verified stopped"),
-    )
+        .count())
 }
 
 /// The restart phase: starts every server and verifies each runs.

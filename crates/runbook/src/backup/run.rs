@@ -1,11 +1,11 @@
 //! The backup procedure as a list of phases run by one [`Procedure`]: preflight, role
 //! mappings, stop, then the outage (databases, files, `--restart`, snapshot), cleanup.
 
-use super::capture::{capture, cleanup, servers_after, CaptureInput, Captured};
+use super::capture::{capture, cleanup, servers_after, CaptureFailed, CaptureInput, Captured};
 use super::checks::PreflightOutcome;
 use super::checks::{backup_preflight, PreflightArgs};
-use super::error::BackupError;
-use super::input::BackupInput;
+use super::error::{BackupError, ServersAfter};
+use super::input::{BackupInput, OnStopFailure};
 use super::outage::{restart_phase, stop_phase, Control, Stopped};
 use super::recorder::Recorder;
 use super::report::BackupReport;
@@ -51,15 +51,13 @@ pub fn run(
     let roles = p.phase(Phase::RoleMappings, |s| {
         roles_phase(input.deployment, input.sysroot, control, &mut rec, s)
     });
-    let stopped = p.phase(Phase::Stop, |s| {
-        stop_phase(control, opts.no_stop, &mut rec, s)
-    });
-    let duty = if opts.restart && stopped != Stopped::NotTouched {
+    // With --restart, the servers are started again on every path out once the stop began.
+    let duty = if opts.restart && !opts.no_stop {
         Duty::new(move |p: &mut Procedure<'_>| restart_phase(p, control))
     } else {
         Duty::none()
     };
-    let c = CaptureInput {
+    let mut c = CaptureInput {
         input,
         plan: &plan,
         host: &host,
@@ -69,13 +67,38 @@ pub fn run(
         missing_paths: &ready.outcome.missing_paths,
         staging: input.database.staging_dir.join(format!("run-{started_ns}")),
         roles: &roles,
+        databases: true,
     };
-    let (captured, restarted) = p.outage(duty, |p, duty| capture(p, duty, &c, &mut rec));
-    let captured = captured.map_err(|f| BackupError::Repository {
-        during: f.during.to_string(),
-        servers: servers_after(restarted.as_ref()),
-        staging_dir: c.staging.exists().then(|| c.staging.clone()),
-        source: Box::new(f.source),
+    let (outcome, restarted) = p.outage(duty, |p, duty| {
+        let stopped = p.phase(Phase::Stop, |s| {
+            stop_phase(control, opts.no_stop, &mut rec, s)
+        });
+        if let Stopped::Failed(failed) = stopped {
+            if opts.on_stop_failure == OnStopFailure::Abort {
+                return Err(Cut::Stop(failed));
+            }
+            p.scope(Phase::Stop).warn(
+                "servers still running (--on-stop-failure files): the file components backed \
+                 up may be inconsistent and the databases are left out",
+            );
+            c.databases = false;
+        }
+        capture(p, duty, &c, &mut rec).map_err(Cut::Capture)
+    });
+    let captured = outcome.map_err(|e| match e {
+        Cut::Stop(failed) => BackupError::StopFailed {
+            failed,
+            servers: match restarted.as_ref() {
+                None => ServersAfter::PartlyStopped,
+                r => servers_after(r),
+            },
+        },
+        Cut::Capture(f) => BackupError::Repository {
+            during: f.during.to_string(),
+            servers: servers_after(restarted.as_ref()),
+            staging_dir: c.staging.exists().then(|| c.staging.clone()),
+            source: Box::new(f.source),
+        },
     })?;
     cleanup(&mut p, &c.staging);
     let restart_failed = restarted.map(|r| r.failed).unwrap_or_default();
@@ -87,6 +110,14 @@ pub fn run(
         phases,
         restart_failed,
     ))
+}
+
+/// How the outage ended early.
+enum Cut {
+    /// The servers did not all stop (`--on-stop-failure abort`).
+    Stop(Vec<String>),
+    /// The repository step failed.
+    Capture(CaptureFailed),
 }
 
 /// The plan of this run (`--skip-databases` skips the database step).

@@ -59,4 +59,9 @@ pub struct ProcedureArgs {
     /// Leave the databases out (another host of the set backs them up)
     #[arg(long)]
     pub skip_databases: bool,
+    /// When the servers do not all stop: `abort` before any database is touched, no
+    /// snapshot (exit 3) [default], or back up the `files` without the databases
+    /// (INCOMPLETE, exit 1)
+    #[arg(long, value_name = "WHAT", value_parser = ["abort", "files"], conflicts_with = "no_stop")]
+    pub on_stop_failure: Option<String>,
 }

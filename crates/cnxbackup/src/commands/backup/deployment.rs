@@ -12,7 +12,7 @@ use std::io::Write as _;
 
 use anyhow::anyhow;
 use runbook::backup::{
-    self, BackupInput, BackupOptions, BackupReport, Phase, RepositoryUnavailable,
+    self, BackupInput, BackupOptions, BackupReport, OnStopFailure, Phase, RepositoryUnavailable,
 };
 use runbook::manifest::{Status, StepStatus};
 use serde::Serialize;
@@ -67,6 +67,10 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
             dry_run: procedure.dry_run,
             no_stop: procedure.no_stop,
             restart: procedure.restart,
+            on_stop_failure: match procedure.on_stop_failure.as_deref() {
+                Some("files") => OnStopFailure::Files,
+                _ => OnStopFailure::Abort,
+            },
             in_place_migration: procedure.in_place_migration
                 || ctx.loaded.config.deployment.in_place_migration,
             skip_databases: procedure.skip_databases,
