@@ -8,7 +8,8 @@ use std::io::Write as _;
 
 use runbook::procedure::{Event, EventSink, Phase, PhaseStatus};
 
-use super::{ProgressDisplay, Style};
+use super::progress::ProgressDisplay;
+use super::style::Style;
 
 /// Prints the events of one run.
 pub struct PhasePrinter {
