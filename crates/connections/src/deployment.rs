@@ -187,8 +187,12 @@ pub struct Ccm {
     pub engine_ws_ear_dir: Option<String>,
     /// Whether that directory exists.
     pub engine_ws_ear_found: bool,
-    /// The FileNet storage area.
+    /// The FileNet storage area (`[ccm] storage_area`, a WebSphere variable naming it, or
+    /// the documented default `<shared_data_directory_root>/ccm`).
     pub storage_area: Option<String>,
+    /// Whether that directory exists on this host.
+    #[serde(default)]
+    pub storage_area_found: bool,
     /// True when the storage area is outside the shared data root (then step 2 must copy it
     /// separately).
     pub storage_outside_shared_data: bool,
@@ -360,6 +364,28 @@ pub struct InstallationManager {
     pub shared_dir: String,
     /// The owning user of a non-root install; null for an admin (root) install.
     pub non_root_user: Option<String>,
+    /// How the data directory was found: `default location`, or the registry file
+    /// (`InstallationManager.dat`) naming it; null when none was found.
+    #[serde(default)]
+    pub found_by: Option<String>,
+    /// The other Installation Managers on this host (not the one that installed
+    /// Connections), with what each one installed. Not backed up.
+    #[serde(default)]
+    pub others: Vec<OtherInstallationManager>,
+}
+
+/// An Installation Manager that did not install Connections (an admin IIM that installed
+/// IBM HTTP Server, for example).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherInstallationManager {
+    /// Its agent data directory.
+    pub data_dir: String,
+    /// How it was found.
+    pub found_by: String,
+    /// The owning user of a non-root install.
+    pub non_root_user: Option<String>,
+    /// The package ids its `installed.xml` records.
+    pub packages: Vec<String>,
 }
 
 /// The database vendor.

@@ -127,7 +127,10 @@ pub(crate) fn write_data(tree: &Tree, spec: &Spec, scale: &Scale) -> Result<(), 
         format!("{}/stats.csv", var("PROFILES_STATS_DIR")).as_str(),
         rng.text(200),
     )?;
-    tree.mkdir(var("MESSAGE_STORE_PATH").as_str())?;
+    tree.write(
+        format!("{}/PushStore/store.dat", var("MESSAGE_STORE_PATH")).as_str(),
+        rng.bytes(scale.upload_bytes),
+    )?;
     tree.write(format!("{shared}/search/staging/.keep").as_str(), "")?;
 
     // CCM storage area.

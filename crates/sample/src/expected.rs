@@ -318,6 +318,13 @@ pub struct InstallationManagerTruth {
     pub shared_dir: String,
     /// The non-root user owning the install, if any.
     pub non_root_user: Option<String>,
+    /// How discovery finds the agent data directory: `default location` or the registry
+    /// file (`InstallationManager.dat`) that leads to it.
+    pub found_by: String,
+    /// Agent data directories of the other Installation Managers on the host (one that
+    /// installed only IBM HTTP Server), which a backup must not take for Connections'.
+    #[serde(default)]
+    pub others: Vec<String>,
 }
 
 /// Database vendor.

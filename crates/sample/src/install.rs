@@ -121,7 +121,7 @@ pub(crate) fn write_version_evidence(tree: &Tree, spec: &Spec) -> Result<(), Sam
         tree.write(
             format!("{root}/version/{}.efix", f.id).as_str(),
             format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<efix id=\"{}\" short-description=\"{}\" build-version=\"{}\" build-date=\"{}\">\n  <component-update component-name=\"common\" update-type=\"patch\" primary-content=\"{}\"/>\n</efix>\n",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE efix SYSTEM \"efix.dtd\">\n<efix id=\"{}\" short-description=\"{}\" build-version=\"{}\" build-date=\"{}\">\n  <component-update component-name=\"common\" update-type=\"patch\" primary-content=\"{}\"/>\n</efix>\n",
                 esc(&f.id), esc(&f.short_description), esc(&f.build_version), esc(&f.build_date), esc(&f.jar_name)
             ),
         )?;
@@ -134,7 +134,7 @@ pub(crate) fn write_version_evidence(tree: &Tree, spec: &Spec) -> Result<(), Sam
     tree.write(
         format!("{root}/version/LC.product").as_str(),
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<product name=\"{brand}\">\n  <id>LC</id>\n  <version>{}</version>\n  <build-info date=\"{}\" level=\"{}\"/>\n</product>\n",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE product SYSTEM \"product.dtd\">\n<product name=\"{brand}\">\n  <id>LC</id>\n  <version>{}</version>\n  <build-info date=\"{}\" level=\"{}\"/>\n</product>\n",
             esc(&c.offering_version), spec.build_date, esc(&c.buildlevel)
         ),
     )?;
@@ -228,7 +228,67 @@ pub(crate) fn write_iim(tree: &Tree, spec: &Spec, scale: &Scale) -> Result<(), S
     )?;
     tree.mkdir(format!("{}/features", im.shared_dir).as_str())?;
     tree.mkdir(format!("{}/native", im.shared_dir).as_str())?;
+    write_iim_registry(tree, spec, &im.install_dir, im.non_root_user.as_deref())?;
+    if let Some(other) = &spec.other_iim {
+        write_other_iim(tree, spec, other, scale)?;
+    }
     Ok(())
+}
+
+/// IIM's registry file (`InstallationManager.dat`): where the install is. Its agent data
+/// directory is the install's `config.ini` `cic.appDataLocation`.
+fn write_iim_registry(
+    tree: &Tree,
+    spec: &Spec,
+    install_dir: &str,
+    user: Option<&str>,
+) -> Result<(), SampleError> {
+    tree.write(
+        &crate::topology::iim_registry_file(user),
+        format!(
+            "#Wed Jun 14 10:11:12 UTC 2023\nlocation={install_dir}/eclipse\nlauncher={install_dir}/eclipse/IBMIM\nversion={}\n",
+            spec.iim_version
+        ),
+    )
+}
+
+/// An admin IIM that installed only IBM HTTP Server (not Connections).
+fn write_other_iim(
+    tree: &Tree,
+    spec: &Spec,
+    o: &crate::topology::OtherIim,
+    scale: &Scale,
+) -> Result<(), SampleError> {
+    let mut rng = Rng::derive(spec.seed, "other-iim");
+    tree.write(
+        &format!("{}/eclipse/IBMIM", o.install),
+        rng.bytes(scale.jar_bytes),
+    )?;
+    tree.write(
+        &format!("{}/eclipse/configuration/config.ini", o.install),
+        format!("cic.appDataLocation={}\n", o.data),
+    )?;
+    let (id, name, version, path) = o.package;
+    tree.write(
+        &format!("{}/installed.xml", o.data),
+        format!(
+            "<?xml version='1.0' encoding='UTF-8'?>\n<installInfo>\n  <location id='IBM Installation Manager' path='{}/eclipse' kind='im'>\n    <package kind='im' name='IBM Installation Manager' id='com.ibm.cic.agent' version='{iim}' arch='x86_64'/>\n  </location>\n  <location id='IBM HTTP Server V8.5' path='{path}' kind='product'>\n    <package kind='offering' name='{name}' id='{id}' version='{version}' arch='x86_64'/>\n  </location>\n</installInfo>\n",
+            o.install,
+            iim = spec.iim_version,
+        ),
+    )?;
+    tree.write(
+        &format!("{}/installRegistry.xml", o.data),
+        format!(
+            "<?xml version='1.0' encoding='UTF-8'?>\n<installRegistry>\n  <profile id='IBM HTTP Server V8.5' kind='product'>\n    <property name='installLocation' value='{path}'/>\n    <property name='cacheLocation' value='{}'/>\n    <offering id='{id}'>\n      <version value='{version}' repoInfo='repositoryUrl=/tmp/IHS/repository.config,repositoryId=0'/>\n    </offering>\n  </profile>\n</installRegistry>\n",
+            o.shared
+        ),
+    )?;
+    tree.write(
+        &format!("{}/plugins/{id}_{version}.jar", o.shared),
+        rng.bytes(scale.jar_bytes),
+    )?;
+    write_iim_registry(tree, spec, o.install, None)
 }
 
 /// `installed.xml` and `installRegistry.xml` (what an update rewrites).
@@ -249,7 +309,7 @@ pub(crate) fn write_iim_state(tree: &Tree, spec: &Spec) -> Result<(), SampleErro
     );
     tree.write(format!("{}/installed.xml", im.data_dir).as_str(), installed)?;
     let registry = format!(
-        "<?xml version='1.0' encoding='UTF-8'?>\n<installRegistry>\n  <profile id='IBM WebSphere Application Server V8.5' kind='product'>\n    <property name='installLocation' value='{asr}'/>\n    <property name='cic.selector.arch' value='x86_64'/>\n    <offering id='com.ibm.websphere.ND.v85'>\n      <version value='{was}' repoInfo='repositoryUrl=/tmp/WAS855/repository.config,repositoryId=0'/>\n    </offering>\n  </profile>\n  <profile id='{pid}' kind='product'>\n    <property name='installLocation' value='{root}'/>\n    <property name='cic.selector.arch' value='x86_64'/>\n    <property name='user.contentStore.shared.path' value='{shared}'/>\n    <property name='user.contentStore.local.path' value='{local}'/>\n    <property name='user.was.install.location' value='{asr}'/>\n    <offering id='com.ibm.connections' features='{features}'>\n      <version value='{ver}' repoInfo='repositoryUrl=/tmp/{kit}/repository.config,repositoryId=0'/>\n    </offering>\n  </profile>\n</installRegistry>\n",
+        "<?xml version='1.0' encoding='UTF-8'?>\n<installRegistry>\n  <profile id='IBM WebSphere Application Server V8.5' kind='product'>\n    <property name='installLocation' value='{asr}'/>\n    <property name='cic.selector.arch' value='x86_64'/>\n    <offering id='com.ibm.websphere.ND.v85'>\n      <version value='{was}' repoInfo='repositoryUrl=/tmp/WAS855/repository.config,repositoryId=0'/>\n    </offering>\n  </profile>\n  <profile id='{pid}' kind='product'>\n    <property name='installLocation' value='{root}'/>\n    <property name='cic.selector.arch' value='x86_64'/>\n    <property name='user.contentStore.shared.path' value='{shared}'/>\n    <property name='user.contentStore.local.path' value='{local}'/>\n    <property name='user.was.install.location' value='{asr}'/>\n    <property name='cacheLocation' value='{cache}'/>\n    <offering id='com.ibm.connections' features='{features}'>\n      <version value='{ver}' repoInfo='repositoryUrl=/tmp/{kit}/repository.config,repositoryId=0'/>\n    </offering>\n  </profile>\n</installRegistry>\n",
         asr = esc(&e.was.app_server_root),
         was = spec.was_package_version,
         pid = esc(&c.iim_profile_id),
@@ -258,6 +318,7 @@ pub(crate) fn write_iim_state(tree: &Tree, spec: &Spec) -> Result<(), SampleErro
         local = esc(&e.data.local_root),
         ver = esc(&c.offering_version),
         kit = esc(&c.offering_version.replace("0.0_", "")),
+        cache = esc(&im.shared_dir),
     );
     tree.write(
         format!("{}/installRegistry.xml", im.data_dir).as_str(),

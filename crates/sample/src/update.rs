@@ -282,6 +282,29 @@ pub fn simulate_failed_update(sample: &Sample) -> Result<UpdateReport, SampleErr
         ch.put(&format!("{idx}/files/segments_1"), rng.bytes(80))?;
     }
     ch.remove(&format!("{}/search/staging/.keep", e.data.shared_root))?;
+    // Content and state wherever the variables put them (inside or outside the roots).
+    if let Some(store) = vars.get("MESSAGE_STORE_PATH") {
+        ch.put(
+            &format!("{store}/PushStore/log-{}.dat", rng.hex(6)),
+            rng.bytes(256),
+        )?;
+    }
+    if let Some(wikis) = vars.get("WIKIS_CONTENT_DIR") {
+        ch.put(&format!("{wikis}/0/{}", rng.hex(32)), rng.text(300))?;
+    }
+    if let Some(dict) = vars.get("SEARCH_DICTIONARY_DIR") {
+        ch.put(&format!("{dict}/dictionary.dic"), rng.text(520))?;
+    }
+    if let Some(storage) = &e.connections.ccm.storage_dir {
+        ch.put(
+            &format!(
+                "{storage}/objectstore/content/FN0/FN0/{{{}}}-0.dat",
+                rng.hex(32).to_ascii_uppercase()
+            ),
+            rng.bytes(scale.upload_bytes),
+        )?;
+        ch.remove(&format!("{storage}/fn_gcd.lock"))?;
+    }
 
     // Databases.
     let mut touched = vec![];

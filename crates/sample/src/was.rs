@@ -18,7 +18,7 @@ pub(crate) fn write_was(tree: &Tree, spec: &Spec, scale: &Scale) -> Result<(), S
     tree.write(
         format!("{asr}/properties/version/WAS.product").as_str(),
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<product name=\"IBM WebSphere Application Server - ND\">\n  <id>ND</id>\n  <version>{}</version>\n  <build-info date=\"6/28/23\" level=\"cf242326.01\"/>\n</product>\n",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE product PUBLIC \"productId\" \"product.dtd\">\n<product name=\"IBM WebSphere Application Server - ND\">\n  <id>ND</id>\n  <version>{}</version>\n  <build-info date=\"6/28/23\" level=\"cf242326.01\"/>\n</product>\n",
             esc(&e.was.version)
         ),
     )?;

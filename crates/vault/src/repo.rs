@@ -8,6 +8,7 @@
 
 pub mod locks;
 mod packer;
+mod probe;
 mod snapshots;
 mod uploader;
 

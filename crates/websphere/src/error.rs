@@ -61,6 +61,14 @@ impl ReadError {
         }
     }
 
+    /// What went wrong without the file and line, for a message that names them already.
+    pub fn detail(&self) -> String {
+        match self {
+            ReadError::Parse { message, .. } => message.clone(),
+            ReadError::Io(e) => e.detail(),
+        }
+    }
+
     /// True when the file does not exist (so an optional input can be skipped).
     pub fn is_not_found(&self) -> bool {
         matches!(self, ReadError::Io(e) if e.is_not_found())

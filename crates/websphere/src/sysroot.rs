@@ -81,6 +81,16 @@ impl SysrootError {
     pub fn is_not_found(&self) -> bool {
         self.io_kind() == Some(io::ErrorKind::NotFound)
     }
+
+    /// What went wrong without the path: for a message that names the path already
+    /// (`<path>: cannot read it: Permission denied`).
+    pub fn detail(&self) -> String {
+        match self {
+            SysrootError::Io { action, source, .. } => format!("cannot {action} it: {source}"),
+            SysrootError::SymlinkLoop { .. } => "too many levels of symbolic links".into(),
+            other => other.to_string(),
+        }
+    }
 }
 
 fn real_note(real: &Option<PathBuf>) -> String {

@@ -208,6 +208,18 @@ pub fn summary(style: Style, d: &Deployment) -> String {
             .map(|u| format!(" (non-root: {u})"))
             .unwrap_or_default()
     );
+    for o in &im.others {
+        let _ = writeln!(
+            s,
+            "  another Installation Manager (not backed up): data {}, installed {}",
+            o.data_dir,
+            if o.packages.is_empty() {
+                "nothing".to_string()
+            } else {
+                o.packages.join(", ")
+            }
+        );
+    }
     let _ = writeln!(s, "Databases:");
     if d.databases.is_empty() {
         let _ = writeln!(s, "  none found");

@@ -18,10 +18,29 @@ pub struct PlanArgs {
     #[arg(long)]
     pub no_sizes: bool,
 
-    /// Include step 8, the Installation Manager directories (needed for an in-place
-    /// migration on the same systems) [config: deployment.in_place_migration]
+    /// Accepted for compatibility: steps 7 and 8, the Installation Manager's state, are
+    /// in every plan by default [config: deployment.in_place_migration]
     #[arg(long)]
     pub in_place_migration: bool,
+
+    /// Leave out the Installation Manager's data, install and IMShared (steps 7 and 8)
+    /// [config: deployment.skip_installation_manager]
+    #[arg(long, conflicts_with = "in_place_migration")]
+    pub skip_installation_manager: bool,
+}
+
+/// Whether the Installation Manager's state is left out: a flag wins over the
+/// configuration, and `--in-place-migration` (which asked for it when it was not the
+/// default) keeps it in.
+pub(crate) fn skip_installation_manager(
+    in_place_migration: bool,
+    skip_flag: bool,
+    cfg: &crate::config::DeploymentConfig,
+) -> bool {
+    if skip_flag {
+        return true;
+    }
+    !in_place_migration && cfg.skip_installation_manager
 }
 
 #[derive(Serialize)]
@@ -35,8 +54,11 @@ struct Report<'a> {
 pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
     let deployment = ctx.discover_deployment()?;
     let opts = PlanOptions {
-        in_place_migration: args.in_place_migration
-            || ctx.loaded.config.deployment.in_place_migration,
+        skip_installation_manager: skip_installation_manager(
+            args.in_place_migration,
+            args.skip_installation_manager,
+            &ctx.loaded.config.deployment,
+        ),
     };
     let mut plan = Plan::build(&deployment, &opts);
     let ui = ctx.ui();

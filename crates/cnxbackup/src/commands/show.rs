@@ -45,7 +45,8 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let report = ShowReport::new(&id, &snap, manifest);
+    let mut report = ShowReport::new(&id, &snap, manifest);
+    report.set_status = status_in_set(&repo, &id, &snap);
     // The file first: if it cannot be written, the command fails before printing a report
     // that suggests it succeeded.
     if let Some(file) = &args.html {
@@ -63,6 +64,42 @@ pub fn run(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
             .note(&format!("HTML report written to {}", file.display()));
     }
     Ok(())
+}
+
+/// For a backup that left its databases to another host of its set: its status counting
+/// the set now ([`runbook::manifest::Summary::status_in_set`]).
+fn status_in_set(
+    repo: &vault::Repository,
+    id: &vault::SnapshotId,
+    snap: &vault::Snapshot,
+) -> Option<crate::report::SetStatus> {
+    use runbook::manifest::{AbsenceReason, Summary};
+    let own = snap
+        .application
+        .as_ref()
+        .and_then(Summary::from_application)?;
+    if !own
+        .absent
+        .iter()
+        .any(|a| a.reason == AbsenceReason::SkipDatabases)
+    {
+        return None;
+    }
+    let others: Vec<(String, Summary)> = repo
+        .list_snapshots()
+        .ok()?
+        .into_iter()
+        .filter(|(other, _)| other != id)
+        .filter_map(|(other, s)| {
+            let s = s.ok()?;
+            Some((
+                other.to_hex(),
+                Summary::from_application(s.application.as_ref()?)?,
+            ))
+        })
+        .collect();
+    let (status, held_by) = own.status_in_set(others.iter().map(|(i, s)| (i.as_str(), s)));
+    Some(crate::report::SetStatus { status, held_by })
 }
 
 /// Writes `content` to `file` through a temporary file in the same directory and a rename,

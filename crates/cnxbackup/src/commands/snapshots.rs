@@ -33,8 +33,16 @@ struct SnapshotRow {
     parent: Option<String>,
     /// `application.backup_set`: the hosts of one cell backed up together.
     set: Option<String>,
-    /// `application.status == "incomplete"`: a step failed (the snapshot says which).
+    /// `application.status == "incomplete"`: a step failed (the snapshot says which); a
+    /// backup that left its databases to another host of its set is complete only while a
+    /// member of the set holds them.
     incomplete: bool,
+    /// What it does not hold and why (`databases: --skip-databases ...`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    absent: Vec<String>,
+    /// The set member holding what this one left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_by: Option<String>,
     summary: vault::SnapshotSummary,
     application: Option<serde_json::Value>,
 }
@@ -65,8 +73,38 @@ fn snapshot_row(id: &SnapshotId, s: Snapshot) -> SnapshotRow {
         parent: s.parent.map(|p| p.to_hex()),
         set,
         incomplete,
+        absent: Vec::new(),
+        held_by: None,
         summary: s.summary,
         application: s.application,
+    }
+}
+
+/// Counts the backup sets: what each deployment backup left out, and whether a member of
+/// its set now holds it ([`runbook::manifest::Summary::status_in_set`]).
+fn count_sets(rows: &mut [SnapshotRow]) {
+    use runbook::manifest::{Status, Summary};
+    let summaries: Vec<(String, Option<Summary>)> = rows
+        .iter()
+        .map(|r| {
+            let s = r.application.as_ref().and_then(Summary::from_application);
+            (r.id.clone(), s)
+        })
+        .collect();
+    for (row, (_, own)) in rows.iter_mut().zip(&summaries) {
+        let Some(own) = own else { continue };
+        let others = summaries
+            .iter()
+            .filter(|(id, _)| *id != row.id)
+            .filter_map(|(id, s)| s.as_ref().map(|s| (id.as_str(), s)));
+        let (status, by) = own.status_in_set(others);
+        row.incomplete = status == Status::Incomplete;
+        row.held_by = by.map(|m| m.host);
+        row.absent = own
+            .absent
+            .iter()
+            .map(|a| format!("{}: {}", a.component, a.message))
+            .collect();
     }
 }
 
@@ -100,7 +138,7 @@ fn snapshot_status(r: &SnapshotRow) -> &'static str {
         .and_then(serde_json::Value::as_str);
     match status {
         _ if r.incomplete => "INCOMPLETE",
-        Some("complete") => "complete",
+        Some("complete" | "incomplete") => "complete",
         Some(_) => "?",
         None => "-",
     }
@@ -150,6 +188,19 @@ fn snapshots_human(
         }
         let _ = writeln!(h, "{line}");
     }
+    // What each backup left out, and who holds it.
+    for r in rows.iter().filter(|r| !r.absent.is_empty()) {
+        for a in &r.absent {
+            let by = match &r.held_by {
+                Some(h) => format!(" (now held by set member {h})"),
+                None if a.starts_with("databases: --skip-databases") => {
+                    " (no member of the set holds them now)".to_string()
+                }
+                None => String::new(),
+            };
+            let _ = writeln!(h, "{:<10} absent {a}{by}", short_id(&r.id));
+        }
+    }
     for e in errors {
         let _ = writeln!(
             h,
@@ -195,6 +246,7 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
         }
     }
     group_by_set(&mut rows);
+    count_sets(&mut rows);
     let h = snapshots_human(ctx.ui().stdout, &rows, &errors, hidden);
     #[derive(Serialize)]
     struct Out {

@@ -48,6 +48,11 @@ pub enum ConfigError {
         section: String,
         expected: String,
     },
+    #[error(
+        "environment variable {name}: cnxbackup has no such setting{hint}; the variables are \
+         CNXBACKUP_<SECTION>_<KEY> for the keys of the configuration file (docs/CLI.md)"
+    )]
+    UnknownVariable { name: String, hint: String },
     #[error("{origin}: unknown key `{key}`; [{section}] understands: {expected}")]
     UnknownKey {
         origin: Origin,

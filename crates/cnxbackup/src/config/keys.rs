@@ -68,6 +68,7 @@ pub const KEYS: &[Key] = &[
     key("deployment", "app_server_root", Kind::Text),
     key("deployment", "connections_root", Kind::Text),
     key("deployment", "in_place_migration", Kind::Boolean),
+    key("deployment", "skip_installation_manager", Kind::Boolean),
     key("websphere", "username", Kind::Text),
     key("websphere", "password_file", Kind::Text),
     key("websphere", "stop_timeout_secs", Kind::Integer),
@@ -101,7 +102,59 @@ pub const KEYS: &[Key] = &[
     key("s3", "secret_access_key_file", Kind::Text),
     key("s3", "concurrency", Kind::Integer),
     key("s3", "timeout_secs", Kind::Integer),
+    // [ccm]: FileNet facts discovery cannot read (docs/CLI.md)
+    key("ccm", "storage_area", Kind::Text),
 ];
+
+/// `CNXBACKUP_*` variables that are not configuration keys but are read all the same
+/// (passwords, the config file, the sysroot, logging, test and demo hooks).
+pub const OTHER_VARIABLES: &[&str] = &[
+    "CNXBACKUP_CONFIG",
+    "CNXBACKUP_PASSWORD",
+    "CNXBACKUP_WAS_PASSWORD",
+    "CNXBACKUP_SYSROOT",
+    "CNXBACKUP_LOG",
+    "CNXBACKUP_CHECKPOINT_SECS",
+    "CNXBACKUP_DEMO_SIZE",
+    "CNXBACKUP_DEMO_CORRUPT_AFTER_BACKUP",
+];
+
+/// The prefix of the variables the test harness sets (`scripts/test`: its S3 and
+/// PostgreSQL servers, the stop-retry pause); never configuration.
+pub const TEST_PREFIX: &str = "CNXBACKUP_TEST_";
+
+/// Whether `name` (a `CNXBACKUP_*` variable) is one cnxbackup reads.
+pub fn is_known_variable(name: &str) -> bool {
+    name.starts_with(TEST_PREFIX)
+        || OTHER_VARIABLES.contains(&name)
+        || KEYS.iter().any(|k| k.env_names().iter().any(|n| n == name))
+}
+
+/// The known variable closest to an unknown one (a typo), when one is close.
+pub fn closest_variable(name: &str) -> Option<String> {
+    KEYS.iter()
+        .flat_map(|k| k.env_names())
+        .chain(OTHER_VARIABLES.iter().map(|s| s.to_string()))
+        .map(|known| (edit_distance(name, &known), known))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance over bytes (variable names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
 
 /// The sections that exist.
 pub fn sections() -> impl Iterator<Item = &'static str> {

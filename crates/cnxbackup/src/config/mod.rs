@@ -130,6 +130,17 @@ fn overlay_env(
     origins: &mut BTreeMap<String, Origin>,
     env: &dyn Environment,
 ) -> Result<(), ConfigError> {
+    // A misspelt variable would silently set nothing: refuse it like an unknown key.
+    if let Some(name) = env
+        .cnxbackup_names()
+        .into_iter()
+        .find(|n| !keys::is_known_variable(n))
+    {
+        let hint = keys::closest_variable(&name)
+            .map(|c| format!(" (did you mean {c}?)"))
+            .unwrap_or_default();
+        return Err(ConfigError::UnknownVariable { name, hint });
+    }
     for key in KEYS {
         let Some((name, text)) = key
             .env_names()
@@ -280,6 +291,7 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             &c.deployment.connections_root,
         ),
         ("database.command", &c.database.command),
+        ("ccm.storage_area", &c.ccm.storage_area),
         ("database.verify_command", &c.database.verify_command),
     ] {
         if let Some(path) = path {
@@ -293,6 +305,14 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
                 ));
             }
         }
+    }
+    if c.deployment.in_place_migration && c.deployment.skip_installation_manager {
+        return Err(bad(
+            "deployment.skip_installation_manager",
+            "cannot be true together with deployment.in_place_migration, which needs the \
+             Installation Manager's state; set one of them"
+                .into(),
+        ));
     }
     if c.database.vendor == Some(Vendor::Command) && c.database.dump_command.is_none() {
         return Err(bad(
@@ -354,6 +374,43 @@ mod tests {
         fn var(&self, name: &str) -> Option<String> {
             self.0.get(name).cloned()
         }
+
+        fn cnxbackup_names(&self) -> Vec<String> {
+            self.0
+                .keys()
+                .filter(|k| k.starts_with("CNXBACKUP_"))
+                .cloned()
+                .collect()
+        }
+    }
+
+    #[test]
+    fn an_unknown_variable_is_refused_like_an_unknown_key() {
+        let e = load(
+            &FlagValues::default(),
+            &env(&[("CNXBACKUP_DATABSE_RUN_AS", "db2inst1")]),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("CNXBACKUP_DATABSE_RUN_AS"), "{text}");
+        assert!(
+            text.contains("did you mean CNXBACKUP_DATABASE_RUN_AS?"),
+            "{text}"
+        );
+        // keys, contract aliases, password variables and test hooks are all known
+        for known in [
+            "CNXBACKUP_DATABASE_RUN_AS",
+            "CNXBACKUP_REPOSITORY",
+            "CNXBACKUP_WAS_PASSWORD",
+            "CNXBACKUP_CCM_STORAGE_AREA",
+            "CNXBACKUP_TEST_S3_ENDPOINT",
+        ] {
+            assert!(
+                load(&FlagValues::default(), &env(&[(known, "/x")])).is_ok(),
+                "{known}"
+            );
+        }
+        assert!(keys::closest_variable("CNXBACKUP_NOTHING_LIKE_IT_AT_ALL").is_none());
     }
 
     fn env(pairs: &[(&str, &str)]) -> FakeEnv {
@@ -405,6 +462,7 @@ mod tests {
         full.s3.path_style = Some(true);
         full.s3.access_key_id = Some("x".into());
         full.s3.secret_access_key_file = Some("x".into());
+        full.ccm.storage_area = Some("/x".into());
         let value = toml::Value::try_from(full).unwrap();
         let mut typed: Vec<String> = Vec::new();
         for (section, entries) in value.as_table().unwrap() {

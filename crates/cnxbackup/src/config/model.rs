@@ -19,6 +19,16 @@ pub struct Config {
     pub websphere: WebsphereConfig,
     pub database: DatabaseConfig,
     pub s3: S3Config,
+    pub ccm: CcmConfig,
+}
+
+/// `[ccm]`: Connections Content Manager (FileNet) facts discovery cannot read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CcmConfig {
+    /// The FileNet storage area (product path) when it was moved away from
+    /// `<shared_data_directory_root>/ccm` (its location is recorded in the GCD database).
+    pub storage_area: Option<PathBuf>,
 }
 
 /// `[repository]`: where backups go.
@@ -37,8 +47,12 @@ pub struct RepositoryConfig {
 pub struct DeploymentConfig {
     pub app_server_root: Option<PathBuf>,
     pub connections_root: Option<PathBuf>,
-    /// Include the Installation Manager data directory (procedure step 8).
+    /// Accepted for compatibility: the Installation Manager's state (steps 7 and 8) is
+    /// backed up by default.
     pub in_place_migration: bool,
+    /// Leave the Installation Manager's data, install and IMShared out of backups (the
+    /// backup then cannot restore `connections_root` onto an updated system).
+    pub skip_installation_manager: bool,
 }
 
 /// `[websphere]`: how servers are stopped and started.

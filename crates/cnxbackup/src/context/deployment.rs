@@ -21,13 +21,15 @@ impl Context {
         Sysroot::new(&self.sysroot).with_context(|| format!("sysroot {}", self.sysroot.display()))
     }
 
-    /// The `[deployment]` overrides of discovery (product roots that are not where the
-    /// profile registry says).
+    /// What the configuration tells discovery: the `[deployment]` overrides (product roots
+    /// that are not where the profile registry says) and `[ccm] storage_area`.
     pub fn discover_options(&self) -> DiscoverOptions {
-        let d = &self.loaded.config.deployment;
+        let c = &self.loaded.config;
+        let product = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
         DiscoverOptions {
-            app_server_root: d.app_server_root.as_ref().map(|p| p.display().to_string()),
-            connections_root: d.connections_root.as_ref().map(|p| p.display().to_string()),
+            app_server_root: product(&c.deployment.app_server_root),
+            connections_root: product(&c.deployment.connections_root),
+            ccm_storage_area: product(&c.ccm.storage_area),
         }
     }
 

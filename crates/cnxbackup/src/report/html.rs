@@ -10,10 +10,10 @@ use std::fmt::Write as _;
 use runbook::manifest::Manifest;
 
 use super::{
-    bytes, cell_server_row, component_row, duration_ms, evidence_lines, failed_step_subject,
-    fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span, server_control_row,
-    snapshot_size, status_word, stored_summary, word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS,
-    NO_MANIFEST, SERVER_CONTROL_COLUMNS,
+    absent_lines, bytes, cell_server_row, component_row, duration_ms, evidence_lines,
+    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span,
+    server_control_row, snapshot_size, stored_summary, word, ShowReport, SnapshotFacts,
+    COMPONENT_COLUMNS, NO_MANIFEST, SERVER_CONTROL_COLUMNS,
 };
 
 /// `value` safe in HTML text and in a quoted attribute.
@@ -169,7 +169,7 @@ pub fn render(report: &ShowReport) -> String {
             "Connections backup {} on {} ({})",
             m.backup_set,
             m.host,
-            status_word(m)
+            report.status_word()
         ),
         None => format!("Snapshot {} of {}", s.short_id(), s.host),
     };
@@ -183,7 +183,7 @@ pub fn render(report: &ShowReport) -> String {
         escape(&title)
     );
     match &report.manifest {
-        Some(m) => deployment(&mut out, s, m),
+        Some(m) => deployment(&mut out, report, m),
         None => {
             section(&mut out, "snapshot", "Snapshot");
             snapshot_facts(&mut out, s, true);
@@ -229,15 +229,24 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
     facts(out, &rows);
 }
 
-fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest) {
-    let status = status_word(m);
+fn deployment(out: &mut String, report: &ShowReport, m: &Manifest) {
+    let s = &report.snapshot;
+    let status = report.status_word();
     let _ = writeln!(
         out,
         "<p><span class=\"banner status {}\">{}</span></p>",
         status_class(status),
         escape(status)
     );
-    if !m.failed_steps.is_empty() {
+    let absent = absent_lines(m, report.held_by());
+    if !absent.is_empty() {
+        list(
+            out,
+            "<p>Not in this backup:</p>\n<ul class=\"absent\">\n",
+            absent,
+        );
+    }
+    if !m.failed_steps.is_empty() && report.held_by().is_none() {
         list(
             out,
             "<p>Failed steps (restore needs <code>--only</code> naming intact components):</p>\n<ul class=\"failed\">\n",

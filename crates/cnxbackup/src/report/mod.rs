@@ -26,6 +26,21 @@ pub struct ShowReport {
     /// The deployment manifest; `None` for a snapshot that is not a deployment backup
     /// (e.g. `backup --path`).
     pub manifest: Option<Manifest>,
+    /// For a backup that left its databases to another host of its set
+    /// (`--skip-databases`): its status counting the set now — COMPLETE only while a member
+    /// of the set holds the databases — and that member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_status: Option<SetStatus>,
+}
+
+/// A backup's status counting its backup set.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetStatus {
+    /// `complete` or `incomplete`.
+    pub status: runbook::manifest::Status,
+    /// The member holding what this backup left out, when one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<runbook::manifest::SetMember>,
 }
 
 /// The snapshot document's facts (whatever wrote the snapshot).
@@ -90,8 +105,51 @@ impl ShowReport {
             schema_version: SHOW_SCHEMA_VERSION,
             snapshot: SnapshotFacts::of(id, snap),
             manifest,
+            set_status: None,
         }
     }
+
+    /// `COMPLETE` or `INCOMPLETE`, counting the backup set.
+    pub fn status_word(&self) -> &'static str {
+        match (&self.manifest, &self.set_status) {
+            (Some(_), Some(s)) => match s.status {
+                runbook::manifest::Status::Complete => "COMPLETE",
+                runbook::manifest::Status::Incomplete => "INCOMPLETE",
+            },
+            (Some(m), None) => status_word(m),
+            (None, _) => "-",
+        }
+    }
+
+    /// The member of the set that holds what this backup left out, when one does now.
+    pub fn held_by(&self) -> Option<&runbook::manifest::SetMember> {
+        self.set_status.as_ref().and_then(|s| s.held_by.as_ref())
+    }
+}
+
+/// What a backup does not hold and why, one line each (`--skip-databases` given, the set
+/// member holding them, the IIM state left out).
+pub fn absent_lines(
+    m: &Manifest,
+    completed_by: Option<&runbook::manifest::SetMember>,
+) -> Vec<String> {
+    m.absent
+        .iter()
+        .map(|a| {
+            let now = match (a.reason, completed_by) {
+                (runbook::manifest::AbsenceReason::SkipDatabases, Some(by)) => format!(
+                    "; set member {} now holds them (snapshot {})",
+                    by.host,
+                    by.snapshot.get(..8).unwrap_or(&by.snapshot)
+                ),
+                (runbook::manifest::AbsenceReason::SkipDatabases, None) => {
+                    "; no member of the set holds them now".to_string()
+                }
+                _ => String::new(),
+            };
+            format!("{}: {}{now}", a.component, a.message)
+        })
+        .collect()
 }
 
 /// The sentence both renderers print for a snapshot without a manifest.

@@ -10,10 +10,10 @@ use comfy_table::Cell;
 use runbook::manifest::Manifest;
 
 use super::{
-    bytes, cell_server_row, component_row, duration_ms, evidence_lines, failed_step_subject,
-    fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span, server_control_row,
-    snapshot_size, status_word, stored_summary, word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS,
-    NO_MANIFEST, SERVER_CONTROL_COLUMNS,
+    absent_lines, bytes, cell_server_row, component_row, duration_ms, evidence_lines,
+    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span,
+    server_control_row, snapshot_size, stored_summary, word, ShowReport, SnapshotFacts,
+    COMPONENT_COLUMNS, NO_MANIFEST, SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::{Grid, Style};
 
@@ -32,7 +32,7 @@ fn cells<S: AsRef<str>, const N: usize>(values: [S; N]) -> Vec<Cell> {
 pub fn render(report: &ShowReport, style: Style) -> String {
     let mut out = String::new();
     match &report.manifest {
-        Some(m) => deployment(&mut out, &report.snapshot, m, style),
+        Some(m) => deployment(&mut out, report, m, style),
         None => plain(&mut out, &report.snapshot),
     }
     out
@@ -107,14 +107,27 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
     }
 }
 
-fn deployment(out: &mut String, s: &SnapshotFacts, m: &Manifest, style: Style) {
-    snapshot_facts(out, s, false);
+fn deployment(out: &mut String, report: &ShowReport, m: &Manifest, style: Style) {
+    snapshot_facts(out, &report.snapshot, false);
     fact(out, "backup set", &m.backup_set);
     fact(out, "manifest host", &m.host);
     fact(out, "cnxbackup version", &m.cnxbackup_version);
     fact(out, "run", &run_span(m));
-    let _ = writeln!(out, "{:<22} {}", "status", style.status(status_word(m)));
-    for f in &m.failed_steps {
+    let _ = writeln!(
+        out,
+        "{:<22} {}",
+        "status",
+        style.status(report.status_word())
+    );
+    for line in absent_lines(m, report.held_by()) {
+        let _ = writeln!(out, "{:<22} {}", "absent", printable(&line));
+    }
+    let failed = if report.held_by().is_some() {
+        &[][..]
+    } else {
+        &m.failed_steps[..]
+    };
+    for f in failed {
         let what = failed_step_subject(f);
         let _ = writeln!(
             out,

@@ -1,6 +1,8 @@
-//! The backup procedure when the repository fills up: exit 1 with a clear error, no
-//! snapshot written (not even the per-component temporary ones), the staged database images
-//! kept and named, the servers left stopped. Needs root to mount a small tmpfs.
+//! The backup procedure and a repository without room: preflight proves the room before any
+//! server is stopped, so a repository that cannot hold the backup is refused (exit 3) with
+//! the check, the path, the estimate and what it is based on, and nothing is stopped or
+//! written. (A repository that fails *during* the backup, and `--restart` bringing the
+//! servers back then, is the procedure runner's test.) Needs root to mount a small tmpfs.
 #![allow(clippy::unwrap_used)]
 
 use crate::backup_common;
@@ -20,7 +22,7 @@ impl Drop for Unmount {
 }
 
 #[test]
-fn backup_repository_full_exits_1_without_snapshot_and_keeps_staging() {
+fn backup_repository_too_small_is_refused_before_any_server_stops() {
     let mnt = tempfile::tempdir().unwrap();
     let mounted = Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
@@ -42,37 +44,42 @@ fn backup_repository_full_exits_1_without_snapshot_and_keeps_staging() {
         Some(mnt.path().join("repo")),
     );
     h.sample.start_all().unwrap();
+    let running = h.sample.running_servers().len();
     let run = h.backup(&["--json"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("[repository_space]"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("the repository failed"),
+        run.stderr
+            .contains(&mnt.path().join("repo").display().to_string()),
         "{}",
         run.stderr
     );
     assert!(
-        run.stderr.contains("No snapshot was written"),
-        "{}",
+        run.stderr
+            .contains("first backup of this host: the plan's files"),
+        "the estimate says what it is based on: {}",
         run.stderr
     );
     assert!(
-        run.stderr.to_lowercase().contains("no space left"),
-        "the error should say the disk is full: {}",
-        run.stderr
-    );
-    assert_eq!(
-        h.snapshot_count(),
-        0,
-        "no snapshot, not even a temporary one"
-    );
-    // the staged images were kept and the message says where
-    assert!(!h.staging_is_empty(), "the staged images should be kept");
-    assert!(
-        run.stderr.contains("staged database images were kept"),
+        run.stderr.contains("nothing was stopped or written"),
         "{}",
         run.stderr
     );
-    // servers left stopped
-    assert!(h.sample.running_servers().is_empty());
+    // nothing stopped, no database touched, nothing written
+    assert!(!h
+        .sample
+        .control_log()
+        .unwrap()
+        .iter()
+        .any(|c| c.script.starts_with("stop")));
+    assert_eq!(h.sample.running_servers().len(), running);
+    assert!(!h
+        .sample
+        .db_log()
+        .unwrap()
+        .iter()
+        .any(|e| e.action.starts_with("backup") || e.action == "quiesce"));
+    assert_eq!(h.snapshot_count(), 0);
     let err = run.events().last().cloned().unwrap();
-    assert_eq!(err["error"]["exit_code"], 1);
+    assert_eq!(err["error"]["exit_code"], 3);
 }

@@ -89,8 +89,8 @@ fn check_variant(variant: Variant) {
         e.filenet_admin.in_file_registry,
         "{variant}"
     );
-    assert_eq!(status(Component::InstallationManager), StepStatus::Skipped);
     for c in [
+        Component::InstallationManager,
         Component::DmgrProfile,
         Component::ConnectionsRoot,
         Component::ProfileRegistry,
@@ -417,27 +417,109 @@ fn backup_stop_failure_with_on_stop_failure_files_backs_up_the_files_only() {
 }
 
 #[test]
-fn backup_skip_databases_on_the_other_hosts_of_a_set() {
+fn backup_skip_databases_is_complete_only_when_a_set_member_holds_them() {
     let h = Harness::new(Variant::V70TwoNodesSplitClusters);
-    let run = h.backup(&["--json", "--no-stop", "--skip-databases", "--set", "cell7"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Alone, without a set, --skip-databases leaves a snapshot no host can complete.
+    let alone = h.backup(&["--json", "--no-stop", "--skip-databases", "--host", "solo"]);
+    assert_eq!(alone.code, 1, "{}", alone.stderr);
+    assert!(alone.stderr.contains("INCOMPLETE"), "{}", alone.stderr);
     let m = h
-        .snapshot(run.result()["snapshot"].as_str().unwrap())
+        .snapshot(alone.result()["snapshot"].as_str().unwrap())
         .manifest();
+    assert_eq!(m.status, Status::Incomplete);
+    assert!(
+        m.failed_steps[0].message.contains("without --set"),
+        "{:?}",
+        m.failed_steps
+    );
+
+    let node = [
+        "--json",
+        "--no-stop",
+        "--skip-databases",
+        "--set",
+        "cell7",
+        "--host",
+        "cnx2",
+    ];
+    // A node host first: no host of the set holds the databases yet. The snapshot says
+    // so; show and snapshots call it INCOMPLETE until a member holds them. No database
+    // tool is run.
+    let run = h.backup(&node);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("none held them"), "{}", run.stdout);
+    let early = run.result()["snapshot"].as_str().unwrap().to_string();
+    let m = h.snapshot(&early).manifest();
     assert_eq!(m.backup_set, "cell7");
     assert!(m.databases.is_empty());
+    assert_eq!(m.absent.len(), 1);
+    assert_eq!(m.absent[0].component, Component::Databases);
+    assert!(
+        m.absent[0]
+            .message
+            .contains("left to another host of backup set cell7"),
+        "{:?}",
+        m.absent
+    );
+    let show = Run::of(h.cmd().args(["show", &early]).output().unwrap());
+    assert!(show.stdout.contains("INCOMPLETE"), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("no member of the set holds them now"),
+        "{}",
+        show.stdout
+    );
     let step = m
         .steps
         .iter()
         .find(|s| s.action == "backup_databases")
         .unwrap();
     assert_eq!(step.status, StepStatus::Skipped);
-    assert!(step.message.as_deref().unwrap().contains("another host"));
+    assert!(!step
+        .message
+        .as_deref()
+        .unwrap()
+        .contains("are backed up from"));
     assert!(
         h.sample.db_log().unwrap().is_empty(),
         "a database tool was run"
     );
+
+    // The database host backs them up in the same set; a node host after it is complete
+    // and names the member holding them.
+    let dbhost = h.backup(&["--json", "--no-stop", "--set", "cell7", "--host", "cnx1"]);
+    assert_eq!(dbhost.code, 0, "{}", dbhost.stderr);
+    let run = h.backup(&node);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = h
+        .snapshot(run.result()["snapshot"].as_str().unwrap())
+        .manifest();
     assert_eq!(m.status, Status::Complete);
+    assert_eq!(m.absent[0].held_by.as_ref().unwrap().host, "cnx1");
+
+    // show and snapshots count the set: the early snapshot is complete now, and both say
+    // what is absent and who holds it.
+    let show = Run::of(h.cmd().args(["show", &early]).output().unwrap());
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    assert!(show.stdout.contains("COMPLETE"), "{}", show.stdout);
+    assert!(
+        show.stdout.contains("set member cnx1 now holds them"),
+        "{}",
+        show.stdout
+    );
+    let list = Run::of(h.cmd().args(["snapshots"]).output().unwrap());
+    // only the lone snapshot without a set is incomplete
+    assert!(list.stdout.contains("1 INCOMPLETE"), "{}", list.stdout);
+    assert!(
+        list.stdout.lines().any(|l| l.starts_with(&early[..8])
+            && l.contains("absent databases: --skip-databases")),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("now held by set member cnx1"),
+        "{}",
+        list.stdout
+    );
 }
 
 #[test]

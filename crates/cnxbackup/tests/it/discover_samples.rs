@@ -187,10 +187,20 @@ fn check_plan(variant: Variant) {
     } else {
         assert_eq!(reg["runs"], false, "{v}");
     }
-    // Step 8 only for an in-place migration.
+    // Steps 7 and 8 (the IIM state) run by default, with this IIM's own directories.
+    let iim = step(&p, "installation_manager");
+    assert_eq!(iim["runs"], true, "{v}");
     assert_eq!(
-        step(&p, "installation_manager")["skip_reason"],
-        "not an in-place migration",
+        strings(&iim["paths"]),
+        [
+            e.installation_manager.install_dir.clone(),
+            e.installation_manager.data_dir.clone()
+        ],
+        "{v}"
+    );
+    assert_eq!(
+        strings(&step(&p, "shared_resources")["paths"]),
+        std::slice::from_ref(&e.installation_manager.shared_dir),
         "{v}"
     );
     // shared_data leaves provision to its own component.
@@ -231,7 +241,8 @@ fn check_plan(variant: Variant) {
         "{v}"
     );
 
-    // Flags.
+    // Flags: --in-place-migration is still accepted; --skip-installation-manager leaves
+    // the IIM state out and says what that costs.
     let (code, p2, _) = cnxbackup(
         &s.sysroot,
         &["plan", "--json", "--no-sizes", "--in-place-migration"],
@@ -240,15 +251,28 @@ fn check_plan(variant: Variant) {
     assert_eq!(p2["sizes_measured"], false, "{v}");
     let iim = step(&p2, "installation_manager");
     assert_eq!(iim["runs"], true, "{v}");
-    assert_eq!(
-        strings(&iim["paths"]),
-        [
-            e.installation_manager.install_dir.clone(),
-            e.installation_manager.data_dir.clone()
-        ],
-        "{v}"
-    );
     assert!(iim["size"].is_null());
+    let (code, p3, _) = cnxbackup(
+        &s.sysroot,
+        &[
+            "plan",
+            "--json",
+            "--no-sizes",
+            "--skip-installation-manager",
+        ],
+    );
+    assert_eq!(code, 0);
+    for c in ["installation_manager", "shared_resources"] {
+        let st = step(&p3, c);
+        assert_eq!(st["runs"], false, "{v}: {c}");
+        assert!(
+            st["skip_reason"]
+                .as_str()
+                .unwrap()
+                .contains("cannot restore connections_root onto an updated system"),
+            "{v}: {c}: {st}"
+        );
+    }
 
     // The human plan says the same.
     let human = Command::cargo_bin("cnxbackup")
@@ -260,10 +284,8 @@ fn check_plan(variant: Variant) {
         .unwrap();
     assert!(human.status.success());
     let text = String::from_utf8(human.stdout).unwrap();
-    assert!(
-        text.contains("why: not an in-place migration"),
-        "{v}: {text}"
-    );
+    // Steps 7 and 8 run by default: no skip reason for them.
+    assert!(!text.contains("in-place migration"), "{v}: {text}");
     assert!(text.contains("Total:"), "{v}: {text}");
     if !e.connections.ccm.installed {
         assert!(text.contains("why: CCM not installed"), "{v}: {text}");

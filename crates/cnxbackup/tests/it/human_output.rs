@@ -207,6 +207,10 @@ fn mask(text: &str, tmp: &Path) -> String {
     });
     // durations: `0.12 s`, `=0.1s`; see `mask_duration`
     s = same_width(&s, r" *\d+\.\d+ ?s\b", mask_duration);
+    // free space on this machine's disks (preflight's room checks)
+    s = same_width(&s, r"\d+(?:\.\d+)? (?:B|KiB|MiB|GiB|TiB) free", |_| {
+        "[FREE] free".into()
+    });
     // `ls`: a directory's size depends on the file system
     s = same_width(&s, r"(?m)^(dir +\S+ +\S+ +\S+) +\d+ ", |m| {
         let head = m.trim_end().rsplit_once(' ').map(|(h, _)| h).unwrap_or(m);

@@ -9,6 +9,7 @@ mod backup_procedure;
 mod cli_common;
 mod cli_foundation;
 mod completions_man;
+mod default_roundtrip;
 mod demo;
 mod diff;
 mod discover_samples;

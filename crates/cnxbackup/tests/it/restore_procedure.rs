@@ -277,7 +277,7 @@ fn restore_refuses_unsafe_snapshots_and_never_writes_through_symlinks() {
 #[test]
 fn restore_of_a_plain_snapshot_keeps_the_path_restore() {
     let h = Harness::new(Variant::V80SqlServerLdap);
-    let run = h.backup(&["--skip-databases"]);
+    let run = h.backup(&["--skip-databases", "--set", "lab"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     // deployment flags on a plain path backup are a usage error; without --target too
     let src = h.dir.path().join("plain");

@@ -14,6 +14,7 @@
 
 mod cell;
 mod databases;
+mod ibm_xml;
 pub mod iim;
 mod roots;
 pub mod version_files;
@@ -26,8 +27,8 @@ use websphere::error::ReadError;
 use websphere::Sysroot;
 
 use crate::deployment::{
-    Ccm, ConnectionsInstall, Deployment, FilenetAdmin, InstallationManager, Provenance,
-    VersionInfo, Warning,
+    Ccm, ConnectionsInstall, Deployment, FilenetAdmin, InstallationManager,
+    OtherInstallationManager, Provenance, VersionInfo, Warning,
 };
 use crate::version::{webresources_listing_hash, Evidence, EvidenceSource, VersionEvidence};
 
@@ -38,6 +39,9 @@ pub struct DiscoverOptions {
     pub app_server_root: Option<String>,
     /// `connections_root` (product path), overriding discovery.
     pub connections_root: Option<String>,
+    /// The FileNet storage area (`[ccm] storage_area`, product path): its real location is
+    /// recorded in the GCD database, which discovery cannot read.
+    pub ccm_storage_area: Option<String>,
 }
 
 /// A required input could not be read; discovery cannot continue.
@@ -105,12 +109,19 @@ impl Warnings {
         });
     }
 
-    /// A reader error (which names its file and line) and what follows from it.
+    /// A reader error and what follows from it. The warning names the error's file and
+    /// line once (in its `file`/`line` fields), so the message carries only the detail.
     pub(crate) fn push_err(&mut self, e: &ReadError, consequence: String) {
+        let file = e.file().map(|f| f.display().to_string());
+        let detail = if file.is_some() {
+            e.detail()
+        } else {
+            e.to_string()
+        };
         self.add(Warning {
-            file: e.file().map(|f| f.display().to_string()),
+            file,
             line: e.line(),
-            message: format!("{e}; {consequence}"),
+            message: format!("{detail}; {consequence}"),
         });
     }
 
@@ -126,61 +137,59 @@ impl Warnings {
 /// Where each fact came from, keyed by its dotted JSON key.
 pub(crate) type ProvenanceMap = BTreeMap<String, Provenance>;
 
-/// What Installation Manager's data directory says, read once.
+/// What the Installation Managers of the host say: the one that installed Connections
+/// (its records read once) and the others.
 struct IimState {
-    dir: Option<iim::IimDataDir>,
+    chosen: Option<iim::IimFound>,
     installed: Option<(iim::IimInstalled, PathBuf)>,
     registry: Option<(iim::IimRegistry, PathBuf)>,
+    others: Vec<iim::IimFound>,
 }
 
-fn read_iim(sys: &Sysroot, w: &mut Warnings) -> IimState {
-    let dir = iim::locate_data_dir(sys);
-    let installed = dir.as_ref().and_then(|d| {
-        let file = Path::new(&d.path).join("installed.xml");
-        match sys
-            .read_to_string(&file)
-            .map_err(ReadError::from)
-            .and_then(|t| iim::parse_installed_xml(&t, &file))
-        {
-            Ok(i) => Some((i, file)),
-            Err(e) => {
-                w.push_err(
-                    &e,
-                    "the Installation Manager's record of installed packages is unknown".into(),
-                );
-                None
-            }
-        }
-    });
-    if dir.is_none() {
-        w.push(
-            "no Installation Manager data directory (installed.xml) found under \
-             /var/ibm/InstallationManager or /home/*/var/ibm/InstallationManager"
-                .into(),
-        );
+fn read_iim(sys: &Sysroot, opts: &DiscoverOptions, w: &mut Warnings) -> IimState {
+    let mut problems = Vec::new();
+    let all = iim::find_all(sys, &mut problems);
+    for p in &problems {
+        w.push_err(&p.error, p.consequence.clone());
     }
-    let registry = dir.as_ref().and_then(|d| {
-        let file = Path::new(&d.path).join("installRegistry.xml");
-        match sys
-            .read_to_string(&file)
-            .map_err(ReadError::from)
-            .and_then(|t| iim::parse_install_registry(&t, &file))
-        {
-            Ok(r) => Some((r, file)),
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                w.push_err(
-                    &e,
-                    "the Installation Manager's install registry is not used".into(),
+    let (chosen, others) = iim::choose(all, opts.connections_root.as_deref());
+    match &chosen {
+        None => w.push(
+            "no Installation Manager data directory (installed.xml) found under \
+             /var/ibm/InstallationManager, /home/*/var/ibm/InstallationManager or in an \
+             InstallationManager.dat registry"
+                .into(),
+        ),
+        Some(c) => {
+            let rivals: Vec<&str> = others
+                .iter()
+                .filter(|o| o.has_connections())
+                .map(|o| o.data_dir.as_str())
+                .collect();
+            if !rivals.is_empty() && c.has_connections() {
+                w.push_at(
+                    &c.installed_file(),
+                    None,
+                    format!(
+                        "more than one Installation Manager records Connections ({}); this \
+                         one is used; set [deployment] connections_root to choose",
+                        rivals.join(", ")
+                    ),
                 );
-                None
             }
         }
-    });
+    }
+    let installed = chosen
+        .as_ref()
+        .and_then(|c| c.installed.clone().map(|i| (i, c.installed_file())));
+    let registry = chosen
+        .as_ref()
+        .and_then(|c| c.registry.clone().map(|r| (r, c.registry_file())));
     IimState {
-        dir,
+        chosen,
         installed,
         registry,
+        others,
     }
 }
 
@@ -274,7 +283,7 @@ pub fn installed_version(sys: &Sysroot, opts: &DiscoverOptions) -> InstalledVers
         Err(e) => {
             let mut w = Warnings::default();
             w.push(format!("full discovery was not possible: {e}"));
-            let state = read_iim(sys, &mut w);
+            let state = read_iim(sys, opts, &mut w);
             let mut prov = ProvenanceMap::new();
             let root = roots::connections_root(sys, opts, state.installed.as_ref(), &mut prov);
             let exists = sys.is_dir(Path::new(&root));
@@ -300,10 +309,11 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
 
     // Installation Manager first: it records where WAS and Connections are installed.
     let IimState {
-        dir: iim_dir,
+        chosen: iim_chosen,
         installed,
         registry,
-    } = read_iim(sys, &mut w);
+        others: iim_others,
+    } = read_iim(sys, opts, &mut w);
 
     let app_server_root = roots::app_server_root(sys, opts, installed.as_ref(), &mut prov)?;
     let cell = cell::read_cell(sys, &app_server_root, &mut w)?;
@@ -328,27 +338,29 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
     let version = version_info.version();
     let filenet_admin = filenet_admin(sys, &cell, &mut w);
     let databases = databases::from_datasources(&cell.datasources, &cell.security);
-    let ccm = ccm(
+    let mut ccm = ccm(
         sys,
         &cell,
         &connections_root,
-        &data.shared_root,
         version.as_ref(),
         databases::filenet_databases(&databases),
-        &mut w,
     );
-    if ccm.storage_area.is_some() {
-        // The storage area's real location is recorded in the GCD database, not on disk.
-        prov.insert(
-            "connections.ccm.storage_area".into(),
-            Provenance::assumed("documented default <shared_data_directory_root>/ccm"),
+    if ccm.installed {
+        storage_area(
+            sys,
+            opts,
+            &cell,
+            &data.shared_root,
+            &mut ccm,
+            &mut prov,
+            &mut w,
         );
     }
 
     let installation_manager = installation_manager(
-        iim_dir.as_ref(),
-        installed.as_ref(),
+        iim_chosen.as_ref(),
         registry.as_ref(),
+        &iim_others,
         &mut prov,
     );
 
@@ -380,7 +392,7 @@ fn webresources_hash(sys: &Sysroot, provision: &str, w: &mut Warnings) -> Option
             w.push_at(
                 &dir,
                 None,
-                format!("cannot list it ({e}); the webresources fingerprint is unknown"),
+                format!("{}; the webresources fingerprint is unknown", e.detail()),
             );
             return None;
         }
@@ -394,16 +406,66 @@ fn webresources_hash(sys: &Sysroot, provision: &str, w: &mut Warnings) -> Option
     Some(webresources_listing_hash(listing))
 }
 
+/// Where the FileNet storage area is: `[ccm] storage_area`, else a WebSphere variable that
+/// names it (`CCM_STORAGE_AREA_PATH`, ...), else the documented default
+/// `<shared_data_directory_root>/ccm` (marked assumed: the real location is recorded in the
+/// GCD database). A default that does not exist is a warning here; the plan then needs the
+/// storage area and the backup's preflight refuses until it is configured.
+fn storage_area(
+    sys: &Sysroot,
+    opts: &DiscoverOptions,
+    cell: &cell::CellFacts,
+    shared_root: &str,
+    ccm: &mut Ccm,
+    prov: &mut ProvenanceMap,
+    w: &mut Warnings,
+) {
+    const KEY: &str = "connections.ccm.storage_area";
+    let mut names = cell.cell_vars.names();
+    for (_, v) in &cell.node_vars {
+        names.extend(v.names());
+    }
+    names.sort();
+    names.dedup();
+    let from_variable = names
+        .iter()
+        .filter(|n| roots::is_storage_area_variable(n))
+        .find_map(|n| roots::variable(cell, n, w));
+    let (storage, p) = match (&opts.ccm_storage_area, from_variable) {
+        (Some(configured), _) => (
+            configured.trim_end_matches('/').to_string(),
+            Provenance::configured(),
+        ),
+        (None, Some(found)) => found,
+        (None, None) => (
+            format!("{}/ccm", shared_root.trim_end_matches('/')),
+            Provenance::assumed("documented default <shared_data_directory_root>/ccm"),
+        ),
+    };
+    ccm.storage_area_found = sys.is_dir(Path::new(&storage));
+    if !ccm.storage_area_found && p.assumed {
+        w.push_at(
+            Path::new(&storage),
+            None,
+            "CCM is installed but its FileNet storage area is not at the documented default; \
+             set [ccm] storage_area to where it is (its location is recorded in the GCD \
+             database)"
+                .into(),
+        );
+    }
+    ccm.storage_outside_shared_data = !Path::new(&storage).starts_with(shared_root);
+    ccm.storage_area = Some(storage);
+    prov.insert(KEY.into(), p);
+}
+
 /// CCM presence and paths. `Engine-ws.ear` moved from `addons/ccm` to `FileNet` with 6.0
 /// CR6 (the release that counts as 6.5).
 fn ccm(
     sys: &Sysroot,
     cell: &cell::CellFacts,
     connections_root: &str,
-    shared_root: &str,
     version: Option<&crate::version::Version>,
     filenet_databases: Vec<String>,
-    w: &mut Warnings,
 ) -> Ccm {
     const OLD: &str = "addons/ccm/ContentEngine/tools/configure/profiles/CCM/ear";
     const NEW: &str = "FileNet/ContentEngine/tools/configure/profiles/CCM/ear";
@@ -447,20 +509,6 @@ fn ccm(
     ccm.databases = filenet_databases;
     ccm.installed = !ccm.evidence.is_empty();
     ccm.engine_ws_ear_dir = Some(ear_dir.display().to_string());
-    if ccm.installed {
-        let storage = format!("{}/ccm", shared_root.trim_end_matches('/'));
-        if !sys.is_dir(Path::new(&storage)) {
-            w.push_at(
-                Path::new(&storage),
-                None,
-                "CCM is installed but its storage area is not at the documented default; if it \
-                 was moved outside the shared data root, back it up separately"
-                    .into(),
-            );
-        }
-        ccm.storage_outside_shared_data = !Path::new(&storage).starts_with(shared_root);
-        ccm.storage_area = Some(storage);
-    }
     ccm
 }
 
@@ -498,69 +546,92 @@ fn filenet_admin(sys: &Sysroot, cell: &cell::CellFacts, w: &mut Warnings) -> Fil
 }
 
 fn installation_manager(
-    dir: Option<&iim::IimDataDir>,
-    installed: Option<&(iim::IimInstalled, PathBuf)>,
+    chosen: Option<&iim::IimFound>,
     registry: Option<&(iim::IimRegistry, PathBuf)>,
+    others: &[iim::IimFound],
     prov: &mut ProvenanceMap,
 ) -> InstallationManager {
-    let user = dir.and_then(|d| d.non_root_user.clone());
+    let user = chosen.and_then(|c| c.non_root_user.clone());
     let (default_install, default_shared) = iim::default_dirs(user.as_deref());
-    let data_dir = match dir {
-        Some(d) => {
-            prov.insert(
-                "installation_manager.data_dir".into(),
-                Provenance::read("installed.xml found", format!("{}/installed.xml", d.path)),
-            );
-            d.path.clone()
-        }
-        None => {
-            prov.insert(
-                "installation_manager.data_dir".into(),
-                Provenance::assumed("documented default"),
-            );
-            iim::ROOT_DATA_DIR.to_string()
-        }
+    let mut settle = |key: &str, found: Option<(String, Provenance)>, default: String| {
+        let (value, p) =
+            found.unwrap_or_else(|| (default, Provenance::assumed("documented default")));
+        prov.insert(format!("installation_manager.{key}"), p);
+        value
     };
-    let file = installed.map(|(_, f)| f.display().to_string());
-    let install_dir = match installed.and_then(|(i, _)| i.im_install_dir()) {
-        Some(d) => {
-            prov.insert(
-                "installation_manager.install_dir".into(),
-                Provenance::read("installed.xml", file.clone().unwrap_or_default()),
-            );
-            d
-        }
-        None => {
-            prov.insert(
-                "installation_manager.install_dir".into(),
-                Provenance::assumed("documented default"),
-            );
-            default_install.display().to_string()
-        }
-    };
-    let cache = installed
-        .and_then(|(i, f)| i.cache_location.clone().map(|c| (c, f)))
-        .or_else(|| registry.and_then(|(r, f)| r.cache_location.clone().map(|c| (c, f))));
-    let shared_dir = match cache {
-        Some((d, f)) => {
-            prov.insert(
-                "installation_manager.shared_dir".into(),
+    let data_dir = settle(
+        "data_dir",
+        chosen.map(|c| {
+            (
+                c.data_dir.clone(),
+                Provenance::read(
+                    format!("installed.xml found ({})", c.found_by),
+                    c.installed_file().display().to_string(),
+                ),
+            )
+        }),
+        iim::ROOT_DATA_DIR.to_string(),
+    );
+    // The install directory from the chosen IIM's own records, never another IIM's.
+    let install = chosen.and_then(|c| {
+        let file = c.installed_file().display().to_string();
+        c.installed
+            .as_ref()
+            .and_then(|i| i.im_install_dir())
+            .map(|d| (d, Provenance::read("installed.xml", file)))
+            .or_else(|| {
+                c.install_hint.clone().map(|d| {
+                    (
+                        d,
+                        Provenance::read("InstallationManager.dat", c.found_by.clone()),
+                    )
+                })
+            })
+            .or_else(|| {
+                registry.and_then(|(r, f)| {
+                    r.im_install_dir().map(|d| {
+                        (
+                            d,
+                            Provenance::read("installRegistry.xml", f.display().to_string()),
+                        )
+                    })
+                })
+            })
+    });
+    let install_dir = settle(
+        "install_dir",
+        install,
+        default_install.display().to_string(),
+    );
+    let cache = chosen
+        .and_then(|c| {
+            c.installed
+                .as_ref()
+                .and_then(|i| i.cache_location.clone())
+                .map(|d| (d, c.installed_file()))
+        })
+        .or_else(|| registry.and_then(|(r, f)| r.cache_location.clone().map(|c| (c, f.clone()))))
+        .map(|(d, f)| {
+            (
+                d,
                 Provenance::read("cacheLocation", f.display().to_string()),
-            );
-            d
-        }
-        None => {
-            prov.insert(
-                "installation_manager.shared_dir".into(),
-                Provenance::assumed("documented default"),
-            );
-            default_shared.display().to_string()
-        }
-    };
+            )
+        });
+    let shared_dir = settle("shared_dir", cache, default_shared.display().to_string());
     InstallationManager {
         install_dir,
         data_dir,
         shared_dir,
         non_root_user: user,
+        found_by: chosen.map(|c| c.found_by.clone()),
+        others: others
+            .iter()
+            .map(|o| OtherInstallationManager {
+                data_dir: o.data_dir.clone(),
+                found_by: o.found_by.clone(),
+                non_root_user: o.non_root_user.clone(),
+                packages: o.package_ids(),
+            })
+            .collect(),
     }
 }

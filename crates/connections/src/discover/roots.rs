@@ -90,7 +90,11 @@ pub(crate) fn connections_root(
 
 /// A variable's value: cell scope first, then the first node that defines it. A variable
 /// that cannot be expanded is a warning and counts as absent.
-fn variable(cell: &CellFacts, name: &str, w: &mut Warnings) -> Option<(String, Provenance)> {
+pub(crate) fn variable(
+    cell: &CellFacts,
+    name: &str,
+    w: &mut Warnings,
+) -> Option<(String, Provenance)> {
     let scopes = std::iter::once(&cell.cell_vars).chain(cell.node_vars.iter().map(|(_, v)| v));
     for vars in scopes {
         if let Some(found) = lookup(vars, name, w) {
@@ -133,13 +137,51 @@ fn parent_if_leaf(path: &str, leaf: &str) -> Option<String> {
     (p.file_name()? == leaf).then(|| p.parent().map(|x| x.display().to_string()))?
 }
 
-/// Names of the Connections content directories worth listing.
-fn is_content_variable(name: &str) -> bool {
-    name.starts_with("CONNECTIONS_")
-        || name.ends_with("_CONTENT_DIR")
-        || name.ends_with("_STATS_DIR")
-        || name.ends_with("_INDEX_DIR")
-        || name == "MESSAGE_STORE_PATH"
+/// The Connections applications (and CCM) whose WebSphere variables name content or state
+/// directories (`FILES_CONTENT_DIR`, `SEARCH_DICTIONARY_DIR`, `DOGEAR_FAVICON_DIR`, ...).
+const APP_PREFIXES: &[&str] = &[
+    "ACTIVITIES",
+    "BLOGS",
+    "BOOKMARKS",
+    "CATALOG",
+    "CCM",
+    "COMMUNITIES",
+    "CONNECTIONS",
+    "DOGEAR",
+    "FILENET",
+    "FILES",
+    "FORUM",
+    "FORUMS",
+    "HOMEPAGE",
+    "ICEC",
+    "METRICS",
+    "MOBILE",
+    "MODERATION",
+    "NEWS",
+    "PROFILES",
+    "PUSH",
+    "RTE",
+    "SEARCH",
+    "WIKIS",
+];
+
+/// Names of the Connections content and state directories: an application's `*_DIR` or
+/// `*_PATH` variable, and the message store.
+pub(crate) fn is_content_variable(name: &str) -> bool {
+    if name == "MESSAGE_STORE_PATH" {
+        return true;
+    }
+    let app = APP_PREFIXES
+        .iter()
+        .any(|p| name.strip_prefix(p).is_some_and(|r| r.starts_with('_')));
+    app && (name.ends_with("_DIR") || name.ends_with("_PATH"))
+}
+
+/// A variable naming a relocated FileNet storage area (`CCM_STORAGE_AREA_PATH`,
+/// `FILENET_STORAGE_AREA`): CCM or FileNet, and storage.
+pub(crate) fn is_storage_area_variable(name: &str) -> bool {
+    (name.contains("CCM") || name.contains("FILENET") || name.starts_with("FNCE"))
+        && name.contains("STORAGE")
 }
 
 /// The data directories.
@@ -214,7 +256,10 @@ pub(crate) fn data_roots(
     names.dedup();
     for name in names.into_iter().filter(|n| is_content_variable(n)) {
         if let Some((value, _)) = variable(cell, &name, w) {
-            content_dirs.insert(name, value);
+            // Only directories: a variable holding a URL or a name is not content.
+            if value.starts_with('/') {
+                content_dirs.insert(name, value);
+            }
         }
     }
     DataRoots {
@@ -265,6 +310,15 @@ mod tests {
         );
         assert_eq!(parent_if_leaf("/nfs/prov", "provision"), None);
         assert!(is_content_variable("FILES_CONTENT_DIR"));
+        assert!(is_content_variable("SEARCH_DICTIONARY_DIR"));
+        assert!(is_content_variable("DOGEAR_FAVICON_DIR"));
+        assert!(is_content_variable("MESSAGE_STORE_PATH"));
+        assert!(is_content_variable("CONNECTIONS_PROVISION_PATH"));
         assert!(!is_content_variable("WAS_INSTALL_ROOT"));
+        assert!(!is_content_variable("FILESYSTEM_ROOT"));
+        assert!(!is_content_variable("SEARCHING_DIR"));
+        assert!(is_storage_area_variable("CCM_STORAGE_AREA_PATH"));
+        assert!(is_storage_area_variable("FILENET_STORAGE_AREA"));
+        assert!(!is_storage_area_variable("CCM_INSTALL_DIR"));
     }
 }

@@ -17,7 +17,7 @@ use crate::version::{
 /// The iFix id an `.efix` document declares: the `id` of its `efix` element (or of its
 /// root element).
 pub fn parse_efix(text: &str, file: &Path) -> Result<IFixId, ReadError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| {
+    let doc = super::ibm_xml::parse(text).map_err(|e| {
         ReadError::parse(
             file,
             Some(u64::from(e.pos().row)),
@@ -52,7 +52,10 @@ pub(crate) fn read_ifixes(
             warnings.push_at(
                 &dir,
                 None,
-                format!("cannot list the iFix records ({e}); the installed iFixes are unknown"),
+                format!(
+                    "cannot list the iFix records ({}); the installed iFixes are unknown",
+                    e.detail()
+                ),
             );
             return None;
         }
@@ -112,7 +115,7 @@ pub(crate) fn read_launcher(
             warnings.push_at(
                 &file,
                 None,
-                format!("cannot read it ({e}); this version source is ignored"),
+                format!("{}; this version source is ignored", e.detail()),
             );
             return None;
         }
@@ -199,7 +202,7 @@ pub(crate) fn read_buildlevel(
             warnings.push_at(
                 &file,
                 None,
-                format!("cannot read it ({e}); this version source is ignored"),
+                format!("{}; this version source is ignored", e.detail()),
             );
             return None;
         }

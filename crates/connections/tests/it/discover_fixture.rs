@@ -371,6 +371,7 @@ fn configured_roots_win_and_say_so() {
     let opts = DiscoverOptions {
         app_server_root: Some(ASR.into()),
         connections_root: Some("/opt/IBM/Connections".into()),
+        ccm_storage_area: None,
     };
     let d = discover(&f.sysroot(), &opts).unwrap();
     assert_eq!(d.provenance["connections.root"].source, "configuration");
@@ -379,6 +380,7 @@ fn configured_roots_win_and_say_so() {
     let bad = DiscoverOptions {
         app_server_root: Some("/opt/nowhere".into()),
         connections_root: None,
+        ccm_storage_area: None,
     };
     let e = discover(&f.sysroot(), &bad).unwrap_err();
     assert!(
@@ -535,5 +537,43 @@ fn ccm_storage_missing_at_the_default_is_a_warning() {
     assert_eq!(
         w.file.as_deref(),
         Some("/opt/IBM/Connections/data/shared/ccm")
+    );
+    assert!(w.message.contains("[ccm] storage_area"), "{w}");
+    assert!(!d.connections.ccm.storage_area_found);
+    // The path is named once: in the warning's file, not again in its message.
+    assert!(!w.message.contains("/data/shared/ccm"), "{w}");
+}
+
+#[test]
+fn ccm_storage_area_from_configuration_or_a_websphere_variable() {
+    let f = Fixture::new();
+    let moved = "/srv/filenet/os1";
+    fs::create_dir_all(f.real(moved)).unwrap();
+    let opts = DiscoverOptions {
+        ccm_storage_area: Some(format!("{moved}/")),
+        ..DiscoverOptions::default()
+    };
+    let d = discover(&f.sysroot(), &opts).unwrap();
+    assert_eq!(d.connections.ccm.storage_area.as_deref(), Some(moved));
+    assert!(d.connections.ccm.storage_area_found);
+    assert!(d.connections.ccm.storage_outside_shared_data);
+    assert_eq!(
+        d.provenance["connections.ccm.storage_area"].source,
+        "configuration"
+    );
+    // A WebSphere variable naming it is found without configuration.
+    let vars = f.real(&format!("{CELL_DIR}/variables.xml"));
+    let text = fs::read_to_string(&vars).unwrap();
+    let text = text.replacen(
+        "</variables:VariableMap>",
+        &format!("  <entries xmi:id=\"VariableSubstitutionEntry_9\" symbolicName=\"CCM_STORAGE_AREA_PATH\" value=\"{moved}\"/>\n</variables:VariableMap>"),
+        1,
+    );
+    fs::write(&vars, text).unwrap();
+    let d = run(&f);
+    assert_eq!(d.connections.ccm.storage_area.as_deref(), Some(moved));
+    assert_eq!(
+        d.provenance["connections.ccm.storage_area"].source,
+        "variable CCM_STORAGE_AREA_PATH"
     );
 }

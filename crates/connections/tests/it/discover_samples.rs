@@ -220,6 +220,25 @@ fn check(variant: Variant) {
         im.non_root_user, e.installation_manager.non_root_user,
         "{v}: non-root"
     );
+    assert_eq!(
+        im.found_by.as_deref(),
+        Some(e.installation_manager.found_by.as_str()),
+        "{v}: how the IIM data directory was found"
+    );
+    // Every other IIM is reported, none of them is taken for Connections'.
+    let others: Vec<&str> = im.others.iter().map(|o| o.data_dir.as_str()).collect();
+    assert_eq!(others, e.installation_manager.others, "{v}: other IIMs");
+    for o in &im.others {
+        assert!(
+            !o.packages.iter().any(|p| p == "com.ibm.connections"),
+            "{v}: {o:?}"
+        );
+        assert!(!o.packages.is_empty(), "{v}: {o:?}");
+    }
+    for key in ["install_dir", "data_dir", "shared_dir"] {
+        let p = &d.provenance[&format!("installation_manager.{key}")];
+        assert!(!p.assumed, "{v}: installation_manager.{key} assumed: {p:?}");
+    }
 
     // Databases.
     assert_eq!(

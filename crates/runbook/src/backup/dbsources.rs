@@ -240,8 +240,17 @@ pub(crate) fn prepare_databases(
         return out;
     }
     if let Err(e) = prepare_staging(staging, cfg.run_as.as_deref()) {
-        for db in &step.databases {
-            r.fail_db(&db.name, format!("staging directory: {e}"));
+        // Reported once; the databases are named as not tried.
+        s.warn(format!("staging directory: {e}"));
+        for (i, db) in step.databases.iter().enumerate() {
+            r.fail_db(
+                &db.name,
+                if i == 0 {
+                    format!("staging directory: {e}")
+                } else {
+                    "not tried: the staging directory cannot be used".into()
+                },
+            );
         }
         r.step_done(
             Action::BackupDatabases,
@@ -251,7 +260,19 @@ pub(crate) fn prepare_databases(
         );
         return out;
     }
+    // After a failure whose cause every database shares (no space, read-only, tool
+    // missing), the others are not tried: each would fail the same way while the servers
+    // stay down.
+    let mut common: Option<(String, &'static str)> = None;
     for (i, db) in step.databases.iter().enumerate() {
+        if let Some((first, cause)) = &common {
+            r.fail_db(
+                &db.name,
+                format!("not tried: {cause} (the backup of {first} failed for it)"),
+            );
+            s.progress(Item::new(&db.name, i + 1, total, "not_tried"));
+            continue;
+        }
         let target = DatabaseTarget {
             name: db.name.clone(),
             host: db.host.clone(),
@@ -271,7 +292,13 @@ pub(crate) fn prepare_databases(
                 (Some(bytes), "ok")
             }
             Err(e) => {
-                let message = e.to_string();
+                let mut message = e.to_string();
+                if let Some(cause) = e.common_cause() {
+                    message.push_str(&format!(
+                        "\n  {cause}: the remaining databases are not tried"
+                    ));
+                    common = Some((db.name.clone(), cause));
+                }
                 s.warn(message.clone());
                 r.fail_db(&db.name, message);
                 (None, "failed")

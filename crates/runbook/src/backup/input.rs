@@ -16,8 +16,12 @@ pub struct BackupOptions {
     pub restart: bool,
     /// What to do when the servers do not all stop.
     pub on_stop_failure: OnStopFailure,
-    /// Include step 8 (the Installation Manager directories).
+    /// Accepted for compatibility: the Installation Manager's state is included by
+    /// default.
     pub in_place_migration: bool,
+    /// Leave out the Installation Manager's state (steps 7 and 8); the backup then warns
+    /// that it cannot restore `connections_root` onto an updated system.
+    pub skip_installation_manager: bool,
     /// Leave the databases out (another host of the backup set dumps them).
     pub skip_databases: bool,
     /// The backup set shared by the hosts of a cell; default a new id.

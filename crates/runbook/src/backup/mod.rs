@@ -28,6 +28,8 @@
 //! backed up, the snapshot is written and marked `incomplete` naming the failed steps
 //! ([`BackupReport::complete`] is false; the CLI exits 1). Only a failing repository (full,
 //! unreachable) ends the run early ([`BackupError::Repository`]): no snapshot is written.
+
+mod absence;
 mod capture;
 mod checks;
 mod dbsources;

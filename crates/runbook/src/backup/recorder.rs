@@ -20,6 +20,8 @@ pub(crate) struct Recorder {
     pub(crate) databases: Vec<DatabaseRecord>,
     pub(crate) failed: Vec<FailedStep>,
     pub(crate) warnings: Vec<String>,
+    /// What the backup leaves out on purpose, and why.
+    pub(crate) absent: Vec<crate::manifest::Absence>,
     /// The database step's number and title (for failed database records).
     pub(crate) db_step: Option<(String, String)>,
     /// Databases the plan backs up (for progress events).
@@ -67,6 +69,7 @@ impl Recorder {
             databases: Vec::new(),
             failed: Vec::new(),
             warnings: Vec::new(),
+            absent: Vec::new(),
             db_step,
             db_total: 0,
             servers: Vec::new(),
@@ -165,7 +168,8 @@ impl Recorder {
             connections: describe::connections_version(d),
             topology: describe::topology(d),
             options: RunOptions {
-                in_place_migration: opts.in_place_migration,
+                in_place_migration: !opts.skip_installation_manager,
+                skip_installation_manager: opts.skip_installation_manager,
                 no_stop: opts.no_stop,
                 restart: opts.restart,
                 database_vendor: self
@@ -181,6 +185,7 @@ impl Recorder {
             servers: self.servers.clone(),
             warnings: self.warnings.clone(),
             phases: facts.phases,
+            absent: self.absent.clone(),
         }
     }
 

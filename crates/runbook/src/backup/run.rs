@@ -44,6 +44,7 @@ pub fn run(
         return Ok(report(plan, ready.outcome, None, phases, Vec::new()));
     }
     let mut rec = Recorder::new(&plan);
+    super::absence::record(&plan, opts, ready.repo, &host, &mut rec);
     rec.warnings.extend(ready.outcome.warnings.iter().cloned());
     for w in &input.deployment.warnings {
         rec.warnings.push(format!("discovery: {w}"));
@@ -126,7 +127,7 @@ fn plan_of(input: &BackupInput<'_>) -> Plan {
     let mut plan = Plan::build(
         input.deployment,
         &PlanOptions {
-            in_place_migration: opts.in_place_migration,
+            skip_installation_manager: opts.skip_installation_manager,
         },
     );
     if opts.skip_databases {
@@ -136,8 +137,7 @@ fn plan_of(input: &BackupInput<'_>) -> Plan {
             .filter(|s| s.action == Action::BackupDatabases && s.runs)
         {
             s.runs = false;
-            s.skip_reason =
-                Some("--skip-databases: the databases are backed up from another host".into());
+            s.skip_reason = Some("--skip-databases: left to another host of the backup set".into());
         }
     }
     plan

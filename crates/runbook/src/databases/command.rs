@@ -14,6 +14,7 @@ use std::time::Instant;
 use websphere::Secret;
 
 use super::error::DbError;
+use super::probe::Probe;
 use super::record::{HashingReader, HashingWriter};
 use super::record::{ImageFile, ImageRecord, RestoreRecord};
 use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
@@ -124,6 +125,15 @@ impl DatabaseTool for CommandTool {
             check("database.restore_command", r);
         }
         problems
+    }
+
+    fn probe(&self, dbs: &[DatabaseTarget]) -> Result<Probe, DbError> {
+        // A dump command is the administrator's own: there is nothing cheap to ask it. Its
+        // program is there (preflight), and nothing is staged.
+        Ok(Probe::present(
+            self.dump.join(" "),
+            dbs.iter().map(|d| d.name.clone()),
+        ))
     }
 
     fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {

@@ -11,6 +11,8 @@ use std::time::Instant;
 
 use super::error::{check_name, DbError};
 use super::messages::error_text;
+use super::probe::Probe;
+use super::probe::{parse_db2_dbsize, parse_db2_directory};
 use super::record::image_file;
 use super::record::{ImageRecord, RestoreRecord};
 use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
@@ -281,6 +283,42 @@ impl DatabaseTool for Db2 {
             }
         }
         problems
+    }
+
+    fn probe(&self, dbs: &[DatabaseTarget]) -> Result<Probe, DbError> {
+        let list = words(&["list", "db", "directory"]);
+        let shown = self.display(&list);
+        let out = self.clp(std::slice::from_ref(&list))?;
+        // SQL1057W (an empty directory) is a warning: exit 2.
+        if out.timed_out || out.code.is_none_or(|c| c >= 4) {
+            return Err(self.fail("probe", "(instance)", shown, &out));
+        }
+        let known = parse_db2_directory(&out.stdout);
+        let mut probe = Probe::present(shown, dbs.iter().map(|d| d.name.to_ascii_uppercase()));
+        probe.size_basis = Some("DB2's database sizes (get_dbsize_info DATABASESIZE)".into());
+        for p in &mut probe.databases {
+            check_name(Vendor::Db2, &p.name)?;
+            p.known = known.contains(&p.name);
+            if !p.known {
+                continue;
+            }
+            let calls = vec![
+                words(&["connect", "to", &p.name]),
+                words(&["call", "get_dbsize_info(?,?,?,-1)"]),
+                words(&["connect", "reset"]),
+            ];
+            let out = self.clp(&calls)?;
+            if out.timed_out || out.code.is_none_or(|c| c >= 4) {
+                let shown = calls.iter().map(|c| self.display(c)).collect::<Vec<_>>();
+                return Err(self.fail("probe", &p.name, shown.join("; "), &out));
+            }
+            p.bytes = parse_db2_dbsize(&out.stdout);
+        }
+        probe.command = format!(
+            "{}; connect to, call get_dbsize_info(?,?,?,-1) per database",
+            probe.command
+        );
+        Ok(probe)
     }
 
     fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {

@@ -53,6 +53,20 @@ pub enum DbError {
         /// Bytes available to us.
         available: u64,
     },
+    /// The staging directory cannot be used (read-only, not writable by the tool's user).
+    #[error("staging directory {}: {message}", dir.display())]
+    Staging {
+        /// The directory (as configured).
+        dir: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// `database.run_as` names a user this host does not have.
+    #[error("database.run_as: there is no OS user {user:?} on this host; create it or set database.run_as to the database instance owner")]
+    NoSuchUser {
+        /// The user.
+        user: String,
+    },
     /// A file operation failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -81,6 +95,29 @@ impl DbError {
         DbError::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    /// The cause this failure shares with every other database of the backup (no space,
+    /// a read-only or missing target, the tool missing, the login refused), when it is one:
+    /// then the others are not tried.
+    pub fn common_cause(&self) -> Option<&'static str> {
+        use std::io::ErrorKind;
+        match self {
+            DbError::NoSpace { .. } => Some("the staging directory is full"),
+            DbError::NoSuchUser { .. } => Some("database.run_as names no user"),
+            DbError::Staging { .. } => Some("the staging directory cannot be used"),
+            DbError::Process(ProcessError::Spawn { .. } | ProcessError::RunAsNeedsRoot { .. }) => {
+                Some("the database tool cannot be run")
+            }
+            DbError::Io { source, .. } => match source.kind() {
+                ErrorKind::StorageFull => Some("the staging directory is full"),
+                ErrorKind::ReadOnlyFilesystem => Some("the staging directory is read-only"),
+                ErrorKind::PermissionDenied => Some("the staging directory is not writable"),
+                _ => None,
+            },
+            DbError::Tool { message, .. } => super::messages::common_cause(message),
+            _ => None,
         }
     }
 }

@@ -51,6 +51,49 @@ fn has_message_id(line: &str) -> bool {
     line.starts_with("Sqlcmd: Error:")
 }
 
+/// Vendor messages whose cause every database of the backup shares: the target is full,
+/// missing or read-only, the tool cannot log in or reach its server. After one of them
+/// trying the other databases only repeats it (and keeps the outage going).
+const COMMON_CAUSES: &[(&str, &str)] = &[
+    ("SQL2419N", "the target disk is full"),
+    (
+        "SQL2036N",
+        "the backup directory is missing, read-only or not writable",
+    ),
+    ("SQL1032N", "the DB2 instance is not started"),
+    ("SQL30081N", "the database server cannot be reached"),
+    ("SQL1224N", "the database manager cannot accept requests"),
+    ("not enough space on the disk", "the target disk is full"),
+    (
+        "Operating system error 5(",
+        "the backup directory is not writable",
+    ),
+    (
+        "Operating system error 3(",
+        "the backup directory does not exist",
+    ),
+    ("Login failed", "the database login is refused"),
+    ("ORA-19504", "the backup piece cannot be created"),
+    ("ORA-27040", "the backup piece cannot be created"),
+    ("ORA-39087", "the Data Pump directory is invalid"),
+    ("ORA-01017", "the database login is refused"),
+    ("ORA-12541", "the database listener cannot be reached"),
+    ("ORA-12514", "the database service cannot be reached"),
+    ("No space left on device", "the target disk is full"),
+    (
+        "Read-only file system",
+        "the target is on a read-only file system",
+    ),
+];
+
+/// The cause a failure shares with every other database's backup, when it is one.
+pub(crate) fn common_cause(message: &str) -> Option<&'static str> {
+    COMMON_CAUSES
+        .iter()
+        .find(|(needle, _)| message.contains(needle))
+        .map(|(_, cause)| *cause)
+}
+
 /// The vendor messages of `output` joined for an error, or its last lines when it has none.
 pub(crate) fn error_text(output: &crate::process::Output) -> String {
     let msgs = vendor_messages(&output.combined());
@@ -64,6 +107,21 @@ pub(crate) fn error_text(output: &crate::process::Output) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn causes_common_to_every_database() {
+        assert_eq!(
+            common_cause("SQL2419N  The target disk \"/stage\" has become full."),
+            Some("the target disk is full")
+        );
+        assert!(common_cause("Msg 3202, Level 16: Write on \"x\" failed: 112(There is not enough space on the disk.)").is_some());
+        // one database's own trouble is not common
+        assert_eq!(common_cause("SQL1035N  The database is in use."), None);
+        assert_eq!(
+            common_cause("SQL2062N  An error occurred while accessing media"),
+            None
+        );
+    }
 
     #[test]
     fn picks_vendor_messages() {

@@ -18,6 +18,10 @@ use websphere::Secret;
 
 use super::error::{check_name, DbError};
 use super::messages::error_text;
+use super::probe::Probe;
+use super::probe::{
+    parse_datapump_estimate, parse_datapump_missing_schemas, parse_rman_report_schema,
+};
 use super::record::image_file;
 use super::record::{ImageRecord, RestoreRecord};
 use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
@@ -236,6 +240,24 @@ impl Oracle {
         db: &str,
         lines: Vec<String>,
     ) -> Result<(Output, String), DbError> {
+        let (out, shown) = self.run_datapump_raw(program, user, password, db, lines)?;
+        // Data Pump: 0 success (ORA- lines then are warnings), 5 completed with errors,
+        // anything else failed.
+        if !out.success() {
+            return Err(Self::fail(op, db, shown, &out));
+        }
+        Ok((out, shown))
+    }
+
+    /// Runs a Data Pump job with a private parameter file; the caller judges the result.
+    fn run_datapump_raw(
+        &self,
+        program: &Path,
+        user: &str,
+        password: Option<&Secret>,
+        db: &str,
+        lines: Vec<String>,
+    ) -> Result<(Output, String), DbError> {
         let work = tempfile::Builder::new()
             .prefix("cnxbackup-dp")
             .tempdir()
@@ -250,12 +272,68 @@ impl Oracle {
         spec = spec.arg(format!("parfile={}", par.display()));
         let shown = format!("{} [{}]", spec.display(), lines.join(" "));
         let out = process::run(&spec)?;
-        // Data Pump: 0 success (ORA- lines then are warnings), 5 completed with errors,
-        // anything else failed.
-        if !out.success() {
-            return Err(Self::fail(op, db, shown, &out));
-        }
         Ok((out, shown))
+    }
+
+    /// Data Pump: an `estimate_only` export of the schemas (connects, checks every schema,
+    /// sizes them, writes nothing).
+    fn probe_datapump(
+        &self,
+        expdp: &Path,
+        user: &str,
+        password: Option<&Secret>,
+        db: &DatabaseTarget,
+    ) -> Result<Probe, DbError> {
+        for s in &db.schemas {
+            check_name(Vendor::Oracle, s)?;
+        }
+        let lines = vec![
+            format!("schemas={}", db.schemas.join(",")),
+            "estimate_only=yes".to_owned(),
+            "nologfile=yes".to_owned(),
+        ];
+        let (out, shown) = self.run_datapump_raw(expdp, user, password, &db.name, lines)?;
+        let missing = parse_datapump_missing_schemas(&out.combined());
+        // 5: completed with errors, which an unknown schema is; anything else failed.
+        let unknown_schemas = out.code == Some(5) && !missing.is_empty();
+        if !out.success() && !unknown_schemas {
+            return Err(Self::fail("probe", &db.name, shown, &out));
+        }
+        let mut probe = Probe::present(shown, db.schemas.iter().cloned());
+        for p in &mut probe.databases {
+            p.known = !missing.contains(&p.name.to_ascii_uppercase());
+        }
+        // One estimate for the job: carried by the first known schema.
+        if let Some(total) = parse_datapump_estimate(&out.combined()) {
+            probe.size_basis = Some("Data Pump's estimate (estimate_only, BLOCKS method)".into());
+            let mut first = true;
+            for p in probe.databases.iter_mut().filter(|p| p.known) {
+                p.bytes = Some(if first { total } else { 0 });
+                first = false;
+            }
+        }
+        Ok(probe)
+    }
+
+    /// RMAN: `REPORT SCHEMA` of the target database (connects, names it, sizes its
+    /// datafiles, changes nothing).
+    fn probe_rman(&self, rman: &Path, db: &DatabaseTarget) -> Result<Probe, DbError> {
+        let spec = self
+            .spec(rman)
+            .arg("target")
+            .arg("/")
+            .stdin_bytes("REPORT SCHEMA;\nEXIT;\n");
+        let shown = format!("{} (REPORT SCHEMA on stdin)", spec.display());
+        let out = process::run(&spec)?;
+        if !rman_succeeded(&out) {
+            return Err(Self::fail("probe", &db.name, shown, &out));
+        }
+        let (name, bytes) = parse_rman_report_schema(&out.stdout);
+        let mut probe = Probe::present(shown, [db.name.clone()]);
+        probe.databases[0].known = name.is_some_and(|n| n.eq_ignore_ascii_case(&db.name));
+        probe.databases[0].bytes = bytes;
+        probe.size_basis = bytes.map(|_| "RMAN's datafile sizes (REPORT SCHEMA)".into());
+        Ok(probe)
     }
 }
 
@@ -313,6 +391,32 @@ impl DatabaseTool for Oracle {
             }
         }
         problems
+    }
+
+    fn probe(&self, dbs: &[DatabaseTarget]) -> Result<Probe, DbError> {
+        let mut all: Option<Probe> = None;
+        for db in dbs {
+            check_name(Vendor::Oracle, &db.name)?;
+            let p = match &self.method {
+                OracleMethod::Rman { rman } => self.probe_rman(rman, db)?,
+                OracleMethod::DataPump {
+                    expdp,
+                    user,
+                    password,
+                    ..
+                } => self.probe_datapump(expdp, user, password.as_ref(), db)?,
+            };
+            match &mut all {
+                None => all = Some(p),
+                Some(a) => {
+                    a.databases.extend(p.databases);
+                    if p.size_basis.is_none() {
+                        a.size_basis = None;
+                    }
+                }
+            }
+        }
+        Ok(all.unwrap_or_else(|| Probe::present(String::new(), Vec::new())))
     }
 
     fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {

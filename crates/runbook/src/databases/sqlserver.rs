@@ -10,6 +10,8 @@ use websphere::Secret;
 
 use super::error::{check_name, DbError};
 use super::messages::error_text;
+use super::probe::parse_sqlserver_sizes;
+use super::probe::Probe;
 use super::record::image_file;
 use super::record::{ImageRecord, RestoreRecord};
 use super::tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};
@@ -55,6 +57,11 @@ impl SqlServer {
     }
 
     fn spec(&self, db: &DatabaseTarget, query: &str) -> CommandSpec {
+        self.spec_with(db, query, &[])
+    }
+
+    /// `spec` with output options before the query (`-h -1 -W -s |` for parseable rows).
+    fn spec_with(&self, db: &DatabaseTarget, query: &str, output: &[&str]) -> CommandSpec {
         let mut spec = CommandSpec::new(&self.command);
         if let Some(s) = Self::server_arg(db) {
             spec = spec.arg("-S").arg(s);
@@ -68,6 +75,7 @@ impl SqlServer {
         }
         // -b: a failing statement makes sqlcmd exit non-zero.
         spec = spec
+            .args(output)
             .arg("-b")
             .arg("-Q")
             .arg(query)
@@ -123,6 +131,11 @@ impl SqlServer {
     }
 }
 
+/// Every database of a server with the total size of its files (pages of 8 KiB).
+const SIZE_QUERY: &str = "SET NOCOUNT ON; SELECT d.name, SUM(CAST(f.size AS bigint)) * 8192 \
+     FROM sys.databases AS d JOIN sys.master_files AS f ON f.database_id = d.database_id \
+     GROUP BY d.name";
+
 /// The severity of a `Msg 3201, Level 16, State 1, …` line (0 when absent).
 fn level(line: &str) -> u32 {
     line.split(',')
@@ -153,6 +166,33 @@ impl DatabaseTool for SqlServer {
             problems.push("sqlserver: a login is configured but no password".to_owned());
         }
         problems
+    }
+
+    fn probe(&self, dbs: &[DatabaseTarget]) -> Result<Probe, DbError> {
+        let mut probe = Probe::present(String::new(), dbs.iter().map(|d| d.name.clone()));
+        probe.size_basis = Some("SQL Server's file sizes (sys.master_files)".into());
+        // One query per server: the databases it has and their files' sizes.
+        let mut asked: Vec<Option<String>> = Vec::new();
+        for db in dbs {
+            let server = Self::server_arg(db);
+            if asked.contains(&server) {
+                continue;
+            }
+            let spec = self.spec_with(db, SIZE_QUERY, &["-h", "-1", "-W", "-s", "|"]);
+            probe.command = spec.display();
+            let out = self.run_checked("probe", &db.name, &spec)?;
+            let sizes = parse_sqlserver_sizes(&out.stdout);
+            for p in probe.databases.iter_mut().zip(dbs) {
+                let (p, target) = p;
+                if Self::server_arg(target) == server {
+                    let found = sizes.iter().find(|(n, _)| n.eq_ignore_ascii_case(&p.name));
+                    p.known = found.is_some();
+                    p.bytes = found.map(|(_, b)| *b);
+                }
+            }
+            asked.push(server);
+        }
+        Ok(probe)
     }
 
     fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {

@@ -69,6 +69,10 @@ pub trait DatabaseTool {
     /// executable, incomplete configuration). Empty when ready.
     fn preflight(&self) -> Vec<String>;
 
+    /// A cheap call that proves the tool answers, says which databases of `dbs` it knows
+    /// and, where it can, their sizes. Changes nothing; run before any server is stopped.
+    fn probe(&self, dbs: &[DatabaseTarget]) -> Result<super::probe::Probe, DbError>;
+
     /// Backs up one database.
     fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError>;
 

@@ -64,6 +64,48 @@ pub struct Manifest {
     /// that writes this document and the cleanup after it are only in the report).
     #[serde(default)]
     pub phases: Vec<PhaseRecord>,
+    /// Components this snapshot does not hold on purpose, and why (`--skip-databases`
+    /// given, a member of the backup set holds them, the IIM state left out).
+    #[serde(default)]
+    pub absent: Vec<Absence>,
+}
+
+/// A component a backup left out on purpose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Absence {
+    /// The component.
+    pub component: Component,
+    /// Why.
+    pub reason: AbsenceReason,
+    /// The member of the backup set that holds it, when one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<SetMember>,
+    /// The whole story in one sentence.
+    pub message: String,
+}
+
+/// Why a component is absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbsenceReason {
+    /// `--skip-databases` was given and no other host of the set held the databases when
+    /// the backup was written (without `--set` the snapshot is incomplete; with it, it
+    /// counts as complete while a member of the set holds them).
+    SkipDatabases,
+    /// Another host of the backup set holds it.
+    SetMember,
+    /// `--skip-installation-manager`: this backup cannot restore `connections_root` onto an
+    /// updated system.
+    SkipInstallationManager,
+}
+
+/// A snapshot of another host of the same backup set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetMember {
+    /// Its host.
+    pub host: String,
+    /// Its snapshot id.
+    pub snapshot: String,
 }
 
 impl Manifest {
@@ -240,8 +282,15 @@ pub struct ServerRef {
 /// The options the run used.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunOptions {
-    /// Step 8 included (`--in-place-migration` or `deployment.in_place_migration`).
+    /// Step 8 (the Installation Manager's install and data directories) included: true
+    /// unless it was left out (the name is from when it was only included for an
+    /// in-place migration; `--in-place-migration` is still accepted).
     pub in_place_migration: bool,
+    /// The Installation Manager's state (steps 7 and 8) was left out
+    /// (`--skip-installation-manager`): the backup cannot restore `connections_root`
+    /// onto an updated system.
+    #[serde(default)]
+    pub skip_installation_manager: bool,
     /// `--no-stop`: the servers were found stopped and not touched.
     pub no_stop: bool,
     /// `--restart`: servers started again at the end.

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::document::{Manifest, Status, StepStatus, MANIFEST_PATH};
+use super::document::{
+    Absence, AbsenceReason, Manifest, SetMember, Status, StepStatus, MANIFEST_PATH,
+};
 use crate::plan::Component;
 
 /// The `kind` of a backup's application document.
@@ -44,6 +46,9 @@ pub struct Summary {
     /// Number of warnings in the manifest.
     #[serde(default)]
     pub warnings: usize,
+    /// Components left out on purpose, and why.
+    #[serde(default)]
+    pub absent: Vec<Absence>,
 }
 
 /// One component in the summary.
@@ -128,6 +133,51 @@ impl Summary {
                 .sum(),
             manifest: MANIFEST_PATH.to_string(),
             warnings: m.warnings.len(),
+            absent: m.absent.clone(),
+        }
+    }
+
+    /// Whether this backup holds the databases: at least one image, none failed.
+    pub fn holds_databases(&self) -> bool {
+        !self.databases.is_empty() && self.databases.iter().all(|d| d.status == StepStatus::Ok)
+    }
+
+    /// The status counting the backup set. A backup that left its databases to another
+    /// host of its set (`--skip-databases --set`) is complete only while a member of the set
+    /// (another host, same set) holds them — then that member is returned too — and
+    /// INCOMPLETE otherwise; every other backup has the status it was written with.
+    /// `members` are the other snapshots of the repository, `(id, summary)`.
+    pub fn status_in_set<'a>(
+        &self,
+        members: impl IntoIterator<Item = (&'a str, &'a Summary)>,
+    ) -> (Status, Option<SetMember>) {
+        let waiting = self
+            .absent
+            .iter()
+            .any(|a| a.reason == AbsenceReason::SkipDatabases);
+        if !waiting {
+            return (self.status, None);
+        }
+        // Written incomplete for another reason too: no member changes that.
+        let other_failures = self
+            .failed_steps
+            .iter()
+            .any(|f| !f.contains("--skip-databases"));
+        if other_failures {
+            return (Status::Incomplete, None);
+        }
+        let holder = members.into_iter().find(|(_, s)| {
+            s.backup_set == self.backup_set && s.host != self.host && s.holds_databases()
+        });
+        match holder {
+            Some((id, s)) => (
+                Status::Complete,
+                Some(SetMember {
+                    host: s.host.clone(),
+                    snapshot: id.to_string(),
+                }),
+            ),
+            None => (Status::Incomplete, None),
         }
     }
 

@@ -74,7 +74,55 @@ pub(crate) fn example() -> Manifest {
             duration_ms: 3,
             message: "2 server(s) stopped".into(),
         }],
+        absent: vec![],
     }
+}
+
+#[test]
+fn databases_left_to_the_set_count_once_a_member_holds_them() {
+    let mut node = example();
+    node.host = "node1".into();
+    // --skip-databases --set: written complete, the databases left to the set
+    node.status = Status::Complete;
+    node.failed_steps.clear();
+    node.absent = vec![Absence {
+        component: Component::Databases,
+        reason: AbsenceReason::SkipDatabases,
+        held_by: None,
+        message: "x".into(),
+    }];
+    let node = node.summary();
+    let mut dmgr = example();
+    dmgr.host = "dmgr".into();
+    dmgr.status = Status::Complete;
+    dmgr.failed_steps.clear();
+    dmgr.databases = vec![DatabaseRecord {
+        database: "FILES".into(),
+        status: StepStatus::Ok,
+        image: None,
+        stored_paths: vec![],
+        error: None,
+    }];
+    let dmgr = dmgr.summary();
+    // alone it is incomplete
+    assert_eq!(node.status_in_set([]).0, Status::Incomplete);
+    // another set: still incomplete
+    let mut other = dmgr.clone();
+    other.backup_set = "set-2".into();
+    assert_eq!(node.status_in_set([("b", &other)]).0, Status::Incomplete);
+    // a member of its set holds the databases: complete, and it says who
+    let (status, by) = node.status_in_set([("a1b2", &dmgr)]);
+    assert_eq!(status, Status::Complete);
+    assert_eq!(by.unwrap().host, "dmgr");
+    // a backup that failed for another reason too stays incomplete
+    let mut two = example();
+    two.absent = node.absent.clone();
+    assert_eq!(
+        two.summary().status_in_set([("a1b2", &dmgr)]).0,
+        Status::Incomplete
+    );
+    // without the absence, a backup keeps the status it was written with
+    assert_eq!(dmgr.status_in_set([]).0, Status::Complete);
 }
 
 #[test]

@@ -26,10 +26,22 @@ pub use sizes::{measure, SizeProblem, Usage};
 /// Choices that change the plan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PlanOptions {
-    /// Include step 8 (the Installation Manager directories): the documentation needs them
-    /// only for an in-place migration on the same systems.
-    pub in_place_migration: bool,
+    /// Leave out the Installation Manager's state (steps 7 and 8: IMShared, IIM's install
+    /// and data directories). They are backed up by default: every CR update or iFix
+    /// changes what IIM records as installed, and without them the backup cannot put
+    /// `connections_root` back onto an updated system (the CAUTION of step 8).
+    pub skip_installation_manager: bool,
 }
+
+/// What a backup without the Installation Manager's state cannot do (shown by the plan,
+/// the backup's warning, the manifest and `show`).
+pub const WITHOUT_IIM: &str = "this backup cannot restore connections_root onto an updated system";
+
+/// Why (the plan's skip reason for steps 7 and 8).
+pub const WITHOUT_IIM_REASON: &str = "left out (--skip-installation-manager or \
+     deployment.skip_installation_manager): this backup cannot restore connections_root onto \
+     an updated system, because an update changes what Installation Manager records as \
+     installed and its data, install and IMShared must go back together with the install";
 
 /// What a step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,13 +186,7 @@ impl Plan {
         steps.push(databases_step(d));
         steps.push(dmgr_step(d));
         steps.extend(deployment_steps(d));
-        steps.push(Step::files(
-            "7",
-            "back up the Installation Manager shared resources (IMShared)",
-            Component::SharedResources,
-            vec![d.installation_manager.shared_dir.clone()],
-        ));
-        steps.push(iim_step(d, opts));
+        steps.extend(iim_steps(d, opts));
         steps.push(customizations_step(d));
         for (i, s) in steps.iter_mut().enumerate() {
             s.order = i + 1;
@@ -307,7 +313,15 @@ fn ccm_steps(d: &Deployment) -> Vec<Step> {
             ear.skip("CCM not installed"),
         ];
     }
-    if !ccm.storage_outside_shared_data {
+    if !ccm.storage_area_found {
+        // Needed but not found: the step stays in the plan so preflight refuses and says
+        // how to name it.
+        storage.note = Some(
+            "CCM is installed but its FileNet storage area was not found here; set [ccm] \
+             storage_area to where it is"
+                .into(),
+        );
+    } else if !ccm.storage_outside_shared_data {
         storage = storage.skip(
             "the FileNet storage area is inside shared_data_directory_root and is backed up \
              with shared_data",
@@ -429,7 +443,7 @@ fn deployment_steps(d: &Deployment) -> Vec<Step> {
         Component::ProfileRegistry,
         vec![d.was.profile_registry.clone()],
     );
-    let local = Step::files(
+    let mut local = Step::files(
         "6d",
         "back up local_data_directory_root",
         Component::LocalData,
@@ -441,6 +455,31 @@ fn deployment_steps(d: &Deployment) -> Vec<Step> {
         Component::SharedData,
         vec![d.data.shared_root.clone()],
     );
+    if !d
+        .was
+        .profiles
+        .iter()
+        .any(|p| p.kind != ProfileType::Dmgr && p.exists)
+    {
+        local =
+            local.skip("no application server profile on this host: local data lives on the nodes");
+    }
+    let (local_extra, shared_extra) = content_outside_roots(d);
+    for (step, extra) in [(&mut local, local_extra), (&mut shared, shared_extra)] {
+        if extra.is_empty() {
+            continue;
+        }
+        step.note = Some(format!(
+            "also the content and state directories the WebSphere variables put outside the \
+             data roots: {}",
+            extra
+                .iter()
+                .map(|(var, path)| format!("{var} {path}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        step.paths.extend(extra.into_iter().map(|(_, p)| p));
+    }
     if is_within(&d.data.provision, &d.data.shared_root) {
         shared.excludes.push(d.data.provision.clone());
     }
@@ -458,23 +497,74 @@ fn deployment_steps(d: &Deployment) -> Vec<Step> {
     vec![root, profiles, registry, local, shared, provision]
 }
 
-fn iim_step(d: &Deployment, opts: &PlanOptions) -> Step {
+/// A WebSphere variable and the directory it names.
+type VarPath = (String, String);
+
+/// The directories the cell's WebSphere variables give for Connections content or state
+/// (`FILES_CONTENT_DIR`, `MESSAGE_STORE_PATH`, `SEARCH_DICTIONARY_DIR`, ...) that lie
+/// outside every path another step covers: `(local, shared)`, each `(variable, path)`.
+/// Indexes and dictionaries are per node (local data); everything else is shared content.
+fn content_outside_roots(d: &Deployment) -> (Vec<VarPath>, Vec<VarPath>) {
+    let mut covered: Vec<&str> = vec![
+        &d.connections.root,
+        &d.data.shared_root,
+        &d.data.local_root,
+        &d.data.provision,
+        &d.data.customization,
+        &d.installation_manager.install_dir,
+        &d.installation_manager.data_dir,
+        &d.installation_manager.shared_dir,
+    ];
+    covered.extend(d.connections.ccm.storage_area.as_deref());
+    covered.extend(d.was.profiles.iter().map(|p| p.path.as_str()));
+    // Outermost first, so a directory inside another extra one is not listed twice.
+    let mut dirs: Vec<(&String, &String)> = d.data.content_dirs.iter().collect();
+    dirs.sort_by_key(|(_, p)| p.len());
+    let mut taken: Vec<String> = Vec::new();
+    let (mut local, mut shared) = (Vec::new(), Vec::new());
+    for (var, path) in dirs {
+        let inside =
+            covered.iter().any(|c| is_within(path, c)) || taken.iter().any(|t| is_within(path, t));
+        if inside || !path.starts_with('/') {
+            continue;
+        }
+        taken.push(path.clone());
+        let per_node = var.ends_with("_INDEX_DIR") || var.ends_with("_DICTIONARY_DIR");
+        let list = if per_node { &mut local } else { &mut shared };
+        list.push((var.clone(), path.clone()));
+    }
+    local.sort();
+    shared.sort();
+    (local, shared)
+}
+
+/// Steps 7 and 8: IMShared, and IIM's install and data directories. The documentation
+/// asks for step 8 "only for an in-place migration", but its CAUTION applies to every
+/// update on the same systems, so both run unless the administrator leaves them out.
+fn iim_steps(d: &Deployment, opts: &PlanOptions) -> Vec<Step> {
     let iim = &d.installation_manager;
-    let mut s = Step::files(
+    let mut shared = Step::files(
+        "7",
+        "back up the Installation Manager shared resources (IMShared)",
+        Component::SharedResources,
+        vec![iim.shared_dir.clone()],
+    );
+    let mut state = Step::files(
         "8",
         "back up the Installation Manager install and data directories",
         Component::InstallationManager,
         vec![iim.install_dir.clone(), iim.data_dir.clone()],
     );
-    s.note = Some(
+    state.note = Some(
         "IIM's data, its shared folder and the install must be restored together with \
          connections_root, or IIM's idea of the installed version differs from the files"
             .into(),
     );
-    if !opts.in_place_migration {
-        s = s.skip("not an in-place migration");
+    if opts.skip_installation_manager {
+        shared = shared.skip(WITHOUT_IIM_REASON);
+        state = state.skip(WITHOUT_IIM_REASON);
     }
-    s
+    vec![shared, state]
 }
 
 fn customizations_step(d: &Deployment) -> Step {

@@ -43,6 +43,7 @@ fn deployment(ccm: bool, local_filenet: bool) -> Deployment {
                 engine_ws_ear_found: ccm,
                 storage_area: ccm.then(|| "/opt/IBM/Connections/data/shared/ccm".into()),
                 storage_outside_shared_data: false,
+                storage_area_found: ccm,
                 databases: if ccm { vec!["FNGCD".into(), "FNOS".into()] } else { vec![] },
             },
         },
@@ -107,6 +108,8 @@ fn deployment(ccm: bool, local_filenet: bool) -> Deployment {
             data_dir: "/var/ibm/InstallationManager".into(),
             shared_dir: "/opt/IBM/IMShared".into(),
             non_root_user: None,
+            found_by: Some("default location".into()),
+            others: Vec::new(),
         },
         databases: vec![Database {
             name: "FILES".into(),
@@ -170,10 +173,20 @@ fn skipped_steps_say_why() {
         reason(&no_ccm, Component::EngineWsEar).as_deref(),
         Some("CCM not installed")
     );
-    assert_eq!(
-        reason(&no_ccm, Component::InstallationManager).as_deref(),
-        Some("not an in-place migration")
+    // The IIM state is part of every backup by default.
+    assert!(no_ccm.step(Component::InstallationManager).unwrap().runs);
+    assert!(no_ccm.step(Component::SharedResources).unwrap().runs);
+    let without = Plan::build(
+        &deployment(false, false),
+        &PlanOptions {
+            skip_installation_manager: true,
+        },
     );
+    for c in [Component::InstallationManager, Component::SharedResources] {
+        let why = reason(&without, c).unwrap();
+        assert!(why.contains(WITHOUT_IIM), "{c}: {why}");
+        assert!(why.contains("--skip-installation-manager"), "{c}: {why}");
+    }
 
     let ldap = Plan::build(&deployment(true, false), &PlanOptions::default());
     assert_eq!(
@@ -184,12 +197,7 @@ fn skipped_steps_say_why() {
     // Storage inside the shared data root is covered by shared_data.
     assert!(!ldap.step(Component::CcmStorage).unwrap().runs);
 
-    let local = Plan::build(
-        &deployment(true, true),
-        &PlanOptions {
-            in_place_migration: true,
-        },
-    );
+    let local = Plan::build(&deployment(true, true), &PlanOptions::default());
     assert!(local.step(Component::FileRegistry).unwrap().runs);
     let iim = local.step(Component::InstallationManager).unwrap();
     assert!(iim.runs);
@@ -251,11 +259,7 @@ fn sizes_are_measured_per_component_without_overlap() {
     assert_eq!(apparent(Component::LocalData), 700);
     assert_eq!(apparent(Component::ConnectionsRoot), 100);
     // Skipped steps are not measured; missing paths are reported.
-    assert!(plan
-        .step(Component::InstallationManager)
-        .unwrap()
-        .size
-        .is_none());
+    assert!(plan.step(Component::CcmStorage).unwrap().size.is_none());
     assert!(plan
         .size_problems
         .iter()
@@ -285,6 +289,58 @@ fn storage_area_outside_shared_data_is_backed_up_on_its_own() {
     let storage = plan.step(Component::CcmStorage).unwrap();
     assert!(storage.runs);
     assert_eq!(storage.paths, ["/srv/filenet/os1"]);
+}
+
+#[test]
+fn content_outside_the_data_roots_goes_with_its_component() {
+    let mut d = deployment(false, false);
+    let dirs = &mut d.data.content_dirs;
+    dirs.insert("MESSAGE_STORE_PATH".into(), "/opt/HCL/MessageStore".into());
+    dirs.insert("WIKIS_CONTENT_DIR".into(), "/nfs/wikis/upload".into());
+    dirs.insert("WIKIS_STATS_DIR".into(), "/nfs/wikis/upload/stats".into());
+    dirs.insert(
+        "SEARCH_DICTIONARY_DIR".into(),
+        "/srv/search/dictionary".into(),
+    );
+    // inside the roots: nothing extra
+    dirs.insert(
+        "FILES_CONTENT_DIR".into(),
+        "/opt/IBM/Connections/data/shared/files/upload".into(),
+    );
+    let plan = Plan::build(&d, &PlanOptions::default());
+    let shared = plan.step(Component::SharedData).unwrap();
+    assert_eq!(
+        shared.paths,
+        [
+            "/opt/IBM/Connections/data/shared",
+            "/opt/HCL/MessageStore",
+            "/nfs/wikis/upload"
+        ]
+    );
+    assert!(shared
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("MESSAGE_STORE_PATH /opt/HCL/MessageStore"));
+    let local = plan.step(Component::LocalData).unwrap();
+    assert_eq!(
+        local.paths,
+        ["/opt/IBM/Connections/data/local", "/srv/search/dictionary"]
+    );
+}
+
+#[test]
+fn ccm_storage_not_found_stays_in_the_plan_for_preflight_to_refuse() {
+    let mut d = deployment(true, true);
+    d.connections.ccm.storage_area_found = false;
+    let plan = Plan::build(&d, &PlanOptions::default());
+    let storage = plan.step(Component::CcmStorage).unwrap();
+    assert!(storage.runs);
+    assert!(storage
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("[ccm] storage_area"));
 }
 
 #[test]

@@ -417,9 +417,26 @@ fn servers_missing_scripts_fail_clearly() {
     }
 }
 
+/// The database side of a preflight for `tool` on the sample's databases.
+fn db_input<'a>(
+    tool: &'a dyn runbook::databases::DatabaseTool,
+    targets: &'a [runbook::databases::DatabaseTarget],
+    staging: &'a std::path::Path,
+    plan_files: u64,
+) -> runbook::preflight::DatabaseInput<'a> {
+    runbook::preflight::DatabaseInput {
+        tool,
+        run_as: None,
+        targets,
+        staging,
+        previous_images: None,
+        plan_file_bytes: Some(plan_files),
+    }
+}
+
 #[test]
 fn servers_preflight_checks_scripts_credentials_tool_and_space() {
-    use runbook::databases::Db2;
+    use runbook::databases::{DatabaseTarget, Db2};
     use runbook::preflight::{preflight, PreflightInput};
     use runbook::servers::CredentialCheck;
 
@@ -431,14 +448,26 @@ fn servers_preflight_checks_scripts_credentials_tool_and_space() {
     let stage = tempfile::tempdir().unwrap();
 
     let good = creds(s);
+    let targets: Vec<DatabaseTarget> = s
+        .expected
+        .databases
+        .iter()
+        .map(|d| DatabaseTarget::named(&d.name))
+        .collect();
+    let db = |tool, plan_files| db_input(tool, &targets, stage.path(), plan_files);
     let report = preflight(&PreflightInput {
         topology: Some(&topo),
         credentials: &good,
         control: &opts,
-        database_tool: Some(&tool),
-        staging: Some((stage.path(), 1)),
+        database: Some(db(&tool, 1)),
     });
     assert!(report.ok(), "{report:#?}");
+    // The tool answered for every database and gave their sizes.
+    let probe = report.probe.as_ref().unwrap();
+    assert!(probe.unknown().is_empty(), "{probe:#?}");
+    assert!(probe.total_bytes().unwrap() > 0);
+    let est = report.staging_estimate.as_ref().unwrap();
+    assert!(est.basis.contains("get_dbsize_info"), "{est:?}");
     assert_eq!(
         report.credentials,
         Some(CredentialCheck::Accepted {
@@ -460,8 +489,8 @@ fn servers_preflight_checks_scripts_credentials_tool_and_space() {
         topology: Some(&topo),
         credentials: &wrong,
         control: &opts,
-        database_tool: Some(&missing_tool),
-        staging: Some((stage.path(), u64::MAX)),
+        // no sizes from the missing tool: a quarter of "the plan's files" is needed
+        database: Some(db(&missing_tool, u64::MAX)),
     });
     let checks: Vec<&str> = report.problems.iter().map(|p| p.check).collect();
     assert!(checks.contains(&"websphere_scripts"), "{report:#?}");

@@ -3,7 +3,7 @@
 # Exit codes as Data Pump: 0 success, 5 completed with errors, 1 failure.
 ORADIR="$DBROOT/oracle/$ORA_SID"
 userid=""; schemas=""; directory="DATA_PUMP_DIR"; dumpfile="expdat.dmp"; logfile=""; full=0
-tea="skip"; reuse=0; compression="none"; parfile=""
+tea="skip"; reuse=0; compression="none"; parfile=""; estimate_only=0; nologfile=0
 args=("$@")
 if [ -n "${args[0]-}" ] && [[ "${args[0]}" != *=* ]]; then userid="${args[0]}"; args=("${args[@]:1}"); fi
 parse_kv() {
@@ -19,6 +19,8 @@ parse_kv() {
     reuse_dumpfiles) [[ "${v,,}" == y* ]] && reuse=1 ;;
     compression) compression="${v,,}" ;;
     parfile) parfile="$v" ;;
+    estimate_only) [[ "${v,,}" == y* ]] && estimate_only=1 ;;
+    nologfile) [[ "${v,,}" == y* ]] && nologfile=1 ;;
   esac
 }
 for a in "${args[@]}"; do parse_kv "$a"; done
@@ -45,6 +47,31 @@ if [[ "$userid" != "/ as sysdba" ]] && { [ "${u,,}" != "${ORA_USER,,}" ] || [ "$
   exit 1
 fi
 echo "Connected to: Oracle Database 19c Enterprise Edition Release 19.0.0.0.0 - Production"
+if [ "$MODE" = export ] && [ "$estimate_only" = 1 ]; then
+  # ESTIMATE_ONLY: the job checks the schemas and sizes their data; no dump file, and no
+  # directory needed with NOLOGFILE.
+  masked="${u}/********@${ORA_SID}"
+  echo "Starting $jobname:  $masked ${args[*]}"
+  echo "Estimate in progress using BLOCKS method..."
+  echo "Processing object type ${kind}_EXPORT/TABLE/TABLE_DATA"
+  errors=0; total=0
+  IFS=',' read -r -a req <<< "${schemas^^}"
+  for s in "${req[@]}"; do
+    s="${s//\"/}"; s="${s// /}"
+    if [ ! -d "$ORADIR/$s" ]; then echo "ORA-39165: Schema $s was not found."; errors=$((errors+1)); continue; fi
+    b=$(state_bytes "$ORADIR/$s")
+    total=$((total + b))
+    echo ".  estimated \"$s\".\"TABLES\"   $(( b / 1024 + 1 )) KB"
+  done
+  echo "Total estimation using BLOCKS method: $(( total / 1024 + 1 )) KB"
+  db_log expdp estimate "$ORA_SID" "$total" "errors=$errors"
+  if [ "$errors" -gt 0 ]; then
+    echo "Job $jobname completed with $errors error(s) at $(now) elapsed 0 00:00:01"
+    exit 5
+  fi
+  echo "Job $jobname successfully completed at $(now) elapsed 0 00:00:01"
+  exit 0
+fi
 dpath=$(sed -n "s/^${directory^^}=//p" "$ORADIR/runtime/directories" 2>/dev/null | head -n 1)
 if [ -z "$dpath" ] || [ ! -d "$SYSROOT$dpath" ]; then
   echo "ORA-39002: invalid operation"

@@ -12,14 +12,19 @@ ok() { echo "DB20000I  The $1 command completed successfully."; }
 no_db() { echo "SQL1013N  The database alias name or database name \"$1\" could not be found.  SQLSTATE=42705"; db_log db2 error "$1" SQL1013N; exit 4; }
 syntax() { echo "SQL0104N  An unexpected token \"$1\" was found following \"${cmd%% $1*}\".  Expected tokens may include:  \"<end-of-statement>\".  SQLSTATE=42601"; exit 4; }
 isdb() { [ "$1" = database ] || [ "$1" = db ]; }
+# The CLP keeps one connection per parent process (its back-end): so does the stand-in.
+CONN="$STATE/run/db2-connection.$PPID"
+# DATABASESIZE as get_dbsize_info reports it: the bytes the database occupies.
+dbsize() { state_bytes "$DB2DIR/$1"; }
 
 if [ "$n" -eq 0 ]; then echo "(c) Copyright IBM Corporation 1993,2007"; echo "Command Line Processor for DB2 Client 11.5.8.0"; exit 0; fi
 
 case "${lc[0]}" in
   connect)
-    if [ "${lc[1]-}" = reset ]; then ok "SQL"; exit 0; fi
+    if [ "${lc[1]-}" = reset ]; then rm -f "$CONN"; ok "SQL"; exit 0; fi
     [ "${lc[1]-}" = to ] || syntax "${w[1]-}"
     db="${w[2]^^}"; [ -d "$DB2DIR/$db" ] || no_db "$db"
+    echo "$db" > "$CONN"
     echo ""
     echo "   Database Connection Information"
     echo ""
@@ -87,7 +92,15 @@ case "${lc[0]}" in
     img="$dir/$db.0.$INSTANCE.DBPART000.$ts.001"
     mode=$([ "$online" = 1 ] && echo online || echo offline)
     make_image "$DB2DIR/$db" "$img" "$compress" "$(printf 'database=%s\ntype=%s\ninclude_logs=%s\ncompressed=%s' "$db" "$mode" "$logs" "$compress")" || {
-      echo "SQL2062N  An error occurred while accessing media \"$dir\".  Reason code: \"11\"."; exit 4; }
+      rm -f "$img"
+      if full_fs "$dir"; then
+        echo "SQL2419N  The target disk \"$dir\" has become full."
+        db_log db2 backup-failed "$db" SQL2419N "$dir"
+      else
+        echo "SQL2062N  An error occurred while accessing media \"$dir\".  Reason code: \"11\"."
+        db_log db2 backup-failed "$db" SQL2062N "$dir"
+      fi
+      exit 4; }
     chmod 600 "$img"
     echo "$ts $mode $(basename "$img")" >> "$DB2DIR/$db/runtime/history"
     echo ""
@@ -217,7 +230,62 @@ case "${lc[0]}" in
     ok "ROLLFORWARD"
     db_log db2 rollforward "$db" "$target" "$overflow"
     exit 0 ;;
+  call)
+    # call get_dbsize_info(?,?,?,-1): needs a connection, as the real procedure does.
+    [[ "${lc[*]:1}" == get_dbsize_info* ]] || syntax "${w[1]-}"
+    db=$(cat "$CONN" 2>/dev/null)
+    if [ -z "$db" ] || [ ! -d "$DB2DIR/$db" ]; then
+      echo "SQL1024N  A database connection does not exist.  SQLSTATE=08003"
+      exit 4
+    fi
+    size=$(dbsize "$db")
+    echo ""
+    echo "  Value of output parameters"
+    echo "  --------------------------"
+    echo "  Parameter Name  : SNAPSHOTTIMESTAMP"
+    echo "  Parameter Value : $(date -u +%Y-%m-%d-%H.%M.%S).000000"
+    echo ""
+    echo "  Parameter Name  : DATABASESIZE"
+    echo "  Parameter Value : $size"
+    echo ""
+    echo "  Parameter Name  : DATABASECAPACITY"
+    echo "  Parameter Value : $((size * 8))"
+    echo ""
+    echo "  Return Status = 0"
+    db_log db2 dbsize "$db" "$size"
+    exit 0 ;;
   list)
+    if [ "${lc[1]-} ${lc[2]-}" = "db directory" ] || [ "${lc[1]-} ${lc[2]-}" = "database directory" ]; then
+      dbs=()
+      for d in "$DB2DIR"/*/; do [ -d "$d" ] && dbs+=("$(basename "$d")"); done
+      if [ ${#dbs[@]} -eq 0 ]; then
+        echo "SQL1057W  The system database directory is empty.  SQLSTATE=01606"
+        exit 2
+      fi
+      echo ""
+      echo " System Database Directory"
+      echo ""
+      echo " Number of entries in the directory = ${#dbs[@]}"
+      echo ""
+      i=0
+      for db in "${dbs[@]}"; do
+        i=$((i+1))
+        echo "Database $i entry:"
+        echo ""
+        echo " Database alias                       = $db"
+        echo " Database name                        = $db"
+        echo " Local database directory             = /home/$INSTANCE"
+        echo " Database release level               = 15.00"
+        echo " Comment                              ="
+        echo " Directory entry type                 = Indirect"
+        echo " Catalog database partition number    = 0"
+        echo " Alternate server hostname            ="
+        echo " Alternate server port number         ="
+        echo ""
+      done
+      db_log db2 list-db-directory - "${#dbs[@]}"
+      exit 0
+    fi
     if [ "${lc[1]-}" = history ]; then
       db="${w[$((n-1))]^^}"; [ -d "$DB2DIR/$db" ] || no_db "$db"
       echo ""

@@ -46,4 +46,8 @@ replace_state() {
     mv "$f" "$dir/"
   done
 }
+# full_fs DIR: whether the file system holding DIR has (almost) no room left.
+full_fs() { [ "$(df -Pk "$1" 2>/dev/null | awk 'NR==2 {print $4}')" -lt 16 ] 2>/dev/null; }
+# state_bytes DIR: bytes a database's state occupies (its runtime flags aside).
+state_bytes() { du -sb --exclude=runtime "$1" | cut -f1; }
 info_get() { sed -n "s/^$2=//p" "$1/BACKUP.INFO" 2>/dev/null | head -n 1; }

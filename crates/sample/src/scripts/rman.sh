@@ -59,6 +59,28 @@ for st in "${stmts[@]}"; do
   [[ "$st" =~ TAG[[:space:]]+\'([^\']+)\' ]] && tag="${BASH_REMATCH[1]}"
   case "$st" in
     EXIT*|QUIT*) break ;;
+    "REPORT SCHEMA"*)
+      # The datafiles with their sizes (MB, rounded up), as RMAN lists them.
+      echo "Report of database schema for database with db_unique_name $ORA_SID"
+      echo ""
+      echo "List of Permanent Datafiles"
+      echo "==========================="
+      echo "File Size(MB) Tablespace           RB segs Datafile Name"
+      echo "---- -------- -------------------- ------- ------------------------"
+      n=0
+      for d in "$ORADIR"/*/; do
+        b=$(basename "$d"); [ "$b" = runtime ] && continue
+        n=$((n+1))
+        mb=$(( $(state_bytes "$d") / 1048576 + 1 ))
+        printf '%-4s %-8s %-20s %-7s %s\n' "$n" "$mb" "$b" NO "/u01/app/oracle/oradata/$ORA_SID/${b,,}01.dbf"
+      done
+      echo ""
+      echo "List of Temporary Files"
+      echo "======================="
+      echo "File Size(MB) Tablespace           Maxsize(MB) Tempfile Name"
+      echo "---- -------- -------------------- ----------- --------------------"
+      echo "1    32       TEMP                 32767       /u01/app/oracle/oradata/$ORA_SID/temp01.dbf"
+      db_log rman report-schema "$ORA_SID" "$n" ;;
     SHUTDOWN*)
       echo "using target database control file instead of recovery catalog"
       echo "database closed"; echo "database dismounted"; echo "Oracle instance shut down"

@@ -48,9 +48,22 @@ if [[ "$q" =~ ^[[:space:]]*BACKUP[[:space:]]+DATABASE[[:space:]]+$re_name[[:spac
     msg 3013 "BACKUP DATABASE is terminating abnormally."
     db_log sqlcmd backup-failed "$db" 3202 "$file"; fail
   fi
+  if [ ! -w "$(dirname "$file")" ]; then
+    msg 3201 "Cannot open backup device '$file'. Operating system error 5(Access is denied.)."
+    msg 3013 "BACKUP DATABASE is terminating abnormally."
+    db_log sqlcmd backup-failed "$db" 3201 "$file"; fail
+  fi
   compress=0; [[ "$opts" == *COMPRESSION* && "$opts" != *NO_COMPRESSION* ]] && compress=1
   checksum=0; [[ "$opts" == *CHECKSUM* && "$opts" != *NO_CHECKSUM* ]] && checksum=1
-  make_image "$SQLDIR/$db" "$file" "$compress" "$(printf 'database=%s\ntype=full\nchecksum=%s\ncompressed=%s' "$db" "$checksum" "$compress")" || { msg 3201 "Cannot open backup device '$file'. Operating system error 5(Access is denied.)."; msg 3013 "BACKUP DATABASE is terminating abnormally."; fail; }
+  make_image "$SQLDIR/$db" "$file" "$compress" "$(printf 'database=%s\ntype=full\nchecksum=%s\ncompressed=%s' "$db" "$checksum" "$compress")" || {
+    rm -f "$file"
+    if full_fs "$(dirname "$file")"; then
+      msg 3202 "Write on \"$file\" failed: 112(There is not enough space on the disk.)"
+    else
+      msg 3201 "Cannot open backup device '$file'. Operating system error 5(Access is denied.)."
+    fi
+    msg 3013 "BACKUP DATABASE is terminating abnormally."
+    db_log sqlcmd backup-failed "$db" 3202 "$file"; fail; }
   p=$(pages "$file")
   echo "Processed $p pages for database '$db', file '$db' on file 1."
   echo "Processed 2 pages for database '$db', file '${db}_log' on file 1."
@@ -96,6 +109,16 @@ elif [[ "$q" =~ ^[[:space:]]*RESTORE[[:space:]]+DATABASE[[:space:]]+$re_name[[:s
   echo "Processed 2 pages for database '$db', file '${db}_log' on file 1."
   echo "RESTORE DATABASE successfully processed $((p + 2)) pages in 0.081 seconds (8.010 MB/sec)."
   db_log sqlcmd restore "$db" "$file"
+  exit 0
+elif [[ "$q" =~ sys\.master_files ]]; then
+  # The databases of this server and the size of their files (8 KiB pages), one row each;
+  # with -h -1 -W -s "|" sqlcmd prints exactly name|bytes.
+  for d in "$SQLDIR"/*/; do
+    [ -d "$d" ] || continue
+    b=$(state_bytes "$d")
+    echo "$(basename "$d")|$(( (b / 8192 + 1) * 8192 ))"
+  done
+  db_log sqlcmd sizes - "$srv"
   exit 0
 elif [[ "$q" =~ SELECT[[:space:]]+@@VERSION ]]; then
   echo "Microsoft SQL Server 2019 (RTM-CU22) (KB5027702) - 15.0.4322.2 (X64)"

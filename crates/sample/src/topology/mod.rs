@@ -91,6 +91,8 @@ pub(crate) struct Spec {
     /// Oracle SID / DB2 instance specifics.
     pub db2_version_dir: String,
     pub virtual_host: String,
+    /// Another Installation Manager on the host (not Connections').
+    pub other_iim: Option<OtherIim>,
 }
 
 /// An LDAP repository in `wimconfig.xml`.
@@ -478,8 +480,16 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
     ];
     let mut variables = BTreeMap::new();
     for (name, raw, resolved) in pairs {
+        let (raw, resolved) = match relocated(&p, name) {
+            Some(path) => (path.to_string(), path.to_string()),
+            None => (raw, resolved),
+        };
         cell_variables.push((name.to_string(), raw));
         variables.insert(name.to_string(), resolved);
+    }
+    if p.relocated_content && p.ccm.is_some() {
+        cell_variables.push((CCM_STORAGE_VARIABLE.into(), RELOCATED_CCM_STORAGE.into()));
+        variables.insert(CCM_STORAGE_VARIABLE.into(), RELOCATED_CCM_STORAGE.into());
     }
     if p.root_variables {
         variables.insert("CNX_SHARED_ROOT".into(), shared.clone());
@@ -504,7 +514,11 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
                     "{}/{base}/ContentEngine/tools/configure/profiles/CCM/ear",
                     p.connections_root
                 )),
-                storage_dir: Some(format!("{shared}/ccm")),
+                storage_dir: Some(if p.relocated_content {
+                    RELOCATED_CCM_STORAGE.to_string()
+                } else {
+                    format!("{shared}/ccm")
+                }),
             }
         }
     };
@@ -611,6 +625,12 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
             data_dir: p.iim_data.clone(),
             shared_dir: p.iim_shared.clone(),
             non_root_user: p.non_root_user.map(str::to_string),
+            found_by: iim_found_by(&p),
+            others: if p.root_ihs_iim {
+                vec![ROOT_IHS_IIM.data.to_string()]
+            } else {
+                Vec::new()
+            },
         },
         databases,
         db_tools,
@@ -643,7 +663,76 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
         features,
         db2_version_dir: if p.release < "7.0" { "V11.1" } else { "V11.5" }.into(),
         virtual_host: "connections.example.com".into(),
+        other_iim: p.root_ihs_iim.then_some(ROOT_IHS_IIM),
         expected,
+    }
+}
+
+/// The WebSphere variable that names a relocated FileNet storage area.
+pub(crate) const CCM_STORAGE_VARIABLE: &str = "CCM_STORAGE_AREA_PATH";
+
+/// Where a variant with relocated content keeps the FileNet storage area (outside the
+/// shared data root, so step 2 must copy it separately).
+pub(crate) const RELOCATED_CCM_STORAGE: &str = "/nfs/ccm/storage";
+
+/// A content or state directory that a variant with relocated content keeps outside its
+/// data roots (the message store where HCL's automation puts it, Wikis content on its own
+/// share, the search dictionary on a local disk).
+fn relocated(p: &variants::Params, variable: &str) -> Option<&'static str> {
+    if !p.relocated_content {
+        return None;
+    }
+    match variable {
+        "MESSAGE_STORE_PATH" => Some("/opt/HCL/MessageStore"),
+        "WIKIS_CONTENT_DIR" => Some("/nfs/wikis/upload"),
+        "SEARCH_DICTIONARY_DIR" => Some("/opt/HCL/search/dictionary"),
+        _ => None,
+    }
+}
+
+/// An Installation Manager that is not the one that installed Connections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OtherIim {
+    pub install: &'static str,
+    pub data: &'static str,
+    pub shared: &'static str,
+    /// (package id, name, version, install location)
+    pub package: (&'static str, &'static str, &'static str, &'static str),
+}
+
+/// The admin IIM of a host where root installed IBM HTTP Server and a non-root user
+/// installed WebSphere and Connections with their own IIM.
+pub(crate) const ROOT_IHS_IIM: OtherIim = OtherIim {
+    install: "/opt/IBM/InstallationManager",
+    data: "/var/ibm/InstallationManager",
+    shared: "/opt/IBM/IMShared",
+    package: (
+        "com.ibm.websphere.IHS.v85",
+        "IBM HTTP Server for WebSphere Application Server",
+        "8.5.5024.20230628_1659",
+        "/opt/IBM/HTTPServer",
+    ),
+};
+
+/// The registry file of an IIM owned by `user` (admin: `None`).
+pub(crate) fn iim_registry_file(user: Option<&str>) -> String {
+    match user {
+        None => "/etc/.ibm/registry/InstallationManager.dat".into(),
+        Some(u) => format!("/home/{u}/etc/.ibm/registry/InstallationManager.dat"),
+    }
+}
+
+/// What discovery reports as the way to the data directory: the default location when it
+/// is the documented one, else the registry file.
+fn iim_found_by(p: &variants::Params) -> String {
+    let default = match p.non_root_user {
+        None => "/var/ibm/InstallationManager".to_string(),
+        Some(u) => format!("/home/{u}/var/ibm/InstallationManager"),
+    };
+    if p.iim_data == default {
+        "default location".into()
+    } else {
+        iim_registry_file(p.non_root_user)
     }
 }
 

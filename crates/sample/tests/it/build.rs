@@ -33,7 +33,16 @@ fn every_variant_builds_with_well_formed_xml_that_agrees_with_expected() {
                     || name.ends_with(".product"))
             {
                 let text = fs::read_to_string(b.sysroot.join(rel)).unwrap();
-                roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{v}: {name}: {e}"));
+                // IBM's version records declare a document type, as the real ones do.
+                let opts = roxmltree::ParsingOptions {
+                    allow_dtd: true,
+                    ..roxmltree::ParsingOptions::default()
+                };
+                roxmltree::Document::parse_with_options(&text, opts)
+                    .unwrap_or_else(|e| panic!("{v}: {name}: {e}"));
+                if name.ends_with(".efix") || name.ends_with(".product") {
+                    assert!(text.contains("<!DOCTYPE "), "{v}: {name}");
+                }
                 parsed += 1;
             }
         }
@@ -251,6 +260,40 @@ fn files_agree_with_expected(v: Variant, b: &Built) {
         ] {
             assert!(b.real_path(d).is_dir(), "{v}: {d}");
         }
+        // Its registry file leads to the install; config.ini to the data directory.
+        let dat = match &e.installation_manager.non_root_user {
+            None => "/etc/.ibm/registry/InstallationManager.dat".to_string(),
+            Some(u) => format!("/home/{u}/etc/.ibm/registry/InstallationManager.dat"),
+        };
+        assert!(
+            read(b, &dat).contains(&format!(
+                "location={}/eclipse\n",
+                e.installation_manager.install_dir
+            )),
+            "{v}"
+        );
+        assert!(read(
+            b,
+            &format!(
+                "{}/eclipse/configuration/config.ini",
+                e.installation_manager.install_dir
+            )
+        )
+        .contains(&format!(
+            "cic.appDataLocation={}\n",
+            e.installation_manager.data_dir
+        )));
+        // Other Installation Managers know nothing of Connections.
+        for other in &e.installation_manager.others {
+            let text = read(b, &format!("{other}/installed.xml"));
+            assert!(!text.contains("com.ibm.connections"), "{v}: {other}");
+            assert!(text.contains("com.ibm.websphere.IHS"), "{v}: {other}");
+        }
+        assert_eq!(
+            e.installation_manager.others.is_empty(),
+            v != Variant::NonRootIim,
+            "{v}"
+        );
         for app in &e.applications {
             let bnd = b.real_path(&format!(
                 "{cell}/applications/{0}.ear/deployments/{0}/META-INF/{1}",

@@ -418,3 +418,166 @@ fn rman_cold_backup_and_restore_from_tag() {
     let o = rman(&b, "RUN { RESTORE DATABASE FROM TAG 'NOPE'; }");
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// Runs a sequence of CLP calls in one shell (one CLP back-end), as DB2 users and the
+/// runbook do.
+fn db2_session(b: &Built, calls: &[&[&str]]) -> std::process::Output {
+    let db2 = b.db_command();
+    let mut script = String::new();
+    for c in calls {
+        script.push_str(&format!("{} {}\n", db2.display(), shell_words(c)));
+    }
+    std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .unwrap()
+}
+
+fn shell_words(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn db2_answers_the_preflight_probes_like_the_clp() {
+    let b = built(Variant::V80Db2Ccm);
+    // list db directory: every database, as the system directory shows them
+    let o = run(&b.db_command(), &["list", "db", "directory"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains(" System Database Directory"), "{t}");
+    for db in &b.expected.databases {
+        assert!(
+            t.contains(&format!(
+                " Database alias                       = {}\n",
+                db.name
+            )),
+            "{}: {t}",
+            db.name
+        );
+    }
+    assert!(t.contains(&format!(
+        "Number of entries in the directory = {}",
+        b.expected.databases.len()
+    )));
+    // get_dbsize_info needs a connection, like the real procedure
+    let o = run(&b.db_command(), &["call", "get_dbsize_info(?,?,?,-1)"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(text(&o).contains("SQL1024N"), "{}", text(&o));
+    let o = db2_session(
+        &b,
+        &[
+            &["connect", "to", "PEOPLEDB"],
+            &["call", "get_dbsize_info(?,?,?,-1)"],
+            &["connect", "reset"],
+        ],
+    );
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let value = t
+        .lines()
+        .skip_while(|l| !l.contains("Parameter Name  : DATABASESIZE"))
+        .nth(1)
+        .unwrap();
+    let bytes: u64 = value.rsplit(": ").next().unwrap().trim().parse().unwrap();
+    assert!(bytes > 100, "{t}");
+    // an empty directory is a warning (exit 2)
+    for db in &b.expected.databases {
+        fs::remove_dir_all(b.db_state_dir(&db.name)).unwrap();
+    }
+    let o = run(&b.db_command(), &["list", "db", "directory"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("SQL1057W"));
+}
+
+#[test]
+fn db2_backup_into_a_full_disk_says_so() {
+    let b = built(Variant::V80Db2Ccm);
+    let mnt = tempdir();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4k", "tmpfs"])
+        .arg(mnt.path())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        mounted,
+        "this test needs root to mount a tmpfs (run it through scripts/test)"
+    );
+    // fill it
+    let _ = fs::write(mnt.path().join("fill"), vec![0u8; 64 * 1024]);
+    let o = db2_backup(&b, "PEOPLEDB", mnt.path(), &["compress"]);
+    let _ = std::process::Command::new("umount")
+        .arg("-l")
+        .arg(mnt.path())
+        .status();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(
+        text(&o).contains("SQL2419N  The target disk"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn sqlcmd_datapump_and_rman_answer_the_preflight_probes() {
+    let b = built(Variant::V80SqlServerLdap);
+    let t = &b.expected.db_tools;
+    let o = std::process::Command::new(b.db_command())
+        .args(["-S", "sql.example.com,1433", "-U", t.username.as_deref().unwrap()])
+        .args(["-h", "-1", "-W", "-s", "|", "-b", "-Q"])
+        .arg("SET NOCOUNT ON; SELECT d.name, SUM(CAST(f.size AS bigint)) * 8192 FROM sys.databases AS d JOIN sys.master_files AS f ON f.database_id = d.database_id GROUP BY d.name")
+        .env("SQLCMDPASSWORD", t.password().unwrap())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let rows: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(rows.len(), b.expected.databases.len(), "{rows:?}");
+    for db in &b.expected.databases {
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(&format!("{}|", db.name)))
+            .unwrap();
+        let bytes: u64 = row.split('|').nth(1).unwrap().parse().unwrap();
+        assert_eq!(bytes % 8192, 0);
+    }
+
+    let b = built(Variant::V65Cr1Oracle);
+    let t = &b.expected.db_tools;
+    let schemas = b.expected.databases[0].schemas.join(",");
+    let o = run(
+        &b.db_command(),
+        &[
+            &format!(
+                "{}/{}@LSCONN",
+                t.username.as_deref().unwrap(),
+                t.password().unwrap()
+            ),
+            &format!("schemas={schemas},NOSUCH"),
+            "estimate_only=yes",
+            "nologfile=yes",
+        ],
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{out}");
+    assert!(
+        out.contains("ORA-39165: Schema NOSUCH was not found."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Total estimation using BLOCKS method: "),
+        "{out}"
+    );
+    let o = rman(&b, "REPORT SCHEMA;\nEXIT;\n");
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("db_unique_name LSCONN"), "{out}");
+    assert!(out.contains("List of Permanent Datafiles"), "{out}");
+}

@@ -134,6 +134,25 @@ fn exclusive_lock_blocks_a_second_one_until_released() {
 }
 
 #[test]
+fn a_write_probe_leaves_nothing_and_reports_live_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init(dir.path());
+    assert!(repo.probe_write().unwrap().is_empty());
+    assert!(
+        repo.list_locks().unwrap().is_empty(),
+        "the probe is deleted"
+    );
+    // A prune's lock does not block a backup; the probe reports it.
+    let other = open(dir.path());
+    let held = other.lock_exclusive(Duration::from_secs(300)).unwrap();
+    let live = repo.probe_write().unwrap();
+    assert_eq!(live.len(), 1);
+    assert!(live[0].exclusive);
+    drop(held);
+    assert!(repo.list_locks().unwrap().is_empty());
+}
+
+#[test]
 fn expired_locks_are_stale() {
     let dir = tempfile::tempdir().unwrap();
     let repo = init(dir.path());

@@ -49,10 +49,16 @@ pub struct ProcedureArgs {
     /// Start the servers again at the end (dmgr, node agents, servers; verified)
     #[arg(long)]
     pub restart: bool,
-    /// Include the Installation Manager directories (step 8) [config:
+    /// Accepted for compatibility: the Installation Manager's data, install and IMShared
+    /// (steps 7 and 8) are part of every backup by default [config:
     /// deployment.in_place_migration]
     #[arg(long)]
     pub in_place_migration: bool,
+    /// Leave out the Installation Manager's data, install and IMShared (steps 7 and 8):
+    /// the backup then cannot restore connections_root onto an updated system [config:
+    /// deployment.skip_installation_manager]
+    #[arg(long, conflicts_with = "in_place_migration")]
+    pub skip_installation_manager: bool,
     /// Backup set shared by the hosts of a cell [default: a new id]
     #[arg(long = "set", value_name = "ID")]
     pub set: Option<String>,

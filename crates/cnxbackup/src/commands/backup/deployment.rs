@@ -73,6 +73,11 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
             },
             in_place_migration: procedure.in_place_migration
                 || ctx.loaded.config.deployment.in_place_migration,
+            skip_installation_manager: crate::commands::plan::skip_installation_manager(
+                procedure.in_place_migration,
+                procedure.skip_installation_manager,
+                &ctx.loaded.config.deployment,
+            ),
             skip_databases: procedure.skip_databases,
             backup_set: procedure.set.clone(),
             tags: args.tags.clone(),
@@ -111,10 +116,11 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         print!("{}", human(ui.stdout, &report));
     }
     if !complete {
+        // Each failure was reported once, as it happened: here only what is missing.
         let failed = report
             .manifest
             .as_ref()
-            .map(|m| m.summary().failed_steps.join("; "))
+            .map(failed_subjects)
             .unwrap_or_default();
         return Err(anyhow!(
             "backup INCOMPLETE: snapshot {} was written without: {failed}",
@@ -130,6 +136,31 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What an incomplete backup lacks, by name (`databases FILES, BLOGS; connections_root`):
+/// the errors themselves were printed once, when they happened.
+fn failed_subjects(m: &runbook::manifest::Manifest) -> String {
+    let mut databases = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for f in &m.failed_steps {
+        match (&f.database, f.component) {
+            (Some(db), _) => databases.push(db.as_str()),
+            (None, Some(c)) => others.push(c.to_string()),
+            (None, None) => others.push(format!("step {} ({})", f.procedure_step, f.title)),
+        }
+    }
+    if !databases.is_empty() {
+        others.insert(0, format!("databases {}", databases.join(", ")));
+    }
+    others.dedup();
+    format!("{} (the errors are above)", others.join("; "))
+}
+
+/// The error column of a failed database: its first line (the whole message was printed
+/// when it happened).
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
 /// The closing summary: the snapshot and its status, a table of the components and one of
 /// the databases, then the phase timings. A dry run lists the plan's steps instead.
 fn human(style: Style, r: &BackupReport) -> String {
@@ -139,6 +170,10 @@ fn human(style: Style, r: &BackupReport) -> String {
             s,
             "dry run: preflight passed; nothing was stopped or written"
         );
+        // What preflight proved, so the administrator sees the estimates and their basis.
+        for p in &r.preflight.passed {
+            let _ = writeln!(s, "  {}: {}", p.check, p.detail);
+        }
         let mut t = Grid::new(style, &["#", "step", "status", "what"]).right(&[0]);
         for step in &r.plan.steps {
             t.row(vec![
@@ -207,7 +242,7 @@ fn human(style: Style, r: &BackupReport) -> String {
                 d.image
                     .as_ref()
                     .and_then(|i| i.vendor_timestamp.as_deref())
-                    .or(d.error.as_deref())
+                    .or(d.error.as_deref().map(first_line))
                     .unwrap_or("")
                     .into(),
             ]);

@@ -23,6 +23,9 @@ pub struct Harness {
     pub was_password: String,
     /// Overrides `database.command` (product path).
     pub db_command: Option<String>,
+    /// Oracle through Data Pump, configured as an administrator would (a password file,
+    /// the DIRECTORY's path), instead of the `command` vendor's stream.
+    pub oracle_data_pump: bool,
 }
 
 impl Harness {
@@ -49,12 +52,13 @@ impl Harness {
             repo_dir,
             was_password,
             db_command: None,
+            oracle_data_pump: false,
         }
     }
 
     /// Whether the database tool stages images (all but the `command` vendor).
     pub fn staged(&self) -> bool {
-        self.sample.expected.db_tools.vendor != DbVendor::Oracle
+        self.sample.expected.db_tools.vendor != DbVendor::Oracle || self.oracle_data_pump
     }
 
     fn config(&self) -> String {
@@ -66,6 +70,22 @@ impl Harness {
             self.staging.display().to_string()
         );
         match e.db_tools.vendor {
+            DbVendor::Oracle if self.oracle_data_pump => {
+                let t = &e.db_tools;
+                let pw = self.dir.path().join("db.password");
+                std::fs::write(&pw, format!("{}\n", t.password().unwrap())).unwrap();
+                std::fs::set_permissions(&pw, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                    .unwrap();
+                let (directory, dpath) = t.oracle_directory.clone().unwrap();
+                c.push_str(&format!(
+                    "vendor = \"oracle\"\ncommand = {:?}\nusername = {:?}\npassword_file = {:?}\n\
+                     oracle_directory = {directory:?}\noracle_directory_path = {:?}\n",
+                    t.command,
+                    t.username.clone().unwrap(),
+                    pw.display().to_string(),
+                    self.sample.real_path(&dpath).display().to_string()
+                ));
+            }
             DbVendor::Oracle => {
                 // Data Pump needs the DIRECTORY's path on this machine, which the
                 // configuration does not carry yet: the Oracle sample is dumped through the

@@ -1,14 +1,17 @@
-//! Installation Manager state: where its data directory is, and what its `installed.xml`
-//! says about installed packages and their locations.
+//! Installation Manager state: which IIM installed Connections ([`locate`]), and what its
+//! `installed.xml` and `installRegistry.xml` say about installed packages and locations.
+
+mod locate;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use websphere::error::ReadError;
-use websphere::Sysroot;
 
-/// The root (admin) install's agent data directory.
-pub const ROOT_DATA_DIR: &str = "/var/ibm/InstallationManager";
+pub use locate::{
+    choose, default_dirs, find_all, parse_properties, IimFound, LocateProblem,
+    CONNECTIONS_OFFERING, ROOT_DATA_DIR, ROOT_REGISTRY,
+};
 
 /// One installed package.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +81,7 @@ fn line_of(doc: &roxmltree::Document<'_>, node: roxmltree::Node<'_, '_>) -> u64 
 /// A `location` without `path`, or a `package` without `id` or `version`, is an error
 /// naming its line.
 pub fn parse_installed_xml(text: &str, file: &Path) -> Result<IimInstalled, ReadError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| parse_error(file, &e))?;
+    let doc = super::ibm_xml::parse(text).map_err(|e| parse_error(file, &e))?;
     let mut out = IimInstalled::default();
     for node in doc.descendants().filter(|n| n.is_element()) {
         match node.tag_name().name() {
@@ -145,6 +148,17 @@ pub struct IimRegistry {
 }
 
 impl IimRegistry {
+    /// IIM's own install directory: the `installLocation` of its `IBM Installation
+    /// Manager` profile, `/eclipse` removed.
+    pub fn im_install_dir(&self) -> Option<String> {
+        let p = self
+            .profiles
+            .iter()
+            .find(|p| p.id.contains("Installation Manager"))?;
+        let path = p.properties.get("installLocation")?.trim_end_matches('/');
+        Some(path.strip_suffix("/eclipse").unwrap_or(path).to_string())
+    }
+
     /// The profile holding an offering.
     pub fn profile_with_offering(&self, offering: &str) -> Option<&IimRegistryProfile> {
         self.profiles
@@ -156,7 +170,7 @@ impl IimRegistry {
 /// Parses `installRegistry.xml`: `profile[@id]/property[@name,@value]` and
 /// `profile/offering[@id]`.
 pub fn parse_install_registry(text: &str, file: &Path) -> Result<IimRegistry, ReadError> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| parse_error(file, &e))?;
+    let doc = super::ibm_xml::parse(text).map_err(|e| parse_error(file, &e))?;
     let mut out = IimRegistry::default();
     for node in doc.descendants().filter(|n| n.is_element()) {
         match node.tag_name().name() {
@@ -194,56 +208,6 @@ pub fn parse_install_registry(text: &str, file: &Path) -> Result<IimRegistry, Re
         }
     }
     Ok(out)
-}
-
-/// A located IIM data directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IimDataDir {
-    /// Product path of the data directory.
-    pub path: String,
-    /// The owning user when the directory is a non-root install's
-    /// (`/home/<user>/var/ibm/InstallationManager`).
-    pub non_root_user: Option<String>,
-}
-
-/// Finds the IIM data directory: the root install's first, then non-root installs under
-/// `/home/<user>/var/ibm/InstallationManager` (the first user in name order that has one).
-pub fn locate_data_dir(sys: &Sysroot) -> Option<IimDataDir> {
-    let has_installed = |dir: &str| sys.is_file(&Path::new(dir).join("installed.xml"));
-    if has_installed(ROOT_DATA_DIR) {
-        return Some(IimDataDir {
-            path: ROOT_DATA_DIR.to_string(),
-            non_root_user: None,
-        });
-    }
-    let mut users: Vec<String> = sys
-        .read_dir(Path::new("/home"))
-        .ok()?
-        .into_iter()
-        .filter_map(|n| n.into_string().ok())
-        .collect();
-    users.sort();
-    users.into_iter().find_map(|user| {
-        let dir = format!("/home/{user}/var/ibm/InstallationManager");
-        has_installed(&dir).then_some(IimDataDir {
-            path: dir,
-            non_root_user: Some(user),
-        })
-    })
-}
-
-/// The documented default install and shared directories for a data directory's owner.
-pub fn default_dirs(non_root_user: Option<&str>) -> (PathBuf, PathBuf) {
-    match non_root_user {
-        None => (
-            PathBuf::from("/opt/IBM/InstallationManager"),
-            PathBuf::from("/opt/IBM/IMShared"),
-        ),
-        Some(u) => (
-            PathBuf::from(format!("/home/{u}/IBM/InstallationManager")),
-            PathBuf::from(format!("/home/{u}/IBM/IMShared")),
-        ),
-    }
 }
 
 #[cfg(test)]
@@ -317,22 +281,5 @@ mod tests {
         );
         assert_eq!(r.cache_location.as_deref(), Some("/opt/IBM/IMShared"));
         assert!(parse_install_registry("<installRegistry>", Path::new("/x")).is_err());
-    }
-
-    #[test]
-    fn finds_root_then_non_root_data_dirs() {
-        let tmp = tempfile::tempdir().unwrap();
-        let sys = Sysroot::new(tmp.path()).unwrap();
-        assert!(locate_data_dir(&sys).is_none());
-        let nonroot = tmp.path().join("home/cnxadm/var/ibm/InstallationManager");
-        std::fs::create_dir_all(&nonroot).unwrap();
-        std::fs::write(nonroot.join("installed.xml"), "<installInfo/>").unwrap();
-        let d = locate_data_dir(&sys).unwrap();
-        assert_eq!(d.non_root_user.as_deref(), Some("cnxadm"));
-        assert_eq!(d.path, "/home/cnxadm/var/ibm/InstallationManager");
-        let root = tmp.path().join("var/ibm/InstallationManager");
-        std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(root.join("installed.xml"), "<installInfo/>").unwrap();
-        assert_eq!(locate_data_dir(&sys).unwrap().non_root_user, None);
     }
 }
