@@ -43,7 +43,7 @@ pub use progress::{Progress, ProgressReading};
 pub use repair::{rebuild_index, RepairReport};
 pub use repo::{
     BlobLocation, IndexProblem, InitOptions, LockList, RepoLock, Repository, SessionStats,
-    SnapshotList,
+    SnapshotFilter, SnapshotList,
 };
 pub use storage::{Storage, StorageOptions};
-pub use util::{format_unix_ns, now_unix_ns};
+pub use util::{format_unix_ns, hostname, now_unix_ns};

@@ -6,6 +6,7 @@
 //! pack of the blob's kind under a short lock, and the thread whose append fills a pack
 //! uploads it (so upload concurrency is bounded by the number of saving threads).
 
+pub mod filter;
 pub mod locks;
 mod packer;
 mod probe;
@@ -34,6 +35,7 @@ use crate::format::pack::{
 use crate::storage::Storage;
 use crate::{BlobId, BlobKind, IndexId, PackId, VaultError};
 
+pub use filter::SnapshotFilter;
 pub use index_table::{BlobLocation, IndexTable};
 pub use locks::{LockList, RepoLock};
 use packer::{OpenPack, Pending};

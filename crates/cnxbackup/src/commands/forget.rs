@@ -79,7 +79,12 @@ pub fn run(ctx: &Context, args: &ForgetArgs) -> anyhow::Result<()> {
     }
     let prune_opts = prune_options(&args.prune_opts, args.dry_run)?;
     let repo = ctx.open_repository()?;
-    let report = maintenance::forget(&repo, &policy, args.dry_run)?;
+    let report = maintenance::forget(
+        &repo,
+        &policy,
+        &vault::SnapshotFilter::default(),
+        args.dry_run,
+    )?;
     let mut h = forget_text(ctx.ui().stdout, &report);
     let pruned = if args.prune {
         let p = maintenance::prune(&repo, &prune_opts)?;

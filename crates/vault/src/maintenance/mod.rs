@@ -19,7 +19,7 @@ pub use policy::{
 pub use prune::{prune, PruneOptions, PruneReport};
 
 use crate::format::lock::LockInfo;
-use crate::{Repository, Snapshot, SnapshotId, VaultError};
+use crate::{Repository, Snapshot, SnapshotFilter, SnapshotId, VaultError};
 
 /// The policy's input for one snapshot (`application.backup_set` as the backup set).
 pub fn snapshot_meta(id: SnapshotId, s: &Snapshot) -> SnapshotMeta {
@@ -29,12 +29,7 @@ pub fn snapshot_meta(id: SnapshotId, s: &Snapshot) -> SnapshotMeta {
         host: s.host.clone(),
         paths: s.paths.clone(),
         tags: s.tags.clone(),
-        backup_set: s
-            .application
-            .as_ref()
-            .and_then(|a| a.get("backup_set"))
-            .and_then(|v| v.as_str())
-            .map(str::to_string),
+        backup_set: crate::repo::filter::backup_set(s).map(str::to_string),
     }
 }
 
@@ -48,13 +43,17 @@ pub struct ForgetReport {
     pub kept: usize,
     /// Unreadable snapshots, never touched by a policy.
     pub unreadable: Vec<SnapshotId>,
+    /// Snapshots the `--host`/`--set`/`--tag` filters left out (never touched).
+    pub not_matching: usize,
 }
 
-/// Apply a retention policy: delete the snapshot documents the policy does not keep (their
-/// data stays until a prune). Refuses an empty policy.
+/// Apply a retention policy to the snapshots `filter` matches: delete the snapshot
+/// documents the policy does not keep (their data stays until a prune). Snapshots the filter
+/// does not match are left alone. Refuses an empty policy.
 pub fn forget(
     repo: &Repository,
     policy: &RetentionPolicy,
+    filter: &SnapshotFilter,
     dry_run: bool,
 ) -> Result<ForgetReport, VaultError> {
     if policy.is_empty() {
@@ -66,9 +65,11 @@ pub fn forget(
     }
     let mut metas = Vec::new();
     let mut unreadable = Vec::new();
+    let mut not_matching = 0;
     for (id, snap) in repo.list_snapshots()? {
         match snap {
-            Ok(s) => metas.push(snapshot_meta(id, &s)),
+            Ok(s) if filter.matches(&s) => metas.push(snapshot_meta(id, &s)),
+            Ok(_) => not_matching += 1,
             Err(_) => unreadable.push(id),
         }
     }
@@ -90,6 +91,7 @@ pub fn forget(
         removed,
         kept,
         unreadable,
+        not_matching,
     })
 }
 

@@ -14,7 +14,7 @@ use vault::backup::{backup, BackupOptions};
 use vault::check::{check, CheckOptions};
 use vault::maintenance::{forget, prune, unlock, PruneOptions, RetentionPolicy};
 use vault::restore::{restore, RestoreOptions};
-use vault::{Repository, VaultError};
+use vault::{Repository, SnapshotFilter, VaultError};
 
 fn bopts() -> BackupOptions {
     BackupOptions {
@@ -81,6 +81,7 @@ fn forget_then_prune_frees_unused_packs_after_the_grace_period() {
             keep_last: Some(1),
             ..Default::default()
         },
+        &SnapshotFilter::default(),
         false,
     )
     .unwrap();
@@ -230,6 +231,7 @@ fn sparse_packs_are_repacked() {
             keep_last: Some(1),
             ..Default::default()
         },
+        &SnapshotFilter::default(),
         false,
     )
     .unwrap();
@@ -282,4 +284,33 @@ fn prune_on_s3() {
     let repo = s3_common::open_s3(&url);
     assert_checks(&repo);
     assert_restores(&repo, &sb.snapshot_id, b.path());
+}
+
+#[test]
+fn forget_with_a_filter_leaves_the_other_snapshots_alone() {
+    let dir = tmp();
+    let repo = init_repo(dir.path());
+    let t = tree_with(&[("a.bin", 1000, 1)]);
+    let of = |host: &str| BackupOptions {
+        host: host.into(),
+        ..BackupOptions::default()
+    };
+    let a1 = backup(&repo, &[t.path().to_path_buf()], &of("a")).unwrap();
+    let b1 = backup(&repo, &[t.path().to_path_buf()], &of("b")).unwrap();
+    let a2 = backup(&repo, &[t.path().to_path_buf()], &of("a")).unwrap();
+    let b2 = backup(&repo, &[t.path().to_path_buf()], &of("b")).unwrap();
+    let only_a = SnapshotFilter {
+        host: Some("a".into()),
+        ..SnapshotFilter::default()
+    };
+    let policy = RetentionPolicy {
+        keep_last: Some(1),
+        ..Default::default()
+    };
+    let r = forget(&repo, &policy, &only_a, false).unwrap();
+    assert_eq!((r.removed, r.kept, r.not_matching), (1, 1, 2));
+    assert!(repo.load_snapshot(&a1.snapshot_id).is_err());
+    for kept in [&a2, &b1, &b2] {
+        assert!(repo.load_snapshot(&kept.snapshot_id).is_ok());
+    }
 }
