@@ -102,6 +102,15 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
             E::Repository { .. } => Exit::Failed,
         });
     }
+    if let Some(e) = cause.downcast_ref::<runbook::pick::PickError>() {
+        return Some(if e.is_refusal() {
+            Exit::Refused
+        } else if e.is_usage() {
+            Exit::Usage
+        } else {
+            Exit::Failed
+        });
+    }
     if let Some(e) = cause.downcast_ref::<runbook::restore::RestoreError>() {
         return Some(if e.is_refusal() {
             Exit::Refused

@@ -233,6 +233,25 @@ pub fn simulate_failed_update(sample: &Sample) -> Result<UpdateReport, SampleErr
                 rng.bytes(128),
             )?;
         }
+        // What the servers wrote while the update ran its configuration tasks: an FFDC
+        // incident and the error in the server's own log (the evidence support asks for).
+        if let Some(server) = e.was.servers.iter().find(|s| s.node == p.node) {
+            ch.put(
+                &format!(
+                    "{}/logs/ffdc/{}_{}_24.10.15_08.00.00.0000001.txt",
+                    p.path,
+                    server.name,
+                    // its own stream: the draws of the other changes stay as they were
+                    Rng::derive(old.seed, &format!("ffdc-{}", p.name)).hex(8)
+                ),
+                "Exception = com.ibm.connections.update.UpgradeException\nSource = \
+                 com.ibm.connections.update.ProfileUpgrade\n",
+            )?;
+            ch.put(
+                &format!("{}/logs/{}/SystemErr.log", p.path, server.name),
+                "[10/15/24 8:00:00:000 UTC] 00000042 SystemErr R CLFRP0042E: update failed\n",
+            )?;
+        }
     }
 
     // Shared data, provision, customization, local data.

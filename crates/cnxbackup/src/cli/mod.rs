@@ -3,6 +3,7 @@
 //! Each subcommand's arguments live beside its implementation in `commands/`; this file only
 //! lists them. The global options are in [`global`], which the commands' context reads.
 
+pub mod filter;
 pub mod global;
 
 use crate::commands;
@@ -33,7 +34,8 @@ pub enum Command {
     Init(commands::init::InitArgs),
     /// Back up paths into the repository (`--path DIR...`)
     Backup(commands::backup::args::BackupArgs),
-    /// List snapshots: id, time, host, size, paths
+    /// List snapshots, one line each (id, time, host, set, status, version, components,
+    /// size); --long for every detail
     Snapshots(commands::snapshots::SnapshotsArgs),
     /// Show a snapshot's manifest as a report (--html FILE: a self-contained HTML report)
     Show(commands::show::ShowArgs),

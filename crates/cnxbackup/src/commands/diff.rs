@@ -3,13 +3,14 @@
 //! the changed elements and attributes of WebSphere and Connections XML configuration files.
 //! The work is in [`crate::snapshot_diff`]; this is the command's face.
 
+use crate::cli::filter::FilterArgs;
 use crate::context::Context;
 use crate::snapshot_diff::{diff_snapshots, render, DiffOptions};
 use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The older snapshot (id, unique prefix, or "latest")
+    /// The older snapshot (id, unique prefix, or "latest"; --host/--set/--tag apply to both)
     pub from: String,
     /// The newer snapshot
     pub to: String,
@@ -19,12 +20,15 @@ pub struct DiffArgs {
     /// Do not compare XML configuration files element by element (no file is read)
     #[arg(long)]
     pub no_xml: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 pub fn run(ctx: &Context, args: &DiffArgs) -> anyhow::Result<()> {
     let repo = ctx.open_repository()?;
-    let (from_id, from) = repo.find_snapshot(&args.from)?;
-    let (to_id, to) = repo.find_snapshot(&args.to)?;
+    let filter = args.filter.filter();
+    let (from_id, from, _) = ctx.resolve_snapshot(&repo, &args.from, &filter)?;
+    let (to_id, to, _) = ctx.resolve_snapshot(&repo, &args.to, &filter)?;
     let opts = DiffOptions {
         xml: !args.no_xml,
         ..DiffOptions::default()

@@ -10,6 +10,7 @@ use serde::Serialize;
 use vault::maintenance::{self, ForgetReport, PruneReport, RetentionPolicy};
 
 use super::prune::{prune_options, prune_text, PruneFlags};
+use crate::cli::filter::FilterArgs;
 use crate::context::Context;
 use crate::exit::CommandError;
 use crate::ui::format::json_word;
@@ -48,6 +49,9 @@ pub struct ForgetArgs {
     /// Prune afterwards (see `prune`)
     #[arg(long)]
     pub prune: bool,
+    /// Only the snapshots these select (the others are left alone)
+    #[command(flatten)]
+    pub filter: FilterArgs,
     #[command(flatten)]
     pub prune_opts: PruneFlags,
 }
@@ -79,12 +83,7 @@ pub fn run(ctx: &Context, args: &ForgetArgs) -> anyhow::Result<()> {
     }
     let prune_opts = prune_options(&args.prune_opts, args.dry_run)?;
     let repo = ctx.open_repository()?;
-    let report = maintenance::forget(
-        &repo,
-        &policy,
-        &vault::SnapshotFilter::default(),
-        args.dry_run,
-    )?;
+    let report = maintenance::forget(&repo, &policy, &args.filter.filter(), args.dry_run)?;
     let mut h = forget_text(ctx.ui().stdout, &report);
     let pruned = if args.prune {
         let p = maintenance::prune(&repo, &prune_opts)?;
@@ -134,6 +133,13 @@ fn forget_text(style: Style, r: &ForgetReport) -> String {
     }
     for id in &r.unreadable {
         let _ = writeln!(h, "unreadable snapshot {} left alone", id.short());
+    }
+    if r.not_matching > 0 {
+        let _ = writeln!(
+            h,
+            "{} snapshot(s) not selected by --host/--set/--tag left alone",
+            r.not_matching
+        );
     }
     let _ = writeln!(
         h,

@@ -9,15 +9,19 @@ use serde::Serialize;
 use vault::tree::{ContentPart, Entry, EntryKind};
 use vault::Repository;
 
+use crate::cli::filter::FilterArgs;
 use crate::context::Context;
 use crate::ui::format::time_ns;
 
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// Snapshot id, unambiguous id prefix, or "latest"
+    /// Snapshot id, unambiguous id prefix, or "latest" (this host's newest complete
+    /// deployment backup)
     pub snapshot: String,
     /// Only below this path of the snapshot (e.g. /srv/data)
     pub path: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 #[derive(Serialize)]
@@ -69,7 +73,7 @@ fn load_tree(repo: &Repository, id: &vault::BlobId) -> anyhow::Result<vault::tre
 
 pub fn run(ctx: &Context, args: &LsArgs) -> anyhow::Result<()> {
     let repo = ctx.open_repository()?;
-    let (_, snap) = repo.find_snapshot(&args.snapshot)?;
+    let (_, snap, _) = ctx.resolve_snapshot(&repo, &args.snapshot, &args.filter.filter())?;
     // descend to the requested path
     let mut tree_id = snap.tree;
     let mut prefix = String::new();

@@ -14,13 +14,17 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 
+use crate::cli::filter::FilterArgs;
 use crate::context::Context;
 use crate::report::{html, text, ShowReport};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// Snapshot id, unique prefix, or "latest"
+    /// Snapshot id, unique prefix, or "latest" (this host's newest complete deployment
+    /// backup)
     pub snapshot: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Also write a self-contained HTML report to FILE
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -37,7 +41,7 @@ struct Out<'a> {
 
 pub fn run(ctx: &Context, args: &ShowArgs) -> anyhow::Result<()> {
     let repo = ctx.open_repository()?;
-    let (id, snap) = repo.find_snapshot(&args.snapshot)?;
+    let (id, snap, _) = ctx.resolve_snapshot(&repo, &args.snapshot, &args.filter.filter())?;
     let manifest = if runbook::restore::is_deployment_backup(&snap) {
         let m = runbook::restore::read_manifest(&repo, &snap)
             .with_context(|| format!("snapshot {}", id.short()))?;

@@ -69,6 +69,7 @@ pub const KEYS: &[Key] = &[
     key("deployment", "connections_root", Kind::Text),
     key("deployment", "in_place_migration", Kind::Boolean),
     key("deployment", "skip_installation_manager", Kind::Boolean),
+    key("deployment", "host", Kind::Text),
     key("websphere", "username", Kind::Text),
     key("websphere", "password_file", Kind::Text),
     key("websphere", "stop_timeout_secs", Kind::Integer),

@@ -284,6 +284,14 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             format!("must be between 1 and 86400 seconds, got {timeout}"),
         ));
     }
+    if let Some(host) = &c.deployment.host {
+        if host.is_empty() || host.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+            return Err(bad(
+                "deployment.host",
+                format!("must be a host name without spaces, got {host:?}"),
+            ));
+        }
+    }
     for (key, path) in [
         ("deployment.app_server_root", &c.deployment.app_server_root),
         (
@@ -443,6 +451,7 @@ mod tests {
         full.repository.password_file = Some("x".into());
         full.deployment.app_server_root = Some("/x".into());
         full.deployment.connections_root = Some("/x".into());
+        full.deployment.host = Some("x".into());
         full.websphere.username = Some("x".into());
         full.websphere.password_file = Some("x".into());
         full.database.vendor = Some(Vendor::Db2);

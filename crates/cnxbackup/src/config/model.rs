@@ -53,6 +53,9 @@ pub struct DeploymentConfig {
     /// Leave the Installation Manager's data, install and IMShared out of backups (the
     /// backup then cannot restore `connections_root` onto an updated system).
     pub skip_installation_manager: bool,
+    /// The name this host's backups are recorded under and `latest` selects by (default:
+    /// the machine's host name): for machines whose host name changes (clones, containers).
+    pub host: Option<String>,
 }
 
 /// `[websphere]`: how servers are stopped and started.

@@ -1,7 +1,8 @@
 //! What every command receives: the global options, the loaded configuration, the sysroot,
 //! the output channel and the environment ([`Context`]), and from them the repository
 //! ([`repository`]), its storage settings ([`s3`]), the deployment and its server control
-//! ([`deployment`]) and the database tools ([`database`]).
+//! ([`deployment`]), the database tools ([`database`]) and the snapshot a command means
+//! ([`snapshot`]).
 //!
 //! The commands call these and nothing else to reach the world outside the program, so a
 //! new command needs no wiring of its own.
@@ -10,6 +11,7 @@ pub mod database;
 pub mod deployment;
 pub mod repository;
 pub mod s3;
+pub mod snapshot;
 
 use std::path::PathBuf;
 

@@ -43,6 +43,16 @@ impl Grid {
         }
     }
 
+    /// `n` spaces between columns instead of two (for a table that must fit a width).
+    pub fn gap(mut self, n: u16) -> Grid {
+        for i in 0..self.columns {
+            if let Some(col) = self.table.column_mut(i) {
+                col.set_padding((0, n));
+            }
+        }
+        self
+    }
+
     /// Right-align these columns (numbers, sizes).
     pub fn right(mut self, columns: &[usize]) -> Grid {
         for &i in columns {

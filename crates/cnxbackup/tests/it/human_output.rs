@@ -151,28 +151,40 @@ impl Fixture {
                 ],
             );
         }
-        let repo = Repository::open(Storage::local(&self.repo()).unwrap(), PASSWORD).unwrap();
         for (host, status) in [("host-a", "complete"), ("host-b", "incomplete")] {
-            let mut tags = vec!["cnxbackup".to_string(), "set:cell-1".to_string()];
-            if status == "incomplete" {
-                tags.push("incomplete".into());
-            }
-            let opts = BackupOptions {
-                host: host.into(),
-                tags,
-                application: Some(serde_json::json!({
-                    "kind": "cnxbackup.backup", "backup_set": "cell-1", "status": status,
-                    "failed_steps": if status == "incomplete" { vec!["db:HOMEPAGE"] } else { vec![] },
-                })),
-                ..BackupOptions::default()
-            };
-            backup_sources(
-                &repo,
-                vec![BackupSource::path(&data, "/opt/IBM/Connections")],
-                &opts,
-            )
-            .unwrap();
+            self.deployment_snapshot(host, "cell-1", status, None);
         }
+    }
+
+    /// A snapshot that looks like a deployment backup of `host` in `set` (the data
+    /// directory stored as `connections_root`), with the summary `snapshots` reads.
+    fn deployment_snapshot(&self, host: &str, set: &str, status: &str, version: Option<&str>) {
+        let repo = Repository::open(Storage::local(&self.repo()).unwrap(), PASSWORD).unwrap();
+        let mut tags = vec!["cnxbackup".to_string(), format!("set:{set}")];
+        if status == "incomplete" {
+            tags.push("incomplete".into());
+        }
+        let opts = BackupOptions {
+            host: host.into(),
+            tags,
+            application: Some(serde_json::json!({
+                "kind": "cnxbackup.backup", "backup_set": set, "status": status,
+                "failed_steps": if status == "incomplete" { vec!["db:HOMEPAGE"] } else { vec![] },
+                "version": version,
+                "components": [
+                    {"component": "connections_root", "status": "ok", "files": 3, "bytes": 23},
+                    {"component": "shared_data", "status": "failed", "files": 0, "bytes": 0},
+                ],
+                "databases": [{"database": "HOMEPAGE", "status": "ok"}],
+            })),
+            ..BackupOptions::default()
+        };
+        backup_sources(
+            &repo,
+            vec![BackupSource::path(self.data(), "/opt/IBM/Connections")],
+            &opts,
+        )
+        .unwrap();
     }
 }
 
@@ -198,6 +210,10 @@ fn mask(text: &str, tmp: &Path) -> String {
     // times: `2026-11-27 14:03:05`
     s = same_width(&s, r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}", |_| {
         "YYYY-MM-DD hh:mm:ss".into()
+    });
+    // `snapshots` shows minutes: `2026-11-27 14:03`
+    s = same_width(&s, r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}\b", |_| {
+        "YYYY-MM-DD hh:mm".into()
     });
     // generated backup-set ids: `20261127T120000Z-3f9a`
     s = same_width(&s, r"\d{8}T\d{6}Z-[0-9a-f]{4}", |m| "S".repeat(m.len()));
@@ -249,13 +265,14 @@ fn human_output_of_every_command() {
     insta::assert_snapshot!("discover", f.run(&["discover"], 0));
     insta::assert_snapshot!("plan", f.run(&["plan", "--no-sizes"], 0));
     insta::assert_snapshot!("snapshots", f.run(&["snapshots"], 0));
+    insta::assert_snapshot!("snapshots_long", f.run(&["snapshots", "--long"], 0));
     // The counts depend on how many tree blobs differ between the snapshots (directory
     // times of the synthesized parents): the layout and wording are pinned, not the numbers.
     let check = same_width(&f.run(&["check", "--read-data"], 0), r"(?m) \d+$", |m| {
         format!("{:>w$}", "N", w = m.len())
     });
     insta::assert_snapshot!("check", check);
-    insta::assert_snapshot!("ls", f.run(&["ls", "latest"], 0));
+    insta::assert_snapshot!("ls", f.run(&["ls", "latest", "--host", "host-a"], 0));
     insta::assert_snapshot!(
         "forget_dry_run",
         f.run(&["forget", "--keep-last", "1", "--dry-run"], 0)
@@ -465,6 +482,34 @@ fn human_output_of_show_and_restore_dry_run_of_a_deployment_backup() {
     let show = f.run_raw(&["show", "latest"], 0);
     insta::assert_snapshot!("show_deployment_backup", mask_deployment(&show, tmp));
     sample::simulate_failed_update(&f.sample).unwrap();
+    // servers that ran since: their pid files are listed apart from the update's changes
+    f.sample.start_all().unwrap();
     let dry_run = f.run_raw(&["restore", "--dry-run", "latest"], 0);
     insta::assert_snapshot!("restore_dry_run", mask_deployment(&dry_run, tmp));
+}
+
+#[test]
+fn snapshots_fit_eighty_columns_with_long_hosts_sets_and_versions() {
+    let f = Fixture::new();
+    f.deployment_snapshot(
+        "conn-node-01.apps.example.com",
+        "cell-east-2026-11-27-before-cr14",
+        "complete",
+        Some("8.0.0.0_CR14 + KB0101234, KB0105678, KB0109999"),
+    );
+    f.deployment_snapshot(
+        "conn-dmgr.apps.example.com",
+        "cell-east-2026-11-27-before-cr14",
+        "incomplete",
+        Some("8.0.0.0_CR14 + KB0101234, KB0105678, KB0109999"),
+    );
+    let text = f.run(&["snapshots"], 0);
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line:?}",
+            line.chars().count()
+        );
+    }
+    insta::assert_snapshot!("snapshots_80_columns", text);
 }

@@ -18,6 +18,7 @@ mod human_output;
 mod import_cycles;
 mod json_schemas;
 mod log_secrets;
+mod restore_choice;
 mod restore_common;
 mod restore_procedure;
 mod restore_vendors;

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use backup_common::Harness;
 use connections::discover::{installed_version, DiscoverOptions};
-use restore_common::{cnx, diff, listing, volatile};
+use restore_common::{assert_components_equal, cnx, diff, listing, volatile};
 use sample::Variant;
 
 fn version_at(root: &Path) -> String {
@@ -283,17 +283,20 @@ fn restore_of_a_plain_snapshot_keeps_the_path_restore() {
     let src = h.dir.path().join("plain");
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("a.txt"), b"plain").unwrap();
-    let b = cnx(&h, &["backup", "--path", src.to_str().unwrap()]);
+    let b = cnx(&h, &["--json", "backup", "--path", src.to_str().unwrap()]);
     assert_eq!(b.code, 0, "{}\n{}", b.stdout, b.stderr);
+    let plain: serde_json::Value = serde_json::from_str(&b.stdout).unwrap();
+    let plain = plain["snapshot"].as_str().unwrap();
+    // `latest` is the deployment backup of this host, not the newer path backup
+    let r = cnx(&h, &["--json", "snapshots"]);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_ne!(list["latest"], plain, "{list:#}");
     let dst = h.dir.path().join("dst");
-    let r = cnx(&h, &["restore", "latest", "--only", "provision"]);
+    let r = cnx(&h, &["restore", plain, "--only", "provision"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = cnx(&h, &["restore", "latest"]);
+    let r = cnx(&h, &["restore", plain]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = cnx(
-        &h,
-        &["restore", "latest", "--target", dst.to_str().unwrap()],
-    );
+    let r = cnx(&h, &["restore", plain, "--target", dst.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let restored = dst.join(src.strip_prefix("/").unwrap()).join("a.txt");
     assert_eq!(std::fs::read(restored).unwrap(), b"plain");
@@ -401,21 +404,29 @@ fn incomplete_snapshot_needs_only_with_intact_components() {
     let run = h.backup(&[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     h.sample.knobs().clear().unwrap();
+    let id = h.repo().list_snapshots().unwrap()[0].0.to_hex();
+    // `latest` never picks an incomplete backup: it says so and names this one
     let r = cnx(&h, &["restore", "latest", "--dry-run"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no COMPLETE deployment backup"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains(&id[..8]), "{}", r.stderr);
+    // named by id, it is refused without --only and says what is intact
+    let r = cnx(&h, &["restore", &id, "--dry-run"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("INCOMPLETE"), "{}", r.stderr);
     assert!(r.stderr.contains("FILES"), "{}", r.stderr);
     assert!(r.stderr.contains("shared_data"), "{}", r.stderr);
     // a failed component cannot be named; an unknown one is a usage error
-    let r = cnx(&h, &["restore", "latest", "--only", "databases"]);
+    let r = cnx(&h, &["restore", &id, "--only", "databases"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = cnx(&h, &["restore", "latest", "--only", "shared_dat"]);
+    let r = cnx(&h, &["restore", &id, "--only", "shared_dat"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     // intact components restore (nothing changed since: everything is unchanged)
-    let r = cnx(
-        &h,
-        &["restore", "latest", "--only", "shared_data", "--json"],
-    );
+    let r = cnx(&h, &["restore", &id, "--only", "shared_data", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let c = &report["components"][0];
@@ -450,29 +461,5 @@ fn full_restore_onto_an_empty_target_brings_its_own_version() {
     assert_eq!(report["version_confirmed"], true, "{report:#}");
     assert_eq!(version_at(&lab), version_at(&h.sample.sysroot));
     // every restored component equals the source, with modes and times
-    for c in &m.components {
-        if c.stored_with.is_some()
-            || !matches!(
-                c.status,
-                runbook::manifest::StepStatus::Ok | runbook::manifest::StepStatus::Partial
-            )
-        {
-            continue;
-        }
-        for p in &c.paths {
-            let src = h.sample.real_path(p);
-            if !src.is_dir() {
-                continue;
-            }
-            let dst = lab.join(p.trim_start_matches('/'));
-            let skip = |rel: &str| {
-                volatile(rel)
-                    || c.excludes
-                        .iter()
-                        .any(|x| format!("{p}{rel}").starts_with(x.as_str()))
-            };
-            let d = diff(&listing(&src, &skip), &listing(&dst, &skip));
-            assert!(d.is_empty(), "{}: {p}:\n{}", c.component, d.join("\n"));
-        }
-    }
+    assert_components_equal(&h, &m, &lab);
 }

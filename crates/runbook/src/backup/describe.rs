@@ -5,31 +5,7 @@ use connections::deployment::Deployment;
 
 use serde::Serialize;
 
-use crate::manifest::{ConnectionsVersion, IimDirs, ProfileRecord, ServerRef, Topology};
-
-/// The installed version and everything it was read from.
-pub(crate) fn connections_version(d: &Deployment) -> ConnectionsVersion {
-    let v = &d.connections.version;
-    let fingerprint = v.version().map(|ver| {
-        connections::version::Fingerprint::new(
-            &ver,
-            v.was_version.clone(),
-            v.webresources_sha256.clone(),
-        )
-    });
-    ConnectionsVersion {
-        root: d.connections.root.clone(),
-        version: v.version().map(|x| x.to_string()),
-        fingerprint,
-        release: v.release.as_ref().map(|r| r.to_string()),
-        cr: v.cr,
-        ifixes: v.ifixes.iter().map(|i| i.to_string()).collect(),
-        ifixes_known: v.ifixes_known,
-        basis: v.basis.as_ref().map(snake_name).filter(|b| !b.is_empty()),
-        evidence: serde_json::to_value(&v.evidence).unwrap_or(serde_json::Value::Null),
-        conflicts: v.conflicts.iter().map(|c| c.to_string()).collect(),
-    }
-}
+use crate::manifest::{IimDirs, ProfileRecord, ServerRef, Topology};
 
 /// The cell, the roots, the profiles on this host and every server of the cell.
 pub(crate) fn topology(d: &Deployment) -> Topology {

@@ -7,8 +7,8 @@ use super::describe::{self, snake_name};
 use super::input::BackupOptions;
 use super::set_id::new_backup_set_id;
 use crate::manifest::{
-    self, ComponentRecord, DatabaseRecord, FailedStep, Manifest, RoleMappingsExport, RunOptions,
-    ServerRecord, Status, StepRecord, StepStatus,
+    self, ComponentRecord, ConnectionsVersion, DatabaseRecord, FailedStep, Manifest,
+    RoleMappingsExport, RunOptions, ServerRecord, Status, StepRecord, StepStatus,
 };
 use crate::plan::{Action, Component, Plan};
 use crate::procedure::PhaseRecord;
@@ -165,7 +165,7 @@ impl Recorder {
                 Status::Incomplete
             },
             failed_steps: self.failed.clone(),
-            connections: describe::connections_version(d),
+            connections: ConnectionsVersion::of(&d.connections.root, &d.connections.version),
             topology: describe::topology(d),
             options: RunOptions {
                 in_place_migration: !opts.skip_installation_manager,
@@ -186,6 +186,7 @@ impl Recorder {
             warnings: self.warnings.clone(),
             phases: facts.phases,
             absent: self.absent.clone(),
+            pre_restore: None,
         }
     }
 

@@ -68,6 +68,10 @@ pub struct Manifest {
     /// given, a member of the backup set holds them, the IIM state left out).
     #[serde(default)]
     pub absent: Vec<Absence>,
+    /// Set on the snapshot a restore took of what it was about to replace (tag
+    /// `pre-restore`): which restore, of which snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pre_restore: Option<PreRestoreOf>,
 }
 
 /// A component a backup left out on purpose.
@@ -106,6 +110,15 @@ pub struct SetMember {
     pub host: String,
     /// Its snapshot id.
     pub snapshot: String,
+}
+
+/// What a `pre-restore` snapshot was taken for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreRestoreOf {
+    /// The snapshot the restore was about to restore (hex id).
+    pub restoring: String,
+    /// The target root the files were saved from (`/` for the host itself).
+    pub target: String,
 }
 
 impl Manifest {
@@ -208,6 +221,30 @@ pub struct ConnectionsVersion {
     /// Disagreements between the sources.
     #[serde(default)]
     pub conflicts: Vec<String>,
+}
+
+impl ConnectionsVersion {
+    /// The record of the version discovery read under `root` (the backup's, and the
+    /// pre-restore snapshot's of the target as it is).
+    pub fn of(root: &str, v: &connections::deployment::VersionInfo) -> ConnectionsVersion {
+        ConnectionsVersion {
+            root: root.to_string(),
+            version: v.version().map(|x| x.to_string()),
+            fingerprint: v.fingerprint(),
+            release: v.release.as_ref().map(|r| r.to_string()),
+            cr: v.cr,
+            ifixes: v.ifixes.iter().map(|i| i.to_string()).collect(),
+            ifixes_known: v.ifixes_known,
+            basis: v
+                .basis
+                .as_ref()
+                .and_then(|b| serde_json::to_value(b).ok())
+                .and_then(|b| b.as_str().map(str::to_string))
+                .filter(|b| !b.is_empty()),
+            evidence: serde_json::to_value(&v.evidence).unwrap_or(serde_json::Value::Null),
+            conflicts: v.conflicts.iter().map(|c| c.to_string()).collect(),
+        }
+    }
 }
 
 /// The deployment's shape at backup time.

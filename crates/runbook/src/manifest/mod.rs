@@ -15,4 +15,4 @@ pub use document::*;
 pub use summary::{ComponentLine, DatabaseLine, Summary, SUMMARY_KIND};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -75,6 +75,7 @@ pub(crate) fn example() -> Manifest {
             message: "2 server(s) stopped".into(),
         }],
         absent: vec![],
+        pre_restore: None,
     }
 }
 

@@ -28,6 +28,9 @@ pub enum Phase {
     Selection,
     /// Restore: the version gate and the snapshot's names checked.
     VersionGate,
+    /// Restore: what the restore replaces or removes, and the logs, saved into a snapshot
+    /// tagged `pre-restore`.
+    PreRestore,
     /// Restore: the databases through the vendor's restore commands.
     RestoreDatabases,
     /// Restore: the file components, each an exact mirror of the snapshot.
@@ -50,6 +53,7 @@ impl Phase {
             Phase::Restart => "start the WebSphere servers again",
             Phase::Selection => "read the manifest and select the components",
             Phase::VersionGate => "check the version gate",
+            Phase::PreRestore => "save what the restore replaces (pre-restore snapshot)",
             Phase::RestoreDatabases => "restore the databases",
             Phase::RestoreFiles => "restore the file components",
             Phase::VersionCheck => "read the version at the target again",

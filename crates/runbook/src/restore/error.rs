@@ -1,6 +1,8 @@
 //! Why a restore did not run (or stopped before touching anything): [`RestoreError`].
 
+use super::prerestore::PreRestoreError;
 use super::{gate, select};
+use crate::pick::PickError;
 use crate::plan::Component;
 use crate::servers::RunningServer;
 
@@ -36,6 +38,13 @@ pub enum RestoreError {
     /// `--stop` could not stop every server (exit 1 for credentials, 3 for still running).
     #[error("--stop failed")]
     Stop(#[source] crate::servers::ServerError),
+    /// Another host's snapshot without `--from-host` (exit 3), or `--from-host` naming
+    /// another host than the snapshot's (exit 2).
+    #[error(transparent)]
+    Host(PickError),
+    /// The pre-restore snapshot could not be taken; nothing was changed (exit 1).
+    #[error(transparent)]
+    PreRestore(PreRestoreError),
 }
 
 impl RestoreError {
@@ -47,11 +56,12 @@ impl RestoreError {
                 | RestoreError::Gate(_)
                 | RestoreError::Running { .. }
                 | RestoreError::Unsafe { .. }
-        )
+        ) || matches!(self, RestoreError::Host(e) if e.is_refusal())
     }
 
     /// Whether this is a usage error (exit 2).
     pub fn is_usage(&self) -> bool {
         matches!(self, RestoreError::Usage(_))
+            || matches!(self, RestoreError::Host(e) if e.is_usage())
     }
 }

@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use vault::restore::{ChangeAction, PlannedChange, RestoreOptions as VaultRestoreOptions};
+use vault::restore::{ChangeAction, RestoreOptions as VaultRestoreOptions};
 use websphere::Sysroot;
 
+use super::runtime::{is_runtime, Change};
 use crate::backup::store::glob_escape;
 use crate::manifest::ComponentRecord;
 use crate::plan::Component;
@@ -48,9 +49,9 @@ pub struct PathResult {
     pub bytes_written: u64,
     /// Files and directories removed from `temp`/`wstemp`.
     pub temp_removed: u64,
-    /// Dry run: every change.
+    /// Dry run: every change (`runtime` marks the servers' own files).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<PlannedChange>,
+    pub changes: Vec<Change>,
     /// Verification: files and bytes compared, and the problems found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<Verified>,
@@ -95,6 +96,10 @@ pub struct ComponentResult {
     pub unchanged: u64,
     /// Files rewritten (added or replaced regular files written).
     pub files_written: u64,
+    /// Of the changes, how many are runtime files of the servers (pid files, logs, temp,
+    /// wstemp) rather than the update's.
+    #[serde(default)]
+    pub runtime: u64,
     /// Bytes written.
     pub bytes_written: u64,
     /// Whether the files were verified against the snapshot.
@@ -104,6 +109,35 @@ pub struct ComponentResult {
     /// What went wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+impl ComponentResult {
+    /// A component left as it is, and why.
+    pub fn skipped(component: Component, why: &str) -> ComponentResult {
+        ComponentResult {
+            message: Some(why.to_string()),
+            ..ComponentResult::new(component, "skipped")
+        }
+    }
+
+    /// Nothing counted yet.
+    fn new(component: Component, status: &str) -> ComponentResult {
+        ComponentResult {
+            component,
+            status: status.to_string(),
+            paths: Vec::new(),
+            added: 0,
+            replaced: 0,
+            removed: 0,
+            unchanged: 0,
+            files_written: 0,
+            runtime: 0,
+            bytes_written: 0,
+            verified: false,
+            duration_ms: 0,
+            message: None,
+        }
+    }
 }
 
 /// Settings for one component.
@@ -122,6 +156,9 @@ pub struct ComponentJob<'a> {
     pub verify: bool,
     /// Live counters for a progress display (files and bytes written).
     pub progress: Option<std::sync::Arc<vault::Progress>>,
+    /// The profile directories (product paths) whose pid files, logs, temp and wstemp are
+    /// runtime files of the servers.
+    pub profiles: &'a [&'a str],
 }
 
 /// Whether `c` is a WebSphere profile component (temp and wstemp are emptied).
@@ -133,23 +170,14 @@ fn is_profile(c: Component) -> bool {
 pub fn restore_component(job: &ComponentJob<'_>) -> ComponentResult {
     let started = Instant::now();
     let c = job.record.component;
+    let status = if job.dry_run {
+        "would_restore"
+    } else {
+        "restored"
+    };
     let mut result = ComponentResult {
-        component: c,
-        status: if job.dry_run {
-            "would_restore".into()
-        } else {
-            "restored".into()
-        },
-        paths: Vec::new(),
-        added: 0,
-        replaced: 0,
-        removed: 0,
-        unchanged: 0,
-        files_written: 0,
-        bytes_written: 0,
         verified: job.verify && !job.dry_run,
-        duration_ms: 0,
-        message: None,
+        ..ComponentResult::new(c, status)
     };
     let mut failures = Vec::new();
     let mut verify_failures = 0usize;
@@ -164,6 +192,7 @@ pub fn restore_component(job: &ComponentJob<'_>) -> ComponentResult {
                 result.unchanged += p.unchanged;
                 result.files_written += p.files_written;
                 result.bytes_written += p.bytes_written;
+                result.runtime += p.changes.iter().filter(|c| c.runtime).count() as u64;
                 if !p.problems.is_empty() {
                     failures.push(format!("{path}: {}", p.problems.join("; ")));
                 }
@@ -302,7 +331,11 @@ fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String
     out.unchanged = outcome.unchanged;
     out.files_written = if job.dry_run { 0 } else { outcome.files };
     out.bytes_written = outcome.bytes_written;
-    out.changes = outcome.changes;
+    out.changes = outcome
+        .changes
+        .into_iter()
+        .map(|c| Change::of(c, job.profiles))
+        .collect();
     for d in &outcome.damaged {
         out.problems.push(format!("{}: {}", d.path, d.reason));
     }
@@ -315,9 +348,13 @@ fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String
                 Ok(names) => {
                     out.temp_removed += names.len() as u64;
                     if job.dry_run {
-                        out.changes.extend(names.into_iter().map(|n| PlannedChange {
-                            path: format!("{listed}/{n}"),
-                            action: ChangeAction::Remove,
+                        out.changes.extend(names.into_iter().map(|n| {
+                            let path = format!("{listed}/{n}");
+                            Change {
+                                runtime: is_runtime(&path, job.profiles),
+                                path,
+                                action: ChangeAction::Remove,
+                            }
                         }));
                     }
                 }

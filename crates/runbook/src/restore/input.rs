@@ -2,6 +2,7 @@
 //! caller ([`RestoreInput`]).
 
 use crate::databases::ToolConfig;
+use crate::pick::Picked;
 use crate::plan::Component;
 use crate::servers::{ControlOptions, WasCredentials};
 
@@ -24,6 +25,15 @@ pub struct RestoreOptions {
     /// Live counters for a progress display of the file components (files and bytes
     /// written; each component adds its totals as it starts).
     pub progress: Option<std::sync::Arc<vault::Progress>>,
+    /// `--target DIR`: the target is not this host's own root, so a directory that holds
+    /// no installation is extracted into rather than restored.
+    pub separate_target: bool,
+    /// This host's name: a deployment snapshot of another host needs `from_host`.
+    pub this_host: String,
+    /// `--from-host HOST`: restoring HOST's snapshot here is meant.
+    pub from_host: Option<String>,
+    /// `--no-pre-restore`: do not save what the restore replaces.
+    pub no_pre_restore: bool,
 }
 
 /// Everything a restore needs from its caller.
@@ -46,4 +56,6 @@ pub struct RestoreInput<'a> {
     pub control: ControlOptions,
     /// The `[database]` settings.
     pub database: ToolConfig,
+    /// How the snapshot was chosen (`latest`), echoed in the report.
+    pub picked: Option<Picked>,
 }

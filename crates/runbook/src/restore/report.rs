@@ -1,9 +1,49 @@
-//! What a restore did (or, dry run, would do): [`RestoreReport`].
+//! What a restore did (or, dry run, would do): [`RestoreReport`], with its [`Mode`] and
+//! what became of the pre-restore snapshot ([`PreRestoreOutcome`]).
 
 use serde::Serialize;
 
-use super::{dbs, files, gate, select};
+use super::prerestore::{PreRestore, SavedPath};
+use super::{dbs, files, gate, select, totals};
+use crate::pick::{HostCheck, Picked};
 use crate::servers::RunningServer;
+
+/// Restore, or extraction into a directory that holds no installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Gated restore onto a target that holds an installation (or onto this host).
+    Restore,
+    /// Extraction into a directory that holds none.
+    Extract,
+}
+
+/// What became of the pre-restore snapshot.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum PreRestoreOutcome {
+    /// Taken: its id, what it holds and what it cost.
+    Taken(PreRestore),
+    /// Dry run: what it would hold.
+    Planned {
+        /// The paths it would save.
+        paths: Vec<SavedPath>,
+    },
+    /// The target holds none of the paths (an extraction into an empty directory).
+    NothingToSave,
+    /// `--no-pre-restore`.
+    Off,
+}
+
+impl PreRestoreOutcome {
+    /// The snapshot taken, if any.
+    pub fn taken(&self) -> Option<&PreRestore> {
+        match self {
+            PreRestoreOutcome::Taken(p) => Some(p),
+            _ => None,
+        }
+    }
+}
 
 /// What a restore did (or, dry run, would do).
 #[derive(Debug, Clone, Serialize)]
@@ -14,14 +54,26 @@ pub struct RestoreReport {
     pub target: String,
     /// Nothing was touched.
     pub dry_run: bool,
+    /// Restore or extraction.
+    pub mode: Mode,
     /// Backup set and host of the snapshot.
     pub backup_set: String,
     /// Host the backup was taken on.
     pub host: String,
+    /// The host rule's verdict (none for an extraction).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_check: Option<HostCheck>,
+    /// How `latest` chose the snapshot (and the newer incomplete ones it passed over).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_choice: Option<Picked>,
     /// The selection.
     pub selection: select::Selection,
-    /// The gate's decision.
+    /// The gate's decision (for an extraction: why none applies).
     pub gate: gate::GateDecision,
+    /// The snapshot of what the restore replaced (tag `pre-restore`).
+    pub pre_restore: PreRestoreOutcome,
+    /// Sums over components and databases (runtime files counted apart).
+    pub totals: totals::Totals,
     /// Servers stopped with `--stop`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stopped: Vec<String>,
@@ -50,10 +102,12 @@ impl RestoreReport {
     /// True when every step succeeded (and, for a real run, the version was confirmed).
     pub fn ok(&self) -> bool {
         self.databases.iter().all(|d| d.status != "failed")
-            && self
-                .components
-                .iter()
-                .all(|c| c.status == "restored" || c.status == "would_restore")
+            && self.components.iter().all(|c| {
+                matches!(
+                    c.status.as_str(),
+                    "restored" | "would_restore" | "extracted" | "would_extract"
+                )
+            })
             && self.version_confirmed != Some(false)
     }
 

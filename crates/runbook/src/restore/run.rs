@@ -1,5 +1,7 @@
-//! The restore as a list of phases run by one [`Procedure`]: selection, version gate,
-//! stop (every server at the target stopped), databases, files, version check.
+//! The restore as a list of phases run by one [`Procedure`]: selection (manifest, target,
+//! mode, host rule, components), version gate (or, for an extraction, why none applies),
+//! stop (every server at the target stopped), the pre-restore snapshot, databases, files,
+//! version check.
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,14 +11,18 @@ use connections::version::Version;
 
 use super::dbs;
 use super::error::RestoreError;
+use super::extract;
 use super::files::{restore_component, ComponentJob, ComponentResult, VERIFY_DEFAULT_LIMIT};
 use super::gate::{self, GateDecision, GateInput, TargetState};
 use super::input::RestoreInput;
-use super::report::RestoreReport;
+use super::prerestore::{self, PreRestoreError, PreRestoreInput};
+use super::report::{Mode, PreRestoreOutcome, RestoreReport};
 use super::select::{self, SelectError, Selection};
 use super::topology::target_topology;
+use super::totals::Totals;
 use crate::clock::millis;
 use crate::manifest::{Manifest, Summary, MANIFEST_PATH};
+use crate::pick::HostCheck;
 use crate::plan::Component;
 use crate::procedure::{Ended, EventSink, Item, Phase, PhaseStatus, Procedure, Scope};
 use crate::servers::{stop_all, verify_all_stopped, RunningServer};
@@ -52,23 +58,30 @@ pub fn read_manifest(
     Manifest::from_json(&bytes).map_err(|e| RestoreError::Manifest(format!("{path}: {e}")))
 }
 
-/// The version installed at the target, as the gate sees it.
+/// The target as the gate sees it: what is installed, whether its iFix list was read, and
+/// its `provision/webresources` listing hash.
+struct Target {
+    state: TargetState,
+    ifixes_known: bool,
+    webresources_sha256: Option<String>,
+}
+
 fn read_target(
     target: &websphere::Sysroot,
     opts: &connections::discover::DiscoverOptions,
-) -> (TargetState, bool, Option<String>, Vec<String>) {
+) -> Target {
     let iv = installed_version(target, opts);
-    let warnings = iv.warnings.iter().map(|w| w.message.clone()).collect();
-    let state = match iv.connections_root {
-        None => TargetState::BareMetal,
-        Some(_) => TargetState::Installed(iv.version.version()),
-    };
-    (
-        state,
-        iv.version.ifixes_known,
-        iv.version.webresources_sha256.clone(),
-        warnings,
-    )
+    for w in &iv.warnings {
+        tracing::debug!("reading the target's version: {}", w.message);
+    }
+    Target {
+        state: match iv.connections_root {
+            None => TargetState::BareMetal,
+            Some(_) => TargetState::Installed(iv.version.version()),
+        },
+        ifixes_known: iv.version.ifixes_known,
+        webresources_sha256: iv.version.webresources_sha256.clone(),
+    }
 }
 
 /// Runs the restore; see the module documentation of [`super`].
@@ -81,21 +94,29 @@ pub fn run(
     let mut p = Procedure::new(events);
     let Selected {
         manifest: m,
+        target,
+        mode,
+        host_check,
         selection,
         mut warnings,
     } = p.phase(Phase::Selection, |_| selection_phase(input))?;
-    let gate = p.phase(Phase::VersionGate, |_| gate_phase(input, &m, &selection))?;
+    let gate = p.phase(Phase::VersionGate, |_| {
+        gate_phase(input, &m, &selection, &target, mode)
+    })?;
     warnings.extend(gate.decision.warnings.iter().cloned());
-    let servers = p.phase(Phase::Stop, |s| stop_phase(input, &m, s))?;
+    let servers = p.phase(Phase::Stop, |s| stop_phase(input, &m, &selection, s))?;
     if let Some(w) = servers.dry_run_warning() {
         warnings.push(w);
     }
+    let pre_restore = p.phase(Phase::PreRestore, |s| {
+        pre_restore_phase(input, &m, &selection, s)
+    })?;
     let databases = p.phase(Phase::RestoreDatabases, |s| {
-        databases_phase(input, &m, &selection, s)
-    });
+        databases_phase(input, &m, &selection, mode, s)
+    })?;
     let db_failed = databases.iter().any(|d| d.status == "failed");
     let (components, more) = p.phase(Phase::RestoreFiles, |s| {
-        files_phase(input, &m, &selection, db_failed, s)
+        files_phase(input, &m, &selection, mode, db_failed, s)
     });
     warnings.extend(more);
     let after = p.phase(Phase::VersionCheck, |_| {
@@ -107,10 +128,15 @@ pub fn run(
         snapshot: input.snapshot_id.clone(),
         target: input.target.root().display().to_string(),
         dry_run: opts.dry_run,
+        mode,
         backup_set: m.backup_set.clone(),
         host: m.host.clone(),
+        host_check,
+        snapshot_choice: input.picked.clone(),
         selection,
         gate: gate.decision,
+        pre_restore,
+        totals: Totals::of(&components, &databases),
         stopped: servers.stopped,
         running: servers.running,
         databases,
@@ -124,26 +150,45 @@ pub fn run(
     })
 }
 
-/// The manifest, what to restore, and the notes about it.
+/// Ends a phase with the value, or failed with the error's words.
+fn ended<T>(
+    result: Result<T, RestoreError>,
+    message: impl FnOnce(&T) -> String,
+) -> Ended<Result<T, RestoreError>> {
+    match &result {
+        Ok(v) => {
+            let m = message(v);
+            Ended::ok(result, m)
+        }
+        Err(e) => {
+            let m = e.to_string();
+            Ended::failed(result, m)
+        }
+    }
+}
+
+/// The manifest, the target's state, the mode, the host rule's verdict, what to restore,
+/// and the notes about it.
 struct Selected {
     manifest: Manifest,
+    target: Target,
+    mode: Mode,
+    host_check: Option<HostCheck>,
     selection: Selection,
     warnings: Vec<String>,
 }
 
-/// The selection phase.
+/// The selection phase: a `--target` that holds no installation is an extraction (no host
+/// rule, intact components of an incomplete snapshot); otherwise the snapshot must be of
+/// this host or of the one `--from-host` names.
 fn selection_phase(input: &RestoreInput<'_>) -> Ended<Result<Selected, RestoreError>> {
-    let selected = select_components(input);
-    match &selected {
-        Ok(s) => {
-            let message = format!("{} component(s)", s.selection.components.len());
-            Ended::ok(selected, message)
-        }
-        Err(e) => {
-            let message = e.to_string();
-            Ended::failed(selected, message)
-        }
-    }
+    ended(select_components(input), |s| {
+        let verb = match s.mode {
+            Mode::Restore => "restore",
+            Mode::Extract => "extract into a directory without an installation",
+        };
+        format!("{} component(s) to {verb}", s.selection.components.len())
+    })
 }
 
 fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError> {
@@ -155,29 +200,58 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError>
         )));
     }
     let m = read_manifest(input.repository, input.snapshot)?;
-    let selection = select::select(&m, &opts.only, opts.skip_databases).map_err(|e| match e {
+    let target = read_target(input.target, &input.discover);
+    let mode = if extract::is_extraction(opts.separate_target, &target.state) {
+        Mode::Extract
+    } else {
+        Mode::Restore
+    };
+    let host_check = match mode {
+        Mode::Restore => Some(
+            crate::pick::check_restore_host(
+                &input.snapshot_id,
+                &m.host,
+                &opts.this_host,
+                opts.from_host.as_deref(),
+            )
+            .map_err(RestoreError::Host)?,
+        ),
+        Mode::Extract => None,
+    };
+    let chosen = match mode {
+        Mode::Restore => select::select(&m, &opts.only, opts.skip_databases),
+        Mode::Extract => select::select_extraction(&m, &opts.only, opts.skip_databases),
+    };
+    let selection = chosen.map_err(|e| match e {
         SelectError::Incomplete { .. } => RestoreError::Incomplete(e),
         SelectError::NotInSnapshot { .. } => RestoreError::Usage(e),
     })?;
-    let mut warnings = Vec::new();
-    if !selection.added_with_group.is_empty() {
-        warnings.push(format!(
-            "also restoring {} with connections_root: Installation Manager's data, install and \
-             IMShared go back together with the Connections install, never one without the \
-             others",
-            selection
-                .added_with_group
-                .iter()
-                .map(|c| c.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    let warnings = group_warning(&selection);
     Ok(Selected {
         manifest: m,
+        target,
+        mode,
+        host_check,
         selection,
         warnings,
     })
+}
+
+fn group_warning(selection: &Selection) -> Vec<String> {
+    if selection.added_with_group.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "also restoring {} with connections_root: Installation Manager's data, install and \
+         IMShared go back together with the Connections install, never one without the \
+         others",
+        selection
+            .added_with_group
+            .iter()
+            .map(|c| c.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )]
 }
 
 /// What the gate decided, with the target's state before the restore.
@@ -187,66 +261,63 @@ struct Gate {
     backup_version: Option<Version>,
 }
 
-/// The version gate phase: the documented rules, then every tree checked for names that
-/// would escape, before anything is touched.
+/// The version gate phase: the documented rules (an extraction has none to apply), then
+/// every tree checked for names that would escape, before anything is touched.
 fn gate_phase(
     input: &RestoreInput<'_>,
     m: &Manifest,
     selection: &Selection,
+    target: &Target,
+    mode: Mode,
 ) -> Ended<Result<Gate, RestoreError>> {
-    let gate = decide(input, m, selection).and_then(|g| {
+    let decision = match mode {
+        Mode::Restore => decide(input, m, selection, target),
+        Mode::Extract => Ok(extract::decision(m)),
+    };
+    let gate = decision.and_then(|decision| {
         check_names(input, m, selection)?;
-        Ok(g)
+        Ok(Gate {
+            decision,
+            target_state: target.state.clone(),
+            backup_version: m.connections.fingerprint.as_ref().map(|f| f.version()),
+        })
     });
-    match &gate {
-        Ok(g) => {
-            let d = &g.decision;
-            let message = format!(
+    ended(gate, |g| {
+        let d = &g.decision;
+        match mode {
+            Mode::Restore => format!(
                 "backup {} checked against {} ({}): allowed",
                 d.backup_version.as_deref().unwrap_or("unknown"),
                 d.checked_against.as_deref().unwrap_or("unknown"),
                 d.basis
-            );
-            Ended::ok(gate, message)
+            ),
+            Mode::Extract => d.basis.clone(),
         }
-        Err(e) => {
-            let message = e.to_string();
-            Ended::failed(gate, message)
-        }
-    }
+    })
 }
 
 fn decide(
     input: &RestoreInput<'_>,
     m: &Manifest,
     selection: &Selection,
-) -> Result<Gate, RestoreError> {
-    let (target_state, ifixes_known, _, target_warnings) =
-        read_target(input.target, &input.discover);
-    for w in target_warnings {
-        tracing::debug!("reading the target's version: {w}");
-    }
+    target: &Target,
+) -> Result<GateDecision, RestoreError> {
     let backup_version: Option<Version> = m.connections.fingerprint.as_ref().map(|f| f.version());
     let content = selection
         .components
         .iter()
         .any(|c| *c != Component::Provision);
-    let decision = gate::decide(&GateInput {
+    gate::decide(&GateInput {
         backup: backup_version.as_ref(),
-        target: &target_state,
+        target: &target.state,
         brings_install: selection.brings_install,
         root_without_iim: selection.root_without_iim,
         content,
         provision: selection.has(Component::Provision),
-        target_ifixes_known: ifixes_known,
+        target_ifixes_known: target.ifixes_known,
         allow_version_mismatch: input.options.allow_version_mismatch,
     })
-    .map_err(RestoreError::Gate)?;
-    Ok(Gate {
-        decision,
-        target_state,
-        backup_version,
-    })
+    .map_err(RestoreError::Gate)
 }
 
 /// Every selected tree is checked for names that would escape its directory.
@@ -300,6 +371,7 @@ impl Servers {
 fn stop_phase(
     input: &RestoreInput<'_>,
     m: &Manifest,
+    selection: &Selection,
     s: &mut Scope<'_, '_>,
 ) -> Ended<Result<Servers, RestoreError>> {
     let topology = target_topology(m, input.target, &input.discover);
@@ -325,21 +397,33 @@ fn stop_phase(
         let message = e.to_string();
         return Ended::failed(Err(e), message);
     }
-    let stopped = stop_running(input, &topology, running.len(), s);
-    match stopped {
-        Ok(stopped) => {
-            let message = format!("{} server(s) stopped", stopped.len());
-            let servers = Servers {
-                stopped,
-                running: Vec::new(),
-            };
-            Ended::ok(Ok(servers), message)
-        }
-        Err(e) => {
-            let message = e.to_string();
-            Ended::failed(Err(e), message)
-        }
+    let servers = writable_first(input, m, selection)
+        .and_then(|()| stop_running(input, &topology, running.len(), s))
+        .map(|stopped| Servers {
+            stopped,
+            running: Vec::new(),
+        });
+    ended(servers, |v| {
+        format!("{} server(s) stopped", v.stopped.len())
+    })
+}
+
+/// With a pre-restore snapshot to take, the repository must take writes before the first
+/// server stops: nothing that can fail after that is left unchecked.
+fn writable_first(
+    input: &RestoreInput<'_>,
+    m: &Manifest,
+    selection: &Selection,
+) -> Result<(), RestoreError> {
+    let takes_pre_restore = !input.options.no_pre_restore
+        && !prerestore::paths_to_save(m, selection, input.target).is_empty();
+    if !takes_pre_restore {
+        return Ok(());
     }
+    input
+        .repository
+        .check_writable()
+        .map_err(|e| RestoreError::PreRestore(PreRestoreError::NotWritable(e)))
 }
 
 fn stop_running(
@@ -366,20 +450,95 @@ fn stop_running(
     Ok(stopped)
 }
 
-/// The databases phase: every database first, through the vendor's restore commands.
-fn databases_phase(
+/// The pre-restore phase: everything the restore is about to replace or remove, and the
+/// logs, saved into the repository (a dry run lists what it would save). Failing it stops
+/// the restore before anything at the target changed.
+fn pre_restore_phase(
     input: &RestoreInput<'_>,
     m: &Manifest,
     selection: &Selection,
     s: &mut Scope<'_, '_>,
-) -> Ended<Vec<dbs::DatabaseResult>> {
-    if !selection.has(Component::Databases) {
-        return Ended::skipped(Vec::new(), "no databases selected");
+) -> Ended<Result<PreRestoreOutcome, RestoreError>> {
+    let opts = &input.options;
+    if opts.no_pre_restore {
+        return Ended::skipped(Ok(PreRestoreOutcome::Off), "--no-pre-restore");
     }
-    let databases = if input.options.dry_run {
-        dbs::plan(m, &input.database)
-    } else {
-        dbs::restore_all(input.repository, input.snapshot, m, &input.database, s)
+    if opts.dry_run {
+        let paths = prerestore::paths_to_save(m, selection, input.target);
+        let message = format!("{} path(s) would be saved (dry run)", paths.len());
+        return Ended::skipped(Ok(PreRestoreOutcome::Planned { paths }), message);
+    }
+    let taken = prerestore::take(&PreRestoreInput {
+        repository: input.repository,
+        target: input.target,
+        manifest: m,
+        selection,
+        restoring: &input.snapshot_id,
+        host: &opts.this_host,
+        discover: &input.discover,
+        program_version: env!("CARGO_PKG_VERSION"),
+        progress: opts.progress.clone(),
+    })
+    .map_err(RestoreError::PreRestore);
+    match taken {
+        Ok(None) => Ended::skipped(
+            Ok(PreRestoreOutcome::NothingToSave),
+            "the target holds nothing the restore replaces",
+        ),
+        Ok(Some(p)) => {
+            let message = format!(
+                "snapshot {}: {} files, {} bytes, {} bytes added to the repository",
+                p.snapshot.get(..8).unwrap_or(&p.snapshot),
+                p.files,
+                p.bytes,
+                p.bytes_added
+            );
+            s.progress(Item {
+                files: Some(p.files),
+                bytes: Some(p.bytes),
+                ..Item::new("pre-restore", 1, 1, "ok")
+            });
+            Ended::ok(Ok(PreRestoreOutcome::Taken(p)), message)
+        }
+        Err(e) => {
+            let message = e.to_string();
+            Ended::failed(Err(e), message)
+        }
+    }
+}
+
+/// The databases phase: every database first, through the vendor's restore commands. An
+/// extraction writes the snapshot's own files (manifest, role mappings, database images as
+/// files) instead; a failure to do so stops it.
+fn databases_phase(
+    input: &RestoreInput<'_>,
+    m: &Manifest,
+    selection: &Selection,
+    mode: Mode,
+    s: &mut Scope<'_, '_>,
+) -> Ended<Result<Vec<dbs::DatabaseResult>, RestoreError>> {
+    let opts = &input.options;
+    let with_databases = selection.has(Component::Databases);
+    let databases = match mode {
+        Mode::Extract => {
+            let extracted = extract::extract_metadata(
+                input.repository,
+                input.snapshot,
+                m,
+                input.target,
+                with_databases,
+                opts.dry_run,
+            )
+            .map_err(RestoreError::Manifest);
+            return ended(extracted, |d| {
+                format!("the snapshot's own files and {} database image(s)", d.len())
+            });
+        }
+        Mode::Restore if !with_databases => {
+            return Ended::skipped(Ok(Vec::new()), "no databases selected")
+        }
+        Mode::Restore if opts.dry_run => dbs::plan(m, &input.database),
+        Mode::Restore => dbs::restore_all(input.repository, input.snapshot, m, &input.database, s),
     };
     let failed = databases.iter().filter(|d| d.status == "failed").count();
     let message = format!("{} database(s), {failed} failed", databases.len());
@@ -388,41 +547,56 @@ fn databases_phase(
     } else {
         PhaseStatus::Ok
     };
-    Ended::with(databases, status, message)
+    Ended::with(Ok(databases), status, message)
 }
 
-/// The files phase: each component an exact mirror of the snapshot, then the times of
-/// the parent directories the restore created.
+/// The files phase: each component an exact mirror of the snapshot (the servers' runtime
+/// files marked apart in a dry run), then the times of the parent directories the restore
+/// created.
 fn files_phase(
     input: &RestoreInput<'_>,
     m: &Manifest,
     selection: &Selection,
+    mode: Mode,
     db_failed: bool,
     s: &mut Scope<'_, '_>,
 ) -> Ended<(Vec<ComponentResult>, Vec<String>)> {
     let opts = &input.options;
-    let mut components: Vec<ComponentResult> = Vec::new();
+    let profiles: Vec<&str> = m
+        .topology
+        .profiles
+        .iter()
+        .map(|p| p.path.as_str())
+        .collect();
     let records: Vec<_> = selection
         .components
         .iter()
         .filter(|c| **c != Component::Databases)
         .filter_map(|c| m.component(*c))
         .collect();
+    let mut components: Vec<ComponentResult> = Vec::new();
     for (i, record) in records.iter().enumerate() {
-        let r = if db_failed && !opts.dry_run {
-            skipped_after_database_failure(record.component)
+        let mut r = if db_failed && !opts.dry_run {
+            ComponentResult::skipped(
+                record.component,
+                "not restored: a database restore failed (the files were left as they are so \
+                 that databases and files stay consistent)",
+            )
         } else {
-            let verify = opts.verify.unwrap_or(record.bytes < VERIFY_DEFAULT_LIMIT);
             restore_component(&ComponentJob {
                 repo: input.repository,
                 snapshot: input.snapshot,
                 target: input.target,
                 record,
                 dry_run: opts.dry_run,
-                verify,
+                verify: opts.verify.unwrap_or(record.bytes < VERIFY_DEFAULT_LIMIT),
                 progress: opts.progress.clone(),
+                profiles: &profiles,
             })
         };
+        if mode == Mode::Extract {
+            r.status = extracted_status(&r.status);
+        }
         s.progress(Item {
             files: Some(r.files_written),
             bytes: Some(r.bytes_written),
@@ -433,22 +607,16 @@ fn files_phase(
     let warnings = if opts.dry_run {
         Vec::new()
     } else {
-        let restored: Vec<(String, Vec<String>)> = components
-            .iter()
-            .filter(|c| c.status != "skipped")
-            .flat_map(|c| c.paths.iter())
-            .map(|p| (p.path.clone(), p.created_parents.clone()))
-            .collect();
-        super::files::reapply_parent_times(
-            input.repository,
-            input.snapshot,
-            input.target,
-            &restored,
-        )
+        reapply_times(input, &components)
     };
     let bad = components
         .iter()
-        .filter(|c| c.status != "restored" && c.status != "would_restore")
+        .filter(|c| {
+            !matches!(
+                c.status.as_str(),
+                "restored" | "would_restore" | "extracted" | "would_extract"
+            )
+        })
         .count();
     let message = format!("{} component(s), {bad} not restored", components.len());
     let status = if bad > 0 {
@@ -459,25 +627,23 @@ fn files_phase(
     Ended::with((components, warnings), status, message)
 }
 
-fn skipped_after_database_failure(component: Component) -> ComponentResult {
-    ComponentResult {
-        component,
-        status: "skipped".into(),
-        paths: Vec::new(),
-        added: 0,
-        replaced: 0,
-        removed: 0,
-        unchanged: 0,
-        files_written: 0,
-        bytes_written: 0,
-        verified: false,
-        duration_ms: 0,
-        message: Some(
-            "not restored: a database restore failed (the files were left as they are so \
-             that databases and files stay consistent)"
-                .into(),
-        ),
+/// An extraction says it extracted rather than restored.
+fn extracted_status(status: &str) -> String {
+    match status {
+        "restored" => "extracted".into(),
+        "would_restore" => "would_extract".into(),
+        other => other.to_string(),
     }
+}
+
+fn reapply_times(input: &RestoreInput<'_>, components: &[ComponentResult]) -> Vec<String> {
+    let restored: Vec<(String, Vec<String>)> = components
+        .iter()
+        .filter(|c| c.status != "skipped")
+        .flat_map(|c| c.paths.iter())
+        .map(|p| (p.path.clone(), p.created_parents.clone()))
+        .collect();
+    super::files::reapply_parent_times(input.repository, input.snapshot, input.target, &restored)
 }
 
 /// The version at the target after the restore, against the one it was meant to leave.
@@ -523,8 +689,9 @@ fn version_after(
     gate: &Gate,
 ) -> After {
     let mut warnings = Vec::new();
-    let (after, _, after_webres, _) = read_target(input.target, &input.discover);
-    let after_version = match &after {
+    let now = read_target(input.target, &input.discover);
+    let after_webres = now.webresources_sha256;
+    let after_version = match &now.state {
         TargetState::Installed(v) => v.clone(),
         TargetState::BareMetal => None,
     };

@@ -125,6 +125,25 @@ pub fn select(
     only: &[Component],
     skip_databases: bool,
 ) -> Result<Selection, SelectError> {
+    choose(m, only, skip_databases, false)
+}
+
+/// Chooses the components of an extraction: like [`select`], but an incomplete snapshot
+/// gives its intact components without `--only` (looking at them harms nothing).
+pub fn select_extraction(
+    m: &Manifest,
+    only: &[Component],
+    skip_databases: bool,
+) -> Result<Selection, SelectError> {
+    choose(m, only, skip_databases, true)
+}
+
+fn choose(
+    m: &Manifest,
+    only: &[Component],
+    skip_databases: bool,
+    intact_of_incomplete: bool,
+) -> Result<Selection, SelectError> {
     let holds: Vec<Component> = Component::ALL
         .into_iter()
         // role mappings are re-applied by the administrator, not written anywhere
@@ -140,7 +159,16 @@ pub fn select(
     };
     let mut sel = Selection::default();
     let mut wanted: BTreeSet<Component> = BTreeSet::new();
-    if only.is_empty() {
+    if only.is_empty() && intact_of_incomplete {
+        let failed = failed_components(m);
+        for c in holds.iter().filter(|c| !failed.contains(c)) {
+            wanted.insert(*c);
+        }
+        for c in failed.iter().filter(|c| holds.contains(c)) {
+            sel.left_out
+                .push((*c, "its backup step failed (INCOMPLETE snapshot)".into()));
+        }
+    } else if only.is_empty() {
         if m.status == Status::Incomplete {
             let failed = failed_components(m);
             let intact: Vec<&str> = holds
@@ -313,6 +341,21 @@ mod tests {
         let s = select(&manifest(c, false), &[Component::ConnectionsRoot], false).unwrap();
         assert!(s.root_without_iim && !s.brings_install);
         assert!(s.has(Component::SharedResources));
+    }
+
+    #[test]
+    fn an_extraction_of_an_incomplete_snapshot_takes_the_intact_components() {
+        let mut c = full();
+        c.retain(|v| v["component"] != "shared_data");
+        c.push(component("shared_data", "failed", None));
+        let m = manifest(c, true);
+        assert!(select(&m, &[], false).is_err());
+        let s = select_extraction(&m, &[], false).unwrap();
+        assert!(s.has(Component::ConnectionsRoot) && !s.has(Component::SharedData));
+        assert!(s.left_out.iter().all(|(c, _)| *c != Component::SharedData));
+        // a complete snapshot: the same as a restore
+        let m = manifest(full(), false);
+        assert_eq!(select_extraction(&m, &[], false), select(&m, &[], false));
     }
 
     #[test]

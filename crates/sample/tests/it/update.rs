@@ -78,7 +78,21 @@ fn failed_update_changes_version_evidence_files_and_databases() {
         assert!(touches(&format!("{root}/")), "{v}");
         for p in &e.was.profiles {
             assert!(touches(&format!("{}/", p.path)), "{v} {}", p.name);
+            // the evidence a support case needs: an FFDC incident of the profile's server
+            assert!(
+                r.added
+                    .iter()
+                    .any(|f| f.starts_with(&format!("{}/logs/ffdc/", p.path))),
+                "{v} {}: no FFDC",
+                p.name
+            );
         }
+        assert!(
+            r.added
+                .iter()
+                .any(|f| f.starts_with(&format!("{}/logs/", e.installation_manager.data_dir))),
+            "{v}: no IIM log"
+        );
         assert!(touches(&format!("{}/", e.data.provision_path)));
         assert!(touches(&format!("{}/", e.data.customization_path)));
         assert!(touches(&format!("{}/", e.data.local_root)));

@@ -81,7 +81,7 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
             skip_databases: procedure.skip_databases,
             backup_set: procedure.set.clone(),
             tags: args.tags.clone(),
-            host: args.host.clone(),
+            host: Some(args.host.clone().unwrap_or_else(|| ctx.this_host())),
             progress: display.counters(),
         },
         credentials,

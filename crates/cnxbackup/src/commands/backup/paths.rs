@@ -43,9 +43,7 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         excludes: args.excludes.clone(),
         ..BackupOptions::default()
     };
-    if let Some(h) = &args.host {
-        opts.host.clone_from(h);
-    }
+    opts.host = args.host.clone().unwrap_or_else(|| ctx.this_host());
     opts.parent = match (&args.parent, args.force) {
         (Some(p), _) => ParentChoice::Explicit(p.clone()),
         (None, true) => ParentChoice::None,

@@ -5,10 +5,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::filter::FilterArgs;
+
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// Snapshot id, unambiguous id prefix, or "latest"
+    /// Snapshot id, unambiguous id prefix, or "latest" (this host's newest complete
+    /// deployment backup)
     pub snapshot: String,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Restore under this directory (required for a plain path backup; for a deployment
     /// backup: restore under this root instead of the sysroot, e.g. a lab copy)
     #[arg(long, value_name = "DIR")]
@@ -42,4 +47,12 @@ pub struct RestoreArgs {
     /// Deployment backup: do not verify restored files
     #[arg(long)]
     pub no_verify: bool,
+    /// Deployment backup taken on another host: restore it here all the same (names that
+    /// host; also selects its snapshots)
+    #[arg(long, value_name = "HOST")]
+    pub from_host: Option<String>,
+    /// Deployment backup: do not first save what the restore replaces or removes into a
+    /// `pre-restore` snapshot
+    #[arg(long)]
+    pub no_pre_restore: bool,
 }

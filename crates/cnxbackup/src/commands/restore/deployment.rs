@@ -10,10 +10,10 @@
 //! 2 `--only` names a component the snapshot does not hold; 3 refused (version gate,
 //! servers running, incomplete snapshot without `--only`, an unsafe entry).
 
-use std::fmt::Write as _;
 use std::io::Write as _;
 
 use anyhow::anyhow;
+use runbook::pick::Picked;
 use runbook::plan::Component;
 use runbook::procedure::Phase;
 use runbook::restore::{self, RestoreError, RestoreInput, RestoreOptions, RestoreReport};
@@ -23,8 +23,7 @@ use websphere::Sysroot;
 use super::args::RestoreArgs;
 use crate::context::Context;
 use crate::exit::CommandError;
-use crate::ui::format::short_id;
-use crate::ui::{Grid, PhasePrinter, ProgressDisplay, Style, Tone};
+use crate::ui::{PhasePrinter, ProgressDisplay};
 
 fn parse_only(list: &[String]) -> Result<Vec<Component>, CommandError> {
     let mut out = Vec::new();
@@ -64,6 +63,7 @@ pub fn run(
     repo: &Repository,
     id: &SnapshotId,
     snap: &Snapshot,
+    picked: Picked,
 ) -> anyhow::Result<()> {
     let only = parse_only(&args.only)?;
     let target = target_root(ctx, args)?;
@@ -82,11 +82,12 @@ pub fn run(
         snapshot_id: id.to_hex(),
         target: &target,
         discover: ctx.discover_options(),
-        options: options(args, only, display.counters()),
+        options: options(ctx, args, only, display.counters()),
         credentials,
         control: ctx.control_options(),
         // the database tools run on this machine (the sysroot), whatever the target
         database: ctx.database_tool_config(&host_sys)?,
+        picked: picked.by_latest.then_some(picked),
     };
     let json = ctx.out.json;
     let mut printer = PhasePrinter {
@@ -116,7 +117,8 @@ pub fn run(
     for w in &report.warnings {
         eprintln!("{}: {w}", ui.stderr.status("WARNING"));
     }
-    ctx.out.result(&human(ui.stdout, &report), &report)?;
+    ctx.out
+        .result(&super::report::human(ui.stdout, &report), &report)?;
     if !report.ok() {
         return Err(anyhow!("{}", failure_summary(&report)));
     }
@@ -125,6 +127,7 @@ pub fn run(
 
 /// The runbook's options from the command line.
 fn options(
+    ctx: &Context,
     args: &RestoreArgs,
     only: Vec<Component>,
     progress: Option<std::sync::Arc<vault::Progress>>,
@@ -143,6 +146,10 @@ fn options(
             None
         },
         progress,
+        separate_target: args.target.is_some(),
+        this_host: ctx.this_host(),
+        from_host: args.from_host.clone(),
+        no_pre_restore: args.no_pre_restore,
     }
 }
 
@@ -170,11 +177,12 @@ fn failure_summary(r: &RestoreReport) -> String {
             d.message.as_deref().unwrap_or("failed")
         ));
     }
-    for c in r
-        .components
-        .iter()
-        .filter(|c| c.status != "restored" && c.status != "would_restore")
-    {
+    for c in r.components.iter().filter(|c| {
+        !matches!(
+            c.status.as_str(),
+            "restored" | "would_restore" | "extracted" | "would_extract"
+        )
+    }) {
         parts.push(format!(
             "{} {}: {}",
             c.component,
@@ -190,172 +198,4 @@ fn failure_summary(r: &RestoreReport) -> String {
         ));
     }
     format!("restore FAILED: {}", parts.join("; "))
-}
-
-fn human(style: Style, r: &RestoreReport) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{} snapshot {} (set {}, host {}) onto {}",
-        if r.dry_run {
-            "DRY RUN: would restore"
-        } else {
-            "restored"
-        },
-        short_id(&r.snapshot),
-        r.backup_set,
-        r.host,
-        r.target
-    );
-    let _ = writeln!(
-        s,
-        "version gate: backup {} checked against {} ({})",
-        r.gate.backup_version.as_deref().unwrap_or("unknown"),
-        r.gate.checked_against.as_deref().unwrap_or("unknown"),
-        r.gate.basis
-    );
-    for c in &r.gate.checks {
-        let result = format!("{:?}", c.result);
-        let _ = writeln!(
-            s,
-            "  {:<10} {}: {}",
-            c.rule,
-            style.status(&result),
-            c.message
-        );
-    }
-    for (c, why) in &r.selection.left_out {
-        let _ = writeln!(s, "  not restored: {c} ({why})");
-    }
-    if !r.stopped.is_empty() {
-        let _ = writeln!(s, "stopped: {}", r.stopped.join(", "));
-    }
-    for d in &r.databases {
-        let _ = writeln!(
-            s,
-            "database {:<10} {:<14} taken at {}{}",
-            d.database,
-            d.status,
-            d.vendor_timestamp.as_deref().unwrap_or("-"),
-            d.message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default()
-        );
-        for c in &d.commands {
-            let _ = writeln!(s, "    {c}");
-        }
-    }
-    // The table first, then what each component has to say (messages, differences, and
-    // for a dry run every change), so the columns stay readable.
-    let mut t = Grid::new(
-        style,
-        &[
-            "component",
-            "status",
-            "added",
-            "replaced",
-            "removed",
-            "unchanged",
-            "written",
-            "verified",
-        ],
-    )
-    .right(&[2, 3, 4, 5, 6]);
-    for c in &r.components {
-        let verified = if !c.verified {
-            "-".to_string()
-        } else {
-            let files: u64 = c
-                .paths
-                .iter()
-                .filter_map(|p| p.verified.as_ref())
-                .map(|v| v.files)
-                .sum();
-            let bad: usize = c
-                .paths
-                .iter()
-                .filter_map(|p| p.verified.as_ref())
-                .map(|v| v.problems.len())
-                .sum();
-            if bad == 0 {
-                format!("{files} files ok")
-            } else {
-                format!("{bad} DIFFERENCES")
-            }
-        };
-        let verified_cell = if verified.ends_with("DIFFERENCES") {
-            t.status(&verified)
-        } else {
-            verified.into()
-        };
-        t.row(vec![
-            c.component.name().into(),
-            t.status(&c.status),
-            c.added.to_string().into(),
-            c.replaced.to_string().into(),
-            c.removed.to_string().into(),
-            c.unchanged.to_string().into(),
-            c.files_written.to_string().into(),
-            verified_cell,
-        ]);
-    }
-    s.push_str(&t.render(0));
-    for c in &r.components {
-        let mut notes = Vec::new();
-        if let Some(m) = &c.message {
-            notes.push(format!("    {m}"));
-        }
-        for p in &c.paths {
-            for w in &p.warnings {
-                notes.push(format!("    {}: {w}", p.path));
-            }
-            if let Some(v) = &p.verified {
-                for problem in v.problems.iter().take(20) {
-                    notes.push(format!("    {}: {problem}", style.status("differs")));
-                }
-            }
-            if r.dry_run {
-                for ch in &p.changes {
-                    let action = match ch.action {
-                        vault::restore::ChangeAction::Add => "add",
-                        vault::restore::ChangeAction::Replace => "replace",
-                        vault::restore::ChangeAction::Remove => "remove",
-                    };
-                    notes.push(format!("    {action:<8} {}", ch.path));
-                }
-            }
-        }
-        if !notes.is_empty() {
-            let _ = writeln!(s, "{}:", c.component.name());
-            for n in notes {
-                let _ = writeln!(s, "{n}");
-            }
-        }
-    }
-    if !r.dry_run {
-        let _ = writeln!(
-            s,
-            "files rewritten: {}; version at the target: {} ({})",
-            r.files_written(),
-            r.version_after.as_deref().unwrap_or("unknown"),
-            match r.version_confirmed {
-                Some(true) => style.status("as expected"),
-                Some(false) => style.paint(
-                    &format!(
-                        "EXPECTED {}",
-                        r.version_expected.as_deref().unwrap_or("unknown")
-                    ),
-                    Tone::Bad
-                ),
-                None => "not compared".to_string(),
-            }
-        );
-        let _ = writeln!(
-            s,
-            "next: start the deployment manager, then the node agents (full resynchronisation), \
-             then the clusters; check the role mappings (/.cnxbackup/role-mappings.json)"
-        );
-    }
-    s
 }

@@ -125,6 +125,8 @@ fn plain_target(args: &RestoreArgs) -> Result<&Path, CommandError> {
         (args.allow_version_mismatch, "--allow-version-mismatch"),
         (args.stop, "--stop"),
         (args.verify || args.no_verify, "--verify/--no-verify"),
+        (args.from_host.is_some(), "--from-host"),
+        (args.no_pre_restore, "--no-pre-restore"),
     ];
     if let Some((_, flag)) = deployment_only.iter().find(|(set, _)| *set) {
         return Err(CommandError::Usage(format!(

@@ -8,6 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::backup_common::{Harness, Run};
+use runbook::manifest::{Manifest, StepStatus};
 
 /// Paths of a sample sysroot that are not the deployment's: the stand-ins' own logs and
 /// state, the database state (compared through the stand-in), and each profile's
@@ -127,4 +128,29 @@ pub fn diff(a: &BTreeMap<String, Item>, b: &BTreeMap<String, Item>) -> Vec<Strin
         }
     }
     out
+}
+
+/// Every component the backup stored (minus what belongs to other components and the
+/// volatile paths) is under `root` exactly as in the sample, with modes and times.
+pub fn assert_components_equal(h: &Harness, m: &Manifest, root: &Path) {
+    for c in &m.components {
+        if c.stored_with.is_some() || !matches!(c.status, StepStatus::Ok | StepStatus::Partial) {
+            continue;
+        }
+        for p in &c.paths {
+            let src = h.sample.real_path(p);
+            if !src.is_dir() {
+                continue;
+            }
+            let dst = root.join(p.trim_start_matches('/'));
+            let skip = |rel: &str| {
+                volatile(rel)
+                    || c.excludes
+                        .iter()
+                        .any(|x| format!("{p}{rel}").starts_with(x.as_str()))
+            };
+            let d = diff(&listing(&src, &skip), &listing(&dst, &skip));
+            assert!(d.is_empty(), "{}: {p}:\n{}", c.component, d.join("\n"));
+        }
+    }
 }
