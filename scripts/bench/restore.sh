@@ -8,7 +8,11 @@
 #   2. in-place restore over the sample after 5 % of the bench files were changed (a failed
 #      update's footprint: rewritten, plus a few added and removed), against (1): the mirror
 #      must leave unchanged files alone, so it rewrites only the changed files (counted from
-#      the restore's own report) and should be several times faster.
+#      the restore's own report) and should be several times faster;
+#   3. the cost of the pre-restore snapshot (issue 15): each repetition restores in place
+#      twice, after two different 5 % changes, once as by default (saving what it replaces
+#      first) and once with --no-pre-restore; the snapshot's own figures (files, bytes read,
+#      bytes the repository grew by, its time) come from the restore's report.
 #
 # Warm page cache, `sync` between steps, median of REPS runs; wall time and peak RSS from
 # GNU time. The timed restores run with --no-verify (restic and rustic verify nothing
@@ -83,6 +87,28 @@ timed() {
   tail -n 1 "$WORK/time.out" >> "$WORK/$name.txt"
 }
 warm() { find "$@" -type f -print0 2>/dev/null | xargs -0 cat > /dev/null 2>&1 || true; }
+# change SEED: 5 % of the bench files changed (a tenth of them removed, a tenth beside them
+# added); prints what it did
+change() {
+  python3 - "$BENCH" "$1" <<'PY'
+import os, random, sys
+root, seed = sys.argv[1], int(sys.argv[2])
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+rnd = random.Random(seed)
+pick = rnd.sample(files, max(1, len(files) * 5 // 100))
+changed = removed = added = 0
+for i, p in enumerate(pick):
+    if i % 10 == 0:
+        os.remove(p); removed += 1
+    elif i % 10 == 1:
+        with open(p + ".update-new", "wb") as f:
+            f.write(os.urandom(4096)); added += 1
+    else:
+        with open(p, "r+b") as f:
+            f.write(os.urandom(64)); changed += 1
+print(f"{len(files)} files: {changed} changed, {removed} removed, {added} added")
+PY
+}
 
 run init > /dev/null
 run backup --no-stop --in-place-migration --json > "$WORK/backup.jsonl"
@@ -97,6 +123,7 @@ if [ -n "$RUSTIC" ]; then
 fi
 
 : > "$WORK/full.txt"; : > "$WORK/restic.txt"; : > "$WORK/rustic.txt"; : > "$WORK/inplace.txt"; : > "$WORK/written.txt"
+: > "$WORK/nopre.txt"; : > "$WORK/prerestore.txt"
 full_cnx() { timed full "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" restore latest --target "$WORK/t-cnx-$rep" --skip-databases --no-verify --json > "$WORK/full-$rep.json"; }
 full_restic() { timed restic restic --repo "$WORK/restic" restore latest --target "$WORK/t-restic-$rep" > /dev/null; }
 full_rustic() { [ -z "$RUSTIC" ] || timed rustic "$RUSTIC" restore --repository "$WORK/rustic" --cache-dir "$WORK/rustic-cache" --no-progress latest "$WORK/t-rustic-$rep" > /dev/null 2>&1; }
@@ -118,29 +145,18 @@ for rep in $(seq 1 "$REPS"); do
   fi
 
   # 2. 5 % of the bench files changed in place (a few removed, a few added), then the
-  #    in-place restore over the sample
-  python3 - "$BENCH" "$rep" > "$WORK/changed-$rep.txt" <<'PY'
-import os, random, sys
-root, rep = sys.argv[1], int(sys.argv[2])
-files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
-rnd = random.Random(rep)
-pick = rnd.sample(files, max(1, len(files) * 5 // 100))
-changed = removed = added = 0
-for i, p in enumerate(pick):
-    if i % 10 == 0:
-        os.remove(p); removed += 1
-    elif i % 10 == 1:
-        with open(p + ".update-new", "wb") as f:
-            f.write(os.urandom(4096)); added += 1
-    else:
-        with open(p, "r+b") as f:
-            f.write(os.urandom(64)); changed += 1
-print(f"{len(files)} files: {changed} changed, {removed} removed, {added} added")
-PY
+  #    in-place restore over the sample (3. the pre-restore snapshot taken first, as by
+  #    default; then another 5 % and the same restore without it)
+  change "$rep" > "$WORK/changed-$rep.txt"
   sync; warm "$SYS"
   timed inplace "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" restore latest --skip-databases --no-verify --json > "$WORK/inplace-$rep.json"
   sync
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(c["files_written"] for c in r["components"]), sum(c["bytes_written"] for c in r["components"]), sum(c["unchanged"] for c in r["components"]), sum(c["removed"] for c in r["components"]))' "$WORK/inplace-$rep.json" >> "$WORK/written.txt"
+  python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["pre_restore"]; print(p["duration_ms"] / 1000, p["files"], p["bytes"], p["bytes_read"], p["bytes_added"])' "$WORK/inplace-$rep.json" >> "$WORK/prerestore.txt"
+  change "$((rep + 100))" > /dev/null
+  sync; warm "$SYS"
+  timed nopre "$CNXBACKUP" --config "$WORK/cnxbackup.toml" --sysroot "$SYS" restore latest --skip-databases --no-verify --no-pre-restore --json > /dev/null
+  sync
 done
 
 # for reference: an in-place restore with verification (default for components < 10 GiB)
@@ -174,7 +190,12 @@ if [ -n "$RUSTIC" ]; then
 fi
 printf '%-46s %8.2f s  %5d MiB peak RSS\n' "cnxbackup restore, in place, 5 % changed" "$I" "$(( $(col inplace 2) >> 10 ))"
 printf '%-46s %8.2f x\n' "full / in place" "$(echo "$F / $I" | bc -l)"
+N=$(col nopre 1)
+printf '%-46s %8.2f s  %5d MiB peak RSS\n' "in place, 5 % changed, --no-pre-restore" "$N" "$(( $(col nopre 2) >> 10 ))"
+printf '%-46s %8.2f x\n' "in place with / without pre-restore" "$(echo "$I / $N" | bc -l)"
+echo "pre-restore snapshots (s, files, bytes, bytes read, bytes added to the repository):"
+sed 's/^/  /' "$WORK/prerestore.txt"
 printf '%-46s %8.2f s\n' "in place, 5 % changed, with --verify (1 run)" "$V"
 echo "in-place runs (files rewritten, bytes written, unchanged entries, removed):"
 sed 's/^/  /' "$WORK/written.txt"
-echo "all runs (wall s, peak RSS KiB): full: $(tr '\n' ';' < "$WORK/full.txt") restic: $(tr '\n' ';' < "$WORK/restic.txt") rustic: $(tr '\n' ';' < "$WORK/rustic.txt") in place: $(tr '\n' ';' < "$WORK/inplace.txt")"
+echo "all runs (wall s, peak RSS KiB): full: $(tr '\n' ';' < "$WORK/full.txt") restic: $(tr '\n' ';' < "$WORK/restic.txt") rustic: $(tr '\n' ';' < "$WORK/rustic.txt") in place: $(tr '\n' ';' < "$WORK/inplace.txt") no pre-restore: $(tr '\n' ';' < "$WORK/nopre.txt")"
