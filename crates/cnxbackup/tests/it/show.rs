@@ -324,7 +324,12 @@ fn show_deployment_backup_with_a_newer_manifest_is_exit_1_saying_so() {
     vault::backup::backup(&repo, std::slice::from_ref(&dir), &opts).unwrap();
     drop(repo);
 
-    let out = env.cmd().args(["show", "latest"]).output().unwrap();
+    // `latest` is this host's: the snapshot of cnx9 is named with --host
+    let out = env
+        .cmd()
+        .args(["show", "latest", "--host", "cnx9"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("schema_version 99"), "{err}");

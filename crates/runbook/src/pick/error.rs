@@ -110,9 +110,10 @@ impl PickError {
         matches!(self, PickError::OtherHost { .. })
     }
 
-    /// A usage error (exit 2): an unusable spec, contradictory host options.
+    /// A usage error (exit 2): contradictory host options. A spec that names no snapshot
+    /// (`BadSpec`) is exit 1 like any other snapshot not found, as it always was.
     pub fn is_usage(&self) -> bool {
-        matches!(self, PickError::BadSpec { .. } | PickError::FromHost(_))
+        matches!(self, PickError::FromHost(_))
     }
 }
 

@@ -5,7 +5,8 @@
 
 use vault::SnapshotFilter;
 
-use super::{PickError, Selector};
+use super::error::PickError;
+use super::rule::Selector;
 
 /// The host rule's verdict on an allowed restore.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -202,7 +202,9 @@ fn specs_are_latest_or_hex() {
     );
     for bad in ["", "last", "12g4", &"a".repeat(65)] {
         let e = Selector::parse(bad).unwrap_err();
-        assert!(e.is_usage(), "{bad}: {e}");
+        // exit 1, as a snapshot not found always was (the CLI contract)
+        assert!(matches!(e, PickError::BadSpec { .. }), "{bad}: {e}");
+        assert!(!e.is_usage() && !e.is_refusal(), "{bad}: {e}");
     }
 }
 

@@ -158,7 +158,10 @@ pub fn paths_to_save(m: &Manifest, selection: &Selection, target: &Sysroot) -> V
             .map(|p| format!("{}/logs", p.path)),
     );
     for e in evidence {
-        let covered = out.iter().any(|s| Path::new(&e).starts_with(&s.path));
+        let covered = out.iter().any(|s| {
+            Path::new(&e).starts_with(&s.path)
+                && !s.excludes.iter().any(|x| Path::new(&e).starts_with(x))
+        });
         if !covered && exists(&e) {
             out.push(SavedPath {
                 path: e,
@@ -188,10 +191,9 @@ pub fn take(input: &PreRestoreInput<'_>) -> Result<Option<PreRestore>, PreRestor
                     path: p.path.clone(),
                     message: e.to_string(),
                 })?;
-        let excludes = p
-            .excludes
+        let excludes = source_excludes(input.target, p, &paths)
             .iter()
-            .map(|x| glob_escape(Path::new(x)))
+            .map(|x| glob_escape(x.as_path()))
             .collect();
         sources.push(BackupSource::path(real, &p.path).with_excludes(excludes));
     }
@@ -235,6 +237,72 @@ pub fn take(input: &PreRestoreInput<'_>) -> Result<Option<PreRestore>, PreRestor
         bytes_added: s.bytes_added_stored,
         duration_ms: crate::clock::millis(started),
     }))
+}
+
+/// What the source for `p` leaves out: its component's excludes, and every other saved
+/// path inside it exactly (saved by a source of its own; the vault nests a source only
+/// inside one that excludes its stored path). An excluded directory with a saved path
+/// below it (`connections_root` excludes `data/shared`, `provision` inside it is restored)
+/// is carved: everything in it is left out but the way down to that path, so the source
+/// saves neither less nor more than the restore replaces.
+fn source_excludes(target: &Sysroot, p: &SavedPath, all: &[SavedPath]) -> Vec<PathBuf> {
+    let outer = Path::new(&p.path);
+    let inner: Vec<&Path> = all
+        .iter()
+        .map(|q| Path::new(&q.path))
+        .filter(|q| q.starts_with(outer) && *q != outer)
+        .collect();
+    let mut out = Vec::new();
+    for x in p.excludes.iter().map(Path::new) {
+        let below: Vec<&Path> = inner.iter().copied().filter(|q| q.starts_with(x)).collect();
+        if below.is_empty() {
+            out.push(x.to_path_buf());
+        } else {
+            carve(target, x, &below, &mut out);
+        }
+    }
+    for q in inner {
+        if !out.iter().any(|x| q.starts_with(x)) {
+            out.push(q.to_path_buf());
+        }
+    }
+    out
+}
+
+/// Leaves out everything in the directory `dir` but the way down to the paths `keep`
+/// (each left out exactly), reading the directory at the target in name order. A
+/// directory that cannot be read is left out whole (the vault then names the overlap).
+fn carve(target: &Sysroot, dir: &Path, keep: &[&Path], out: &mut Vec<PathBuf>) {
+    if keep.contains(&dir) {
+        out.push(dir.to_path_buf());
+        return;
+    }
+    let entries = target
+        .real_path(dir)
+        .ok()
+        .and_then(|real| std::fs::read_dir(real).ok());
+    let Some(entries) = entries else {
+        out.push(dir.to_path_buf());
+        return;
+    };
+    let mut names: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    for name in names {
+        let child = dir.join(name);
+        let below: Vec<&Path> = keep
+            .iter()
+            .copied()
+            .filter(|q| q.starts_with(&child))
+            .collect();
+        if below.is_empty() {
+            out.push(child);
+        } else {
+            carve(target, &child, &below, out);
+        }
+    }
 }
 
 /// The manifest of the pre-restore snapshot before its components are known: the restored
@@ -440,6 +508,46 @@ mod tests {
                 "/opt/WAS/profiles/AppSrv01/logs"
             ]
         );
+    }
+
+    #[test]
+    fn an_excluded_directory_with_a_saved_path_below_is_carved_around_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = manifest(dir.path());
+        m.components.push(record(
+            Component::Provision,
+            "/opt/IBM/Connections/data/shared/provision",
+            &[],
+        ));
+        for d in ["provision/webresources", "activities", "customization"] {
+            std::fs::create_dir_all(dir.path().join("opt/IBM/Connections/data/shared").join(d))
+                .unwrap();
+        }
+        let target = Sysroot::new(dir.path()).unwrap();
+        let sel = selection(&[Component::ConnectionsRoot, Component::Provision]);
+        let all = paths_to_save(&m, &sel, &target);
+        let root = all.first().unwrap();
+        assert_eq!(root.path, "/opt/IBM/Connections");
+        // the manifest keeps the component's own exclude ...
+        assert_eq!(root.excludes, ["/opt/IBM/Connections/data/shared"]);
+        // ... the source leaves out shared data but the way down to provision, and
+        // provision itself (saved by its own source)
+        let source: Vec<String> = source_excludes(&target, root, &all)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            source,
+            [
+                "/opt/IBM/Connections/data/shared/activities",
+                "/opt/IBM/Connections/data/shared/customization",
+                "/opt/IBM/Connections/data/shared/provision",
+            ]
+        );
+        let provision = all
+            .iter()
+            .find(|p| p.component == Some(Component::Provision));
+        assert!(source_excludes(&target, provision.unwrap(), &all).is_empty());
     }
 
     #[test]
