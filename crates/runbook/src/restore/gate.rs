@@ -111,164 +111,188 @@ const ADVICE_INSTALL: &str = "restore the install too — connections_root toget
     Installation Manager state (installation_manager, shared_resources): run without --only, \
     so the target gets the backup's own version";
 
+/// The versions the rules compare, and how a refusal shows them.
+struct Versions<'a> {
+    backup: Option<&'a Version>,
+    installed: Option<&'a Version>,
+    /// The version the rules are checked against (the backup's when the install comes
+    /// back with it, else the installed one).
+    against: Option<&'a Version>,
+    installed_shown: String,
+    backup_shown: String,
+    target_shown: String,
+}
+
+impl<'a> Versions<'a> {
+    fn of(input: &GateInput<'a>) -> Versions<'a> {
+        let (installed, installed_shown) = match input.target {
+            TargetState::BareMetal => (None, "none (nothing installed)".to_string()),
+            TargetState::Installed(v) => (v.as_ref(), shown(v.as_ref())),
+        };
+        let backup_shown = shown(input.backup);
+        let (against, target_shown) = if input.brings_install {
+            let target =
+                format!("{backup_shown} after the restore (installed now: {installed_shown})");
+            (input.backup, target)
+        } else {
+            (installed, format!("{installed_shown} (installed)"))
+        };
+        Versions {
+            backup: input.backup,
+            installed,
+            against,
+            installed_shown,
+            backup_shown,
+            target_shown,
+        }
+    }
+
+    fn refusal(&self, rule: &str, message: String, advice: String) -> Refusal {
+        Refusal {
+            rule: rule.to_string(),
+            message,
+            backup_version: self.backup_shown.clone(),
+            target_version: self.target_shown.clone(),
+            advice,
+        }
+    }
+}
+
 /// Applies the rules; `Ok` with the decision, or the refusal of the first rule that fails.
 pub fn decide(input: &GateInput<'_>) -> Result<GateDecision, Refusal> {
-    let installed = match input.target {
-        TargetState::BareMetal => None,
-        TargetState::Installed(v) => v.as_ref(),
-    };
-    let installed_shown = match input.target {
-        TargetState::BareMetal => "none (nothing installed)".to_string(),
-        TargetState::Installed(v) => shown(v.as_ref()),
-    };
-    let (against, basis) = if input.brings_install {
-        (
-            input.backup,
-            "the backup's own version: the install is restored with it".to_string(),
-        )
+    let v = Versions::of(input);
+    let basis = if input.brings_install {
+        "the backup's own version: the install is restored with it"
     } else {
-        (installed, "the version installed at the target".to_string())
-    };
-    let backup_shown = shown(input.backup);
-    let target_shown = if input.brings_install {
-        format!(
-            "{} after the restore (installed now: {installed_shown})",
-            backup_shown
-        )
-    } else {
-        format!("{installed_shown} (installed)")
+        "the version installed at the target"
     };
     let mut decision = GateDecision {
-        backup_version: input.backup.map(ToString::to_string),
-        installed_version: installed.map(ToString::to_string),
-        checked_against: against.map(ToString::to_string),
-        basis,
+        backup_version: v.backup.map(ToString::to_string),
+        installed_version: v.installed.map(ToString::to_string),
+        checked_against: v.against.map(ToString::to_string),
+        basis: basis.to_string(),
         checks: Vec::new(),
         warnings: Vec::new(),
     };
-    let refusal = |rule: &str, message: String, advice: String| Refusal {
-        rule: rule.to_string(),
-        message,
-        backup_version: backup_shown.clone(),
-        target_version: target_shown.clone(),
-        advice,
-    };
-
-    // IIM state: connections_root without it only onto exactly the same version.
     if input.root_without_iim {
-        let same = matches!((input.backup, installed), (Some(b), Some(t)) if b == t);
-        if !same {
-            return Err(refusal(
-                "iim_state",
-                "the snapshot has connections_root but not the Installation Manager state \
-                 (it was backed up without --in-place-migration); restoring the files onto a \
-                 different or unknown version would leave Installation Manager believing \
-                 another version is installed than the one on disk"
-                    .into(),
-                "restore from a backup taken with --in-place-migration (it holds the IIM \
-                 data, install and IMShared), or leave connections_root out with --only"
-                    .into(),
-            ));
-        }
-        decision.checks.push(GateCheck {
-            rule: "iim_state".into(),
-            result: CheckResult::Allowed,
-            message: "no IIM state in the snapshot, but the installed version is exactly the \
-                      backup's: IIM's record already matches the restored files"
-                .into(),
-        });
+        decision.checks.push(iim_state_rule(&v)?);
     }
-
     if input.content {
-        let verdict = match (input.backup, against) {
-            (Some(b), Some(t)) => can_restore_content(b, t).map_err(|r| {
-                debug_assert_eq!(r.rule(), GateRule::Content);
-                r.to_string()
-            }),
-            (None, _) => Err(
-                "the backup recorded no Connections version, so the release \
-                              rule cannot be checked"
-                    .to_string(),
-            ),
-            (Some(_), None) if input.target == &TargetState::BareMetal => Err(
-                "nothing is installed at the target, so content has no release to go onto"
-                    .to_string(),
-            ),
-            (Some(_), None) => Err(
-                "the version installed at the target could not be read, so the release rule \
-                 cannot be checked"
-                    .to_string(),
-            ),
-        };
-        match verdict {
-            Ok(()) => decision.checks.push(GateCheck {
-                rule: "content".into(),
-                result: CheckResult::Allowed,
-                message: format!("same release: {} onto {}", backup_shown, shown(against)),
-            }),
-            Err(message) if input.allow_version_mismatch => {
-                let warning = format!(
-                    "--allow-version-mismatch: the release rule is OVERRIDDEN ({message}). \
-                     Connections does not support content restored onto another release; \
-                     you are on your own"
-                );
-                decision.warnings.push(warning.clone());
-                decision.checks.push(GateCheck {
-                    rule: "content".into(),
-                    result: CheckResult::Overridden,
-                    message: warning,
-                });
-            }
-            Err(message) => {
-                return Err(refusal(
-                    "content",
-                    message,
-                    format!(
-                        "{ADVICE_INSTALL}; or, only if you know the data is compatible, \
-                         --allow-version-mismatch (overrides this rule, never the provision \
-                         rule)"
-                    ),
-                ))
-            }
+        let check = content_rule(input, &v)?;
+        if check.result == CheckResult::Overridden {
+            decision.warnings.push(check.message.clone());
         }
+        decision.checks.push(check);
     }
-
     if input.provision {
-        let verdict = match (input.backup, against) {
-            (Some(b), Some(t)) if !input.brings_install && !input.target_ifixes_known => {
-                // without the target's iFix list "the same iFix set" cannot be shown
-                let _ = (b, t);
-                Err(
-                    "the interim fixes installed at the target could not be read \
-                     (connections_root/version), so the exact version cannot be compared"
-                        .to_string(),
-                )
-            }
-            (Some(b), Some(t)) => can_restore_provision(b, t).map_err(|r| r.to_string()),
-            (None, _) => Err("the backup recorded no Connections version".to_string()),
-            (Some(_), None) => Err(format!(
-                "provision needs the exact version it was backed up on, and the target has \
-                 {installed_shown}"
-            )),
-        };
-        match verdict {
-            Ok(()) => decision.checks.push(GateCheck {
-                rule: "provision".into(),
-                result: CheckResult::Allowed,
-                message: format!("exact same version: {}", shown(against)),
-            }),
-            Err(message) => {
-                return Err(refusal(
-                    "provision",
-                    message,
-                    format!(
-                        "{ADVICE_INSTALL} (provision then goes back with the version it \
-                         belongs to); or leave provision out: --only with the other \
-                         components. Nothing overrides this rule"
-                    ),
-                ))
-            }
-        }
+        decision.checks.push(provision_rule(input, &v)?);
     }
     Ok(decision)
+}
+
+/// IIM state: connections_root without it only onto exactly the same version.
+fn iim_state_rule(v: &Versions<'_>) -> Result<GateCheck, Refusal> {
+    let same = matches!((v.backup, v.installed), (Some(b), Some(t)) if b == t);
+    if !same {
+        return Err(v.refusal(
+            "iim_state",
+            "the snapshot has connections_root but not the Installation Manager state \
+             (it was backed up without --in-place-migration); restoring the files onto a \
+             different or unknown version would leave Installation Manager believing \
+             another version is installed than the one on disk"
+                .into(),
+            "restore from a backup taken with --in-place-migration (it holds the IIM \
+             data, install and IMShared), or leave connections_root out with --only"
+                .into(),
+        ));
+    }
+    Ok(GateCheck {
+        rule: "iim_state".into(),
+        result: CheckResult::Allowed,
+        message: "no IIM state in the snapshot, but the installed version is exactly the \
+                  backup's: IIM's record already matches the restored files"
+            .into(),
+    })
+}
+
+/// The release rule for content (databases, files other than provision); the only rule
+/// `--allow-version-mismatch` overrides.
+fn content_rule(input: &GateInput<'_>, v: &Versions<'_>) -> Result<GateCheck, Refusal> {
+    let verdict = match (v.backup, v.against) {
+        (Some(b), Some(t)) => can_restore_content(b, t).map_err(|r| {
+            debug_assert_eq!(r.rule(), GateRule::Content);
+            r.to_string()
+        }),
+        (None, _) => Err(
+            "the backup recorded no Connections version, so the release rule cannot be \
+             checked"
+                .to_string(),
+        ),
+        (Some(_), None) if input.target == &TargetState::BareMetal => Err(
+            "nothing is installed at the target, so content has no release to go onto".to_string(),
+        ),
+        (Some(_), None) => Err(
+            "the version installed at the target could not be read, so the release rule \
+             cannot be checked"
+                .to_string(),
+        ),
+    };
+    match verdict {
+        Ok(()) => Ok(GateCheck {
+            rule: "content".into(),
+            result: CheckResult::Allowed,
+            message: format!("same release: {} onto {}", v.backup_shown, shown(v.against)),
+        }),
+        Err(message) if input.allow_version_mismatch => Ok(GateCheck {
+            rule: "content".into(),
+            result: CheckResult::Overridden,
+            message: format!(
+                "--allow-version-mismatch: the release rule is OVERRIDDEN ({message}). \
+                 Connections does not support content restored onto another release; \
+                 you are on your own"
+            ),
+        }),
+        Err(message) => Err(v.refusal(
+            "content",
+            message,
+            format!(
+                "{ADVICE_INSTALL}; or, only if you know the data is compatible, \
+                 --allow-version-mismatch (overrides this rule, never the provision rule)"
+            ),
+        )),
+    }
+}
+
+/// The provision rule: exactly the version it was backed up on; nothing overrides it.
+fn provision_rule(input: &GateInput<'_>, v: &Versions<'_>) -> Result<GateCheck, Refusal> {
+    let verdict = match (v.backup, v.against) {
+        // without the target's iFix list "the same iFix set" cannot be shown
+        (Some(_), Some(_)) if !input.brings_install && !input.target_ifixes_known => Err(
+            "the interim fixes installed at the target could not be read \
+             (connections_root/version), so the exact version cannot be compared"
+                .to_string(),
+        ),
+        (Some(b), Some(t)) => can_restore_provision(b, t).map_err(|r| r.to_string()),
+        (None, _) => Err("the backup recorded no Connections version".to_string()),
+        (Some(_), None) => Err(format!(
+            "provision needs the exact version it was backed up on, and the target has {}",
+            v.installed_shown
+        )),
+    };
+    match verdict {
+        Ok(()) => Ok(GateCheck {
+            rule: "provision".into(),
+            result: CheckResult::Allowed,
+            message: format!("exact same version: {}", shown(v.against)),
+        }),
+        Err(message) => Err(v.refusal(
+            "provision",
+            message,
+            format!(
+                "{ADVICE_INSTALL} (provision then goes back with the version it belongs \
+                 to); or leave provision out: --only with the other components. Nothing \
+                 overrides this rule"
+            ),
+        )),
+    }
 }
