@@ -58,6 +58,17 @@ pub fn exit_of(error: &anyhow::Error) -> Exit {
         .unwrap_or(Exit::Failed)
 }
 
+/// Exit 3 for a refusal, 2 for a usage error, 1 for anything else.
+fn refused_usage_or_failed(refusal: bool, usage: bool) -> Exit {
+    if refusal {
+        Exit::Refused
+    } else if usage {
+        Exit::Usage
+    } else {
+        Exit::Failed
+    }
+}
+
 /// The code one error in a chain asks for, if its type knows.
 fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
     if let Some(e) = cause.downcast_ref::<CommandError>() {
@@ -103,22 +114,10 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
         });
     }
     if let Some(e) = cause.downcast_ref::<runbook::pick::PickError>() {
-        return Some(if e.is_refusal() {
-            Exit::Refused
-        } else if e.is_usage() {
-            Exit::Usage
-        } else {
-            Exit::Failed
-        });
+        return Some(refused_usage_or_failed(e.is_refusal(), e.is_usage()));
     }
     if let Some(e) = cause.downcast_ref::<runbook::restore::RestoreError>() {
-        return Some(if e.is_refusal() {
-            Exit::Refused
-        } else if e.is_usage() {
-            Exit::Usage
-        } else {
-            Exit::Failed
-        });
+        return Some(refused_usage_or_failed(e.is_refusal(), e.is_usage()));
     }
     None
 }

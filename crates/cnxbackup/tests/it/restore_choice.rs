@@ -9,8 +9,7 @@ use crate::restore_common;
 use std::path::{Path, PathBuf};
 
 use backup_common::{Harness, Run};
-use connections::discover::{installed_version, DiscoverOptions};
-use restore_common::{assert_components_equal, cnx, diff, listing, volatile};
+use restore_common::{assert_components_equal, cnx, diff, listing, version_at, volatile};
 use sample::Variant;
 use serde_json::Value;
 
@@ -32,15 +31,6 @@ fn json(run: &Run) -> Value {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn version_at(root: &Path) -> String {
-    let sys = websphere::Sysroot::new(root).unwrap();
-    installed_version(&sys, &DiscoverOptions::default())
-        .version
-        .version()
-        .unwrap()
-        .to_string()
 }
 
 #[test]

@@ -10,18 +10,8 @@ use crate::restore_common;
 use std::path::Path;
 
 use backup_common::Harness;
-use connections::discover::{installed_version, DiscoverOptions};
-use restore_common::{assert_components_equal, cnx, diff, listing, volatile};
+use restore_common::{assert_components_equal, cnx, diff, listing, version_at, volatile};
 use sample::Variant;
-
-fn version_at(root: &Path) -> String {
-    let sys = websphere::Sysroot::new(root).unwrap();
-    installed_version(&sys, &DiscoverOptions::default())
-        .version
-        .version()
-        .unwrap()
-        .to_string()
-}
 
 #[test]
 fn restore_after_a_failed_update_brings_back_files_databases_and_version() {

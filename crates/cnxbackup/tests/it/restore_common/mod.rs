@@ -17,6 +17,19 @@ pub fn volatile(rel: &str) -> bool {
     cnxbackup::commands::demo::volatile(rel)
 }
 
+/// The exact Connections version installed under `root`.
+pub fn version_at(root: &Path) -> String {
+    let sys = websphere::Sysroot::new(root).unwrap();
+    connections::discover::installed_version(
+        &sys,
+        &connections::discover::DiscoverOptions::default(),
+    )
+    .version
+    .version()
+    .unwrap()
+    .to_string()
+}
+
 /// Runs `cnxbackup ARGS` with the configuration the last `Harness::backup` wrote.
 pub fn cnx(h: &Harness, args: &[&str]) -> Run {
     assert!(
