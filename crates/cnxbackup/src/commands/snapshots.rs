@@ -128,25 +128,34 @@ fn snapshot_row(id: &SnapshotId, s: Snapshot) -> SnapshotRow {
 
 /// Counts the backup sets: what each deployment backup left out, and whether a member of
 /// its set now holds it ([`runbook::manifest::Summary::status_in_set`]).
-fn count_sets(rows: &mut [SnapshotRow]) {
+/// `all` are every snapshot of the repository, the filtered-out ones too (a node's set
+/// member on another host counts under `--host NODE`).
+fn count_sets(rows: &mut [SnapshotRow], all: &[(SnapshotId, &Snapshot)]) {
     use runbook::manifest::{Status, Summary};
-    let summaries: Vec<(String, Option<Summary>)> = rows
+    let summaries: Vec<(String, Summary)> = all
         .iter()
-        .map(|r| {
-            let s = r.application.as_ref().and_then(Summary::from_application);
-            (r.id.clone(), s)
+        .filter_map(|(id, s)| {
+            let summary = s.application.as_ref().and_then(Summary::from_application)?;
+            Some((id.to_hex(), summary))
         })
         .collect();
-    for (row, (_, own)) in rows.iter_mut().zip(&summaries) {
-        let Some(own) = own else { continue };
+    for row in rows.iter_mut() {
+        let Some((_, own)) = summaries.iter().find(|(id, _)| *id == row.id) else {
+            continue;
+        };
         let others = summaries
             .iter()
             .filter(|(id, _)| *id != row.id)
-            .filter_map(|(id, s)| s.as_ref().map(|s| (id.as_str(), s)));
+            .map(|(id, s)| (id.as_str(), s));
         let (status, by) = own.status_in_set(others);
         row.incomplete = status == Status::Incomplete;
         if matches!(row.status.as_str(), "complete" | "incomplete") {
-            row.status = if row.incomplete { "incomplete" } else { "complete" }.to_string();
+            row.status = if row.incomplete {
+                "incomplete"
+            } else {
+                "complete"
+            }
+            .to_string();
         }
         row.held_by = by.map(|m| m.host);
         row.absent = own
@@ -468,29 +477,31 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut hidden = 0usize;
-    let mut candidates = Vec::new();
+    let mut docs = Vec::new();
     for (id, snap) in repo.list_snapshots()? {
         match snap {
-            Ok(s) => {
-                candidates.push(Candidate::of(id, &s));
-                if !filter.matches(&s) {
-                    continue;
-                }
-                if !args.all && s.tags.iter().any(|t| t == PARTIAL_TAG) {
-                    hidden += 1;
-                } else {
-                    rows.push(snapshot_row(&id, s));
-                }
-            }
+            Ok(s) => docs.push((id, s)),
             Err(e) => errors.push(SnapshotError {
                 id: id.to_hex(),
                 error: e.to_string(),
             }),
         }
     }
+    let all: Vec<(SnapshotId, &Snapshot)> = docs.iter().map(|(id, s)| (*id, s)).collect();
+    for (id, s) in &docs {
+        if !filter.matches(s) {
+            continue;
+        }
+        if !args.all && s.tags.iter().any(|t| t == PARTIAL_TAG) {
+            hidden += 1;
+        } else {
+            rows.push(snapshot_row(id, s.clone()));
+        }
+    }
     group_by_set(&mut rows);
-    count_sets(&mut rows);
+    count_sets(&mut rows, &all);
     let host = ctx.this_host();
+    let candidates = runbook::pick::candidates(&all);
     let latest = runbook::pick::pick(&candidates, &Selector::Latest, &filter, &host)
         .ok()
         .map(|p| p.id.to_hex());

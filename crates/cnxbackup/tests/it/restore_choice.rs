@@ -36,13 +36,29 @@ fn hex(bytes: &[u8]) -> String {
 #[test]
 fn latest_is_this_hosts_complete_backup_and_another_hosts_needs_from_host() {
     let h = Harness::new(Variant::V80SqlServerLdap);
-    let a_complete = h.backup(&["--json", "--host", "host-a", "--skip-databases"]);
+    // A and B are one cell's backup set: A leaves the databases to B, so A's backup is
+    // COMPLETE once B's holds them (and `latest` counts the set as `snapshots` does).
+    let set = ["--set", "cell-1"];
+    let a_complete = h.backup(
+        &[
+            &["--json", "--host", "host-a", "--skip-databases"],
+            &set[..],
+        ]
+        .concat(),
+    );
     assert_eq!(a_complete.code, 0, "{}", a_complete.stderr);
     let a_complete = a_complete.result()["snapshot"]
         .as_str()
         .unwrap()
         .to_string();
-    let b_complete = h.backup(&["--json", "--host", "host-b", "--skip-databases"]);
+    let before_b = on(&h, "host-a", &["restore", "latest", "--dry-run"]);
+    assert_eq!(before_b.code, 1, "{}", before_b.stderr);
+    assert!(
+        before_b.stderr.contains("INCOMPLETE"),
+        "{}",
+        before_b.stderr
+    );
+    let b_complete = h.backup(&[&["--json", "--host", "host-b"], &set[..]].concat());
     assert_eq!(b_complete.code, 0, "{}", b_complete.stderr);
     let b_complete = b_complete.result()["snapshot"]
         .as_str()

@@ -29,5 +29,6 @@ mod tests;
 pub use error::PickError;
 pub use host::{check_restore_host, restore_filter, HostCheck};
 pub use rule::{
-    pick, resolve, Candidate, Kind, PassedOver, Picked, Selector, PARTIAL_TAG, PRE_RESTORE_TAG,
+    candidates, pick, resolve, Candidate, Kind, PassedOver, Picked, Selector, PARTIAL_TAG,
+    PRE_RESTORE_TAG,
 };

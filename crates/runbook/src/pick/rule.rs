@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use vault::{Repository, Snapshot, SnapshotFilter, SnapshotId};
 
 use super::error::PickError;
+use crate::manifest::{Status, Summary};
 
 /// Tag of the temporary per-component snapshots an interrupted deployment backup leaves.
 pub const PARTIAL_TAG: &str = "cnxbackup-partial";
@@ -309,6 +310,37 @@ fn pick_latest(
     })
 }
 
+/// The candidates for a repository's snapshots. A deployment backup that left its
+/// databases to another host of its backup set (`--skip-databases --set`) is COMPLETE
+/// while a member of the set holds them, INCOMPLETE otherwise
+/// ([`Summary::status_in_set`]): `latest` counts the set as `show` and `snapshots` do.
+pub fn candidates(docs: &[(SnapshotId, &Snapshot)]) -> Vec<Candidate> {
+    let summaries: Vec<(String, Option<Summary>)> = docs
+        .iter()
+        .map(|(id, s)| {
+            let summary = s.application.as_ref().and_then(Summary::from_application);
+            (id.to_hex(), summary)
+        })
+        .collect();
+    docs.iter()
+        .zip(&summaries)
+        .map(|((id, s), (hex, own))| {
+            let mut c = Candidate::of(*id, s);
+            if let Some(own) = own {
+                let others = summaries
+                    .iter()
+                    .filter(|(other, _)| other != hex)
+                    .filter_map(|(other, s)| s.as_ref().map(|s| (other.as_str(), s)));
+                c.kind = match own.status_in_set(others).0 {
+                    Status::Complete => Kind::Complete,
+                    Status::Incomplete => Kind::Incomplete,
+                };
+            }
+            c
+        })
+        .collect()
+}
+
 /// Reads the repository's snapshots and applies the rule: the snapshot `spec` means, with
 /// its document and how it was chosen.
 pub fn resolve(
@@ -328,7 +360,8 @@ pub fn resolve(
             Err(e) => unreadable.push((id, e)),
         }
     }
-    let candidates: Vec<Candidate> = docs.iter().map(|(id, s)| Candidate::of(*id, s)).collect();
+    let refs: Vec<(SnapshotId, &Snapshot)> = docs.iter().map(|(id, s)| (*id, s)).collect();
+    let candidates = candidates(&refs);
     let picked = match (pick(&candidates, &selector, filter, this_host), &selector) {
         // an id that names an unreadable document: say why it cannot be used
         (Err(PickError::NotFound { .. }), Selector::Id(prefix)) => {
