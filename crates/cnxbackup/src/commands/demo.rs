@@ -440,7 +440,7 @@ fn step_gate(demo: &Demo, _: &mut State) -> anyhow::Result<String> {
 }
 
 fn step_restore(demo: &Demo, _: &mut State) -> anyhow::Result<String> {
-    let r = demo.cnx(&["restore", "latest", "--stop"])?;
+    let r = demo.cnx(&["--json", "restore", "latest", "--stop"])?;
     if r.code != 0 {
         if r.stderr.contains("unexpected argument") {
             bail!("not available in this build:\n{}", tail(&r.stderr, 4));
@@ -451,7 +451,29 @@ fn step_restore(demo: &Demo, _: &mut State) -> anyhow::Result<String> {
             tail(&r.stderr, 12)
         );
     }
-    Ok("databases and files restored".into())
+    Ok(format!(
+        "databases and files restored{}",
+        pre_restore_note(&r.stdout)
+    ))
+}
+
+/// What the restore saved of the failed state first (its report's `pre_restore`).
+fn pre_restore_note(report: &str) -> String {
+    let doc: serde_json::Value = serde_json::from_str(report).unwrap_or_default();
+    let p = &doc["pre_restore"];
+    let (Some(id), Some(files), Some(added)) = (
+        p["snapshot"].as_str(),
+        p["files"].as_u64(),
+        p["bytes_added"].as_u64(),
+    ) else {
+        return String::new();
+    };
+    format!(
+        "; the failed state was saved first: pre-restore snapshot {} ({files} files, {} added \
+         to the repository)",
+        id.get(..8).unwrap_or(id),
+        crate::ui::format::bytes(added)
+    )
 }
 
 fn step_verify_files(demo: &Demo, s: &mut State) -> anyhow::Result<String> {
