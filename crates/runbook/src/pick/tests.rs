@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use vault::{SnapshotFilter, SnapshotId};
+use vault::{Snapshot, SnapshotFilter, SnapshotId};
 
 use super::*;
 
@@ -383,4 +383,68 @@ proptest! {
             Err(e) => prop_assert!(false, "unexpected {e}"),
         }
     }
+}
+
+/// A snapshot document carrying `m`'s summary, as `backup` writes it.
+fn deployment_snapshot(m: &crate::manifest::Manifest, time: i64) -> Snapshot {
+    Snapshot {
+        time,
+        host: m.host.clone(),
+        paths: vec!["/opt/IBM".into()],
+        tags: Vec::new(),
+        tree: vault::BlobId([0; 32]),
+        parent: None,
+        summary: vault::SnapshotSummary::default(),
+        application: Some(m.summary().to_application()),
+        username: String::new(),
+        program_version: String::new(),
+    }
+}
+
+#[test]
+fn latest_counts_the_backup_set() {
+    use crate::manifest::{Absence, AbsenceReason, DatabaseRecord, Status, StepStatus};
+    use crate::plan::Component;
+    let complete = |host: &str| {
+        let mut m = crate::manifest::tests::example();
+        m.host = host.into();
+        m.status = Status::Complete;
+        m.failed_steps.clear();
+        m
+    };
+    // the node left the databases to its set (`--skip-databases --set`)
+    let mut node = complete("node");
+    node.absent = vec![Absence {
+        component: Component::Databases,
+        reason: AbsenceReason::SkipDatabases,
+        held_by: None,
+        message: "--skip-databases".into(),
+    }];
+    let mut dmgr = complete("dmgr");
+    dmgr.databases = vec![DatabaseRecord {
+        database: "FILES".into(),
+        status: StepStatus::Ok,
+        image: None,
+        stored_paths: vec![],
+        error: None,
+    }];
+    let node_doc = deployment_snapshot(&node, 100);
+    let dmgr_doc = deployment_snapshot(&dmgr, 200);
+    let latest = |docs: &[(SnapshotId, &Snapshot)]| {
+        pick(&candidates(docs), &Selector::Latest, &none(), "node").map(|p| p.id)
+    };
+    // alone, the node's backup is INCOMPLETE: not `latest`
+    let alone = [(id(1), &node_doc)];
+    assert_eq!(candidates(&alone)[0].kind, Kind::Incomplete);
+    assert!(matches!(latest(&alone), Err(PickError::NoComplete { .. })));
+    // the database host's backup of the same set holds them: COMPLETE, and `latest`
+    let both = [(id(1), &node_doc), (id(2), &dmgr_doc)];
+    assert_eq!(candidates(&both)[0].kind, Kind::Complete);
+    assert_eq!(latest(&both).unwrap(), id(1));
+    // a member of another set does not count
+    let mut other = dmgr.clone();
+    other.backup_set = "another-set".into();
+    let other_doc = deployment_snapshot(&other, 300);
+    let elsewhere = [(id(1), &node_doc), (id(3), &other_doc)];
+    assert_eq!(candidates(&elsewhere)[0].kind, Kind::Incomplete);
 }
