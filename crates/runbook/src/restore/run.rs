@@ -422,7 +422,8 @@ fn writable_first(
     }
     input
         .repository
-        .check_writable()
+        .probe_write()
+        .map(|_live_locks| ())
         .map_err(|e| RestoreError::PreRestore(PreRestoreError::NotWritable(e)))
 }
 

@@ -118,28 +118,6 @@ impl Repository {
         Ok(())
     }
 
-    /// Proves that this session can write to the repository (and delete what it wrote):
-    /// writes a short-lived shared lock document and removes it. For callers that must know
-    /// before they start something they cannot undo (a restore checks it before it stops a
-    /// server, because its pre-restore snapshot is written after). A prune that starts in
-    /// between sees a live lock and backs off, as it would for any other holder.
-    pub fn check_writable(&self) -> Result<(), VaultError> {
-        let now = now_unix_ns();
-        let info = LockInfo {
-            format_version: crate::format::config::FORMAT_VERSION,
-            host: hostname(),
-            pid: std::process::id(),
-            username: username(),
-            time: now,
-            expires: now.saturating_add(ttl_ns(Duration::from_secs(60))),
-            exclusive: false,
-        };
-        let id = hex::encode(crate::crypto::random_bytes::<16>()?);
-        let path = format!("{LOCKS_DIR}{id}");
-        self.storage().write(&path, seal_lock(self.key(), &info)?)?;
-        self.storage().delete(&path)
-    }
-
     /// Delete stale lock objects; returns how many were removed.
     pub fn remove_stale_locks(&self) -> Result<usize, VaultError> {
         let host = hostname();

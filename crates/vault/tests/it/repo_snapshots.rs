@@ -183,16 +183,3 @@ fn lock_of_a_dead_process_on_this_host_is_stale() {
     assert!(vault::repo::locks::is_stale(&info, 1, "here"));
     assert!(!vault::repo::locks::is_stale(&info, 1, "elsewhere"));
 }
-
-#[test]
-fn check_writable_leaves_no_lock_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = init(dir.path());
-    repo.check_writable().unwrap();
-    assert!(repo.list_locks().unwrap().is_empty());
-    // and it never blocks on (or removes) someone else's lock
-    let held = repo.lock_exclusive(Duration::from_secs(60)).unwrap();
-    repo.check_writable().unwrap();
-    assert_eq!(repo.list_locks().unwrap().len(), 1);
-    drop(held);
-}
