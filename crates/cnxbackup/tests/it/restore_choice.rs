@@ -368,4 +368,42 @@ fn every_component_extracts_into_an_empty_directory() {
     );
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(json(&again)["mode"], "restore");
+
+    // A restore into that lab copy saves what it replaces there first; that pre-restore
+    // snapshot goes back only there, never onto this host's own root.
+    std::fs::write(out.join("opt/IBM/Connections/lab-note.txt"), b"lab").unwrap();
+    let lab = cnx(
+        &h,
+        &[
+            "--json",
+            "restore",
+            "latest",
+            "--skip-databases",
+            "--target",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(lab.code, 0, "{}", lab.stderr);
+    let lab_pre = json(&lab)["pre_restore"]["snapshot"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!out.join("opt/IBM/Connections/lab-note.txt").exists());
+    let here = cnx(&h, &["restore", &lab_pre, "--dry-run"]);
+    assert_eq!(here.code, 3, "{}", here.stderr);
+    assert!(
+        here.stderr.contains("pre-restore snapshot of the target")
+            && here.stderr.contains(out.to_str().unwrap()),
+        "{}",
+        here.stderr
+    );
+    let back = cnx(
+        &h,
+        &["restore", &lab_pre, "--target", out.to_str().unwrap()],
+    );
+    assert_eq!(back.code, 0, "{}", back.stderr);
+    assert_eq!(
+        std::fs::read(out.join("opt/IBM/Connections/lab-note.txt")).unwrap(),
+        b"lab"
+    );
 }

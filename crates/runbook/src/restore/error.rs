@@ -45,6 +45,22 @@ pub enum RestoreError {
     /// The pre-restore snapshot could not be taken; nothing was changed (exit 1).
     #[error(transparent)]
     PreRestore(PreRestoreError),
+    /// A pre-restore snapshot restored onto another target than the one it was taken at
+    /// (exit 3): its files are that target's state, not this one's.
+    #[error(
+        "snapshot {snapshot} is the pre-restore snapshot of the target {taken_at} (what a \
+         restore there replaced); restoring it onto {target} would put that target's state \
+         here. Refused. Restore it where it was taken (--target {taken_at}, or without \
+         --target when that is /), or extract it into an empty directory (--target EMPTY_DIR)"
+    )]
+    PreRestoreElsewhere {
+        /// The snapshot (short id).
+        snapshot: String,
+        /// The target root it was taken at.
+        taken_at: String,
+        /// The target root of this restore.
+        target: String,
+    },
 }
 
 impl RestoreError {
@@ -56,6 +72,7 @@ impl RestoreError {
                 | RestoreError::Gate(_)
                 | RestoreError::Running { .. }
                 | RestoreError::Unsafe { .. }
+                | RestoreError::PreRestoreElsewhere { .. }
         ) || matches!(self, RestoreError::Host(e) if e.is_refusal())
     }
 

@@ -218,6 +218,9 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError>
         ),
         Mode::Extract => None,
     };
+    if mode == Mode::Restore {
+        same_target_as_taken(input, &m)?;
+    }
     let chosen = match mode {
         Mode::Restore => select::select(&m, &opts.only, opts.skip_databases),
         Mode::Extract => select::select_extraction(&m, &opts.only, opts.skip_databases),
@@ -234,6 +237,28 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError>
         host_check,
         selection,
         warnings,
+    })
+}
+
+/// A pre-restore snapshot goes back only where it was taken (an extraction may put it
+/// anywhere): the host rule cannot tell a lab copy's state from this host's, both were
+/// recorded under this host's name.
+fn same_target_as_taken(input: &RestoreInput<'_>, m: &Manifest) -> Result<(), RestoreError> {
+    let Some(pre) = &m.pre_restore else {
+        return Ok(());
+    };
+    let target = input.target.root().display().to_string();
+    if pre.target == target {
+        return Ok(());
+    }
+    Err(RestoreError::PreRestoreElsewhere {
+        snapshot: input
+            .snapshot_id
+            .get(..8)
+            .unwrap_or(&input.snapshot_id)
+            .to_string(),
+        taken_at: pre.target.clone(),
+        target,
     })
 }
 
