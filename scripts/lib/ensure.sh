@@ -274,3 +274,13 @@ ensure_cnxbackup_binary() {
   [ -x "$CNXBACKUP" ] || { echo "no cnxbackup binary at $CNXBACKUP" >&2; return 1; }
   export CNXBACKUP
 }
+
+# ensure_pip_tool BINARY PACKAGE...: pip install the Python packages when BINARY is not on
+# PATH (the release build's `ziglang` and `cargo-zigbuild`, see scripts/package).
+ensure_pip_tool() {
+  local bin=$1
+  shift
+  command -v "$bin" >/dev/null 2>&1 && return 0
+  echo "installing $* with pip" >&2
+  python3 -m pip install --quiet "$@" >&2
+}

@@ -79,8 +79,9 @@ fn invocations(line: &str) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     for part in line.split("&&").flat_map(|p| p.split(';')) {
         let mut argv = words(part);
-        // A lone `>`/`>>` is followed by its target: drop both and everything after.
-        if let Some(r) = argv.iter().position(|w| w == ">" || w == ">>") {
+        // A lone `>`/`>>` is followed by its target, a `|` by the next program: drop them
+        // and everything after.
+        if let Some(r) = argv.iter().position(|w| w == ">" || w == ">>" || w == "|") {
             argv.truncate(r);
         }
         // Attached redirections (`>>/var/log/x`, `2>&1`).
@@ -249,4 +250,51 @@ fn extraction_handles_cron_chains_redirections_and_jinja() {
     );
     // And a wrong line is caught by the parser.
     assert!(Cli::try_parse_from(["cnxbackup", "backup", "--no-such-flag"]).is_err());
+}
+
+/// No environment: the example file alone decides.
+struct NoVariables;
+
+impl cnxbackup::config::Environment for NoVariables {
+    fn var(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+/// `examples/cnxbackup.toml` (installed by the packages as /etc/cnxbackup/cnxbackup.toml)
+/// loads as it is and with every optional `#key = value` setting switched on: a key that was
+/// renamed or a value of the wrong type in it would stop every command on a fresh install.
+#[test]
+fn the_example_config_loads_with_and_without_its_optional_settings() {
+    let path = repo_root().join("examples/cnxbackup.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let flags = |file: &Path| cnxbackup::config::FlagValues {
+        config: Some(file.to_path_buf()),
+        ..Default::default()
+    };
+    let as_shipped = cnxbackup::config::load(&flags(&path), &NoVariables).unwrap();
+    assert_eq!(
+        as_shipped.config.repository.url.as_deref(),
+        Some("/var/backups/cnxbackup")
+    );
+
+    // Optional settings are written `#key = value`; prose comments have a space after '#'.
+    let optional = |l: &str| l.starts_with('#') && !l.starts_with("# ") && l.contains(" = ");
+    let switched_on: String = text
+        .lines()
+        .map(|l| if optional(l) { &l[1..] } else { l })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let count = text.lines().filter(|l| optional(l)).count();
+    assert!(count >= 10, "only {count} optional settings found");
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.toml");
+    std::fs::write(&all, switched_on).unwrap();
+    let loaded = cnxbackup::config::load(&flags(&all), &NoVariables).unwrap();
+    assert_eq!(
+        loaded.config.websphere.username.as_deref(),
+        Some("wasadmin")
+    );
+    assert!(loaded.config.database.vendor.is_some());
+    assert!(loaded.config.s3.endpoint.is_some());
 }
