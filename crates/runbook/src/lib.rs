@@ -9,6 +9,7 @@ pub mod backup;
 pub mod clock;
 pub mod databases;
 pub mod manifest;
+pub mod monitor;
 pub mod pick;
 pub mod plan;
 pub mod preflight;
