@@ -1,9 +1,15 @@
 //! `cnxbackup check [--read-data[=PERCENT]]`: verify the repository's structure and, when
 //! asked, its data. A failed check prints its report and ends with exit 3.
+//!
+//! `cnxbackup check --max-age AGE [--host H]`: only the question monitoring asks — is the
+//! newest COMPLETE backup of this host younger than AGE? Exit 3 when it is not (or there is
+//! none); the repository's structure is not read (that is the plain `check`).
 
 use std::fmt::Write as _;
 
 use clap::Args;
+use runbook::monitor::freshness;
+use runbook::pick::PickError;
 use serde::Serialize;
 use vault::check::{CheckOptions, CheckReport};
 
@@ -17,6 +23,29 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PERCENT", num_args = 0..=1, default_missing_value = "100",
           require_equals = true)]
     pub read_data: Option<String>,
+    /// Only judge the age of the newest COMPLETE backup of the host: exit 3 when it is older
+    /// than AGE (e.g. 8d, 36h, 1w) or there is none. Checks nothing else
+    #[arg(long, value_name = "AGE", conflicts_with = "read_data")]
+    pub max_age: Option<String>,
+    /// The host whose backups --max-age judges [default: this host's name]
+    #[arg(long, value_name = "NAME", requires = "max_age")]
+    pub host: Option<String>,
+}
+
+/// `8d`, `36h`, `1w 2d`, `PT36H`: a duration with days of 24 hours (jiff's span formats).
+fn parse_age(s: &str) -> Result<std::time::Duration, CommandError> {
+    let usage = |why: String| {
+        CommandError::Usage(format!(
+            "--max-age {s}: {why}; give an age such as 8d, 36h or 1w"
+        ))
+    };
+    let span: jiff::Span = s.trim().parse().map_err(|e| usage(format!("{e}")))?;
+    let total = jiff::SpanTotal::from(jiff::Unit::Second).days_are_24_hours();
+    let secs = span.total(total).map_err(|e| usage(format!("{e}")))?;
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(usage("must be more than zero".to_string()));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 fn parse_percent(s: &str) -> Result<f64, CommandError> {
@@ -89,6 +118,9 @@ fn check_human(style: Style, r: &CheckReport) -> String {
 }
 
 pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
+    if let Some(age) = &args.max_age {
+        return run_max_age(ctx, parse_age(age)?, args.host.as_deref());
+    }
     let read_data = args.read_data.as_deref().map(parse_percent).transpose()?;
     let repo = ctx.open_repository()?;
     let ui = ctx.ui();
@@ -133,4 +165,75 @@ pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// `check --max-age`: the verdict on the newest COMPLETE backup of `host` (default: this
+/// host, as `deployment.host` or the machine names it), exit 3 when it is too old or missing.
+fn run_max_age(
+    ctx: &Context,
+    max_age: std::time::Duration,
+    host: Option<&str>,
+) -> anyhow::Result<()> {
+    let this_host = ctx.this_host();
+    let host = host.map_or_else(|| this_host.clone(), str::to_string);
+    let repo = ctx.open_repository()?;
+    // the snapshot `restore latest --host HOST` would take: the newest COMPLETE deployment
+    // backup (a host with only `backup --path` snapshots: the newest of those)
+    let filter = vault::SnapshotFilter {
+        host: Some(host.clone()),
+        ..vault::SnapshotFilter::default()
+    };
+    let newest = match runbook::pick::resolve(&repo, "latest", &filter, &this_host) {
+        Ok((id, snapshot, _)) => Some((id.to_hex(), snapshot.time)),
+        Err(PickError::NotFound { .. } | PickError::NoComplete { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let verdict = freshness::judge(&host, newest, max_age, std::time::SystemTime::now());
+    #[derive(Serialize)]
+    struct Out<'a> {
+        ok: bool,
+        #[serde(flatten)]
+        verdict: &'a freshness::Freshness,
+    }
+    ctx.out.result(
+        &format!("{}\n", verdict.describe()),
+        &Out {
+            ok: verdict.fresh,
+            verdict: &verdict,
+        },
+    )?;
+    if !verdict.fresh {
+        return Err(CommandError::Reported {
+            message: verdict.describe(),
+            exit: Exit::Refused,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_in_days_hours_and_weeks() {
+        let secs = |s: &str| parse_age(s).unwrap().as_secs();
+        assert_eq!(secs("8d"), 8 * 86_400);
+        assert_eq!(secs("36h"), 36 * 3_600);
+        assert_eq!(secs("1w 2d"), 9 * 86_400);
+        assert_eq!(secs("PT90M"), 5_400);
+    }
+
+    #[test]
+    fn a_bad_age_is_a_usage_error_naming_it() {
+        for bad in ["", "8", "eight days", "0d", "-1d", "2mo"] {
+            let err = parse_age(bad).unwrap_err();
+            assert!(matches!(err, CommandError::Usage(_)), "{bad}: {err:?}");
+            assert!(
+                err.to_string().starts_with(&format!("--max-age {bad}:")),
+                "{err}"
+            );
+        }
+    }
 }

@@ -33,7 +33,13 @@ pub fn run(ctx: &Context, _args: &ConfigArgs) -> anyhow::Result<()> {
         let value = config
             .get(key.section)
             .and_then(|section| section.get(key.name))
-            .cloned();
+            .map(|value| match value {
+                // a ping URL is a secret: its scheme and host say enough to find a mistake
+                toml::Value::String(url) if key.secret => {
+                    toml::Value::String(runbook::monitor::ping::mask_url(url))
+                }
+                other => other.clone(),
+            });
         values.insert(
             key.path(),
             Value {

@@ -21,6 +21,8 @@ pub struct Key {
     /// Extra environment variable names from the CLI contract, checked before the generic
     /// `CNXBACKUP_<SECTION>_<KEY>` name.
     pub env_aliases: &'static [&'static str],
+    /// The value is a secret (a ping URL): `cnxbackup config` shows only its scheme and host.
+    pub secret: bool,
 }
 
 impl Key {
@@ -52,6 +54,7 @@ const fn key(section: &'static str, name: &'static str, kind: Kind) -> Key {
         name,
         kind,
         env_aliases: &[],
+        secret: false,
     }
 }
 
@@ -105,6 +108,13 @@ pub const KEYS: &[Key] = &[
     key("s3", "timeout_secs", Kind::Integer),
     // [ccm]: FileNet facts discovery cannot read (docs/CLI.md)
     key("ccm", "storage_area", Kind::Text),
+    // [notify]: monitoring pings and the metrics file (docs/CLI.md "Notifications and metrics")
+    Key {
+        secret: true,
+        ..key("notify", "url", Kind::Text)
+    },
+    key("notify", "timeout_secs", Kind::Integer),
+    key("notify", "metrics_file", Kind::Text),
 ];
 
 /// `CNXBACKUP_*` variables that are not configuration keys but are read all the same

@@ -277,6 +277,7 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             ),
         ));
     }
+    validate_notify(loaded)?;
     let timeout = c.websphere.stop_timeout_secs;
     if !(1..=86_400).contains(&timeout) {
         return Err(bad(
@@ -336,6 +337,41 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
         ));
     }
     database::validate(loaded)
+}
+
+/// `[notify]`: the URL is one the pings can go to (checked without showing it), the timeout
+/// is sane and the metrics file is an absolute path.
+fn validate_notify(loaded: &LoadedConfig) -> Result<(), ConfigError> {
+    let n = &loaded.config.notify;
+    let bad = |key: &str, message: String| ConfigError::BadValue {
+        origin: loaded.origin(key),
+        key: key.to_string(),
+        message,
+    };
+    if !(1..=300).contains(&n.timeout_secs) {
+        return Err(bad(
+            "notify.timeout_secs",
+            format!("must be between 1 and 300 seconds, got {}", n.timeout_secs),
+        ));
+    }
+    if let Some(url) = &n.url {
+        let timeout = std::time::Duration::from_secs(n.timeout_secs);
+        if let Err(e) = runbook::monitor::ping::Notifier::new(url, timeout) {
+            return Err(bad("notify.url", e.to_string()));
+        }
+    }
+    if let Some(path) = &n.metrics_file {
+        if !path.is_absolute() || path.file_name().is_none() {
+            return Err(bad(
+                "notify.metrics_file",
+                format!(
+                    "must be an absolute file path (like /var/lib/node_exporter/textfile/cnxbackup.prom), got `{}`",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// 1-based line of a byte offset.
@@ -472,6 +508,8 @@ mod tests {
         full.s3.access_key_id = Some("x".into());
         full.s3.secret_access_key_file = Some("x".into());
         full.ccm.storage_area = Some("/x".into());
+        full.notify.url = Some("x".into());
+        full.notify.metrics_file = Some("/x".into());
         let value = toml::Value::try_from(full).unwrap();
         let mut typed: Vec<String> = Vec::new();
         for (section, entries) in value.as_table().unwrap() {

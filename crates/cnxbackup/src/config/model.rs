@@ -19,6 +19,7 @@ pub struct Config {
     pub websphere: WebsphereConfig,
     pub database: DatabaseConfig,
     pub s3: S3Config,
+    pub notify: NotifyConfig,
     pub ccm: CcmConfig,
 }
 
@@ -170,6 +171,31 @@ impl Default for S3Config {
             secret_access_key_file: None,
             concurrency: 32,
             timeout_secs: 300,
+        }
+    }
+}
+
+/// `[notify]`: telling monitoring about backup runs (docs/CLI.md "Notifications and
+/// metrics"). Nothing is sent or written unless a key here is set.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// A Healthchecks-style check URL: pinged at `URL/start`, `URL` on success, `URL/fail` on
+    /// failure. A secret (whoever knows it can report a backup as done): never shown whole.
+    pub url: Option<String>,
+    /// How long one ping may take before it is abandoned (the backup never waits longer).
+    pub timeout_secs: u64,
+    /// The Prometheus textfile-collector file rewritten after every backup run (machine path,
+    /// e.g. /var/lib/node_exporter/textfile/cnxbackup.prom).
+    pub metrics_file: Option<PathBuf>,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            url: None,
+            timeout_secs: 10,
+            metrics_file: None,
         }
     }
 }

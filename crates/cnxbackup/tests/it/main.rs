@@ -18,6 +18,7 @@ mod human_output;
 mod import_cycles;
 mod json_schemas;
 mod log_secrets;
+mod notify;
 mod restore_choice;
 mod restore_common;
 mod restore_procedure;

@@ -12,13 +12,15 @@ use std::io::Write as _;
 
 use anyhow::anyhow;
 use runbook::backup::{
-    self, BackupInput, BackupOptions, BackupReport, OnStopFailure, Phase, RepositoryUnavailable,
+    self, BackupInput, BackupOptions, BackupReport, OnStopFailure, Phase, PhaseRecord, PhaseStatus,
+    RepositoryUnavailable,
 };
 use runbook::manifest::{Status, StepStatus};
 use serde::Serialize;
 use vault::{Repository, Storage};
 
 use super::args::BackupArgs;
+use super::notify::RunFacts;
 use crate::context::Context;
 use crate::exit::CommandError;
 use crate::ui::format::{bytes, json_word, short_id};
@@ -43,8 +45,8 @@ struct ResultLine<'a> {
     complete: bool,
 }
 
-/// Runs the procedure.
-pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
+/// Runs the procedure; what monitoring reports goes into `facts`.
+pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Result<()> {
     let procedure = &args.procedure;
     if let Some(set) = &procedure.set {
         if !backup::valid_backup_set_id(set) {
@@ -102,6 +104,7 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
     printer.finish();
     // a refusal or a preflight problem: its exit code comes from the error (exit.rs)
     let report = result?;
+    *facts = run_facts(&report);
     let complete = report.complete();
     if ctx.out.json {
         let line = ResultLine {
@@ -159,6 +162,47 @@ fn failed_subjects(m: &runbook::manifest::Manifest) -> String {
 /// when it happened).
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
+}
+
+/// What monitoring reports of a finished procedure: the snapshot, its components' status
+/// and, when `--restart` brought the servers back, how long they were down.
+fn run_facts(report: &BackupReport) -> RunFacts {
+    let Some(m) = &report.manifest else {
+        return RunFacts::default();
+    };
+    let snapshot = report
+        .snapshot
+        .clone()
+        .map(|id| runbook::monitor::SnapshotFacts {
+            id,
+            complete: report.complete(),
+            // the procedure's report does not add up the stored bytes of its components
+            bytes_added: None,
+            components: m
+                .components
+                .iter()
+                .map(|c| (c.component.to_string(), json_word(&c.status)))
+                .collect(),
+        });
+    RunFacts {
+        host: Some(m.host.clone()),
+        snapshot,
+        outage: outage(&report.phase_table),
+    }
+}
+
+/// The servers' outage: from the start of the stop to the end of a successful restart.
+/// Without a restart (the servers stay down) or without a stop, it is not known.
+fn outage(phases: &[PhaseRecord]) -> Option<std::time::Duration> {
+    let find = |phase: Phase| {
+        phases
+            .iter()
+            .find(|r| r.phase == phase && r.status == PhaseStatus::Ok)
+    };
+    let (stop, restart) = (find(Phase::Stop)?, find(Phase::Restart)?);
+    let end_ns = restart.started_ns + i64::try_from(restart.duration_ms).ok()? * 1_000_000;
+    let outage_ns = u64::try_from(end_ns - stop.started_ns).ok()?;
+    Some(std::time::Duration::from_nanos(outage_ns))
 }
 
 /// The closing summary: the snapshot and its status, a table of the components and one of

@@ -1,19 +1,27 @@
 //! `cnxbackup backup`: without `--path`, the deployment's backup procedure
 //! ([`deployment`]); with `--path DIR...`, those paths into the repository ([`paths`]).
+//! Either form tells monitoring about the run when `[notify]` asks ([`notify`]).
 
 pub mod args;
 mod deployment;
+mod notify;
 mod paths;
 
 pub use args::BackupArgs;
 
 use crate::context::Context;
+use notify::{Monitor, RunFacts};
 
-/// Runs the form of the backup the arguments ask for.
+/// Runs the form of the backup the arguments ask for, between the monitoring pings.
 pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
-    if args.paths.is_empty() {
-        deployment::run(ctx, args)
+    let monitor = Monitor::start(ctx, args.procedure.dry_run);
+    let mut facts = RunFacts::default();
+    let result = if args.paths.is_empty() {
+        deployment::run(ctx, args, &mut facts)
     } else {
-        paths::run(ctx, args)
-    }
+        paths::run(ctx, args, &mut facts)
+    };
+    let host = args.host.clone().unwrap_or_else(|| ctx.this_host());
+    monitor.finish(host, facts, &result);
+    result
 }

@@ -11,6 +11,7 @@ use vault::backup::{BackupError, BackupOptions, ParentChoice};
 use vault::SnapshotId;
 
 use super::args::BackupArgs;
+use super::notify::RunFacts;
 use crate::context::Context;
 use crate::exit::{CommandError, Exit};
 use crate::ui::format::bytes;
@@ -24,8 +25,8 @@ struct BackupReport<'a> {
     warnings: &'a [vault::backup::BackupWarning],
 }
 
-/// Backs up `args.paths`.
-pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
+/// Backs up `args.paths`; what monitoring reports goes into `facts`.
+pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Result<()> {
     let repo = ctx.open_repository()?;
     // tuning knob (and test hook): index checkpoint interval during the backup
     if let Some(secs) = ctx
@@ -59,6 +60,14 @@ pub fn run(ctx: &Context, args: &BackupArgs) -> anyhow::Result<()> {
         BackupError::InvalidPath { .. } | BackupError::BadExclude { .. } => anyhow::Error::new(e),
         e => anyhow::Error::new(e).context("backup failed, no snapshot written"),
     })?;
+    facts.host = Some(opts.host.clone());
+    facts.snapshot = Some(runbook::monitor::SnapshotFacts {
+        id: outcome.snapshot_id.to_hex(),
+        // the paths' snapshot has no required steps: written is complete
+        complete: true,
+        bytes_added: Some(outcome.summary.bytes_added_stored),
+        components: Vec::new(),
+    });
     for w in &outcome.warnings {
         eprintln!("{}: {w}", ui.stderr.status("warning"));
     }

@@ -137,8 +137,16 @@ impl Harness {
 
     /// Runs `cnxbackup backup ARGS` against the sample (writing the configuration first).
     pub fn backup(&self, args: &[&str]) -> Run {
+        self.backup_with_env(args, &[])
+    }
+
+    /// [`Harness::backup`] with more environment variables (configuration keys such as
+    /// `CNXBACKUP_NOTIFY_URL`).
+    pub fn backup_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         std::fs::write(self.config_path(), self.config()).unwrap();
-        Run::of(self.cmd().arg("backup").args(args).output().unwrap())
+        let mut cmd = self.cmd();
+        cmd.envs(env.iter().copied());
+        Run::of(cmd.arg("backup").args(args).output().unwrap())
     }
 
     /// A `--json` backup of the running sample in which the database stand-in fails the
