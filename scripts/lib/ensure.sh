@@ -49,6 +49,8 @@ ensure_test_tools() {
   # mkfs.ext4 and a loop device make the small full disk of the vault's disk-full test;
   # attr gives getfattr/setfattr for checking xattrs by hand.
   ensure_apt e2fsprogs attr
+  # The backup's file-system snapshot mode is tested on a real btrfs in a loop device.
+  ensure_apt btrfs-progs
   # The S3 storage service's HTTP client links OpenSSL (native-tls): openssl-sys needs these.
   ensure_apt pkg-config libssl-dev
   # The `command` database vendor is tested against a real PostgreSQL (pg_dump/pg_restore).
