@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod clock;
 pub mod databases;
+pub mod fssnap;
 pub mod manifest;
 pub mod monitor;
 pub mod pick;

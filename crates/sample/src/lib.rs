@@ -27,6 +27,8 @@ mod control;
 mod data;
 mod expected;
 mod install;
+pub mod loopfs;
+pub mod lvm_standin;
 mod rng;
 mod standin_db;
 mod standin_was;
@@ -74,6 +76,14 @@ pub enum SampleError {
         /// Its exit status (-1 when killed by a signal).
         status: i32,
         /// Its combined output.
+        output: String,
+    },
+    /// A system command a test fixture needed (`mkfs.btrfs`, `mount`) failed.
+    #[error("`{command}` failed: {output}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// Its output.
         output: String,
     },
     /// A sample's own state file is missing or malformed.

@@ -7,6 +7,8 @@ mod backup_postgres;
 mod common;
 mod databases_postgres;
 mod databases_sample;
+mod fssnap_btrfs;
+mod fssnap_lvm;
 mod restore_gate;
 mod servers_retry;
 mod servers_sample;
