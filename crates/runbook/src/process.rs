@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 
 use websphere::Secret;
 
+mod transcript;
+pub use transcript::Transcript;
+
 /// What a secret argument looks like in every displayed command line.
 pub const MASK: &str = "***";
 
@@ -593,6 +596,7 @@ pub fn run(spec: &CommandSpec) -> Result<Output, ProcessError> {
         started.elapsed(),
     );
     tracing::debug!(command = %output.command, status = %output.status_text(), "finished");
+    transcribe(&output);
     Ok(output)
 }
 
@@ -693,6 +697,7 @@ pub fn run_stdout_to(
         err.as_ref().map(snapshot).unwrap_or_default(),
         started.elapsed(),
     );
+    transcribe(&output);
     Ok((output, copied))
 }
 
@@ -780,6 +785,7 @@ pub fn run_stdin_from(
         err.as_ref().map(snapshot).unwrap_or_default(),
         started.elapsed(),
     );
+    transcribe(&output);
     Ok((output, fed))
 }
 
@@ -811,6 +817,17 @@ pub fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p)
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         .unwrap_or(false)
+}
+
+/// Appends `o` to this thread's transcript, if one is in force ([`Transcript`]).
+fn transcribe(o: &Output) {
+    transcript::record(&transcript::Ran {
+        command: &o.command,
+        status: o.status_text(),
+        duration: o.duration,
+        stdout: &o.stdout,
+        stderr: &o.stderr,
+    });
 }
 
 #[cfg(test)]

@@ -136,7 +136,11 @@ impl DatabaseTool for CommandTool {
         ))
     }
 
-    fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {
+    fn take_image(
+        &self,
+        db: &DatabaseTarget,
+        sink: BackupSink<'_>,
+    ) -> Result<ImageRecord, DbError> {
         let started = Instant::now();
         let spec = self.spec(&self.dump, db);
         let name = Self::dump_name(db);

@@ -321,7 +321,11 @@ impl DatabaseTool for Db2 {
         Ok(probe)
     }
 
-    fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {
+    fn take_image(
+        &self,
+        db: &DatabaseTarget,
+        sink: BackupSink<'_>,
+    ) -> Result<ImageRecord, DbError> {
         let started = Instant::now();
         let name = db.name.to_ascii_uppercase();
         check_name(Vendor::Db2, &name)?;
@@ -361,29 +365,6 @@ impl DatabaseTool for Db2 {
         for n in &names {
             files.push(image_file(dir, n)?);
         }
-        let verification = match self.verifier() {
-            None => Some("not verified: db2ckbkp not found".to_owned()),
-            Some(ck) => {
-                let mut spec = CommandSpec::new(&ck)
-                    .args(names.iter().map(|n| dir.join(n)))
-                    .run_as(self.options.run_as.as_deref());
-                if let Some(t) = self.options.timeout {
-                    spec = spec.timeout(t);
-                }
-                let o = process::run(&spec)?;
-                if !o.success() || !o.stdout.contains(CKBKP_OK) {
-                    return Err(DbError::Tool {
-                        vendor: Vendor::Db2,
-                        operation: "verify",
-                        database: name,
-                        command: o.command.clone(),
-                        status: o.status_text(),
-                        message: o.tail(5),
-                    });
-                }
-                Some(format!("db2ckbkp: {CKBKP_OK}"))
-            }
-        };
         let mut details = BTreeMap::new();
         if let Some(instance) = names.first().and_then(|n| n.split('.').nth(2)) {
             details.insert("instance".to_owned(), instance.to_owned());
@@ -396,12 +377,41 @@ impl DatabaseTool for Db2 {
             files,
             streamed: false,
             vendor_timestamp: Some(ts),
-            verification,
+            verification: None,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             command: shown,
             details,
             warnings,
         })
+    }
+
+    fn verify(
+        &self,
+        _db: &DatabaseTarget,
+        image: &ImageRecord,
+        dir: &Path,
+    ) -> Result<Option<String>, DbError> {
+        let Some(ck) = self.verifier() else {
+            return Ok(Some("not verified: db2ckbkp not found".to_owned()));
+        };
+        let mut spec = CommandSpec::new(&ck)
+            .args(image.files.iter().map(|f| dir.join(&f.name)))
+            .run_as(self.options.run_as.as_deref());
+        if let Some(t) = self.options.timeout {
+            spec = spec.timeout(t);
+        }
+        let o = process::run(&spec)?;
+        if !o.success() || !o.stdout.contains(CKBKP_OK) {
+            return Err(DbError::Tool {
+                vendor: Vendor::Db2,
+                operation: "verify",
+                database: image.database.clone(),
+                command: o.command.clone(),
+                status: o.status_text(),
+                message: o.tail(5),
+            });
+        }
+        Ok(Some(format!("db2ckbkp: {CKBKP_OK}")))
     }
 
     fn restore(

@@ -419,7 +419,11 @@ impl DatabaseTool for Oracle {
         Ok(all.unwrap_or_else(|| Probe::present(String::new(), Vec::new())))
     }
 
-    fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {
+    fn take_image(
+        &self,
+        db: &DatabaseTarget,
+        sink: BackupSink<'_>,
+    ) -> Result<ImageRecord, DbError> {
         let started = Instant::now();
         check_name(Vendor::Oracle, &db.name)?;
         let BackupSink::Staging(dir) = sink else {

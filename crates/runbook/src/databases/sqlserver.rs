@@ -195,7 +195,11 @@ impl DatabaseTool for SqlServer {
         Ok(probe)
     }
 
-    fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {
+    fn take_image(
+        &self,
+        db: &DatabaseTarget,
+        sink: BackupSink<'_>,
+    ) -> Result<ImageRecord, DbError> {
         let started = Instant::now();
         check_name(Vendor::Sqlserver, &db.name)?;
         let BackupSink::Staging(dir) = sink else {
@@ -220,6 +224,35 @@ impl DatabaseTool for SqlServer {
                 pattern: file,
             });
         }
+        let f = image_file(dir, &file)?;
+        let mut details = BTreeMap::new();
+        details.insert("server_file".to_owned(), disk);
+        Ok(ImageRecord {
+            database: db.name.clone(),
+            vendor: Vendor::Sqlserver,
+            mode: Mode::Online,
+            bytes: f.size,
+            files: vec![f],
+            streamed: false,
+            vendor_timestamp: Some(stamp),
+            verification: None,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            command: spec.display(),
+            details,
+            warnings: Vec::new(),
+        })
+    }
+
+    fn verify(
+        &self,
+        db: &DatabaseTarget,
+        image: &ImageRecord,
+        dir: &Path,
+    ) -> Result<Option<String>, DbError> {
+        let Some(file) = image.files.first() else {
+            return Ok(Some("not verified: the record names no file".into()));
+        };
+        let disk = self.server_path(dir, &file.name);
         let verify = format!(
             "RESTORE VERIFYONLY FROM DISK=N'{}' WITH CHECKSUM",
             quote_literal(&disk)
@@ -232,23 +265,7 @@ impl DatabaseTool for SqlServer {
             .unwrap_or("RESTORE VERIFYONLY succeeded")
             .trim()
             .to_owned();
-        let f = image_file(dir, &file)?;
-        let mut details = BTreeMap::new();
-        details.insert("server_file".to_owned(), disk);
-        Ok(ImageRecord {
-            database: db.name.clone(),
-            vendor: Vendor::Sqlserver,
-            mode: Mode::Online,
-            bytes: f.size,
-            files: vec![f],
-            streamed: false,
-            vendor_timestamp: Some(stamp),
-            verification: Some(format!("RESTORE VERIFYONLY: {verdict}")),
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            command: spec.display(),
-            details,
-            warnings: Vec::new(),
-        })
+        Ok(Some(format!("RESTORE VERIFYONLY: {verdict}")))
     }
 
     fn restore(

@@ -60,8 +60,9 @@ pub enum RestoreSource<'a> {
     Stream(&'a mut dyn Read),
 }
 
-/// A vendor's backup and restore.
-pub trait DatabaseTool {
+/// A vendor's backup and restore. `Send + Sync`: the backups of distinct databases run side
+/// by side through one tool.
+pub trait DatabaseTool: Send + Sync {
     /// The vendor.
     fn vendor(&self) -> Vendor;
 
@@ -73,8 +74,38 @@ pub trait DatabaseTool {
     /// and, where it can, their sizes. Changes nothing; run before any server is stopped.
     fn probe(&self, dbs: &[DatabaseTarget]) -> Result<super::probe::Probe, DbError>;
 
-    /// Backs up one database.
-    fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError>;
+    /// Backs up one database and, for a staged image, verifies it with the vendor's check
+    /// ([`DatabaseTool::verify`]): the image record says how.
+    fn backup(&self, db: &DatabaseTarget, sink: BackupSink<'_>) -> Result<ImageRecord, DbError> {
+        let dir = match &sink {
+            BackupSink::Staging(dir) => Some(dir.to_path_buf()),
+            BackupSink::Stream(_) => None,
+        };
+        let mut image = self.take_image(db, sink)?;
+        if let Some(dir) = dir {
+            if let Some(v) = self.verify(db, &image, &dir)? {
+                image.verification = Some(v);
+            }
+        }
+        Ok(image)
+    }
+
+    /// Backs up one database without verifying the image: the backup procedure takes the
+    /// images while the servers are stopped and verifies them once they run again.
+    fn take_image(&self, db: &DatabaseTarget, sink: BackupSink<'_>)
+        -> Result<ImageRecord, DbError>;
+
+    /// Checks a staged image (in `dir`) with the vendor's own tool (`db2ckbkp`, `RESTORE
+    /// VERIFYONLY`): what the check said (or why there was none), `None` for a vendor without
+    /// one. A damaged image is an error.
+    fn verify(
+        &self,
+        _db: &DatabaseTarget,
+        _image: &ImageRecord,
+        _dir: &Path,
+    ) -> Result<Option<String>, DbError> {
+        Ok(None)
+    }
 
     /// Restores one database from the image a backup recorded.
     fn restore(
