@@ -95,6 +95,22 @@ impl Knobs {
         )
     }
 
+    /// Every database backup (or this one's, with `Some`) takes as long as a database of
+    /// `mib` MiB would at the simulated throughput ([`Knobs::db_throughput`], default 100
+    /// MiB/s): the stand-in sleeps `mib / throughput` seconds before it writes the image.
+    /// The benchmarks use it to give the databases a size (`scripts/bench/outage.sh`).
+    pub fn db_size_mib(&self, database: Option<&str>, mib: u64) -> Result<(), SampleError> {
+        self.set(
+            &format!("db-size-mib.{}", database.unwrap_or("ALL")),
+            &mib.to_string(),
+        )
+    }
+
+    /// The simulated backup throughput of the database tools, MiB/s.
+    pub fn db_throughput(&self, mib_per_second: u64) -> Result<(), SampleError> {
+        self.set("db-mib-per-second", &mib_per_second.to_string())
+    }
+
     /// DB2: the database has connections, so an offline backup fails with `SQL1035N`.
     pub fn db_in_use(&self, database: &str) -> Result<(), SampleError> {
         self.set(&format!("db-in-use.{database}"), "")

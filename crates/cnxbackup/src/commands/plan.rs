@@ -4,11 +4,13 @@
 use std::fmt::Write as _;
 
 use clap::Args;
+use runbook::backup::{outage_estimate, OutageEstimate};
 use runbook::plan::{Plan, PlanOptions, Usage};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::ui::format::bytes;
+use crate::report::outage_parts;
+use crate::ui::format::{bytes, duration_ms, short_id, time_ns};
 use crate::ui::progress::spinner;
 use crate::ui::{Grid, Style};
 
@@ -49,6 +51,26 @@ struct Report<'a> {
     connections_version: Option<String>,
     #[serde(flatten)]
     plan: &'a Plan,
+    /// The outage the backup is expected to cause (the previous backup's window).
+    outage_estimate: Option<&'a OutageEstimate>,
+    /// Why there is no estimate, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outage_estimate_note: Option<String>,
+}
+
+/// The previous backup's window of this host, or why there is none. The repository is
+/// only read when one is configured; failing to open it is a note, not an error (the plan
+/// is still worth printing).
+fn estimate(ctx: &Context) -> Result<OutageEstimate, String> {
+    if ctx.repository_url().is_err() {
+        return Err("no repository configured".into());
+    }
+    let repo = ctx
+        .open_repository()
+        .map_err(|e| format!("the repository could not be opened: {e:#}"))?;
+    let host = vault::backup::BackupOptions::default().host;
+    outage_estimate(&repo, &host)
+        .ok_or_else(|| "no backup of this host in the repository has recorded one yet".into())
 }
 
 pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
@@ -75,15 +97,32 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
         .version
         .version()
         .map(|v| v.to_string());
+    let estimate = estimate(ctx);
     let report = Report {
         cell: &deployment.was.cell,
         connections_version: version.clone(),
         plan: &plan,
+        outage_estimate: estimate.as_ref().ok(),
+        outage_estimate_note: estimate.as_ref().err().cloned(),
     };
-    ctx.out.result(
-        &human(ui.stdout, &plan, &deployment.was.cell, version.as_deref()),
-        &report,
-    )
+    let mut text = human(ui.stdout, &plan, &deployment.was.cell, version.as_deref());
+    text.push_str(&estimate_line(&estimate));
+    ctx.out.result(&text, &report)
+}
+
+/// `Expected outage: …` under the plan.
+fn estimate_line(estimate: &Result<OutageEstimate, String>) -> String {
+    match estimate {
+        Ok(e) => format!(
+            "Expected outage: about {} ({}), as in the previous backup of this host \
+             (snapshot {}, {})\n",
+            duration_ms(e.window.down_ms),
+            outage_parts(&e.window),
+            short_id(&e.snapshot),
+            time_ns(e.time_ns)
+        ),
+        Err(why) => format!("Expected outage: no estimate ({why})\n"),
+    }
 }
 
 fn size(u: &Usage) -> String {

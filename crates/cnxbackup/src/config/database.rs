@@ -14,6 +14,10 @@ const DATABASE_PASSWORD: &str = "database password";
 /// The longest `database.timeout_secs`: a week.
 const MAX_TIMEOUT_SECS: u64 = 7 * 86_400;
 
+/// The most database backups at a time (`database.parallel`, `--parallel-databases`): more
+/// than a Connections deployment has databases.
+pub const MAX_PARALLEL: u64 = 64;
+
 /// Rules for the vendor-tool keys; each error names the key and where it was set.
 pub(super) fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
     let db = &loaded.config.database;
@@ -58,6 +62,14 @@ pub(super) fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             return Err(bad(
                 "database.server_staging_dir",
                 "must not be empty; leave it out when SQL Server sees staging_dir as it is".into(),
+            ));
+        }
+    }
+    if let Some(n) = db.parallel {
+        if !(1..=MAX_PARALLEL).contains(&n) {
+            return Err(bad(
+                "database.parallel",
+                format!("must be between 1 and {MAX_PARALLEL} backups at a time, got {n}"),
             ));
         }
     }

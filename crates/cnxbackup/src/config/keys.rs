@@ -92,6 +92,14 @@ pub const KEYS: &[Key] = &[
     key("database", "oracle_directory_path", Kind::Text),
     key("database", "server_staging_dir", Kind::Text),
     key("database", "timeout_secs", Kind::Integer),
+    key("database", "parallel", Kind::Integer),
+    // [snapshot]: the file-system snapshot mode (docs/USAGE.md "The snapshot mode")
+    key("snapshot", "method", Kind::Text),
+    key("snapshot", "mount_dir", Kind::Text),
+    key("snapshot", "lvm_size", Kind::Text),
+    key("snapshot", "create_command", Kind::Text),
+    key("snapshot", "remove_command", Kind::Text),
+    key("snapshot", "timeout_secs", Kind::Integer),
     // [s3]: S3-compatible object storage (vault-s3; docs/CLI.md "S3 repositories")
     key("s3", "endpoint", Kind::Text),
     Key {

@@ -262,6 +262,24 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             ));
         }
     }
+    if !c.snapshot.mount_dir.is_absolute() {
+        return Err(bad(
+            "snapshot.mount_dir",
+            format!(
+                "must be an absolute path on this machine, got `{}`",
+                c.snapshot.mount_dir.display()
+            ),
+        ));
+    }
+    if !(1..=86_400).contains(&c.snapshot.timeout_secs) {
+        return Err(bad(
+            "snapshot.timeout_secs",
+            format!(
+                "must be between 1 and 86400 seconds, got {}",
+                c.snapshot.timeout_secs
+            ),
+        ));
+    }
     if !(1..=1024).contains(&c.s3.concurrency) {
         return Err(bad(
             "s3.concurrency",
@@ -502,6 +520,10 @@ mod tests {
         full.database.oracle_directory_path = Some("/x".into());
         full.database.server_staging_dir = Some("x".into());
         full.database.timeout_secs = Some(1);
+        full.database.parallel = Some(4);
+        full.snapshot.method = Some(model::SnapshotMethod::Btrfs);
+        full.snapshot.create_command = Some("x".into());
+        full.snapshot.remove_command = Some("x".into());
         full.s3.endpoint = Some("x".into());
         full.s3.region = Some("x".into());
         full.s3.path_style = Some(true);

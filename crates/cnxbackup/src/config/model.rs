@@ -9,6 +9,8 @@ use std::path::PathBuf;
 /// `database.vendor` and `database.mode` are the runbook's own types (their serde names are
 /// the configuration's words).
 pub use runbook::databases::{Mode, Vendor};
+/// `snapshot.method` is the runbook's own type.
+pub use runbook::fssnap::Method as SnapshotMethod;
 
 /// The effective configuration after file, environment and flags are merged.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -20,6 +22,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub s3: S3Config,
     pub notify: NotifyConfig,
+    pub snapshot: SnapshotConfig,
     pub ccm: CcmConfig,
 }
 
@@ -118,6 +121,8 @@ pub struct DatabaseConfig {
     pub server_staging_dir: Option<String>,
     /// Kill one vendor tool run after this many seconds (none: no limit).
     pub timeout_secs: Option<u64>,
+    /// Database backups run at a time (none: the runbook's default, 4).
+    pub parallel: Option<u64>,
 }
 
 impl Default for DatabaseConfig {
@@ -137,6 +142,7 @@ impl Default for DatabaseConfig {
             oracle_directory_path: None,
             server_staging_dir: None,
             timeout_secs: None,
+            parallel: None,
         }
     }
 }
@@ -196,6 +202,39 @@ impl Default for NotifyConfig {
             url: None,
             timeout_secs: 10,
             metrics_file: None,
+        }
+    }
+}
+
+/// `[snapshot]`: read the file components from file-system snapshots taken after the
+/// databases, so the servers start again before the files are read (docs/USAGE.md).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SnapshotConfig {
+    /// `btrfs`, `lvm` or `command`; none: the files are read from the live file systems
+    /// while the servers are stopped.
+    pub method: Option<SnapshotMethod>,
+    /// Where LVM and `command` snapshots are mounted (machine path).
+    pub mount_dir: PathBuf,
+    /// LVM: the copy-on-write size of each snapshot (`20%ORIGIN`, `10G`).
+    pub lvm_size: String,
+    /// `command`: makes a snapshot of `{volume}` readable at `{mount}` (`{name}`: its name).
+    pub create_command: Option<String>,
+    /// `command`: removes it again.
+    pub remove_command: Option<String>,
+    /// Kill one snapshot command after this many seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for SnapshotConfig {
+    fn default() -> Self {
+        SnapshotConfig {
+            method: None,
+            mount_dir: PathBuf::from("/var/tmp/cnxbackup-snapshots"),
+            lvm_size: "20%ORIGIN".into(),
+            create_command: None,
+            remove_command: None,
+            timeout_secs: 600,
         }
     }
 }

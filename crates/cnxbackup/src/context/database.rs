@@ -1,4 +1,5 @@
-//! The `[database]` settings as the runbook's vendor-tool configuration (backup and restore).
+//! The `[database]` settings as the runbook's vendor-tool configuration (backup and restore),
+//! and the `[snapshot]` settings as its file-system snapshot configuration.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,19 @@ use super::Context;
 use crate::config;
 
 impl Context {
+    /// The `[snapshot]` settings as the runbook's, when a method is set.
+    pub fn snapshot_config(&self) -> Option<runbook::fssnap::SnapshotConfig> {
+        let s = &self.loaded.config.snapshot;
+        Some(runbook::fssnap::SnapshotConfig {
+            method: s.method?,
+            mount_dir: s.mount_dir.clone(),
+            lvm_size: s.lvm_size.clone(),
+            create_command: s.create_command.clone(),
+            remove_command: s.remove_command.clone(),
+            timeout: std::time::Duration::from_secs(s.timeout_secs),
+        })
+    }
+
     /// The `[database]` settings as the runbook's vendor-tool configuration. The tools' paths
     /// (`command`, `verify_command`) are product paths, looked up under the sysroot; the
     /// password is read from `database.password_file` (never a value or an argument) and
@@ -51,6 +65,7 @@ impl Context {
             oracle_directory_path: db.oracle_directory_path.clone(),
             sqlserver_dir: db.server_staging_dir.clone(),
             staging_dir: db.staging_dir.clone(),
+            parallel: db.parallel.and_then(|n| usize::try_from(n).ok()),
         })
     }
 }

@@ -11,9 +11,10 @@ use runbook::manifest::Manifest;
 
 use super::{
     absent_lines, bytes, cell_server_row, component_row, duration_ms, evidence_lines,
-    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span,
-    server_control_row, snapshot_size, stored_summary, word, ShowReport, SnapshotFacts,
-    COMPONENT_COLUMNS, NO_MANIFEST, SERVER_CONTROL_COLUMNS,
+    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, outage_rows,
+    outage_sentence, profile_row, run_span, server_control_row, snapshot_size, stored_summary,
+    word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
+    SERVER_CONTROL_COLUMNS,
 };
 
 /// `value` safe in HTML text and in a quoted attribute.
@@ -46,6 +47,7 @@ code{font-family:Menlo,Consolas,monospace;font-size:.95em;word-break:break-all}\
 .status{font-weight:bold}.st-ok,.st-complete{color:#1a7f37}.st-partial{color:#9a6700}\
 .st-failed,.st-incomplete{color:#cf222e}.st-skipped,.st-missing{color:#6e7781}\
 .banner{display:inline-block;padding:.2em .8em;border:2px solid;border-radius:4px}\
+p.outage{font-size:1.25em;font-weight:bold;margin:.6em 0}\
 footer{margin-top:2em;font-size:.85em;color:#6e7781}ul.warnings li{margin:.2em 0}\
 ";
 
@@ -238,6 +240,9 @@ fn deployment(out: &mut String, report: &ShowReport, m: &Manifest) {
         status_class(status),
         escape(status)
     );
+    if let Some(sentence) = outage_sentence(m) {
+        let _ = writeln!(out, "<p class=\"outage\">{}</p>", escape(&sentence));
+    }
     let absent = absent_lines(m, report.held_by());
     if !absent.is_empty() {
         list(
@@ -285,6 +290,7 @@ fn deployment(out: &mut String, report: &ShowReport, m: &Manifest) {
     components(out, m);
     databases(out, m);
     role_mappings(out, m);
+    outage(out, m);
     servers(out, m);
     warnings(out, m);
 }
@@ -584,6 +590,18 @@ fn role_mappings(out: &mut String, m: &Manifest) {
             &r.errors,
         );
     }
+    out.push_str("</section>\n");
+}
+
+/// The parts of the outage window with their times.
+fn outage(out: &mut String, m: &Manifest) {
+    let Some(w) = &m.outage else { return };
+    section(out, "outage", "Outage window");
+    let rows: Vec<Vec<Cell>> = outage_rows(w)
+        .into_iter()
+        .map(|[part, from, to, duration]| vec![text(part), text(from), text(to), num(duration)])
+        .collect();
+    table(out, "outage", &OUTAGE_COLUMNS, &rows);
     out.push_str("</section>\n");
 }
 

@@ -361,6 +361,62 @@ pub fn run_span(m: &Manifest) -> String {
     )
 }
 
+/// The sentence both renderers put at the top of a deployment backup: how long Connections
+/// was down because of it, and the parts of that time. `None` for a manifest without an
+/// outage window (`--no-stop`, or written before the window was recorded).
+pub fn outage_sentence(m: &Manifest) -> Option<String> {
+    use runbook::manifest::OutageEnd;
+    let w = m.outage.as_ref()?;
+    let parts = outage_parts(w);
+    Some(match w.end {
+        OutageEnd::Restarted => format!(
+            "Connections was down for {} ({parts})",
+            duration_ms(w.down_ms)
+        ),
+        OutageEnd::RestartFailed => format!(
+            "Connections was down for {} and some servers did not start again ({parts})",
+            duration_ms(w.down_ms)
+        ),
+        OutageEnd::LeftStopped => format!(
+            "Connections was down for at least {}: the backup left the servers stopped \
+             ({parts})",
+            duration_ms(w.down_ms)
+        ),
+    })
+}
+
+/// `stop 20.0 s, capture 1 min 05 s, restart 31.0 s` of a window.
+pub fn outage_parts(w: &runbook::manifest::OutageWindow) -> String {
+    let mut parts = vec![
+        format!("stop {}", duration_ms(w.stop.duration_ms)),
+        format!("capture {}", duration_ms(w.capture.duration_ms)),
+    ];
+    if let Some(r) = &w.restart {
+        parts.push(format!("restart {}", duration_ms(r.duration_ms)));
+    }
+    parts.join(", ")
+}
+
+/// Column titles of [`outage_rows`].
+pub const OUTAGE_COLUMNS: [&str; 4] = ["part", "from", "to", "duration"];
+
+/// The rows of the outage table ([`OUTAGE_COLUMNS`]).
+pub fn outage_rows(w: &runbook::manifest::OutageWindow) -> Vec<[String; 4]> {
+    let row = |name: &str, s: &runbook::manifest::Span| {
+        [
+            name.to_string(),
+            time_ns(s.started_ns),
+            time_ns(s.ended_ns),
+            duration_ms(s.duration_ms),
+        ]
+    };
+    let mut rows = vec![row("stop", &w.stop), row("capture", &w.capture)];
+    if let Some(r) = &w.restart {
+        rows.push(row("restart", r));
+    }
+    rows
+}
+
 /// What the backup stored: file bytes and database image bytes.
 pub fn stored_summary(m: &Manifest) -> String {
     format!(

@@ -11,9 +11,10 @@ use runbook::manifest::Manifest;
 
 use super::{
     absent_lines, bytes, cell_server_row, component_row, duration_ms, evidence_lines,
-    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, profile_row, run_span,
-    server_control_row, snapshot_size, stored_summary, word, ShowReport, SnapshotFacts,
-    COMPONENT_COLUMNS, NO_MANIFEST, SERVER_CONTROL_COLUMNS,
+    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, outage_rows,
+    outage_sentence, profile_row, run_span, server_control_row, snapshot_size, stored_summary,
+    word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
+    SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::{Grid, Style};
 
@@ -139,12 +140,17 @@ fn deployment(out: &mut String, report: &ShowReport, m: &Manifest, style: Style)
             ))
         );
     }
+    // under the status and what it lacks: how long Connections was down for it
+    if let Some(sentence) = outage_sentence(m) {
+        fact(out, "outage", &sentence);
+    }
     version(out, m, style);
     topology(out, m, style);
     steps(out, m, style);
     components(out, m, style);
     databases(out, m, style);
     role_mappings(out, m, style);
+    outage(out, m, style);
     servers(out, m, style);
     warnings(out, m);
 }
@@ -405,6 +411,17 @@ fn role_mappings(out: &mut String, m: &Manifest, style: Style) {
     for e in &r.errors {
         let _ = writeln!(out, "  error: {}", printable(e));
     }
+}
+
+/// The parts of the outage window with their times.
+fn outage(out: &mut String, m: &Manifest, style: Style) {
+    let Some(w) = &m.outage else { return };
+    heading(out, "Outage window");
+    let mut g = Grid::new(style, &OUTAGE_COLUMNS).right(&[3]);
+    for row in outage_rows(w) {
+        g.row(cells(row));
+    }
+    out.push_str(&g.render(2));
 }
 
 fn servers(out: &mut String, m: &Manifest, style: Style) {

@@ -5,6 +5,7 @@
 
 mod backup_common;
 mod backup_faults;
+mod backup_outage;
 mod backup_procedure;
 mod cli_common;
 mod cli_foundation;

@@ -11,13 +11,16 @@ use super::checks::previous_backup;
 use super::dbsources::{prepare_databases, DbSource};
 use super::error::{ServersAfter, StoreFailure};
 use super::files::FileSources;
+use super::fsmode;
 use super::input::BackupInput;
 use super::outage::Restarted;
 use super::recorder::{ManifestFacts, Recorder};
 use super::roles::Roles;
+use super::verify::verify_images;
 use crate::databases::DatabaseTool;
+use crate::fssnap::Snapshots;
 use crate::manifest::{
-    ComponentRecord, Manifest, Status, StepStatus, MANIFEST_PATH, ROLE_MAPPINGS_PATH,
+    ComponentRecord, Manifest, OutageWindow, Status, StepStatus, MANIFEST_PATH, ROLE_MAPPINGS_PATH,
 };
 use crate::plan::{Action, Component, Plan};
 use crate::procedure::{Duty, Ended, Phase, PhaseStatus, Procedure};
@@ -74,11 +77,48 @@ pub(crate) fn capture(
         let message = if dbs.iter().any(DbSource::streamed) {
             format!("{} dump(s) stream during the files phase", dbs.len())
         } else {
-            format!("{} database(s) staged", dbs.len())
+            format!(
+                "{} database(s) staged, {} at a time",
+                dbs.iter().filter(|d| d.staged()).count(),
+                c.input.database.parallel()
+            )
         };
         Ended::with(dbs, status, message)
     });
-    store(p, duty, c, rec, &dbs)
+    let files = FileSources::build(c.plan, c.missing_paths, c.input.sysroot);
+    let snaps = c.input.snapshot.as_ref().and_then(|cfg| {
+        let paths = files.real_paths(c.input.sysroot);
+        fsmode::take(p, cfg, &paths, &c.started_ns.to_string())
+    });
+    // the files are at rest in the snapshots: the servers may start again now
+    let capture_ended_ns = snaps.as_ref().map(|_| {
+        let ended = vault::now_unix_ns();
+        restart(p, duty, rec);
+        ended
+    });
+    let read = Reading {
+        files: &files,
+        snaps,
+        capture_ended_ns,
+    };
+    store(p, duty, c, rec, &dbs, read)
+}
+
+/// Starts the servers again (`--restart`; nothing without it), recording the starts.
+fn restart(p: &mut Procedure<'_>, duty: &mut Duty<'_, Restarted>, rec: &mut Recorder) {
+    if let Some(restarted) = duty.discharge(p) {
+        rec.servers.extend(restarted.records.iter().cloned());
+    }
+}
+
+/// Where the files phase reads the file components.
+struct Reading<'f> {
+    files: &'f FileSources,
+    /// The file-system snapshots they are read from (snapshot mode), removed once read.
+    snaps: Option<Snapshots>,
+    /// When the capture ended, when it ended before the files were read (snapshot mode:
+    /// the servers were started again already).
+    capture_ended_ns: Option<i64>,
 }
 
 /// The servers did not stop: the database step fails without touching a database.
@@ -109,12 +149,25 @@ fn store(
     c: &CaptureInput<'_>,
     rec: &mut Recorder,
     dbs: &[DbSource],
+    read: Reading<'_>,
 ) -> Result<Captured, CaptureFailed> {
     let sys = c.input.sysroot;
+    let Reading {
+        files,
+        mut snaps,
+        capture_ended_ns,
+    } = read;
+    let fs_snapshot = snaps
+        .as_ref()
+        .and(c.input.snapshot.as_ref())
+        .map(|cfg| cfg.method);
     p.begin(Phase::Files);
-    let files = FileSources::build(c.plan, c.missing_paths, sys);
     let mut sources: Vec<_> = dbs.iter().flat_map(DbSource::sources).collect();
-    match files.sources(sys) {
+    let read_at = |real: PathBuf| match &snaps {
+        Some(s) => fsmode::mapped(s, &real),
+        None => real,
+    };
+    match files.sources(sys, &read_at) {
         Ok(s) => sources.extend(s),
         Err(e) => {
             p.end(PhaseStatus::Failed, e.to_string());
@@ -135,11 +188,31 @@ fn store(
     };
     let mut built: Option<Manifest> = None;
     let outcome = vault::backup::backup_sources_with_finish(c.repo, sources, &vopts, |reports| {
-        record_sources(p, c, rec, dbs, &files, reports);
-        if let Some(restarted) = duty.discharge(p) {
-            rec.servers.extend(restarted.records.iter().cloned());
+        record_sources(p, c, rec, dbs, files, reports);
+        // every file is read: the file-system snapshots can go
+        if let Some(s) = snaps.take() {
+            rec.warnings.extend(
+                s.remove()
+                    .into_iter()
+                    .map(|e| format!("file-system snapshot left behind: {e}")),
+            );
         }
-        p.begin(Phase::Snapshot);
+        // every source is read and stored: the servers may start again (unless they did
+        // already, after the file-system snapshots)
+        let capture_ended_ns = capture_ended_ns.unwrap_or_else(|| {
+            let ended = vault::now_unix_ns();
+            restart(p, duty, rec);
+            ended
+        });
+        let mut scope = p.begin(Phase::Snapshot);
+        if let Some(tool) = c.tool {
+            verify_images(tool, dbs, &mut scope, rec);
+        }
+        // staged backups run side by side; streamed dumps are read as the pipeline goes
+        let database_parallel = dbs
+            .iter()
+            .any(DbSource::staged)
+            .then(|| c.input.database.parallel());
         let manifest = rec.manifest(ManifestFacts {
             deployment: c.input.deployment,
             options: &c.input.options,
@@ -148,6 +221,9 @@ fn store(
             started_ns: c.started_ns,
             roles: c.roles.export.clone(),
             phases: p.records().to_vec(),
+            outage: OutageWindow::from_phases(p.records(), capture_ended_ns),
+            database_parallel,
+            fs_snapshot,
         });
         let additions = finish_additions(&manifest, &c.input.options.tags);
         built = Some(manifest);

@@ -5,7 +5,7 @@
 //! path this host needs that is missing is a problem, not a warning). Nothing that stays is
 //! changed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use websphere::Sysroot;
@@ -96,6 +96,8 @@ pub struct PreflightArgs<'a> {
     pub repository: Result<&'a vault::Repository, &'a super::input::RepositoryUnavailable>,
     pub host: &'a str,
     pub no_stop: bool,
+    /// The `[snapshot]` settings, when the files are to be read from file-system snapshots.
+    pub snapshot: Option<&'a crate::fssnap::SnapshotConfig>,
 }
 
 /// Runs every check; returns the outcome and the database tool when one is needed and
@@ -140,8 +142,41 @@ pub fn backup_preflight(
     });
     record_runbook_checks(a, report, &mut out);
     check_repository(a, previous.as_ref(), sized, &mut out);
-    check_plan_paths(a, &mut out);
+    let present = check_plan_paths(a, &mut out);
+    if let Some(cfg) = a.snapshot {
+        check_fs_snapshot(cfg, &present, &mut out);
+    }
     (out, tool)
+}
+
+/// The snapshot mode: every file component on a volume its method can snapshot, its tools
+/// there.
+fn check_fs_snapshot(
+    cfg: &crate::fssnap::SnapshotConfig,
+    present: &[PathBuf],
+    out: &mut PreflightOutcome,
+) {
+    match super::fsmode::check(cfg, present) {
+        Ok(volumes) => out.passed(
+            "fs_snapshot",
+            format!(
+                "snapshot.method = \"{}\": the file components are on {} volume(s) it can \
+                 snapshot ({})",
+                cfg.method,
+                volumes.len(),
+                volumes
+                    .iter()
+                    .map(|v| v.root.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Err(problems) => {
+            for message in problems {
+                out.problem("fs_snapshot", message);
+            }
+        }
+    }
 }
 
 /// The database tool, when the plan backs up databases.
@@ -383,7 +418,9 @@ fn free_bytes(dir: &Path) -> Result<u64, String> {
 
 /// Every path of every file step that runs: readable. A path this host needs that does not
 /// exist is a problem (the backup would be missing it); the message says what to do.
-fn check_plan_paths(a: &PreflightArgs<'_>, out: &mut PreflightOutcome) {
+/// Returns the real paths that are there (the snapshot mode's volumes are found from them).
+fn check_plan_paths(a: &PreflightArgs<'_>, out: &mut PreflightOutcome) -> Vec<PathBuf> {
+    let mut present = Vec::new();
     for step in a
         .plan
         .steps
@@ -393,7 +430,7 @@ fn check_plan_paths(a: &PreflightArgs<'_>, out: &mut PreflightOutcome) {
         let component = step.component.map(|c| c.to_string()).unwrap_or_default();
         for p in &step.paths {
             match check_path(a.sysroot, p) {
-                PathCheck::Ok => {}
+                PathCheck::Ok => present.extend(a.sysroot.real_path(Path::new(p)).ok()),
                 PathCheck::Missing => {
                     out.missing_paths.push(p.clone());
                     out.problem(
@@ -416,6 +453,7 @@ fn check_plan_paths(a: &PreflightArgs<'_>, out: &mut PreflightOutcome) {
             }
         }
     }
+    present
 }
 
 /// What to do about a missing path of `component`.
@@ -472,16 +510,7 @@ pub(crate) fn previous_backup(
     repo: &vault::Repository,
     host: &str,
 ) -> Option<(vault::SnapshotId, Summary)> {
-    let list = repo.list_snapshots().ok()?;
-    list.into_iter()
-        .filter_map(|(id, s)| s.ok().map(|s| (id, s)))
-        .filter(|(_, s)| s.host == host)
-        .filter_map(|(id, s)| {
-            let summary = s.application.as_ref().and_then(Summary::from_application)?;
-            Some((s.time, id, summary))
-        })
-        .max_by_key(|(t, _, _)| *t)
-        .map(|(_, id, s)| (id, s))
+    super::estimate::newest_backup(repo, host, |_| true).map(|(id, _, s)| (id, s))
 }
 
 /// The newest snapshot of backup set `set` from a host other than `host` that holds the

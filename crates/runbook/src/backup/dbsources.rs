@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 
 use vault::backup::{BackupSource, SourceReport};
 
+use super::dbjobs::{job_dir, DbJob, DbOutcome, Finished, Runner, TRANSCRIPT_NAME};
 use super::recorder::Recorder;
 use crate::clock::millis;
 use crate::databases::{
@@ -32,8 +33,17 @@ type DumpResult = Arc<Mutex<Option<Result<ImageRecord, Arc<DbError>>>>>;
 
 /// One database ready to become sources.
 pub(crate) enum DbSource {
-    /// Images already in the staging directory.
-    Staged { image: ImageRecord, dir: PathBuf },
+    /// Images already in the database's staging subdirectory.
+    Staged {
+        target: DatabaseTarget,
+        image: Box<ImageRecord>,
+        dir: PathBuf,
+        started_ns: i64,
+        ended_ns: i64,
+    },
+    /// The transcript of a database's vendor commands ([`TRANSCRIPT_NAME`]), stored beside
+    /// its images whether the backup succeeded or not.
+    Transcript { database: String, path: PathBuf },
     /// A dump that runs while the pipeline reads it.
     Streamed {
         target: DatabaseTarget,
@@ -47,10 +57,25 @@ impl DbSource {
         matches!(self, DbSource::Streamed { .. })
     }
 
+    pub(crate) fn staged(&self) -> bool {
+        matches!(self, DbSource::Staged { .. })
+    }
+
+    /// A staged image: the database, its record and its staging subdirectory.
+    pub(crate) fn as_staged(&self) -> Option<(&DatabaseTarget, &ImageRecord, &Path)> {
+        match self {
+            DbSource::Staged {
+                target, image, dir, ..
+            } => Some((target, image, dir)),
+            _ => None,
+        }
+    }
+
     fn name(&self) -> &str {
         match self {
             DbSource::Staged { image, .. } => &image.database,
             DbSource::Streamed { target, .. } => &target.name,
+            DbSource::Transcript { database, .. } => database,
         }
     }
 
@@ -64,6 +89,9 @@ impl DbSource {
             DbSource::Streamed { target, .. } => {
                 vec![format!("{}/{}.dump", db_dir(&target.name), target.name)]
             }
+            DbSource::Transcript { database, .. } => {
+                vec![format!("{}/{TRANSCRIPT_NAME}", db_dir(database))]
+            }
         }
     }
 
@@ -72,7 +100,12 @@ impl DbSource {
     pub(crate) fn sources(&self) -> Vec<BackupSource> {
         let now = vault::now_unix_ns();
         match self {
-            DbSource::Staged { image, dir } => image
+            DbSource::Transcript { path, .. } => self
+                .stored_paths()
+                .into_iter()
+                .map(|stored| BackupSource::path(path, stored))
+                .collect(),
+            DbSource::Staged { image, dir, .. } => image
                 .files
                 .iter()
                 .zip(self.stored_paths())
@@ -113,7 +146,14 @@ impl DbSource {
         let stored = self.stored_paths();
         let find = |p: &str| reports.iter().find(|x| x.stored_as == Path::new(p));
         let image = match self {
-            DbSource::Staged { image, .. } => Ok(image.clone()),
+            DbSource::Transcript { database, .. } => {
+                let log = stored.first().filter(|p| find(p).is_some_and(|x| x.stored));
+                if let Some(d) = r.databases.iter_mut().find(|d| d.database == *database) {
+                    d.log = log.cloned();
+                }
+                return;
+            }
+            DbSource::Staged { image, .. } => Ok((**image).clone()),
             DbSource::Streamed { result, .. } => result
                 .lock()
                 .ok()
@@ -146,12 +186,23 @@ impl DbSource {
         let total = r.db_total;
         match outcome {
             Ok(image) => {
+                let (started_ns, ended_ns) = match self {
+                    DbSource::Staged {
+                        started_ns,
+                        ended_ns,
+                        ..
+                    } => (Some(*started_ns), Some(*ended_ns)),
+                    _ => (None, None),
+                };
                 r.databases.push(DatabaseRecord {
                     database: self.name().to_string(),
                     status: StepStatus::Ok,
                     stored_paths: stored,
                     image: Some(image),
                     error: None,
+                    started_ns,
+                    ended_ns,
+                    log: None,
                 });
             }
             Err(message) => {
@@ -216,12 +267,7 @@ pub(crate) fn prepare_databases(
         let mut cfg = cfg.clone();
         cfg.vendor = Some(Vendor::Command);
         for db in &step.databases {
-            let target = DatabaseTarget {
-                name: db.name.clone(),
-                host: db.host.clone(),
-                port: db.port,
-                schemas: db.schemas.clone(),
-            };
+            let target = target_of(db);
             let result: DumpResult = Arc::new(Mutex::new(None));
             let reader = DumpReader {
                 target: target.clone(),
@@ -260,56 +306,54 @@ pub(crate) fn prepare_databases(
         );
         return out;
     }
-    // After a failure whose cause every database shares (no space, read-only, tool
-    // missing), the others are not tried: each would fail the same way while the servers
-    // stay down.
-    let mut common: Option<(String, &'static str)> = None;
-    for (i, db) in step.databases.iter().enumerate() {
-        if let Some((first, cause)) = &common {
-            r.fail_db(
-                &db.name,
-                format!("not tried: {cause} (the backup of {first} failed for it)"),
-            );
-            s.progress(Item::new(&db.name, i + 1, total, "not_tried"));
-            continue;
-        }
-        let target = DatabaseTarget {
-            name: db.name.clone(),
-            host: db.host.clone(),
-            port: db.port,
-            schemas: db.schemas.clone(),
-        };
-        let status = match tool.backup(&target, BackupSink::Staging(staging)) {
-            Ok(image) => {
-                for w in &image.warnings {
-                    s.warn(format!("{}: {w}", db.name));
-                }
-                let bytes = image.bytes;
-                out.push(DbSource::Staged {
-                    image,
-                    dir: staging.to_path_buf(),
-                });
-                (Some(bytes), "ok")
-            }
-            Err(e) => {
-                let mut message = e.to_string();
-                if let Some(cause) = e.common_cause() {
-                    message.push_str(&format!(
-                        "\n  {cause}: the remaining databases are not tried"
-                    ));
-                    common = Some((db.name.clone(), cause));
-                }
-                s.warn(message.clone());
-                r.fail_db(&db.name, message);
-                (None, "failed")
-            }
-        };
+    // the pipeline reads each database's transcript by its path, which must be absolute
+    // (`database.staging_dir` may be relative to the working directory)
+    let staging = std::path::absolute(staging).unwrap_or_else(|_| staging.to_path_buf());
+    let staging = staging.as_path();
+    let jobs: Vec<DbJob> = step
+        .databases
+        .iter()
+        .map(|db| DbJob {
+            target: target_of(db),
+            dir: job_dir(staging, &db.name),
+        })
+        .collect();
+    let runner = Runner {
+        tool,
+        run_as: cfg.run_as.as_deref(),
+        limit: cfg.parallel(),
+        common_cause: &DbError::common_cause,
+    };
+    let mut staged: Vec<Option<DbSource>> = jobs.iter().map(|_| None).collect();
+    let mut done = 0;
+    runner.run(&jobs, |f| {
+        done += 1;
+        let index = f.index;
+        let Some(job) = jobs.get(index) else { return };
+        let (source, bytes, status) = finished(job, f, s, r);
         s.progress(Item {
-            bytes: status.0,
-            ..Item::new(&db.name, i + 1, total, status.1)
+            bytes,
+            ..Item::new(&job.target.name, done, total, status)
         });
-    }
-    let failed = total - out.len();
+        if let Some(slot) = staged.get_mut(index) {
+            *slot = source;
+        }
+    });
+    out.extend(staged.into_iter().flatten());
+    // each database's transcript goes into the snapshot beside its images (failed ones too)
+    out.extend(
+        jobs.iter()
+            .filter(|j| j.transcript().is_file())
+            .map(|j| DbSource::Transcript {
+                database: j.target.name.clone(),
+                path: j.transcript(),
+            }),
+    );
+    let failed = r
+        .databases
+        .iter()
+        .filter(|d| d.status == StepStatus::Failed)
+        .count();
     r.step_done(
         Action::BackupDatabases,
         if failed == 0 {
@@ -321,6 +365,65 @@ pub(crate) fn prepare_databases(
         millis(t),
     );
     out
+}
+
+/// One database's backup ended: its source (when staged), its size and status word for the
+/// progress event; a failure is recorded and reported as a warning.
+fn finished(
+    job: &DbJob,
+    f: Finished,
+    s: &mut Scope<'_, '_>,
+    r: &mut Recorder,
+) -> (Option<DbSource>, Option<u64>, &'static str) {
+    let name = &job.target.name;
+    let (message, word) = match f.outcome {
+        DbOutcome::Done(image) => {
+            for w in &image.warnings {
+                s.warn(format!("{name}: {w}"));
+            }
+            let bytes = image.bytes;
+            let source = DbSource::Staged {
+                target: job.target.clone(),
+                image: Box::new(image),
+                dir: job.dir.clone(),
+                started_ns: f.started_ns,
+                ended_ns: f.ended_ns,
+            };
+            return (Some(source), Some(bytes), "ok");
+        }
+        DbOutcome::Failed { error, common } => {
+            let mut message = error.to_string();
+            if let Some(cause) = common {
+                message.push_str(&format!(
+                    "\n  {cause}: the databases not yet begun are not tried (those running finish)"
+                ));
+            }
+            s.warn(message.clone());
+            (message, "failed")
+        }
+        DbOutcome::NotTried { first, cause } => (
+            format!("not tried: {cause} (the backup of {first} failed for it)"),
+            "not_tried",
+        ),
+    };
+    r.fail_db(name, message);
+    if let Some(d) = r.databases.last_mut() {
+        if word == "failed" {
+            d.started_ns = Some(f.started_ns);
+            d.ended_ns = Some(f.ended_ns);
+        }
+    }
+    (None, None, word)
+}
+
+/// The vendor tool's view of a planned database.
+fn target_of(db: &crate::plan::DatabaseRef) -> DatabaseTarget {
+    DatabaseTarget {
+        name: db.name.clone(),
+        host: db.host.clone(),
+        port: db.port,
+        schemas: db.schemas.clone(),
+    }
 }
 
 /// A reader that fails once (a staged image that cannot be opened).

@@ -9,7 +9,7 @@
 //! counts are measured on disk below its paths (the servers are stopped, so they agree with
 //! what the pipeline stores).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use vault::backup::{BackupSource, SourceReport, WarningKind};
@@ -108,8 +108,25 @@ impl FileSources {
         FileSources { items, total }
     }
 
-    /// The `Path` sources: real path through the sysroot, stored under the product path.
-    pub(crate) fn sources(&self, sys: &Sysroot) -> Result<Vec<BackupSource>, SourcePathError> {
+    /// The real paths the file components are read from (those the sysroot cannot map are
+    /// left out here: [`FileSources::sources`] reports them).
+    pub(crate) fn real_paths(&self, sys: &Sysroot) -> Vec<PathBuf> {
+        self.items
+            .iter()
+            .filter(|i| i.runs && i.stored_with.is_none())
+            .flat_map(|i| &i.present)
+            .filter_map(|p| sys.real_path(Path::new(p)).ok())
+            .collect()
+    }
+
+    /// The `Path` sources: real path through the sysroot (where `read_at` says it is read
+    /// from: the path itself, or its place in a file-system snapshot), stored under the
+    /// product path.
+    pub(crate) fn sources(
+        &self,
+        sys: &Sysroot,
+        read_at: &dyn Fn(PathBuf) -> PathBuf,
+    ) -> Result<Vec<BackupSource>, SourcePathError> {
         let mut out = Vec::new();
         for item in self
             .items
@@ -129,7 +146,7 @@ impl FileSources {
                         component: item.component,
                         source,
                     })?;
-                out.push(BackupSource::path(real, p).with_excludes(excludes.clone()));
+                out.push(BackupSource::path(read_at(real), p).with_excludes(excludes.clone()));
             }
         }
         Ok(out)

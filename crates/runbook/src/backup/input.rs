@@ -62,6 +62,9 @@ pub struct BackupInput<'a> {
     pub control: ControlOptions,
     /// The `[database]` settings (vendor defaults to the discovered one).
     pub database: ToolConfig,
+    /// The `[snapshot]` settings: when set, the file components are read from file-system
+    /// snapshots taken after the databases, with the servers started again.
+    pub snapshot: Option<crate::fssnap::SnapshotConfig>,
     /// The opened repository, or why it could not be opened (a preflight problem).
     pub repository: Result<&'a vault::Repository, &'a RepositoryUnavailable>,
     /// The cnxbackup version recorded in the manifest.

@@ -15,9 +15,10 @@
 //!    go into the snapshot under `/.cnxbackup/databases/<DB>/`.
 //! 5. **Files**: each plan component through the vault pipeline, stored under its product
 //!    paths (one pipeline run with the database images: [`store`]).
-//! 6. **Restart** (`--restart`) as soon as every source is stored, then the **manifest and
-//!    snapshot** (the manifest records the starts); staging copies are removed only after
-//!    the snapshot is saved.
+//! 6. **Restart** (`--restart`) as soon as every source is stored, then the vendor's check
+//!    of each staged image ([`verify`]: it needs no server stopped), then the **manifest and
+//!    snapshot** (the manifest records the starts and the checks); staging copies are
+//!    removed only after the snapshot is saved.
 //!
 //! Each numbered part is a phase function run by the one procedure runner
 //! ([`crate::procedure`]), which records the phase table (events, report, manifest) and
@@ -32,10 +33,13 @@
 mod absence;
 mod capture;
 mod checks;
+mod dbjobs;
 mod dbsources;
 mod describe;
 mod error;
+mod estimate;
 mod files;
+mod fsmode;
 mod input;
 mod outage;
 mod recorder;
@@ -44,9 +48,11 @@ mod roles;
 mod run;
 mod set_id;
 pub mod store;
+mod verify;
 
 pub use checks::{backup_preflight, PreflightOutcome, ProblemKind};
 pub use error::{BackupError, ServersAfter, StoreFailure};
+pub use estimate::{outage_estimate, OutageEstimate};
 pub use files::SourcePathError;
 pub use input::{BackupInput, BackupOptions, OnStopFailure, RepositoryUnavailable};
 pub use report::BackupReport;

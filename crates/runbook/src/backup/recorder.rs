@@ -7,7 +7,7 @@ use super::describe::{self, snake_name};
 use super::input::BackupOptions;
 use super::set_id::new_backup_set_id;
 use crate::manifest::{
-    self, ComponentRecord, ConnectionsVersion, DatabaseRecord, FailedStep, Manifest,
+    self, ComponentRecord, ConnectionsVersion, DatabaseRecord, FailedStep, Manifest, OutageWindow,
     RoleMappingsExport, RunOptions, ServerRecord, Status, StepRecord, StepStatus,
 };
 use crate::plan::{Action, Component, Plan};
@@ -39,6 +39,12 @@ pub(crate) struct ManifestFacts<'a> {
     pub(crate) started_ns: i64,
     pub(crate) roles: RoleMappingsExport,
     pub(crate) phases: Vec<PhaseRecord>,
+    /// The outage window, when servers were stopped.
+    pub(crate) outage: Option<OutageWindow>,
+    /// Database backups at a time, when databases were backed up.
+    pub(crate) database_parallel: Option<usize>,
+    /// The method of the file-system snapshots the files were read from.
+    pub(crate) fs_snapshot: Option<crate::fssnap::Method>,
 }
 
 impl Recorder {
@@ -127,20 +133,51 @@ impl Recorder {
 
     /// The backup of database `name` failed.
     pub(crate) fn fail_db(&mut self, name: &str, message: String) {
-        let (procedure_step, title) = self.db_step.clone().unwrap_or_default();
-        self.failed.push(FailedStep {
-            procedure_step,
-            title,
-            component: Some(Component::Databases),
-            database: Some(name.to_string()),
-            message: message.clone(),
-        });
+        self.db_failed_step(name, &message);
         self.databases.push(DatabaseRecord {
             database: name.to_string(),
             status: StepStatus::Failed,
             image: None,
             stored_paths: Vec::new(),
             error: Some(message),
+            started_ns: None,
+            ended_ns: None,
+            log: None,
+        });
+    }
+
+    /// The stored image of database `name` passed the vendor's check (`verdict`: what the
+    /// check said, or why there was none).
+    pub(crate) fn db_verified(&mut self, name: &str, verdict: Option<String>) {
+        let image = self
+            .databases
+            .iter_mut()
+            .find(|d| d.database == name)
+            .and_then(|d| d.image.as_mut());
+        if let (Some(image), Some(v)) = (image, verdict) {
+            image.verification = Some(v);
+        }
+    }
+
+    /// The stored image of database `name` failed the vendor's check: the database failed
+    /// (the image stays in the snapshot, its record says why it is not to be trusted).
+    pub(crate) fn db_verify_failed(&mut self, name: &str, message: String) {
+        self.db_failed_step(name, &message);
+        if let Some(d) = self.databases.iter_mut().find(|d| d.database == name) {
+            d.status = StepStatus::Failed;
+            d.error = Some(message);
+        }
+    }
+
+    /// The database step failed for database `name` (the snapshot will be incomplete).
+    fn db_failed_step(&mut self, name: &str, message: &str) {
+        let (procedure_step, title) = self.db_step.clone().unwrap_or_default();
+        self.failed.push(FailedStep {
+            procedure_step,
+            title,
+            component: Some(Component::Databases),
+            database: Some(name.to_string()),
+            message: message.to_string(),
         });
     }
 
@@ -177,6 +214,8 @@ impl Recorder {
                     .iter()
                     .find_map(|x| x.image.as_ref().map(|i| i.vendor.to_string())),
                 tags: opts.tags.clone(),
+                database_parallel: facts.database_parallel,
+                fs_snapshot: facts.fs_snapshot,
             },
             steps: self.steps.clone(),
             components: self.components.clone(),
@@ -187,6 +226,7 @@ impl Recorder {
             phases: facts.phases,
             absent: self.absent.clone(),
             pre_restore: None,
+            outage: facts.outage,
         }
     }
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 use vault::SnapshotId;
 
 use super::checks::PreflightOutcome;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, OutageWindow};
 use crate::plan::Plan;
 use crate::procedure::{Phase, PhaseRecord};
 
@@ -27,6 +27,9 @@ pub struct BackupReport {
     pub phase_table: Vec<PhaseRecord>,
     /// `--restart` failed for some servers (the snapshot is fine).
     pub restart_failed: Vec<String>,
+    /// How long Connections was down on this host because of this run (the manifest's
+    /// `outage`; none for a dry run or `--no-stop`). A metrics writer reads it here.
+    pub outage: Option<OutageWindow>,
 }
 
 impl BackupReport {

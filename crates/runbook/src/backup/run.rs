@@ -168,6 +168,7 @@ fn preflight<'a>(
         repository: input.repository,
         host,
         no_stop: input.options.no_stop,
+        snapshot: input.snapshot.as_ref(),
     });
     for w in &outcome.warnings {
         s.warn(w.clone());
@@ -220,6 +221,7 @@ fn report(
         None => (None, None),
     };
     BackupReport {
+        outage: manifest.as_ref().and_then(|m| m.outage),
         dry_run: manifest.is_none(),
         plan,
         preflight,

@@ -45,6 +45,21 @@ pub struct ToolConfig {
     pub sqlserver_dir: Option<String>,
     /// The staging directory (`database.staging_dir`).
     pub staging_dir: PathBuf,
+    /// Database backups at a time (`database.parallel`); `None`: [`DEFAULT_PARALLEL`].
+    pub parallel: Option<usize>,
+}
+
+/// Database backups at a time when `database.parallel` is not set. Chosen from the outage
+/// benchmark (`scripts/bench/outage.sh`, docs/PERFORMANCE.md): with 16 databases, 4 at a
+/// time cuts the window to about a third of one-at-a-time, while the load on the database
+/// server and the staging disk stays that of 4 backups (docs/USAGE.md says how to choose).
+pub const DEFAULT_PARALLEL: usize = 4;
+
+impl ToolConfig {
+    /// Database backups at a time (at least 1).
+    pub fn parallel(&self) -> usize {
+        self.parallel.unwrap_or(DEFAULT_PARALLEL).max(1)
+    }
 }
 
 /// The tool for `cfg`: DB2, SQL Server, Oracle (RMAN when `command` is `rman`, Data Pump

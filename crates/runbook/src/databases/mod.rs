@@ -22,7 +22,7 @@ mod tool;
 mod vendor;
 
 pub use command::CommandTool;
-pub use config::{build_tool, ToolConfig};
+pub use config::{build_tool, ToolConfig, DEFAULT_PARALLEL};
 pub use db2::Db2;
 pub use error::DbError;
 pub use messages::vendor_messages;

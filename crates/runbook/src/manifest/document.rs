@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::outage::OutageWindow;
 use crate::databases::ImageRecord;
 use crate::plan::Component;
 use crate::procedure::PhaseRecord;
@@ -64,6 +65,10 @@ pub struct Manifest {
     /// that writes this document and the cleanup after it are only in the report).
     #[serde(default)]
     pub phases: Vec<PhaseRecord>,
+    /// The outage this backup caused: stop, capture and restart, and how long Connections
+    /// was down (null with `--no-stop`, and in manifests written before it was recorded).
+    #[serde(default)]
+    pub outage: Option<OutageWindow>,
     /// Components this snapshot does not hold on purpose, and why (`--skip-databases`
     /// given, a member of the backup set holds them, the IIM state left out).
     #[serde(default)]
@@ -337,6 +342,15 @@ pub struct RunOptions {
     /// Tags given with `--tag`.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Database backups run at a time (`database.parallel`); absent in manifests written
+    /// before the databases were backed up side by side (one at a time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_parallel: Option<usize>,
+    /// The file components were read from file-system snapshots taken with this method
+    /// (`[snapshot] method`) after the databases, with the servers started again; absent
+    /// when they were read from the live file systems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_snapshot: Option<crate::fssnap::Method>,
 }
 
 /// How a step or component ended.
@@ -427,6 +441,15 @@ pub struct DatabaseRecord {
     /// What went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When the vendor backup began and ended, Unix nanoseconds (absent when it never ran,
+    /// and in manifests written before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_ns: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_ns: Option<i64>,
+    /// Where the transcript of the vendor tool's commands and output is in the snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
 }
 
 /// The exported security-role mappings.

@@ -9,9 +9,11 @@
 //! know; fields are only ever added (with serde defaults), never renamed.
 
 mod document;
+mod outage;
 mod summary;
 
 pub use document::*;
+pub use outage::{OutageEnd, OutageWindow, Span};
 pub use summary::{ComponentLine, DatabaseLine, Summary, SUMMARY_KIND};
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::document::{
     Absence, AbsenceReason, Manifest, SetMember, Status, StepStatus, MANIFEST_PATH,
 };
+use super::outage::OutageWindow;
 use crate::plan::Component;
 
 /// The `kind` of a backup's application document.
@@ -49,6 +50,9 @@ pub struct Summary {
     /// Components left out on purpose, and why.
     #[serde(default)]
     pub absent: Vec<Absence>,
+    /// The outage window (`plan` estimates the next one from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage: Option<OutageWindow>,
 }
 
 /// One component in the summary.
@@ -133,6 +137,7 @@ impl Summary {
                 .sum(),
             manifest: MANIFEST_PATH.to_string(),
             warnings: m.warnings.len(),
+            outage: m.outage,
             absent: m.absent.clone(),
         }
     }

@@ -76,6 +76,13 @@ pub(crate) fn example() -> Manifest {
         }],
         absent: vec![],
         pre_restore: None,
+        outage: Some(OutageWindow {
+            stop: Span::new(1, 3_000_001),
+            capture: Span::new(3_000_001, 9_000_001),
+            restart: Some(Span::new(9_000_001, 12_000_001)),
+            end: OutageEnd::Restarted,
+            down_ms: 12,
+        }),
     }
 }
 
@@ -103,6 +110,9 @@ fn databases_left_to_the_set_count_once_a_member_holds_them() {
         image: None,
         stored_paths: vec![],
         error: None,
+        started_ns: None,
+        ended_ns: None,
+        log: None,
     }];
     let dmgr = dmgr.summary();
     // alone it is incomplete
@@ -239,7 +249,11 @@ fn manifest_matches_the_documented_json_schema() {
         }),
         stored_paths: vec!["/.cnxbackup/databases/PEOPLEDB/x".into()],
         error: None,
+        started_ns: Some(5),
+        ended_ns: Some(9),
+        log: Some("/.cnxbackup/databases/PEOPLEDB/cnxbackup-backup.log".into()),
     });
+    m.options.database_parallel = Some(4);
     m.servers.push(ServerRecord {
         operation: "stop".into(),
         profile: "AppSrv01".into(),

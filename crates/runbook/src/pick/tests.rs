@@ -427,6 +427,9 @@ fn latest_counts_the_backup_set() {
         image: None,
         stored_paths: vec![],
         error: None,
+        started_ns: None,
+        ended_ns: None,
+        log: None,
     }];
     let node_doc = deployment_snapshot(&node, 100);
     let dmgr_doc = deployment_snapshot(&dmgr, 200);

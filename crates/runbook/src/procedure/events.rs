@@ -16,6 +16,9 @@ pub enum Phase {
     Stop,
     /// Database backups with the vendor's tools.
     Databases,
+    /// The snapshot mode (`[snapshot] method`): the volumes of the file components
+    /// snapshotted, so the servers can start before the files are read.
+    FsSnapshot,
     /// File components into the repository.
     Files,
     /// The manifest and the snapshot.
@@ -47,6 +50,7 @@ impl Phase {
             Phase::RoleMappings => "export role mappings and version evidence",
             Phase::Stop => "stop the WebSphere servers",
             Phase::Databases => "back up the databases",
+            Phase::FsSnapshot => "snapshot the file systems of the file components",
             Phase::Files => "back up the file components",
             Phase::Snapshot => "write the manifest and the snapshot",
             Phase::Cleanup => "remove the staged database images",

@@ -345,6 +345,8 @@ fn pre_restore_manifest(input: &PreRestoreInput<'_>) -> Manifest {
         )],
         phases: Vec::new(),
         absent: Vec::new(),
+        // the restore's outage is its own report's, not a backup's
+        outage: None,
         pre_restore: Some(PreRestoreOf {
             restoring: input.restoring.to_string(),
             target: input.target.root().display().to_string(),

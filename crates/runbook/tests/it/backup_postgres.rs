@@ -89,6 +89,7 @@ fn backup_command_vendor_streams_pg_dump_into_the_snapshot_and_it_restores() {
                 staging_dir: staging.clone(),
                 ..ToolConfig::default()
             },
+            snapshot: None,
             repository: Ok(&repo),
             program_version: "test".into(),
         },

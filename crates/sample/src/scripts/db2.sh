@@ -69,6 +69,7 @@ case "${lc[0]}" in
     done
     [ -d "$DB2DIR/$db" ] || no_db "$db"
     [ -n "$dir" ] || dir="$PWD"
+    db_log db2 backup-start "$db" "$dir"
     if [ ! -d "$dir" ] || [ ! -w "$dir" ]; then
       echo "SQL2036N  The path for the file or device \"$dir\" is not valid."
       db_log db2 backup-failed "$db" SQL2036N "$dir"
@@ -84,6 +85,7 @@ case "${lc[0]}" in
       db_log db2 backup-failed "$db" SQL2062N "$dir"
       exit 4
     fi
+    simulate_size "$db"
     while :; do
       ts=$(date +%Y%m%d%H%M%S)
       compgen -G "$dir/$db.0.*.DBPART000.$ts.*" >/dev/null || break

@@ -8,6 +8,25 @@ db_log() {
   printf '%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$*" >> "$DB_LOG"
 }
 knob() { [ -e "$KNOBS/$1.$2" ] || [ -e "$KNOBS/$1.ALL" ]; }
+# knob_value NAME DB: the first line of knob NAME.DB, NAME.ALL or NAME (fails when none)
+knob_value() {
+  local f
+  for f in "$KNOBS/$1.$2" "$KNOBS/$1.ALL" "$KNOBS/$1"; do
+    [ -f "$f" ] && { head -n 1 "$f"; return 0; }
+  done
+  return 1
+}
+# simulate_size DB: a backup takes as long as the database's simulated size (MiB: knob
+# db-size-mib.<DB>|ALL, else $SAMPLE_DB_SIZE_MIB) takes at the simulated throughput (MiB/s:
+# knob db-mib-per-second, else $SAMPLE_DB_MIB_PER_SECOND, else 100). No size: no delay.
+simulate_size() {
+  local mib rate ms
+  mib=$(knob_value db-size-mib "$1" || echo "${SAMPLE_DB_SIZE_MIB:-0}")
+  rate=$(knob_value db-mib-per-second - || echo "${SAMPLE_DB_MIB_PER_SECOND:-100}")
+  [[ "$mib" =~ ^[0-9]+$ && "$rate" =~ ^[0-9]+$ && "$rate" -gt 0 && "$mib" -gt 0 ]] || return 0
+  ms=$(( mib * 1000 / rate ))
+  sleep "$(( ms / 1000 )).$(printf '%03d' $(( ms % 1000 )))"
+}
 # make_image SRC_DIR OUT_FILE COMPRESS(0|1) INFO_TEXT [members...]: deterministic tar(.gz)
 make_image() {
   local src="$1" out="$2" compress="$3" info="$4" tmp

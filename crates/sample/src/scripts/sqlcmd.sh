@@ -33,6 +33,7 @@ msg() { echo "Msg $1, Level 16, State 1, Server $srv, Line 1"; echo "$2"; }
 pages() { echo $(( $(wc -c < "$1") / 8192 + 2 )); }
 if [[ "$q" =~ ^[[:space:]]*BACKUP[[:space:]]+DATABASE[[:space:]]+$re_name[[:space:]]+TO[[:space:]]+$re_disk(.*)$ ]]; then
   db="${BASH_REMATCH[1]^^}"; file="${BASH_REMATCH[2]}"; opts="${BASH_REMATCH[3]}"
+  db_log sqlcmd backup-start "$db" "$file"
   if [ ! -d "$SQLDIR/$db" ]; then
     msg 911 "Database '$db' does not exist. Make sure that the name is entered correctly."
     msg 3013 "BACKUP DATABASE is terminating abnormally."
@@ -53,6 +54,7 @@ if [[ "$q" =~ ^[[:space:]]*BACKUP[[:space:]]+DATABASE[[:space:]]+$re_name[[:spac
     msg 3013 "BACKUP DATABASE is terminating abnormally."
     db_log sqlcmd backup-failed "$db" 3201 "$file"; fail
   fi
+  simulate_size "$db"
   compress=0; [[ "$opts" == *COMPRESSION* && "$opts" != *NO_COMPRESSION* ]] && compress=1
   checksum=0; [[ "$opts" == *CHECKSUM* && "$opts" != *NO_CHECKSUM* ]] && checksum=1
   make_image "$SQLDIR/$db" "$file" "$compress" "$(printf 'database=%s\ntype=full\nchecksum=%s\ncompressed=%s' "$db" "$checksum" "$compress")" || {

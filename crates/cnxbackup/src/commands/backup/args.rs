@@ -65,6 +65,9 @@ pub struct ProcedureArgs {
     /// Leave the databases out (another host of the set backs them up)
     #[arg(long)]
     pub skip_databases: bool,
+    /// Database backups run at a time [default: 4; config: database.parallel]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel_databases: Option<u16>,
     /// When the servers do not all stop: `abort` before any database is touched, no
     /// snapshot (exit 3) [default], or back up the `files` without the databases
     /// (INCOMPLETE, exit 1)

@@ -88,7 +88,15 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
         },
         credentials,
         control: ctx.control_options(),
-        database: ctx.database_tool_config(&sys)?,
+        database: {
+            let mut db = ctx.database_tool_config(&sys)?;
+            // the flag wins over database.parallel (file or environment)
+            if let Some(n) = procedure.parallel_databases {
+                db.parallel = Some(usize::from(n));
+            }
+            db
+        },
+        snapshot: ctx.snapshot_config(),
         repository: repository.as_ref(),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
     };
@@ -250,6 +258,9 @@ fn human(style: Style, r: &BackupReport) -> String {
             .as_deref()
             .unwrap_or("(version unknown)")
     );
+    if let Some(sentence) = crate::report::outage_sentence(m) {
+        let _ = writeln!(s, "{sentence}");
+    }
     let mut t = Grid::new(
         style,
         &["component", "status", "files", "size", "seconds", "note"],

@@ -26,6 +26,8 @@ pub struct Harness {
     /// Oracle through Data Pump, configured as an administrator would (a password file,
     /// the DIRECTORY's path), instead of the `command` vendor's stream.
     pub oracle_data_pump: bool,
+    /// Appended to the configuration (further sections, e.g. `[snapshot]`).
+    pub extra_config: String,
 }
 
 impl Harness {
@@ -37,6 +39,22 @@ impl Harness {
     /// harness directory).
     pub fn with(variant: Variant, opts: &BuildOptions, repo_dir: Option<PathBuf>) -> Harness {
         let dir = tempfile::tempdir_in(sample::preferred_temp_root()).unwrap();
+        Harness::in_dir(dir, variant, opts, repo_dir)
+    }
+
+    /// A sample (default options) whose harness directory is inside `parent` (a file system
+    /// of the test's choosing).
+    pub fn within(variant: Variant, parent: &Path) -> Harness {
+        let dir = tempfile::tempdir_in(parent).unwrap();
+        Harness::in_dir(dir, variant, &BuildOptions::default(), None)
+    }
+
+    fn in_dir(
+        dir: tempfile::TempDir,
+        variant: Variant,
+        opts: &BuildOptions,
+        repo_dir: Option<PathBuf>,
+    ) -> Harness {
         let sample = sample::build(variant, &dir.path().join("root"), opts).unwrap();
         let repo_dir = repo_dir.unwrap_or_else(|| dir.path().join("repo"));
         let opts = InitOptions {
@@ -53,6 +71,7 @@ impl Harness {
             was_password,
             db_command: None,
             oracle_data_pump: false,
+            extra_config: String::new(),
         }
     }
 
@@ -107,6 +126,7 @@ impl Harness {
                 ));
             }
         }
+        c.push_str(&self.extra_config);
         c
     }
 
