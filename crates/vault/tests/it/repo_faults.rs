@@ -96,26 +96,82 @@ fn truncated_index_segment_is_reported_and_repair_recovers_every_blob() {
     assert_eq!(repo.index_entries(), before);
 }
 
+/// Issue 21 case 1: a pack whose trailer is damaged but whose blobs are intact keeps its
+/// index entries through `repair index` (before, repair dropped the pack and deleted the
+/// old segments, the only record of its blobs).
 #[test]
-fn repair_reports_a_pack_with_a_damaged_trailer() {
+fn repair_keeps_the_old_index_entries_of_a_pack_with_a_damaged_trailer() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init(dir.path());
+    let blobs: Vec<Vec<u8>> = (0..4).map(|i| noise(10_000, i)).collect();
+    for b in &blobs {
+        repo.save_blob(BlobKind::Data, repo.id_of(b), b).unwrap();
+    }
+    repo.flush().unwrap();
+    let other = noise(10_000, 99);
+    repo.save_blob(BlobKind::Data, repo.id_of(&other), &other)
+        .unwrap();
+    repo.flush().unwrap();
+    let victim = repo.lookup(&repo.id_of(&blobs[0])).unwrap().pack;
+    let pack = files_under(dir.path(), "packs")
+        .into_iter()
+        .find(|p| p.ends_with(victim.to_hex()))
+        .unwrap();
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let n = bytes.len();
+    bytes[n - 20] ^= 1; // inside the sealed trailer
+    std::fs::write(&pack, &bytes).unwrap();
+
+    let report = vault::repair::rebuild_index(&repo).unwrap();
+    assert_eq!(report.packs_read, 1);
+    assert_eq!(report.packs_failed.len(), 1);
+    let failed = &report.packs_failed[0];
+    assert_eq!(failed.pack, victim);
+    assert!(failed.reason.contains("packs/"), "{failed:?}");
+    assert_eq!(failed.blobs_kept, blobs.len());
+    assert!(!report.is_complete());
+    drop(repo);
+    let repo = open(dir.path());
+    for b in blobs.iter().chain([&other]) {
+        assert_eq!(&repo.load_blob(BlobKind::Data, &repo.id_of(b)).unwrap(), b);
+    }
+    // and a second repair keeps them again
+    vault::repair::rebuild_index(&repo).unwrap();
+    assert_eq!(
+        &repo
+            .load_blob(BlobKind::Data, &repo.id_of(&blobs[1]))
+            .unwrap(),
+        &blobs[1]
+    );
+}
+
+/// A pack no readable record describes (trailer damaged, old segment unreadable) cannot be
+/// indexed: the unreadable segment, its only possible record, is kept.
+#[test]
+fn repair_keeps_an_unreadable_segment_while_a_pack_is_undescribed() {
     let dir = tempfile::tempdir().unwrap();
     let repo = init(dir.path());
     let b = noise(10_000, 1);
     repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).unwrap();
     repo.flush().unwrap();
+    drop(repo);
     let pack = files_under(dir.path(), "packs").pop().unwrap();
     let mut bytes = std::fs::read(&pack).unwrap();
     let n = bytes.len();
-    bytes[n - 20] ^= 1; // inside the sealed trailer
+    bytes[n - 20] ^= 1;
     std::fs::write(&pack, &bytes).unwrap();
+    let segment = files_under(dir.path(), "index").pop().unwrap();
+    let mut seg = std::fs::read(&segment).unwrap();
+    seg[10] ^= 1;
+    std::fs::write(&segment, &seg).unwrap();
+
+    let repo = open(dir.path());
     let report = vault::repair::rebuild_index(&repo).unwrap();
-    assert_eq!(report.packs_read, 0);
     assert_eq!(report.packs_failed.len(), 1);
-    assert!(
-        report.packs_failed[0].1.contains("packs/"),
-        "{:?}",
-        report.packs_failed
-    );
+    assert_eq!(report.packs_failed[0].blobs_kept, 0);
+    assert_eq!(report.segments_kept.len(), 1, "{report:?}");
+    assert!(segment.exists(), "the only record of the pack was deleted");
+    assert!(pack.exists());
 }
 
 #[test]
