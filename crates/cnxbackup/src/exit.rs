@@ -81,6 +81,11 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
     if cause.downcast_ref::<ConfigError>().is_some() {
         return Some(Exit::Usage);
     }
+    // `prune --grace 0` beside a running backup is a safety refusal; every other repository
+    // error is a failed operation (the default below).
+    if let Some(vault::VaultError::BackupRunning { .. }) = cause.downcast_ref::<vault::VaultError>() {
+        return Some(Exit::Refused);
+    }
     if let Some(e) = cause.downcast_ref::<vault::backup::BackupError>() {
         use vault::backup::BackupError as E;
         return Some(match e {
@@ -175,6 +180,13 @@ mod tests {
             hint: "give --repo",
         };
         assert_eq!(exit_of(&anyhow::Error::new(missing)), Exit::Usage);
+        let backup_running = vault::VaultError::BackupRunning {
+            holder: "host h pid 7".into(),
+        };
+        assert_eq!(
+            exit_of(&anyhow::Error::new(backup_running).context("prune")),
+            Exit::Refused
+        );
     }
 
     #[test]

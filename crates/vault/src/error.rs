@@ -135,6 +135,18 @@ pub enum VaultError {
         holder: String,
     },
 
+    /// `prune --grace 0` while a backup holds its shared lock: it would settle the marker of
+    /// this very run, whose packs the backup may still rely on.
+    #[error(
+        "a backup is running ({holder}): prune --grace 0 would delete packs that backup may \
+         still use; wait until it finishes, or prune with a grace period (the default 24h \
+         is safe beside running backups)"
+    )]
+    BackupRunning {
+        /// The backup's lock (host, pid, user, since when).
+        holder: String,
+    },
+
     /// An earlier write of this session failed (e.g. a pack upload on a full disk); blobs
     /// reported as saved may be missing, so the session cannot complete.
     #[error("an earlier write to the repository failed, nothing more is saved in this session: {reason}")]

@@ -469,6 +469,24 @@ impl Repository {
         self.reload_index()
     }
 
+    /// Read the pending-deletion markers again and stop deduplicating against packs listed
+    /// since the index was loaded (reloads the index only when there are such packs). A
+    /// backup calls this right after taking its shared lock: a prune then knows that every
+    /// marker older than the lock was seen.
+    pub fn refresh_pending_markers(&self) -> Result<(), VaultError> {
+        let pending = crate::maintenance::pending::pending_packs(&self.storage, &self.key)?;
+        let newly_listed = {
+            let index = read(&self.index);
+            let indexed: HashSet<&PackId> = index.packs().iter().collect();
+            pending.iter().any(|p| indexed.contains(p))
+        };
+        if newly_listed {
+            debug!("pending-deletion markers changed since the index was loaded: reloading");
+            self.reload_index()?;
+        }
+        Ok(())
+    }
+
     /// Whether a pack is treated as absent for deduplication (pending deletion).
     pub fn is_pack_hidden(&self, pack: &PackId) -> bool {
         let doomed = read(&self.doomed);

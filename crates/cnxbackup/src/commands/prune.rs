@@ -2,7 +2,7 @@
 //! period, safe while backups run (the work is in `vault::maintenance`).
 //!
 //! Exit codes: 0 done; 1 repository error (including "locked by ..."); 2 a bad duration or
-//! threshold.
+//! threshold; 3 `--grace 0` while a backup runs (mapped in `exit.rs`).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -100,5 +100,12 @@ pub fn prune_text(r: &PruneReport) -> String {
         r.packs_kept_in_use,
         r.markers_waiting
     );
+    if r.markers_held_by_backups > 0 {
+        let _ = writeln!(
+            h,
+            "{} of those markers are newer than a running backup: settled once it has finished",
+            r.markers_held_by_backups
+        );
+    }
     h
 }

@@ -1,5 +1,7 @@
 //! Lock objects: `locks/<random id>`, a JSON document sealed with associated data
-//! `"cnx1-lock"`. Only exclusive maintenance (prune) takes a lock; backups do not.
+//! `"cnx1-lock"`. Prune takes an exclusive lock; a backup holds a shared one while it runs
+//! (it never blocks another backup or a prune: it tells a prune which markers it may not
+//! settle yet).
 
 use serde::{Deserialize, Serialize};
 
@@ -27,8 +29,13 @@ pub struct LockInfo {
     pub time: i64,
     /// After this instant (unix ns) the lock is stale unless refreshed.
     pub expires: i64,
-    /// Exclusive (prune) or shared.
+    /// Exclusive (prune) or shared (backup).
     pub exclusive: bool,
+    /// When the holder took the lock (unix ns; `time` moves with every refresh). A backup
+    /// re-reads the pending-deletion markers right after taking its lock, so only markers
+    /// written after `since` can list packs it relies on. Absent in older locks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
 }
 
 impl std::fmt::Display for LockInfo {
@@ -90,6 +97,7 @@ mod tests {
             time: 0,
             expires: 1_000_000_000,
             exclusive: true,
+            since: Some(0),
         };
         let s = seal_lock(&k, &l).unwrap();
         assert_eq!(open_lock(&k, &s, "locks/a").unwrap(), l);

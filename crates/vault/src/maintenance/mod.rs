@@ -154,6 +154,7 @@ mod tests {
             time: 0,
             expires,
             exclusive: true,
+            since: None,
         }
     }
 

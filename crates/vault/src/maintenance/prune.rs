@@ -18,10 +18,12 @@
 //!    the repository before the marker deduplicated against it) is put back; the others are
 //!    deleted: the index is rewritten without them first, then the packs, then the marker.
 //!
-//! The grace period must exceed the longest backup: a backup that opened the repository
-//! before a marker was written and is still running when the marker is settled may rely on a
-//! pack that is deleted. With a grace period of zero, phase 2 settles the marker of this very
-//! run: only safe when no backup runs.
+//! A running backup holds a shared lock and re-reads the markers right after taking it, so
+//! it never relies on a pack listed in a marker older than its lock. Phase 2 therefore never
+//! settles a marker younger than a live backup's lock (plus [`LOCK_CLOCK_MARGIN`] for a
+//! slow marker write or clocks apart), whatever the grace period, and `grace = 0` (which
+//! would settle this very run's marker) is refused while a backup lock is live. The grace
+//! period still covers backups of programs that take no lock.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -43,6 +45,11 @@ const READ_CONCURRENCY: usize = 8;
 
 /// Packs per rewritten index segment.
 const PACKS_PER_SEGMENT: usize = 2048;
+
+/// A marker is settled beside a live backup only when it is older than the backup's lock by
+/// this much: the marker's time is taken before it is written and on the pruning host's
+/// clock, the lock's on the backup host's.
+pub const LOCK_CLOCK_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// How to prune.
 #[derive(Debug, Clone)]
@@ -89,15 +96,48 @@ pub struct PruneReport {
     pub packs_deleted: usize,
     pub bytes_deleted: u64,
     pub packs_kept_in_use: usize,
-    /// Markers still waiting for their grace period.
+    /// Markers still waiting for their grace period (or for a running backup).
     pub markers_waiting: usize,
+    /// Of those, markers a running backup (a live shared lock older than the marker) may
+    /// not have seen: kept whatever the grace period.
+    pub markers_held_by_backups: usize,
     pub index_segments_written: usize,
     pub index_segments_removed: usize,
+    /// Temporary files of writes interrupted long ago (a killed backup) removed from a
+    /// local repository's `.tmp/`.
+    pub tmp_files_removed: usize,
 }
 
 /// Every blob (kind, id) the snapshots use. Fails on an unreadable snapshot or tree.
 pub fn referenced_blobs(
     repo: &Repository,
+) -> Result<(usize, HashSet<(BlobKind, BlobId)>), VaultError> {
+    referenced_by(repo, &repo.list_snapshots()?)
+}
+
+/// The snapshots and the blobs they use, read in the order that makes every listed
+/// snapshot's trees known: the snapshots first, then the index (a backup writes its index
+/// segments before its snapshot). Loaded the other way round, a backup finishing in
+/// between made prune call the repository damaged (issue 21). A failed walk is retried
+/// once from a fresh listing before it counts.
+fn referenced_now(repo: &Repository) -> Result<(usize, HashSet<(BlobKind, BlobId)>), VaultError> {
+    let snapshots = repo.list_snapshots()?;
+    repo.reload_index()?;
+    match referenced_by(repo, &snapshots) {
+        Ok(found) => Ok(found),
+        Err(e) => {
+            warn!(error = %e, "the snapshots' trees could not all be loaded; reading the \
+                snapshots and the index once more before giving up");
+            let snapshots = repo.list_snapshots()?;
+            repo.reload_index()?;
+            referenced_by(repo, &snapshots)
+        }
+    }
+}
+
+fn referenced_by(
+    repo: &Repository,
+    snapshots: &crate::repo::SnapshotList,
 ) -> Result<(usize, HashSet<(BlobKind, BlobId)>), VaultError> {
     let mut refs = HashSet::new();
     let mut count = 0;
@@ -105,8 +145,8 @@ pub fn referenced_blobs(
     // Every tree pack read whole, several at a time (one request per tree pack instead of
     // one per tree: on S3 the difference between seconds and minutes).
     crate::tree::cache_of(repo).prefetch_all(repo, crate::tree::cache::PREFETCH_CONCURRENCY, None);
-    for (id, snap) in repo.list_snapshots()? {
-        let snap = snap.map_err(|e| {
+    for (id, snap) in snapshots {
+        let snap = snap.as_ref().map_err(|e| {
             VaultError::InvalidArgument(format!(
                 "snapshot {id} cannot be read ({e}); prune refuses to run because it cannot \
                  know which data that snapshot needs (forget it or repair it first)"
@@ -182,13 +222,19 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport, Vaul
         )));
     }
     let mut lock = repo.lock_exclusive(opts.lock_ttl)?;
+    if opts.grace.is_zero() && !opts.dry_run {
+        if let Some(backup) = repo.live_shared_locks()?.first() {
+            return Err(VaultError::BackupRunning {
+                holder: backup.to_string(),
+            });
+        }
+    }
     repo.flush()?;
-    repo.reload_index()?;
     let mut report = PruneReport {
         dry_run: opts.dry_run,
         ..PruneReport::default()
     };
-    let (snapshots, refs) = referenced_blobs(repo)?;
+    let (snapshots, refs) = referenced_now(repo)?;
     report.snapshots = snapshots;
     report.blobs_referenced = refs.len();
     lock.refresh()?;
@@ -196,6 +242,9 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport, Vaul
     phase1_mark(repo, &refs, opts, &mut report)?;
     lock.refresh()?;
     phase2_settle(repo, &refs, opts, &mut report)?;
+    if !opts.dry_run {
+        report.tmp_files_removed = remove_stale_tmp_files(repo, STALE_TMP_AGE);
+    }
     // The in-memory index once more, without the packs marked or deleted above (each
     // phase reads the stored index itself; reloading is one read per index segment).
     if !opts.dry_run && (report.packs_marked > 0 || report.markers_settled > 0) {
@@ -428,6 +477,13 @@ fn phase2_settle(
 ) -> Result<(), VaultError> {
     let now = crate::now_unix_ns();
     let grace = i64::try_from(opts.grace.as_nanos()).unwrap_or(i64::MAX);
+    // Markers at least this old were seen by every running backup.
+    let seen_by_backups = repo
+        .live_shared_locks()?
+        .iter()
+        .map(|l| l.since.unwrap_or(l.time))
+        .min()
+        .map(|oldest| oldest.saturating_sub(ns(LOCK_CLOCK_MARGIN)));
     let mut due: Vec<(String, Vec<PackId>)> = Vec::new();
     let mut waiting: HashSet<PackId> = HashSet::new();
     for (path, doc) in list_pending(repo.storage(), repo.key())? {
@@ -439,10 +495,14 @@ fn phase2_settle(
             }
         };
         let ids = doc.pack_ids(&path)?;
-        if now.saturating_sub(doc.time) >= grace {
+        let held = seen_by_backups.is_some_and(|t| doc.time >= t);
+        if now.saturating_sub(doc.time) >= grace && !held {
             due.push((path, ids));
         } else {
             report.markers_waiting += 1;
+            if held {
+                report.markers_held_by_backups += 1;
+            }
             waiting.extend(ids);
         }
     }
@@ -532,9 +592,83 @@ fn phase2_settle(
     Ok(())
 }
 
+/// A temporary file of an atomic write this old belongs to no live writer (a write renames
+/// its file into place as soon as it is complete; even a 1 GiB pack takes seconds).
+const STALE_TMP_AGE: Duration = Duration::from_secs(6 * 3600);
+
+/// Remove the temporary files that killed writers left in a local repository's `.tmp/`
+/// (object stores have none); best effort, returns how many were removed.
+fn remove_stale_tmp_files(repo: &Repository, age: Duration) -> usize {
+    if repo.storage().is_remote() {
+        return 0;
+    }
+    let dir = std::path::Path::new(repo.storage().location()).join(crate::storage::TMP_DIR);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed >= age);
+        if stale {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) => warn!(file = %entry.path().display(), error = %e,
+                    "cannot remove a stale temporary file"),
+            }
+        }
+    }
+    if removed > 0 {
+        info!(removed, dir = %dir.display(), "stale temporary files removed");
+    }
+    removed
+}
+
+fn ns(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod read_ahead_tests {
     use super::*;
+
+    /// Issue 21: `.tmp/` leftovers of a killed backup were never cleaned.
+    #[test]
+    fn stale_temporary_files_are_removed_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(
+            crate::Storage::local(dir.path()).unwrap(),
+            "pw",
+            &crate::InitOptions {
+                kdf: crate::KdfParams::insecure_fast(),
+                ..crate::InitOptions::default()
+            },
+        )
+        .unwrap();
+        let tmp = dir.path().join(crate::storage::TMP_DIR);
+        std::fs::create_dir_all(&tmp).unwrap();
+        let old = tmp.join("old-write");
+        std::fs::write(&old, b"half a pack").unwrap();
+        let long_ago = std::time::SystemTime::now() - Duration::from_secs(7 * 3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        let fresh = tmp.join("in-flight");
+        std::fs::write(&fresh, b"being written").unwrap();
+        assert_eq!(remove_stale_tmp_files(&repo, STALE_TMP_AGE), 1);
+        assert!(!old.exists());
+        assert!(fresh.exists());
+        let report = prune(&repo, &PruneOptions::default()).unwrap();
+        assert_eq!(report.tmp_files_removed, 0);
+    }
 
     const MIB: u64 = 1 << 20;
 

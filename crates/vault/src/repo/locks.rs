@@ -1,4 +1,5 @@
-//! Repository locks. Only exclusive maintenance (prune) locks; backups and restores do not.
+//! Repository locks: prune takes the exclusive lock, a running backup holds a shared one
+//! (so a prune knows which pending-deletion markers the backup may not have seen).
 //!
 //! A lock is stale when its expiry has passed (the holder refreshes it while working) or when
 //! it was taken on this host by a process that no longer exists.
@@ -60,37 +61,66 @@ impl Repository {
     }
 
     /// Take the exclusive lock for `ttl` (refresh it with [`RepoLock::refresh`] before it
-    /// expires). Fails with [`VaultError::Locked`] when another live lock exists; stale locks
-    /// are ignored. An unreadable lock object also blocks (it may be a live lock written by a
-    /// newer program); remove it by hand after checking.
+    /// expires). Fails with [`VaultError::Locked`] when another live exclusive lock exists;
+    /// stale locks and shared (backup) locks are ignored. An unreadable lock object also
+    /// blocks (it may be a live lock written by a newer program); remove it by hand after
+    /// checking.
     pub fn lock_exclusive(&self, ttl: Duration) -> Result<RepoLock<'_>, VaultError> {
         let host = hostname();
         self.check_no_live_lock(&host, None)?;
-        let now = now_unix_ns();
-        let info = LockInfo {
-            format_version: crate::format::config::FORMAT_VERSION,
-            host: host.clone(),
-            pid: std::process::id(),
-            username: username(),
-            time: now,
-            expires: now.saturating_add(ttl_ns(ttl)),
-            exclusive: true,
-        };
-        let id = hex::encode(crate::crypto::random_bytes::<16>()?);
-        let path = format!("{LOCKS_DIR}{id}");
-        self.storage().write(&path, seal_lock(self.key(), &info)?)?;
-        let lock = RepoLock {
-            repo: self,
-            path,
-            info,
-            ttl,
-            released: false,
-        };
+        let lock = self.write_lock(ttl, true)?;
         // Two processes may have written their locks at the same time: look again, and back
         // off if anyone else is there.
         self.check_no_live_lock(&host, Some(&lock.path))?;
         debug!(lock = lock.path, "exclusive lock taken");
         Ok(lock)
+    }
+
+    /// Take a shared lock for `ttl`: a backup holds one while it runs, so that a prune does
+    /// not settle a marker the backup may not have seen (see `maintenance::prune`). Never
+    /// blocks and is never blocked.
+    pub fn lock_shared(&self, ttl: Duration) -> Result<RepoLock<'_>, VaultError> {
+        let lock = self.write_lock(ttl, false)?;
+        debug!(lock = lock.path, "shared lock taken");
+        Ok(lock)
+    }
+
+    fn write_lock(&self, ttl: Duration, exclusive: bool) -> Result<RepoLock<'_>, VaultError> {
+        let now = now_unix_ns();
+        let info = LockInfo {
+            format_version: crate::format::config::FORMAT_VERSION,
+            host: hostname(),
+            pid: std::process::id(),
+            username: username(),
+            time: now,
+            expires: now.saturating_add(ttl_ns(ttl)),
+            exclusive,
+            since: Some(now),
+        };
+        let id = hex::encode(crate::crypto::random_bytes::<16>()?);
+        let path = format!("{LOCKS_DIR}{id}");
+        self.storage().write(&path, seal_lock(self.key(), &info)?)?;
+        Ok(RepoLock {
+            repo: self,
+            path,
+            info,
+            ttl,
+            released: false,
+        })
+    }
+
+    /// The live shared (backup) locks, oldest first.
+    pub fn live_shared_locks(&self) -> Result<Vec<LockInfo>, VaultError> {
+        let host = hostname();
+        let now = now_unix_ns();
+        let mut live: Vec<LockInfo> = self
+            .list_locks()?
+            .into_iter()
+            .filter_map(|(_, info)| info.ok())
+            .filter(|info| !info.exclusive && !is_stale(info, now, &host))
+            .collect();
+        live.sort_by_key(|l| l.since.unwrap_or(l.time));
+        Ok(live)
     }
 
     fn check_no_live_lock(&self, host: &str, own: Option<&str>) -> Result<(), VaultError> {
@@ -103,6 +133,7 @@ impl Repository {
                 Ok(info) if is_stale(&info, now, host) => {
                     debug!(lock = path, "ignoring stale lock");
                 }
+                Ok(info) if !info.exclusive => {}
                 Ok(info) => {
                     return Err(VaultError::Locked {
                         holder: format!("{info} ({path})"),

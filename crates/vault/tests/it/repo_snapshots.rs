@@ -179,6 +179,7 @@ fn lock_of_a_dead_process_on_this_host_is_stale() {
         time: 0,
         expires: i64::MAX,
         exclusive: true,
+        since: None,
     };
     assert!(vault::repo::locks::is_stale(&info, 1, "here"));
     assert!(!vault::repo::locks::is_stale(&info, 1, "elsewhere"));
