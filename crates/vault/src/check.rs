@@ -3,7 +3,10 @@
 //! Structure (always): every snapshot document loads; every index segment loads; every tree
 //! reachable from a snapshot is indexed, loads and decodes; every data blob a file uses is
 //! indexed; every pack the index names exists. Packs that no index segment names are listed
-//! as unreferenced (left by an interrupted backup; not an error, `prune` removes them).
+//! as unreferenced (left by an interrupted backup; not an error, `prune` removes them) —
+//! unless the index is incomplete (a segment unreadable, no segment at all beside packs, or
+//! a blob the snapshots use missing from it): then those packs may hold exactly the missing
+//! blobs, the report says `index_incomplete` and to run `repair index`, never to prune.
 //!
 //! Data (`read_data`): the chosen share of the indexed packs is read whole; the pack's hash
 //! must equal its name and every blob in it must verify (AEAD tag, decompression, id). Each
@@ -63,8 +66,12 @@ pub struct CheckReport {
     pub blobs_verified: usize,
     pub errors: Vec<CheckProblem>,
     pub damaged: Vec<DamagedBlob>,
-    /// Packs no index names (hex ids): leftovers of interrupted backups, not errors.
+    /// Packs no index names (hex ids): leftovers of interrupted backups, not errors —
+    /// unless `index_incomplete`.
     pub unreferenced_packs: Vec<String>,
+    /// The index is missing or lacks blobs the snapshots use: the unreferenced packs may be
+    /// the packs holding them. `repair index` rebuilds it; a prune would delete them.
+    pub index_incomplete: bool,
 }
 
 impl CheckReport {
@@ -128,6 +135,29 @@ fn walk_snapshots(
     }
 }
 
+/// Whether a pack of `size` bytes is too short for the blobs the index places in it (every
+/// blob, then the sealed trailer and the footer, must fit): a truncated pack, found without
+/// reading its data.
+fn truncation(size: u64, blobs: &[(BlobId, BlobLocation)]) -> Option<String> {
+    let footer = crate::format::pack::FOOTER_LEN as u64;
+    let end = |l: &BlobLocation| l.offset.saturating_add(l.length);
+    let needed = blobs
+        .iter()
+        .map(|(_, l)| end(l))
+        .max()?
+        .saturating_add(footer);
+    if size >= needed {
+        return None;
+    }
+    let beyond = blobs.iter().filter(|(_, l)| end(l) > size).count();
+    Some(format!(
+        "is {size} bytes but the index places blobs up to byte {}: truncated ({beyond} of its \
+         {} blobs lie past its end; check --read-data names the files using them)",
+        needed - footer,
+        blobs.len()
+    ))
+}
+
 /// Runs the check. Only a failure to list the repository is an `Err`; every problem found
 /// is in the report.
 pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, VaultError> {
@@ -165,14 +195,16 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
     let mut tree_errors = Vec::new();
     let mut trees_ok = 0usize;
     let mut missing_data: BTreeMap<BlobId, String> = BTreeMap::new();
+    let mut unindexed_trees = false;
     walk_snapshots(
         repo,
         &roots,
-        |snap, path, _id, r| match r {
+        |snap, path, id, r| match r {
             Ok(()) => trees_ok += 1,
             Err(e) => {
                 let shown = if path.is_empty() { "/" } else { path };
                 tree_errors.push(format!("snapshot {snap}, directory {shown}: {e}"));
+                unindexed_trees |= repo.lookup_kind(BlobKind::Tree, id).is_none();
             }
         },
         |snap, path, e| {
@@ -190,6 +222,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
     for e in tree_errors {
         report.error("tree", e);
     }
+    let missing_blobs_ok = missing_data.is_empty();
     for (id, where_) in missing_data {
         report.error(
             "blob",
@@ -207,14 +240,19 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
         by_pack.entry(loc.pack).or_default().push((id, loc));
     }
     for (pack, blobs) in &by_pack {
-        if !stored.contains_key(pack) {
-            report.error(
+        match stored.get(pack) {
+            None => report.error(
                 "pack",
                 format!(
                     "pack {pack} is in the index ({} blobs) but missing from the repository",
                     blobs.len()
                 ),
-            );
+            ),
+            Some(size) => {
+                if let Some(problem) = truncation(*size, blobs) {
+                    report.error("pack", format!("pack {pack} {problem}"));
+                }
+            }
         }
     }
     let mut unreferenced: Vec<String> = stored
@@ -223,6 +261,22 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
         .map(PackId::to_hex)
         .collect();
     unreferenced.sort();
+    let no_index = by_pack.is_empty() && !stored.is_empty();
+    report.index_incomplete =
+        !repo.index_problems().is_empty() || !missing_blobs_ok || unindexed_trees || no_index;
+    if report.index_incomplete && !unreferenced.is_empty() {
+        report.error(
+            "index",
+            format!(
+                "the index is {}: {} of {} packs are named by no index segment and may hold \
+                 the missing blobs; run `cnxbackup repair index` (it rebuilds the index from \
+                 the packs) — do not prune before that, it would delete them",
+                if no_index { "missing" } else { "incomplete" },
+                unreferenced.len(),
+                stored.len()
+            ),
+        );
+    }
     report.unreferenced_packs = unreferenced;
 
     // data

@@ -81,7 +81,7 @@ fn check_human(style: Style, r: &CheckReport) -> String {
         r.unreferenced_packs.len().to_string(),
     ]);
     h.push_str(&g.render(0));
-    if !r.unreferenced_packs.is_empty() {
+    if !r.unreferenced_packs.is_empty() && !r.index_incomplete {
         let _ = writeln!(
             h,
             "({} unreferenced packs were left by interrupted backups; not an error, prune removes them)",

@@ -157,6 +157,9 @@ impl Shared<'_> {
         }
     }
 
+    /// Fetch a range of neighbouring blobs. When the range cannot be read whole (a truncated
+    /// pack: a short read), each of its blobs is fetched on its own, so one bad region marks
+    /// only the blobs in it damaged, not every blob of an 8 MiB range (issue 21).
     fn run_range(&self, range: &RangeWork) {
         match self
             .repo
@@ -165,19 +168,38 @@ impl Shared<'_> {
             Ok(bytes) => {
                 for blob in &range.blobs {
                     let from = (blob.loc.offset - range.start) as usize;
-                    let stored = bytes
-                        .get(from..from + blob.loc.length as usize)
-                        .unwrap_or(&[]);
-                    self.write_blob(blob, stored);
-                }
-            }
-            Err(e) => {
-                for blob in &range.blobs {
-                    for t in &blob.targets {
-                        self.damage(t.item, format!("blob {}: {e}", blob.id));
-                        self.done_with(t.item, blob.len);
+                    match bytes.get(from..from + blob.loc.length as usize) {
+                        Some(stored) => self.write_blob(blob, stored),
+                        None => self.run_blob(blob),
                     }
                 }
+            }
+            Err(e) if range.blobs.len() > 1 => {
+                tracing::debug!(pack = %range.pack, error = %e,
+                    "range read failed; reading its blobs one by one");
+                for blob in &range.blobs {
+                    self.run_blob(blob);
+                }
+            }
+            Err(e) => self.fail_blob(range.blobs.iter(), &e),
+        }
+    }
+
+    fn run_blob(&self, blob: &BlobWork) {
+        match self
+            .repo
+            .read_pack_range(&blob.loc.pack, blob.loc.offset, blob.loc.length)
+        {
+            Ok(stored) => self.write_blob(blob, &stored),
+            Err(e) => self.fail_blob(std::iter::once(blob), &e),
+        }
+    }
+
+    fn fail_blob<'b>(&self, blobs: impl Iterator<Item = &'b BlobWork>, e: &crate::VaultError) {
+        for blob in blobs {
+            for t in &blob.targets {
+                self.damage(t.item, format!("blob {}: {e}", blob.id));
+                self.done_with(t.item, blob.len);
             }
         }
     }
