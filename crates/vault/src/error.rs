@@ -12,6 +12,28 @@ pub enum VaultError {
     #[error("wrong password")]
     WrongPassword,
 
+    /// No key file opens with the password, and some key files cannot be read or used: the
+    /// password may well be right for one of those (a truncated or altered key file is not a
+    /// wrong password).
+    #[error(
+        "{} cannot be used: {}{}",
+        if unreadable.len() == 1 { "a key file" } else { "key files" },
+        unreadable.join("; "),
+        if *tried == 0 {
+            String::from(" (no key file could even be tried; restore keys/ from a copy of the \
+                          repository)")
+        } else {
+            format!(" (the password opens none of the other {tried}; if it belongs to the \
+                     damaged key file, restore that file from a copy of the repository)")
+        }
+    )]
+    KeyFilesUnusable {
+        /// Each unusable key file with the reason (`keys/<id>: reason`).
+        unreadable: Vec<String>,
+        /// Key files that were readable and did not open with the password.
+        tried: usize,
+    },
+
     /// A storage operation failed (I/O error, disk full, permission denied, ...).
     #[error("storage: cannot {op} {path}: {source}")]
     Storage {

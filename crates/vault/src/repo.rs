@@ -286,35 +286,7 @@ impl Repository {
                 "the repository has no key files",
             ));
         }
-        let mut unlocked = None;
-        let mut first_format_error = None;
-        for obj in &key_files {
-            let kf = match storage
-                .read(&obj.path)
-                .and_then(|b| decode_key_file(&b, &obj.path))
-            {
-                Ok(kf) => kf,
-                Err(e @ VaultError::NewerFormat { .. }) => {
-                    first_format_error.get_or_insert(e);
-                    continue;
-                }
-                Err(e) => {
-                    warn!(key = obj.path, error = %e, "skipping unreadable key file");
-                    continue;
-                }
-            };
-            match kf.unwrap_master(password) {
-                Ok(k) => {
-                    unlocked = Some((k, obj.path.clone()));
-                    break;
-                }
-                Err(VaultError::WrongPassword) => continue,
-                Err(e) => warn!(key = obj.path, error = %e, "skipping unusable key file"),
-            }
-        }
-        let Some((key, key_path)) = unlocked else {
-            return Err(first_format_error.unwrap_or(VaultError::WrongPassword));
-        };
+        let (key, key_path) = unlock_master(&storage, &key_files, password)?;
         let repo = Repository::assemble(storage, config, key, key_path)?;
         repo.reload_index()?;
         Ok(repo)
@@ -904,6 +876,54 @@ impl Drop for Repository {
             );
         }
     }
+}
+
+/// Try every key file with the password. A key file that cannot be read, decoded or used
+/// (truncated, altered, hostile KDF cost) is never reported as a wrong password: it may be
+/// the one the password belongs to.
+fn unlock_master(
+    storage: &Storage,
+    key_files: &[crate::storage::ObjectEntry],
+    password: &str,
+) -> Result<(MasterKey, String), VaultError> {
+    let mut first_format_error = None;
+    let mut unusable = Vec::new();
+    let mut tried = 0;
+    for obj in key_files {
+        let kf = match storage
+            .read(&obj.path)
+            .and_then(|b| decode_key_file(&b, &obj.path))
+        {
+            Ok(kf) => kf,
+            Err(e @ VaultError::NewerFormat { .. }) => {
+                first_format_error.get_or_insert(e);
+                continue;
+            }
+            Err(e) => {
+                warn!(key = obj.path, error = %e, "skipping unreadable key file");
+                unusable.push(format!("{}: {e}", obj.path));
+                continue;
+            }
+        };
+        match kf.unwrap_master(password) {
+            Ok(k) => return Ok((k, obj.path.clone())),
+            Err(VaultError::WrongPassword) => tried += 1,
+            Err(e) => {
+                warn!(key = obj.path, error = %e, "skipping unusable key file");
+                unusable.push(format!("{}: {e}", obj.path));
+            }
+        }
+    }
+    if let Some(e) = first_format_error {
+        return Err(e);
+    }
+    if unusable.is_empty() {
+        return Err(VaultError::WrongPassword);
+    }
+    Err(VaultError::KeyFilesUnusable {
+        unreadable: unusable,
+        tried,
+    })
 }
 
 fn write_key_file(

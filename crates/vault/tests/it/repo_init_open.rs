@@ -106,3 +106,65 @@ fn invalid_init_options_are_refused() {
     // Nothing was written by the refused inits.
     assert!(!dir.path().join("config").exists());
 }
+
+/// Issue 21 case 11: a truncated key file was reported as "wrong password".
+#[test]
+fn a_truncated_key_file_is_not_a_wrong_password() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let key = files_under(dir.path(), "keys").pop().unwrap();
+    let bytes = std::fs::read(&key).unwrap();
+    std::fs::write(&key, &bytes[..bytes.len() / 2]).unwrap();
+    let err = Repository::open(Storage::local(dir.path()).unwrap(), PASSWORD).unwrap_err();
+    assert!(
+        matches!(err, VaultError::KeyFilesUnusable { tried: 0, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(!msg.contains("wrong password"), "{msg}");
+    let name = key.file_name().unwrap().to_string_lossy().to_string();
+    assert!(msg.contains(&format!("keys/{name}")), "{msg}");
+    assert!(msg.contains("restore keys/ from a copy"), "{msg}");
+}
+
+/// A damaged key file beside a readable one the password does not open: both said.
+#[test]
+fn a_damaged_key_file_beside_another_names_both_possibilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init(dir.path());
+    let first = files_under(dir.path(), "keys").pop().unwrap();
+    repo.add_password("second one", KdfParams::insecure_fast())
+        .unwrap();
+    drop(repo);
+    let mut bytes = std::fs::read(&first).unwrap();
+    bytes.truncate(bytes.len() - 10);
+    std::fs::write(&first, &bytes).unwrap();
+    let err = Repository::open(Storage::local(dir.path()).unwrap(), PASSWORD).unwrap_err();
+    assert!(
+        matches!(err, VaultError::KeyFilesUnusable { tried: 1, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("opens none of the other 1"),
+        "{err}"
+    );
+    // the intact key file still opens with its own password
+    Repository::open(Storage::local(dir.path()).unwrap(), "second one").unwrap();
+}
+
+/// Issue 21 case 12: a key file asking for more Argon2 cost than `init` could choose is
+/// refused before anything is derived, with the reason.
+#[test]
+fn a_key_file_with_a_hostile_kdf_cost_is_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    init(dir.path());
+    let key = files_under(dir.path(), "keys").pop().unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&key).unwrap()).unwrap();
+    v["kdf"]["memory_kib"] = (1024 * 1024).into();
+    v["kdf"]["iterations"] = 20.into();
+    std::fs::write(&key, serde_json::to_vec(&v).unwrap()).unwrap();
+    let err = Repository::open(Storage::local(dir.path()).unwrap(), PASSWORD).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("1024 MiB x 20 passes"), "{msg}");
+    assert!(!msg.contains("wrong password"), "{msg}");
+}
