@@ -21,6 +21,10 @@ pub enum Exit {
     Usage,
     /// 3: refused by a safety rule (version gate, servers running, check failed).
     Refused,
+    /// 4: `backup --path` wrote its snapshot, but some entries could not be read and are
+    /// not in it (the snapshot records them). Like restic's 3 ("incomplete snapshot"),
+    /// which here already means "refused".
+    Unreadable,
 }
 
 impl Exit {
@@ -30,6 +34,8 @@ impl Exit {
             Exit::Failed => 1,
             Exit::Usage => 2,
             Exit::Refused => 3,
+            Exit::Unreadable => 4,
+            Exit::Unreadable => 4,
         }
     }
 }

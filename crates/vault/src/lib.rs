@@ -38,7 +38,7 @@ pub use format::config::FORMAT_VERSION;
 pub use format::ids::{BlobId, BlobKind, IndexId, PackId, SnapshotId};
 pub use format::lock::LockInfo;
 pub use format::pack::PackEntry;
-pub use format::snapshot::{Snapshot, SnapshotSummary};
+pub use format::snapshot::{NotBackedUp, Snapshot, SnapshotSummary};
 pub use progress::{Progress, ProgressReading};
 pub use repair::{rebuild_index, RepairReport};
 pub use repo::{

@@ -32,6 +32,21 @@ pub fn format_unix_ns(ns: i64) -> String {
     )
 }
 
+/// Bytes for people, in binary units: `512 B`, `1.5 MiB`, `3.0 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 /// This machine's host name (from /proc or the environment; "unknown" otherwise).
 pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")

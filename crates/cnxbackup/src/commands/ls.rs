@@ -1,7 +1,8 @@
 //! `cnxbackup ls SNAPSHOT [PATH]`: the entries of a snapshot (below PATH), depth first in
-//! name order.
+//! name order, then what the backup could not read there (`MISSING ...: not backed up`).
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -99,26 +100,10 @@ pub fn run(ctx: &Context, args: &LsArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let mut rows = Vec::new();
-    if let Some(r) = single {
-        rows.push(r);
-    } else {
-        let mut stack = vec![(tree_id, prefix)];
-        while let Some((id, dir)) = stack.pop() {
-            let tree = load_tree(&repo, &id)?;
-            let mut subdirs = Vec::new();
-            for e in &tree.entries {
-                let path = format!("{dir}/{}", e.display_name());
-                if let (EntryKind::Dir, Some(sub)) = (e.kind, e.subtree) {
-                    subdirs.push((sub, path.clone()));
-                }
-                rows.push(ls_row(path, e));
-            }
-            // keep a depth-first listing in name order
-            stack.extend(subdirs.into_iter().rev());
-        }
-        rows.sort_by(|a, b| a.path.cmp(&b.path));
-    }
+    let rows = match single {
+        Some(r) => vec![r],
+        None => list_below(&repo, tree_id, &prefix)?,
+    };
     let mut h = String::new();
     for r in &rows {
         let _ = write!(
@@ -137,9 +122,64 @@ pub fn run(ctx: &Context, args: &LsArgs) -> anyhow::Result<()> {
         }
         h.push('\n');
     }
+    // what the backup could not read is not in the trees: say so, by path
+    let below = if prefix.is_empty() { "/" } else { &prefix };
+    let not_backed_up = vault::restore::not_backed_up_below(&snap, Path::new(below));
+    let missing = ctx.ui().stdout.status("MISSING");
+    for n in &not_backed_up {
+        let what = if n.dir { "directory content" } else { "entry" };
+        let _ = writeln!(
+            h,
+            "{missing} {}: not backed up: {} ({what})",
+            n.path, n.reason
+        );
+    }
     #[derive(Serialize)]
     struct Out {
         entries: Vec<LsRow>,
+        not_backed_up: Vec<vault::NotBackedUp>,
     }
-    ctx.out.result(&h, &Out { entries: rows })
+    ctx.out.result(
+        &h,
+        &Out {
+            entries: rows,
+            not_backed_up,
+        },
+    )
+}
+
+/// Every entry below the directory `tree_id` (at `prefix`), depth first in name order.
+fn list_below(
+    repo: &Repository,
+    tree_id: vault::BlobId,
+    prefix: &str,
+) -> anyhow::Result<Vec<LsRow>> {
+    // counted over the distinct trees first: shared subtrees can name exponentially many
+    // entries (a damaged or hostile snapshot), and the listing holds them all
+    let named = vault::tree::expanded_entries(repo, &tree_id);
+    if named > vault::restore::MAX_ENTRIES as u64 {
+        anyhow::bail!(
+            "{}: the snapshot names {named} entries below it, more than the {} that ls lists: \
+             its directories share subtrees (a damaged or hostile snapshot); list a deeper path",
+            if prefix.is_empty() { "/" } else { prefix },
+            vault::restore::MAX_ENTRIES
+        );
+    }
+    let mut rows = Vec::new();
+    let mut stack = vec![(tree_id, prefix.to_string())];
+    while let Some((id, dir)) = stack.pop() {
+        let tree = load_tree(repo, &id)?;
+        let mut subdirs = Vec::new();
+        for e in &tree.entries {
+            let path = format!("{dir}/{}", e.display_name());
+            if let (EntryKind::Dir, Some(sub)) = (e.kind, e.subtree) {
+                subdirs.push((sub, path.clone()));
+            }
+            rows.push(ls_row(path, e));
+        }
+        // keep a depth-first listing in name order
+        stack.extend(subdirs.into_iter().rev());
+    }
+    rows.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(rows)
 }

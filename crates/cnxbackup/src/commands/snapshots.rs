@@ -301,6 +301,9 @@ fn short_cells(r: &SnapshotRow) -> [String; 8] {
         r.set.clone().unwrap_or_else(dash),
         if r.status == "incomplete" {
             "INCOMPLETE".into()
+        } else if !r.summary.not_backed_up.is_empty() {
+            // some entries could not be read: they are not in the snapshot (ls names them)
+            "UNREADABLE".into()
         } else {
             r.status.clone()
         },
@@ -437,12 +440,24 @@ fn footer(
         );
     }
     let incomplete = rows.iter().filter(|r| r.incomplete).count();
+    let unreadable = rows
+        .iter()
+        .filter(|r| !r.summary.not_backed_up.is_empty())
+        .count();
     let _ = writeln!(
         h,
-        "{} snapshot(s){}",
+        "{} snapshot(s){}{}",
         rows.len(),
         if incomplete > 0 {
             format!(", {} {}", incomplete, style.status("INCOMPLETE"))
+        } else {
+            String::new()
+        },
+        if unreadable > 0 {
+            format!(
+                ", {unreadable} with {} entries (not backed up; `ls` names them)",
+                style.status("UNREADABLE")
+            )
         } else {
             String::new()
         }

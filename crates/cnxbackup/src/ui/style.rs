@@ -76,8 +76,8 @@ pub fn tone_of(word: &str) -> Tone {
         | "no errors found" | "as expected" | "would run" | "run" | "allowed" => Tone::Good,
         "failed" | "damaged" | "error" | "check failed" | "refused" | "missing" | "differs"
         | "cannot be read" => Tone::Bad,
-        "incomplete" | "partial" | "warn" | "warning" | "would remove" | "remove" | "removed"
-        | "overridden" => Tone::Warn,
+        "incomplete" | "unreadable" | "partial" | "warn" | "warning" | "would remove"
+        | "remove" | "removed" | "overridden" => Tone::Warn,
         "skipped" | "-" | "unchanged" | "not run" => Tone::Muted,
         _ if w.ends_with(" failed") || w.starts_with("failed") || w.contains("differences") => {
             Tone::Bad

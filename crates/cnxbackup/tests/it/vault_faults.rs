@@ -294,6 +294,9 @@ fn changed_file_is_a_warning_exit_0_and_strict_exit_1() {
     assert_eq!(snapshot_count(&env), 2);
 }
 
+/// Issue 21 case 7: unreadable input exited 0 and nothing in the snapshot said what was
+/// missing. Now: exit 4, the snapshot records the entries, `snapshots` marks it, `ls` and
+/// `restore` name them.
 #[test]
 fn unreadable_file_is_a_warning_and_the_rest_is_saved() {
     let env = Env::new();
@@ -301,6 +304,10 @@ fn unreadable_file_is_a_warning_and_the_rest_is_saved() {
     let secret = env.src().join("secret");
     fs::write(&secret, b"no").unwrap();
     fs::set_permissions(&secret, fs::Permissions::from_mode(0o000)).unwrap();
+    let closed = env.src().join("closed");
+    fs::create_dir(&closed).unwrap();
+    fs::write(closed.join("inside"), b"hidden").unwrap();
+    fs::set_permissions(&closed, fs::Permissions::from_mode(0o700)).unwrap();
     let as_root = rustix::process::geteuid().is_root();
     // root reads anything: run the binary as nobody, with everything else open to it
     for dir in [env.root.path().to_path_buf(), env.src()] {
@@ -332,17 +339,33 @@ fn unreadable_file_is_a_warning_and_the_rest_is_saved() {
     assert!(run(&["init"]).status.success());
     let out = run(&["backup", "--path", "."]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(
         err.contains("secret") && err.contains("cannot be read"),
         "{err}"
     );
+    assert!(err.contains("2 entries could not be read"), "{err}");
     let strict = run(&["backup", "--strict", "--path", "."]);
     assert_eq!(strict.status.code(), Some(1));
     let ls = run(&["ls", "latest"]);
     let listing = String::from_utf8_lossy(&ls.stdout);
+    assert!(listing.contains("/readable"), "{listing}");
     assert!(
-        listing.contains("/readable") && !listing.contains("/secret"),
+        listing.contains("MISSING /secret: not backed up: permission denied (entry)"),
         "{listing}"
+    );
+    assert!(
+        listing.contains("MISSING /closed: not backed up: permission denied (directory content)"),
+        "{listing}"
+    );
+    let snapshots = run(&["snapshots"]);
+    let table = String::from_utf8_lossy(&snapshots.stdout);
+    assert!(table.contains("UNREADABLE"), "{table}");
+    let restored = env.root.path().join("restored");
+    let restore = run(&["restore", "latest", "--target", restored.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&restore.stdout);
+    assert!(
+        said.contains("MISSING: /closed: not backed up: permission denied (restored empty)"),
+        "{said}"
     );
 }

@@ -78,6 +78,44 @@ enum Child<'n> {
     Stream(Entry, usize),
 }
 
+/// The unreadable entries of this run as the snapshot records them: by stored path, with a
+/// short reason (issue 21: an unreadable directory was stored empty and nothing in the
+/// snapshot said so).
+fn not_backed_up(
+    infos: &[SourceInfo],
+    warnings: &[(usize, BackupWarning)],
+) -> Vec<crate::format::snapshot::NotBackedUp> {
+    use crate::format::snapshot::{NotBackedUp, MAX_NOT_BACKED_UP};
+    warnings
+        .iter()
+        .filter(|(_, w)| w.kind == WarningKind::Unreadable)
+        .take(MAX_NOT_BACKED_UP)
+        .map(|(source, w)| {
+            let stored = infos
+                .get(*source)
+                .and_then(|info| {
+                    let rest = w.path.strip_prefix(info.real.as_ref()?).ok()?;
+                    Some(if rest.as_os_str().is_empty() {
+                        info.stored.clone()
+                    } else {
+                        info.stored.join(rest)
+                    })
+                })
+                .unwrap_or_else(|| w.path.clone());
+            let denied = w.message.contains("os error 13") || w.message.contains("os error 1)");
+            NotBackedUp {
+                path: stored.display().to_string(),
+                reason: if denied {
+                    "permission denied".to_string()
+                } else {
+                    w.message.clone()
+                },
+                dir: std::fs::symlink_metadata(&w.path).is_ok_and(|m| m.is_dir()),
+            }
+        })
+        .collect()
+}
+
 /// One source as the pipeline holds it.
 pub(crate) struct SourceInfo {
     pub stored: PathBuf,
@@ -966,6 +1004,7 @@ pub(crate) fn run(
     repo.flush()?;
 
     let stats = repo.session_stats();
+    let not_backed_up = not_backed_up(&infos, &tagged_warnings);
     let warnings: Vec<BackupWarning> = tagged_warnings.into_iter().map(|(_, w)| w).collect();
     let duration = started.elapsed();
     let mut summary = counters.snapshot(warnings.len() as u64);
@@ -1000,6 +1039,7 @@ pub(crate) fn run(
             bytes_added_stored: summary.bytes_added_stored,
             started: started_ns,
             finished: crate::util::now_unix_ns(),
+            not_backed_up,
         },
         application: additions.application.or_else(|| opts.application.clone()),
         username: crate::util::username(),

@@ -59,6 +59,8 @@ fn failed(e: &io::Error, what: &str) -> ReadOutcome {
 
 /// Opens for reading: never follows a symlink, does not update atime when allowed to.
 fn open_nofollow(path: &Path) -> io::Result<File> {
+    let reachable = crate::fs_meta::long_path::reachable(path)?;
+    let path = reachable.path();
     let base = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
     let fd = match rustix::fs::open(path, base | OFlags::NOATIME, Mode::empty()) {
         // O_NOATIME is only allowed to the file's owner (or root)

@@ -75,7 +75,9 @@ pub(crate) fn stat_entry(
     counters: &Counters,
     source: usize,
 ) -> Option<Listed> {
-    let meta = match std::fs::symlink_metadata(path) {
+    let meta = match crate::fs_meta::long_path::reachable(path)
+        .and_then(|r| std::fs::symlink_metadata(r.path()))
+    {
         Ok(m) => m,
         Err(e) => {
             let kind = if e.kind() == io::ErrorKind::NotFound {
@@ -135,6 +137,9 @@ pub(crate) fn stat_entry(
 /// directory's metadata, and therefore its tree blob, stays identical between runs).
 fn open_dir_noatime(dir: &Path) -> rustix::io::Result<std::os::fd::OwnedFd> {
     use rustix::fs::{Mode, OFlags};
+    let reachable = crate::fs_meta::long_path::reachable(dir)
+        .map_err(|e| rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO))?;
+    let dir = reachable.path();
     let base = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     match rustix::fs::open(dir, base | OFlags::NOATIME, Mode::empty()) {
         Err(rustix::io::Errno::PERM) => rustix::fs::open(dir, base, Mode::empty()),

@@ -47,6 +47,28 @@ pub struct SnapshotSummary {
     pub started: i64,
     /// Backup end, unix ns.
     pub finished: i64,
+    /// Entries that exist at the source but are not (or only partly) in the snapshot
+    /// because they could not be read: a directory that could not be listed is stored
+    /// empty, a file is left out. At most [`MAX_NOT_BACKED_UP`] listed (`errors` counts
+    /// every warning). Older snapshots have none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_backed_up: Vec<NotBackedUp>,
+}
+
+/// Unreadable entries listed in a snapshot at most (the rest are only counted).
+pub const MAX_NOT_BACKED_UP: usize = 1000;
+
+/// An entry the backup could not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotBackedUp {
+    /// Stored path (`/opt/IBM/...`, as `ls` shows it).
+    pub path: String,
+    /// Why, e.g. "permission denied".
+    pub reason: String,
+    /// A directory whose content is missing (it is stored empty), rather than a file left
+    /// out.
+    #[serde(default)]
+    pub dir: bool,
 }
 
 /// A snapshot: root tree plus where, when and what.

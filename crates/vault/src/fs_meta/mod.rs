@@ -6,6 +6,7 @@
 //! never reaches through a symlink either.
 
 mod apply;
+pub mod long_path;
 mod names;
 
 pub use apply::{apply_metadata, is_root, ApplyWarning};
@@ -69,6 +70,8 @@ pub fn entry_from_metadata(name: &OsStr, meta: &Metadata, names: &NameCache) -> 
 /// The extended attributes of `path` (not following a symlink), sorted by name.
 /// A file system without xattr support gives an empty list.
 pub fn read_xattrs(path: &Path) -> io::Result<Vec<Xattr>> {
+    let reachable = long_path::reachable(path)?;
+    let path = reachable.path();
     let names = match xattr::list(path) {
         Ok(names) => names,
         Err(e) if is_unsupported(&e) => return Ok(Vec::new()),
@@ -99,7 +102,10 @@ pub fn is_unsupported(e: &io::Error) -> bool {
 
 /// The target of a symlink as raw bytes.
 pub fn read_symlink(path: &Path) -> io::Result<Vec<u8>> {
-    Ok(std::fs::read_link(path)?.into_os_string().into_vec_bytes())
+    let reachable = long_path::reachable(path)?;
+    Ok(std::fs::read_link(reachable.path())?
+        .into_os_string()
+        .into_vec_bytes())
 }
 
 trait IntoVecBytes {

@@ -65,6 +65,19 @@ struct Shared<'a> {
     damaged: Mutex<BTreeMap<usize, String>>,
     bytes: AtomicU64,
     progress: &'a Option<Arc<Progress>>,
+    /// The first write that found the target full or read-only: it stops the pass (every
+    /// later write would fail the same way, and it is not repository damage).
+    no_space: Mutex<Option<(usize, std::io::Error)>>,
+    stop: AtomicBool,
+}
+
+/// Errors that mean "the target cannot take more", not "this file is damaged".
+fn is_out_of_space(e: &std::io::Error) -> bool {
+    use rustix::io::Errno;
+    matches!(
+        Errno::from_io_error(e),
+        Some(Errno::NOSPC | Errno::DQUOT | Errno::ROFS)
+    )
 }
 
 impl Shared<'_> {
@@ -98,6 +111,13 @@ impl Shared<'_> {
         let f = Arc::new(opened);
         *guard = Some(f.clone());
         Ok(f)
+    }
+
+    fn out_of_space(&self, item: usize, e: std::io::Error) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Ok(mut first) = self.no_space.lock() {
+            first.get_or_insert((item, e));
+        }
     }
 
     /// One blob write of `item` (`len` bytes of it) is over (written or failed): close the
@@ -143,8 +163,13 @@ impl Shared<'_> {
         for t in &blob.targets {
             if !zeros || t.must_write {
                 let written = self.handle(t.item).and_then(|f| {
-                    f.write_all_at(&data, t.offset)
-                        .map_err(|e| format!("write: {e}"))
+                    f.write_all_at(&data, t.offset).map_err(|e| {
+                        let reason = format!("write: {e}");
+                        if is_out_of_space(&e) {
+                            self.out_of_space(t.item, e);
+                        }
+                        reason
+                    })
                 });
                 match written {
                     Ok(()) => {
@@ -295,6 +320,8 @@ pub(crate) fn write_all(
         damaged: Mutex::new(BTreeMap::new()),
         bytes: AtomicU64::new(0),
         progress,
+        no_space: Mutex::new(None),
+        stop: AtomicBool::new(false),
     };
     let mut by_pack: BTreeMap<PackId, Vec<BlobWork>> = BTreeMap::new();
     for (id, (len, targets)) in wanted {
@@ -328,12 +355,19 @@ pub(crate) fn write_all(
             let shared = &shared;
             s.spawn(move || {
                 for range in rx {
+                    if shared.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     shared.run_range(&range);
                 }
             });
         }
     });
-    outcome.bytes_written += shared.bytes.load(Ordering::Relaxed);
+    let written = shared.bytes.load(Ordering::Relaxed);
+    outcome.bytes_written += written;
+    if let Some((item, source)) = shared.no_space.into_inner().unwrap_or_default() {
+        return Err(target_full(safe, plan, item, written, source));
+    }
     let damaged = shared.damaged.into_inner().unwrap_or_default();
     for (item, reason) in damaged {
         if let Some(it) = plan.items.get(item) {
@@ -344,6 +378,38 @@ pub(crate) fn write_all(
         }
     }
     Ok(())
+}
+
+/// The one error of a restore whose target filled up (or turned read-only): the target, the
+/// file being written, how much the restore's files need and how much is free.
+fn target_full(
+    safe: &SafeTarget,
+    plan: &Plan,
+    item: usize,
+    written: u64,
+    source: std::io::Error,
+) -> RestoreError {
+    let needed: u64 = plan
+        .items
+        .iter()
+        .filter(|it| it.entry.kind == EntryKind::File)
+        .map(|it| it.entry.size)
+        .sum();
+    let free = rustix::fs::fstatvfs(safe.root_fd())
+        .map(|st| st.f_bavail.saturating_mul(st.f_frsize))
+        .ok();
+    RestoreError::TargetFull {
+        target: safe.path().to_path_buf(),
+        file: plan
+            .items
+            .get(item)
+            .map(|it| it.rel.display())
+            .unwrap_or_default(),
+        needed,
+        written,
+        free,
+        source,
+    }
 }
 
 /// For files kept in place (`items`), by `threads` workers: per content part, whether the

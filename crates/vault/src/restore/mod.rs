@@ -141,8 +141,13 @@ pub struct RestoreOutcome {
     /// Dry runs: every change, by stored path.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<PlannedChange>,
+    /// Entries of the restored subtree the backup could not read (the snapshot records
+    /// them): a directory among them is restored empty, a file is absent.
+    pub not_backed_up: Vec<crate::format::snapshot::NotBackedUp>,
     pub duration_secs: f64,
 }
+
+pub use plan::MAX_ENTRIES;
 
 /// Why a restore stopped.
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +164,38 @@ pub enum RestoreError {
     },
     #[error("{path}: {reason}")]
     NotInSnapshot { path: String, reason: String },
+    /// The planned entries passed [`plan::MAX_ENTRIES`](crate::restore::MAX_ENTRIES).
+    #[error(
+        "the snapshot names more than {limit} entries below {path}: refusing to plan a \
+         restore that large — directories that share subtrees can name far more entries than \
+         were ever backed up (a damaged or hostile snapshot); restore a subtree or fewer \
+         --include patterns"
+    )]
+    TooManyEntries { limit: usize, path: String },
+    /// The target cannot take more (ENOSPC, EDQUOT, EROFS): the restore stops at the first
+    /// such write instead of listing every later file as damaged.
+    #[error(
+        "the restore target {} cannot take more ({source}) while writing {file}: the \
+         snapshot's files need {} in all, {} were written, {}; free space (or restore to \
+         another --target) and restore again — the files written so far are incomplete",
+        target.display(),
+        crate::util::human_bytes(*needed),
+        crate::util::human_bytes(*written),
+        match free { Some(f) => format!("{} are free now", crate::util::human_bytes(*f)), None => "the free space is unknown".to_string() }
+    )]
+    TargetFull {
+        target: PathBuf,
+        /// The file being written (relative to the target).
+        file: String,
+        /// Bytes of every file of the restore.
+        needed: u64,
+        /// Bytes written before the error.
+        written: u64,
+        /// Free bytes on the target's file system after the error.
+        free: Option<u64>,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("invalid restore options: {0}")]
     BadOptions(String),
     #[error("invalid include pattern \"{pattern}\": {reason}")]
@@ -173,6 +210,20 @@ impl RestoreError {
     pub fn is_refusal(&self) -> bool {
         matches!(self, RestoreError::Unsafe { .. })
     }
+}
+
+/// The snapshot's unreadable entries at or below `subtree` (a stored path).
+pub fn not_backed_up_below(
+    snapshot: &Snapshot,
+    subtree: &Path,
+) -> Vec<crate::format::snapshot::NotBackedUp> {
+    snapshot
+        .summary
+        .not_backed_up
+        .iter()
+        .filter(|n| Path::new(&n.path).starts_with(subtree))
+        .cloned()
+        .collect()
 }
 
 /// Restores `snapshot` (or its [`RestoreOptions::subtree`]) under `target`. Damaged data does
@@ -210,7 +261,10 @@ pub fn restore(
         subtree.parent().unwrap_or(Path::new("/"))
     };
     let selection = plan::Selection::new(&opts.includes, &opts.excludes, base)?;
-    let mut outcome = RestoreOutcome::default();
+    let mut outcome = RestoreOutcome {
+        not_backed_up: not_backed_up_below(snapshot, &subtree),
+        ..RestoreOutcome::default()
+    };
     // a directory is restored into the target; anything else becomes the target path itself
     let (target_dir, plan, root_meta) = if start.kind == EntryKind::Dir {
         let tree = start.subtree.ok_or_else(|| RestoreError::NotInSnapshot {

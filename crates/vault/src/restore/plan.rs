@@ -123,6 +123,12 @@ impl Selection {
     }
 }
 
+/// Entries one restore plans at most. Directories may share a subtree (the same tree blob
+/// named twice), so a small hostile snapshot can name exponentially many entries (issue 21:
+/// restore reached 6.9 GiB in 15 s): a tree naming more is refused before anything is
+/// planned. Twenty million is several times the largest deployments.
+pub const MAX_ENTRIES: usize = 20_000_000;
+
 /// Builds the plan from the tree of the restored subtree.
 pub(crate) fn plan(
     repo: &Repository,
@@ -130,6 +136,14 @@ pub(crate) fn plan(
     selection: &Selection,
     outcome: &mut RestoreOutcome,
 ) -> Result<Plan, RestoreError> {
+    // counted over the distinct trees first: a tree naming too much is refused before
+    // the plan holds any of it
+    if crate::tree::expanded_entries(repo, root) > MAX_ENTRIES as u64 {
+        return Err(RestoreError::TooManyEntries {
+            limit: MAX_ENTRIES,
+            path: selection.display(&RelPath::root()),
+        });
+    }
     let mut plan = Plan {
         root_is_dir: true,
         ..Plan::default()

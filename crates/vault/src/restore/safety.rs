@@ -203,7 +203,9 @@ impl SafeTarget {
         let resolve =
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
         match rustix::fs::openat2(&self.root, &path, flags, mode, resolve) {
-            Err(Errno::NOSYS) => self.open_by_components(rel, flags, mode),
+            // no openat2, or a relative path longer than the kernel takes (any depth a file
+            // system holds is restored): one component at a time
+            Err(Errno::NOSYS | Errno::NAMETOOLONG) => self.open_by_components(rel, flags, mode),
             other => other.map_err(io::Error::from),
         }
     }

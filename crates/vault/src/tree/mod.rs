@@ -19,7 +19,8 @@ mod nav;
 pub use cache::{TreeCache, TreeCacheStats, DEFAULT_TREE_CACHE_BYTES};
 pub use codec::{decode_tree, encode_tree, TreeDecodeError, TREE_FORMAT_VERSION};
 pub use nav::{
-    find_entry, load_tree, load_tree_bytes, root_entry, stored_path_components, walk, Visit,
+    expanded_entries, find_entry, load_tree, load_tree_bytes, root_entry, stored_path_components,
+    walk, Visit,
 };
 
 use crate::{BlobId, Repository};

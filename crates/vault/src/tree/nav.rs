@@ -4,6 +4,7 @@
 //! Stored paths are absolute (`/opt/IBM/Connections`); `/` is the snapshot root, presented
 //! as a directory entry with an empty name whose subtree is the snapshot's root tree.
 
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
@@ -17,6 +18,67 @@ use crate::{BlobId, Repository, Snapshot, VaultError};
 pub fn load_tree(repo: &Repository, id: &BlobId) -> Result<Tree, VaultError> {
     let bytes = load_tree_bytes(repo, id)?;
     decode_tree(&bytes).map_err(|e| VaultError::corrupt(format!("tree {id}"), e.to_string()))
+}
+
+/// How many entries the tree `root` names, every shared subtree counted each time it is
+/// named (what a walk visits), computed over the distinct trees only: directories may share
+/// a subtree, so a few tree blobs can name exponentially many entries (issue 21: a restore
+/// of such a snapshot reached 6.9 GiB in 15 s). Saturates at `u64::MAX`, which is also the
+/// count of a tree that names itself below it (a walk would never end). A tree that cannot
+/// be loaded counts as empty (the walk itself reports it). Depth first on an explicit stack:
+/// a hostile snapshot can nest trees deeper than the thread's stack.
+pub fn expanded_entries(repo: &Repository, root: &BlobId) -> u64 {
+    /// A tree being counted: its own entries, its subtrees, how many of them are added.
+    struct Frame {
+        id: BlobId,
+        total: u64,
+        subtrees: Vec<BlobId>,
+        next: usize,
+    }
+    let frame = |id: BlobId| match load_tree(repo, &id) {
+        Ok(tree) => Frame {
+            id,
+            total: tree.entries.len() as u64,
+            subtrees: tree
+                .entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::Dir)
+                .filter_map(|e| e.subtree)
+                .collect(),
+            next: 0,
+        },
+        Err(_) => Frame {
+            id,
+            total: 0,
+            subtrees: Vec::new(),
+            next: 0,
+        },
+    };
+    let mut counted: HashMap<BlobId, u64> = HashMap::new();
+    let mut open: HashSet<BlobId> = HashSet::from([*root]);
+    let mut stack = vec![frame(*root)];
+    while let Some(top) = stack.last_mut() {
+        if let Some(&sub) = top.subtrees.get(top.next) {
+            if let Some(n) = counted.get(&sub) {
+                top.total = top.total.saturating_add(*n);
+                top.next += 1;
+            } else if !open.insert(sub) {
+                return u64::MAX; // a tree below itself
+            } else {
+                stack.push(frame(sub));
+            }
+            continue;
+        }
+        // every subtree counted: this tree is done
+        let Some(done) = stack.pop() else { break };
+        open.remove(&done.id);
+        counted.insert(done.id, done.total);
+        if let Some(parent) = stack.last_mut() {
+            parent.total = parent.total.saturating_add(done.total);
+            parent.next += 1;
+        }
+    }
+    counted.get(root).copied().unwrap_or(0)
 }
 
 /// The verified plaintext of one tree blob, through the repository's tree cache.

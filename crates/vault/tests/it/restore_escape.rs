@@ -188,3 +188,85 @@ fn a_symlinked_parent_at_the_target_is_never_written_through() {
     assert!(!outside.path().join("made").exists());
     assert_eq!(files_below(outside.path()), Vec::<PathBuf>::new());
 }
+
+/// A snapshot whose directories share one subtree at every level (forged with the key: a
+/// hostile host sharing the repository): `levels` trees name 2^levels files.
+fn dag_snapshot(repo: &vault::Repository, levels: u32) -> vault::Snapshot {
+    use vault::tree::{encode_tree, Entry, EntryKind, Tree};
+    let mut file = Entry::new(b"f".to_vec(), EntryKind::File);
+    file.mode = 0o644;
+    let mut tree = Tree::from_unsorted(vec![file]);
+    for _ in 0..levels {
+        let bytes = encode_tree(&tree);
+        let id = repo.id_of(&bytes);
+        repo.save_blob(vault::BlobKind::Tree, id, &bytes).unwrap();
+        let dir = |name: &[u8]| {
+            let mut e = Entry::new(name.to_vec(), EntryKind::Dir);
+            e.mode = 0o755;
+            e.subtree = Some(id);
+            e
+        };
+        tree = Tree::from_unsorted(vec![dir(b"a"), dir(b"b")]);
+    }
+    let bytes = encode_tree(&tree);
+    let root = repo.id_of(&bytes);
+    repo.save_blob(vault::BlobKind::Tree, root, &bytes).unwrap();
+    repo.flush().unwrap();
+    vault::Snapshot {
+        time: 1,
+        host: "hostile".into(),
+        paths: vec!["/".into()],
+        tags: vec![],
+        tree: root,
+        parent: None,
+        summary: vault::SnapshotSummary::default(),
+        application: None,
+        username: "x".into(),
+        program_version: "forged".into(),
+    }
+}
+
+/// Issue 21 case 8: a DAG-shaped tree (shared subtrees) made restore run out of memory
+/// (6.9 GiB in 15 s). It is refused once it names more than `MAX_ENTRIES`, with the reason.
+#[test]
+fn a_tree_sharing_subtrees_exponentially_is_refused_not_exhausting_memory() {
+    let (repo_dir, dst) = (tmp(), tmp());
+    let repo = init_repo(repo_dir.path());
+    // 2^26 = 67 million files from 27 tree blobs
+    let snap = dag_snapshot(&repo, 26);
+    let err = restore(&repo, &snap, dst.path(), &RestoreOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, vault::restore::RestoreError::TooManyEntries { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("share subtrees"), "{err}");
+    // a small DAG is a legitimate tree (identical directories share their tree): restored
+    let small = dag_snapshot(&repo, 3);
+    let out = restore(&repo, &small, dst.path(), &RestoreOptions::default()).unwrap();
+    assert_eq!(out.files, 8);
+    assert!(dst.path().join("a/b/a/f").is_file());
+}
+
+/// The entry count that guards restore and ls walks a hostile nesting of 20,000 trees (a
+/// chain a recursive count would overflow the thread's stack on) and counts every level.
+#[test]
+fn the_entry_count_takes_trees_nested_deeper_than_a_stack() {
+    let repo_dir = tmp();
+    let repo = init_repo(repo_dir.path());
+    let mut tree = Tree::from_unsorted(vec![Entry::new(b"f".to_vec(), EntryKind::File)]);
+    let levels = 20_000u64;
+    for _ in 0..levels {
+        let bytes = encode_tree(&tree);
+        let id = repo.id_of(&bytes);
+        repo.save_blob(BlobKind::Tree, id, &bytes).unwrap();
+        let mut dir = Entry::new(b"d".to_vec(), EntryKind::Dir);
+        dir.subtree = Some(id);
+        tree = Tree::from_unsorted(vec![dir]);
+    }
+    let bytes = encode_tree(&tree);
+    let root = repo.id_of(&bytes);
+    repo.save_blob(BlobKind::Tree, root, &bytes).unwrap();
+    repo.flush().unwrap();
+    // one directory per level, the file at the bottom
+    assert_eq!(vault::tree::expanded_entries(&repo, &root), levels + 1);
+}

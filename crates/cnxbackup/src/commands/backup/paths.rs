@@ -2,7 +2,8 @@
 //! engine does on its own (no deployment, no manifest).
 //!
 //! Exit codes (docs/CLI.md): a backup with warnings is 0 (1 with `--strict`, after the
-//! report); a bad path or `--exclude` is 2; a wrong password or a repository error is 1.
+//! report); a snapshot without entries it could not read is 4 (after the report); a bad
+//! path or `--exclude` is 2; a wrong password or a repository error is 1.
 
 use std::fmt::Write as _;
 
@@ -94,6 +95,21 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
                 outcome.warnings.len()
             ),
             exit: Exit::Failed,
+        }
+        .into());
+    }
+    let unread = &outcome.snapshot.summary.not_backed_up;
+    if !unread.is_empty() {
+        return Err(CommandError::Reported {
+            message: format!(
+                "snapshot {} saved, but {} entr{} could not be read and {} not in it (the \
+                 snapshot records them; `ls` and `restore` name them)",
+                outcome.snapshot_id.short(),
+                unread.len(),
+                if unread.len() == 1 { "y" } else { "ies" },
+                if unread.len() == 1 { "is" } else { "are" },
+            ),
+            exit: Exit::Unreadable,
         }
         .into());
     }

@@ -15,7 +15,7 @@ use super::args::RestoreArgs;
 use crate::context::Context;
 use crate::exit::{CommandError, Exit};
 use crate::ui::format::bytes;
-use crate::ui::ProgressDisplay;
+use crate::ui::{ProgressDisplay, Style};
 
 /// Restores plain snapshot `snap` (`id`) of `repo` under `--target`.
 pub fn run(
@@ -55,32 +55,7 @@ pub fn run(
             s.reason
         );
     }
-    let mut h = String::new();
-    let _ = writeln!(
-        h,
-        "restored snapshot {} to {} in {:.2} s",
-        id.short(),
-        target.display(),
-        outcome.duration_secs
-    );
-    let _ = writeln!(
-        h,
-        "entries: {} files, {} dirs, {} symlinks, {} hard links, {} special files",
-        outcome.files, outcome.dirs, outcome.symlinks, outcome.hardlinks, outcome.specials
-    );
-    let _ = writeln!(h, "written: {}", bytes(outcome.bytes_written));
-    if !outcome.skipped.is_empty() {
-        let _ = writeln!(h, "{} entries skipped", outcome.skipped.len());
-    }
-    for d in &outcome.damaged {
-        let _ = writeln!(
-            h,
-            "{}: {}: {}",
-            ui.stdout.status("DAMAGED"),
-            d.path,
-            d.reason
-        );
-    }
+    let h = restore_human(ui.stdout, id, target, &outcome);
     #[derive(Serialize)]
     struct Out<'a> {
         snapshot: String,
@@ -113,6 +88,53 @@ pub fn run(
         .into());
     }
     Ok(())
+}
+
+/// The closing report of a plain restore: totals, what the backup could not read (not in
+/// the snapshot, so not restored), and every damaged entry.
+fn restore_human(
+    style: Style,
+    id: &SnapshotId,
+    target: &Path,
+    outcome: &vault::restore::RestoreOutcome,
+) -> String {
+    let mut h = String::new();
+    let _ = writeln!(
+        h,
+        "restored snapshot {} to {} in {:.2} s",
+        id.short(),
+        target.display(),
+        outcome.duration_secs
+    );
+    let _ = writeln!(
+        h,
+        "entries: {} files, {} dirs, {} symlinks, {} hard links, {} special files",
+        outcome.files, outcome.dirs, outcome.symlinks, outcome.hardlinks, outcome.specials
+    );
+    let _ = writeln!(h, "written: {}", bytes(outcome.bytes_written));
+    if !outcome.skipped.is_empty() {
+        let _ = writeln!(h, "{} entries skipped", outcome.skipped.len());
+    }
+    for n in &outcome.not_backed_up {
+        let _ = writeln!(
+            h,
+            "{}: {}: not backed up: {}{}",
+            style.status("MISSING"),
+            n.path,
+            n.reason,
+            if n.dir { " (restored empty)" } else { "" }
+        );
+    }
+    for d in &outcome.damaged {
+        let _ = writeln!(
+            h,
+            "{}: {}: {}",
+            style.status("DAMAGED"),
+            d.path,
+            d.reason
+        );
+    }
+    h
 }
 
 /// For a plain (non-deployment) snapshot: the `--target` it must have, refusing the flags
