@@ -142,9 +142,30 @@ pub fn was_reported(error: &anyhow::Error) -> bool {
     )
 }
 
-/// One line (or a few) for the user: the whole chain, outermost first, no backtrace.
+/// One line (or a few) for the user: the whole chain, outermost first, no backtrace. A
+/// cause whose text its outer error already shows (an error that prints its source *and*
+/// returns it as `source()`, e.g. "path: No such file or directory (os error 2)") is not
+/// repeated.
 pub fn describe(error: &anyhow::Error) -> String {
-    format!("{error:#}")
+    let mut out = String::new();
+    push_chain(&mut out, error);
+    out
+}
+
+fn push_chain(out: &mut String, error: &anyhow::Error) {
+    // the text of the last cause shown: a cause it contains is already on the line
+    let mut shown = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if shown.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        shown = text;
+    }
 }
 
 #[cfg(test)]
@@ -203,5 +224,34 @@ mod tests {
         });
         assert_eq!(exit_of(&err), Exit::Refused);
         assert!(was_reported(&err));
+    }
+
+    /// Issue 21: "(os error 2): No such file or directory (os error 2)".
+    #[test]
+    fn a_source_its_error_already_shows_is_not_repeated() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{path}: {source}")]
+        struct Shows {
+            path: String,
+            #[source]
+            source: std::io::Error,
+        }
+        let io = std::io::Error::from_raw_os_error(2);
+        let err = anyhow::Error::new(Shows {
+            path: "/etc/x".into(),
+            source: io,
+        })
+        .context("cannot read the config");
+        let text = describe(&err);
+        assert_eq!(text.matches("os error 2").count(), 1, "{text}");
+        assert!(
+            text.starts_with("cannot read the config: /etc/x: "),
+            "{text}"
+        );
+        // a cause the outer error does not show stays, even if an earlier one contains it
+        let err = anyhow::anyhow!("denied")
+            .context("read /srv/denied")
+            .context("denied");
+        assert_eq!(describe(&err), "denied: read /srv/denied: denied");
     }
 }

@@ -89,6 +89,30 @@ fn repository_password_source(ctx: &Context) -> anyhow::Result<String> {
     }
 }
 
+/// Values longer than this are shown cut in the table (`--json` has them whole).
+const SHOWN_CHARS: usize = 200;
+
+/// A value as the table shows it: whole when short, else its start and its length. The
+/// table lays out every line of a cell at most 65,535 columns wide, splitting longer ones
+/// word by word — quadratic in the value's length (issue 21: a 4 MB value took 57 s, 8 MB
+/// 190 s); a long string is cut before anything formats it whole.
+fn shorten(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) if s.chars().count() > SHOWN_CHARS => {
+            let head: String = s.chars().take(SHOWN_CHARS - 40).collect();
+            format!("\"{head}…\" ({} bytes; --json shows it whole)", s.len())
+        }
+        other => {
+            let text = other.to_string();
+            if text.chars().count() <= SHOWN_CHARS {
+                return text;
+            }
+            let head: String = text.chars().take(SHOWN_CHARS - 40).collect();
+            format!("{head}… ({} bytes; --json shows it whole)", text.len())
+        }
+    }
+}
+
 /// The file and sysroot, a table of every key with its value and origin, then where the
 /// passwords come from (never their values).
 fn human(style: Style, report: &Report) -> String {
@@ -100,7 +124,7 @@ fn human(style: Style, report: &Report) -> String {
     let mut t = Grid::new(style, &["key", "value", "from"]);
     for (key, value) in &report.values {
         let shown = match &value.value {
-            Some(v) => v.to_string(),
+            Some(v) => shorten(v),
             None => "(not set)".to_string(),
         };
         t.row([key.clone(), shown, value.origin.clone()]);
@@ -111,4 +135,36 @@ fn human(style: Style, report: &Report) -> String {
         let _ = writeln!(text, "{what}: {source}");
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21 case 13: a 50 MB string value made `config` take over a minute.
+    #[test]
+    fn long_values_are_shown_cut_with_their_length() {
+        let short = toml::Value::String("/etc/x".into());
+        assert_eq!(shorten(&short), "\"/etc/x\"");
+        let mut values = BTreeMap::new();
+        values.insert(
+            "repository.url".to_string(),
+            Value {
+                value: Some(toml::Value::String("a".repeat(300_000))),
+                origin: "config file".into(),
+            },
+        );
+        let report = Report {
+            file: None,
+            sysroot: "/".into(),
+            values,
+            secrets: BTreeMap::new(),
+        };
+        let text = human(Style::PLAIN, &report);
+        assert!(text.len() < 1_000, "{} bytes shown", text.len());
+        assert!(
+            text.contains("(300000 bytes; --json shows it whole)"),
+            "{text}"
+        );
+    }
 }

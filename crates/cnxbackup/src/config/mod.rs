@@ -42,6 +42,7 @@ pub fn load(flags: &FlagValues, env: &dyn Environment) -> Result<LoadedConfig, C
             source,
         })?;
         table = parse_file(path, &text, &mut origins)?;
+        resolve_files_beside(&mut table, path);
     }
     overlay_env(&mut table, &mut origins, env)?;
     overlay_flags(&mut table, &mut origins, flags);
@@ -123,6 +124,30 @@ fn parse_file(
         }
     }
     Ok(table)
+}
+
+/// A relative `*_file` in a config file names a file beside the config, wherever cnxbackup
+/// is started from (a cron job's working directory is not the admin's); from the
+/// environment or a flag it stays relative to the working directory.
+fn resolve_files_beside(table: &mut toml::Table, config: &Path) {
+    let Some(dir) = config.parent() else {
+        return;
+    };
+    for (_, section) in table.iter_mut() {
+        let Some(entries) = section.as_table_mut() else {
+            continue;
+        };
+        for (name, value) in entries.iter_mut() {
+            if !name.ends_with("_file") {
+                continue;
+            }
+            let beside = match value.as_str() {
+                Some(path) if Path::new(path).is_relative() => dir.join(path),
+                _ => continue,
+            };
+            *value = toml::Value::String(beside.to_string_lossy().into_owned());
+        }
+    }
 }
 
 fn overlay_env(
@@ -592,6 +617,41 @@ mod tests {
         let loaded = load(&flags, &environment).unwrap();
         assert_eq!(loaded.config.repository.url.as_deref(), Some("/from/flag"));
         assert_eq!(loaded.origin("repository.url"), Origin::Flag("--repo"));
+    }
+
+    /// Issue 21: a relative `password_file` in a config file resolved against the working
+    /// directory; it names a file beside the config. From a flag it stays relative.
+    #[test]
+    fn relative_files_in_a_config_file_are_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "[repository]\npassword_file = \"secrets/repo.pw\"\n\
+             [websphere]\npassword_file = \"/abs/was.pw\"\n\
+             [s3]\nsecret_access_key_file = \"s3.key\"\n",
+        );
+        let loaded = load(&flags_for(&path), &env(&[])).unwrap();
+        assert_eq!(
+            loaded.config.repository.password_file.as_deref(),
+            Some(dir.path().join("secrets/repo.pw").as_path())
+        );
+        assert_eq!(
+            loaded.config.websphere.password_file.as_deref(),
+            Some(Path::new("/abs/was.pw"))
+        );
+        assert_eq!(
+            loaded.config.s3.secret_access_key_file.as_deref(),
+            Some(dir.path().join("s3.key").as_path())
+        );
+        let flags = FlagValues {
+            password_file: Some("rel.pw".into()),
+            ..flags_for(&path)
+        };
+        let loaded = load(&flags, &env(&[])).unwrap();
+        assert_eq!(
+            loaded.config.repository.password_file.as_deref(),
+            Some(Path::new("rel.pw"))
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! path or `--exclude` is 2; a wrong password or a repository error is 1.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use serde::Serialize;
 use vault::backup::{BackupError, BackupOptions, ParentChoice};
@@ -30,15 +31,8 @@ struct BackupReport<'a> {
 pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Result<()> {
     let repo = ctx.open_repository()?;
     // tuning knob (and test hook): index checkpoint interval during the backup
-    if let Some(secs) = ctx
-        .env
-        .var("CNXBACKUP_CHECKPOINT_SECS")
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        repo.set_checkpoint_policy(
-            std::time::Duration::from_secs(secs),
-            vault::repo::CHECKPOINT_BYTES,
-        );
+    if let Some(every) = checkpoint_interval(ctx.env.var("CNXBACKUP_CHECKPOINT_SECS"))? {
+        repo.set_checkpoint_policy(every, vault::repo::CHECKPOINT_BYTES);
     }
     let mut opts = BackupOptions {
         tags: args.tags.clone(),
@@ -116,6 +110,21 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
     Ok(())
 }
 
+/// `CNXBACKUP_CHECKPOINT_SECS`: seconds, fractions allowed (`0.2`); anything else is a usage
+/// error rather than silently the default (issue 21).
+fn checkpoint_interval(value: Option<String>) -> Result<Option<Duration>, CommandError> {
+    let Some(text) = value else {
+        return Ok(None);
+    };
+    match text.trim().parse::<f64>() {
+        Ok(secs) if (0.0..=86_400.0).contains(&secs) => Ok(Some(Duration::from_secs_f64(secs))),
+        _ => Err(CommandError::Usage(format!(
+            "CNXBACKUP_CHECKPOINT_SECS={text}: expected seconds between index checkpoints, 0 \
+             (after every pack) to 86400 (e.g. 60 or 0.5)"
+        ))),
+    }
+}
+
 /// The closing summary of `backup --path` (one aligned `label: value` line each; scripts
 /// and tests read "files: N new, N changed, N unchanged").
 fn backup_human(
@@ -170,4 +179,36 @@ fn backup_human(
     );
     let _ = writeln!(h, "duration: {:.2} s", s.duration_secs);
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checkpoint_interval;
+    use crate::exit::{exit_of, Exit};
+    use std::time::Duration;
+
+    #[test]
+    fn checkpoint_fractions_are_accepted_and_nonsense_is_refused() {
+        assert_eq!(checkpoint_interval(None).unwrap(), None);
+        assert_eq!(
+            checkpoint_interval(Some("0.2".into())).unwrap(),
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(
+            checkpoint_interval(Some("60".into())).unwrap(),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            checkpoint_interval(Some("0".into())).unwrap(),
+            Some(Duration::ZERO)
+        );
+        for bad in ["-1", "soon", "NaN", "inf", "1e9", ""] {
+            let err = anyhow::Error::new(checkpoint_interval(Some(bad.into())).unwrap_err());
+            assert_eq!(exit_of(&err), Exit::Usage, "{bad}");
+            assert!(
+                err.to_string().contains("CNXBACKUP_CHECKPOINT_SECS"),
+                "{err}"
+            );
+        }
+    }
 }
