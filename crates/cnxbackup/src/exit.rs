@@ -35,7 +35,6 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Refused => 3,
             Exit::Unreadable => 4,
-            Exit::Unreadable => 4,
         }
     }
 }

@@ -112,6 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Forget(args) => commands::forget::run(&ctx, args),
         Command::Prune(args) => commands::prune::run(&ctx, args),
         Command::Unlock(args) => commands::unlock::run(&ctx, args),
+        Command::WasCredentials(args) => commands::was_credentials::run(&ctx, args),
     }
 }
 

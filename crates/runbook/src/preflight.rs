@@ -65,6 +65,9 @@ pub struct PreflightReport {
     /// The room the database images are expected to need in the staging directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub staging_estimate: Option<Estimate>,
+    /// Not blocking, but the administrator must know (the backup prints them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Problem>,
 }
 
 impl PreflightReport {
@@ -118,6 +121,9 @@ pub fn preflight(input: &PreflightInput<'_>) -> PreflightReport {
             ));
         }
         report.credentials = Some(check);
+        report
+            .warnings
+            .extend(password_on_argv(topology, input.credentials));
     }
     if let Some(db) = &input.database {
         check_database(db, &mut report);
@@ -249,6 +255,30 @@ pub fn human_bytes(b: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[unit])
     }
+}
+
+/// The profiles whose scripts would get the WebSphere password on their command line
+/// (readable by every local user while they run): one warning each, which the backup
+/// prints with its preflight.
+pub fn password_on_argv(topology: &Topology, creds: &WasCredentials) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for profile in &topology.profiles {
+        if creds.password_on_argv(&profile.path) {
+            let message = format!(
+                "the WebSphere password will be passed on the command line of the scripts of \
+                 profile {} ({}): any local user can read it in /proc/<pid>/cmdline while a \
+                 server stops; run `cnxbackup was-credentials` to keep it in the profile's \
+                 ipc.client.props/soap.client.props instead (docs/RUNBOOK.md)",
+                profile.name,
+                profile.path.display()
+            );
+            out.push(Problem {
+                check: "websphere_password_on_argv",
+                message,
+            });
+        }
+    }
+    out
 }
 
 /// Every stop and start script the topology needs, present and executable.

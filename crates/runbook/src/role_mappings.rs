@@ -95,6 +95,11 @@ pub fn export_with_wsadmin(
                 .arg("SOAP")
                 .arg("-f")
                 .arg(script.path()),
+            // the profile of `<profile>/bin/wsadmin.sh`, whose soap.client.props it reads
+            wsadmin
+                .parent()
+                .and_then(Path::parent)
+                .unwrap_or_else(|| Path::new("/")),
         )
         .timeout(timeout);
     let out = process::run(&spec).map_err(|e| e.to_string())?;

@@ -65,4 +65,8 @@ pub enum Command {
     Prune(commands::prune::PruneArgs),
     /// Remove stale locks (never one held by a live process on this host)
     Unlock(commands::unlock::UnlockArgs),
+    /// Store the WebSphere administrator's credentials in every local profile's
+    /// ipc.client.props and soap.client.props ({xor}-encoded, mode 0600), so the control
+    /// scripts never get the password on their command line
+    WasCredentials(commands::was_credentials::WasCredentialsArgs),
 }

@@ -21,3 +21,4 @@ pub mod restore;
 pub mod show;
 pub mod snapshots;
 pub mod unlock;
+pub mod was_credentials;

@@ -762,3 +762,70 @@ fn backup_failed_database_with_restart_records_stops_and_starts_in_the_manifest(
     assert_started_after_stopping(&h);
     assert_all_running(&h);
 }
+
+/// Issue 21 case 3: `was-credentials` stores the WebSphere credentials in every profile's
+/// client properties; the backup then stops and starts every server without the password
+/// on any script's command line (before: `-password` on every stop, readable by every local
+/// user). Without it, the argv path is still used, with a loud preflight warning.
+#[test]
+fn backup_after_was_credentials_keeps_the_password_off_every_command_line() {
+    let h = Harness::new(Variant::V80Db2Ccm);
+    h.sample.start_all().unwrap();
+    let argv_log = h
+        .sample
+        .real_path(&format!("{}/was/password-on-argv.log", sample::STATE_DIR));
+
+    // the argv path: it works, and the preflight says loudly what it costs
+    let run = h.backup(&["--restart"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cnxbackup was-credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(argv_log.is_file(), "the stand-ins saw no -password");
+    std::fs::remove_file(&argv_log).unwrap();
+
+    let stored = h
+        .cmd()
+        .args(["--json", "was-credentials"])
+        .output()
+        .unwrap();
+    assert!(
+        stored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stored.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&stored.stdout).unwrap();
+    let profiles = report["profiles"].as_array().unwrap();
+    assert_eq!(profiles.len(), h.sample.expected.was.profiles.len());
+    assert!(!String::from_utf8_lossy(&stored.stdout).contains(&h.was_password));
+    for p in &h.sample.expected.was.profiles {
+        let ipc = std::fs::read_to_string(
+            h.sample
+                .real_path(&format!("{}/properties/ipc.client.props", p.path)),
+        )
+        .unwrap();
+        assert!(ipc.contains("com.ibm.IPC.loginPassword={xor}"), "{ipc}");
+        assert!(!ipc.contains(&h.was_password));
+    }
+
+    let run = h.backup(&["--restart"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("cnxbackup was-credentials"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !argv_log.exists(),
+        "a script still got -password: {}",
+        std::fs::read_to_string(&argv_log).unwrap_or_default()
+    );
+    assert!(h
+        .sample
+        .control_log()
+        .unwrap()
+        .iter()
+        .any(|c| c.outcome == "stopped"));
+}

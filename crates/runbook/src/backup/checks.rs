@@ -247,6 +247,8 @@ fn record_runbook_checks(
     out: &mut PreflightOutcome,
 ) {
     out.credentials = report.credentials.clone();
+    out.warnings
+        .extend(report.warnings.iter().map(|w| w.message.clone()));
     if let Some(crate::servers::CredentialCheck::Accepted { server }) = &report.credentials {
         out.passed(
             "websphere_credentials",

@@ -49,14 +49,35 @@ impl WasCredentials {
         }
     }
 
-    pub(crate) fn apply(&self, mut spec: CommandSpec) -> CommandSpec {
+    /// Adds the credentials to a script run for the profile at `profile` (a path on this
+    /// machine) — only when its client properties do not hold them: a password on the
+    /// command line is readable by every local user (`/proc/<pid>/cmdline`) while the script
+    /// runs, so the vendor's way without arguments wins (see [`super::client_props`]).
+    pub(crate) fn apply(&self, mut spec: CommandSpec, profile: &Path) -> CommandSpec {
+        if super::client_props::holds_credentials(profile) {
+            return spec;
+        }
         if let Some(user) = &self.username {
             spec = spec.arg("-username").arg(user);
             if let Some(pw) = &self.password {
+                tracing::debug!(
+                    profile = %profile.display(),
+                    "passing the WebSphere password on the command line (other local users \
+                     can read it while the script runs); `cnxbackup was-credentials` stores \
+                     it in the profile's client properties instead"
+                );
                 spec = spec.arg("-password").secret_arg(pw);
             }
         }
         spec
+    }
+
+    /// Whether running scripts for the profile at `profile` would put the password on their
+    /// command line (a password is configured and the client properties do not hold one).
+    pub fn password_on_argv(&self, profile: &Path) -> bool {
+        self.username.is_some()
+            && self.password.is_some()
+            && !super::client_props::holds_credentials(profile)
     }
 }
 
@@ -454,7 +475,7 @@ impl<'a> Job<'a> {
         if self.server.kind == ServerKind::ApplicationServer {
             spec = spec.arg(&self.server.name);
         }
-        spec = self.creds.apply(spec);
+        spec = self.creds.apply(spec, &self.profile.path);
         let secs = self.opts.timeout.as_secs().max(1);
         spec = spec
             .arg("-timeout")
@@ -759,13 +780,33 @@ mod tests {
     fn credentials_debug_hides_the_password() {
         let c = WasCredentials::new("wasadmin", Secret::new("pw-123"));
         assert!(!format!("{c:?}").contains("pw-123"));
-        let spec = c.apply(CommandSpec::new("/x/stopServer.sh"));
+        let profile = tempfile::tempdir().unwrap();
+        let spec = c.apply(CommandSpec::new("/x/stopServer.sh"), profile.path());
         assert_eq!(
             spec.display(),
             "/x/stopServer.sh -username wasadmin -password ***"
         );
-        let none = WasCredentials::none().apply(CommandSpec::new("/x/stopServer.sh"));
+        assert!(c.password_on_argv(profile.path()));
+        let none =
+            WasCredentials::none().apply(CommandSpec::new("/x/stopServer.sh"), profile.path());
         assert_eq!(none.display(), "/x/stopServer.sh");
+    }
+
+    /// Issue 21 case 3: with the credentials in the profile's client properties, the
+    /// password is never on a script's command line.
+    #[test]
+    fn credentials_in_the_client_properties_keep_the_password_off_argv() {
+        let c = WasCredentials::new("wasadmin", Secret::new("pw-123"));
+        let profile = tempfile::tempdir().unwrap();
+        super::super::client_props::store_credentials(
+            profile.path(),
+            "wasadmin",
+            &Secret::new("pw-123"),
+        )
+        .unwrap();
+        let spec = c.apply(CommandSpec::new("/x/stopServer.sh"), profile.path());
+        assert_eq!(spec.display(), "/x/stopServer.sh");
+        assert!(!c.password_on_argv(profile.path()));
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! hand.
 
 mod admu;
+pub mod client_props;
 mod control;
 mod state;
 mod status;

@@ -66,7 +66,7 @@ pub fn check_credentials(
         };
     }
     let spec = creds
-        .apply(CommandSpec::new(&script).arg(&server.name))
+        .apply(CommandSpec::new(&script).arg(&server.name), &profile.path)
         .current_dir(&profile.path)
         .run_as(super::control::run_as_user(&opts.run_as, &profile.path).as_deref())
         .timeout(opts.timeout.min(Duration::from_secs(300)));

@@ -65,12 +65,41 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# A client properties value as the product reads it: `{xor}` + base64 of the bytes XOR 0x5F
+# (what PropFilePasswordEncoder writes), anything else as it is.
+prop_value() {
+  local v
+  v=$(sed -n "s/^$1=//p" "$2" 2>/dev/null | tail -n 1)
+  case "$v" in
+    "{xor}"*)
+      printf '%s' "${v#\{xor\}}" | base64 -d 2>/dev/null | od -An -v -tu1 |
+        tr -s ' ' '\n' | while read -r b; do
+          [ -n "$b" ] && printf "\\$(printf '%03o' $((b ^ 95)))"
+        done ;;
+    *) printf '%s' "$v" ;;
+  esac
+}
+
+# Without -username/-password the real scripts take the credentials from the profile's
+# properties/ipc.client.props (the IPC connector, 7.0 and later), else soap.client.props.
+# A password given as an argument is readable by every local user while the script runs:
+# record that it happened (tests assert that cnxbackup avoids it when it can).
+if [ -n "$pass" ]; then
+  printf '%s.sh\t%s\n' "$tool" "${server:--}" >> "$STATE/was/password-on-argv.log"
+fi
+
 check_creds() {
-  local want_user want_pass u="$user" p="$pass"
+  local want_user want_pass u="$user" p="$pass" props
   { read -r want_user; read -r want_pass; } < "$STATE/was/credentials"
   if [ -z "$u" ] && [ -z "$p" ]; then
-    u=$(sed -n 's/^com.ibm.SOAP.loginUserid=//p' "$PROFILE/properties/soap.client.props" 2>/dev/null)
-    p=$(sed -n 's/^com.ibm.SOAP.loginPassword=//p' "$PROFILE/properties/soap.client.props" 2>/dev/null)
+    props="$PROFILE/properties/ipc.client.props"
+    u=$(prop_value com.ibm.IPC.loginUserid "$props")
+    p=$(prop_value com.ibm.IPC.loginPassword "$props")
+    if [ -z "$u" ]; then
+      props="$PROFILE/properties/soap.client.props"
+      u=$(prop_value com.ibm.SOAP.loginUserid "$props")
+      p=$(prop_value com.ibm.SOAP.loginPassword "$props")
+    fi
   fi
   [ -n "$u" ] && [ "$u" = "$want_user" ] && [ "$p" = "$want_pass" ]
 }

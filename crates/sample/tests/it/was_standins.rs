@@ -324,3 +324,48 @@ fn servers_of_a_deleted_sample_exit_on_their_own() {
     // Cleanup of a vanished sample does not fail.
     assert!(b.stop_all().unwrap().is_empty());
 }
+
+/// Issue 21 case 3: like the real scripts, the stand-ins take the credentials from the
+/// profile's client properties, `{xor}`-encoded, when none are on the command line.
+#[test]
+fn stop_takes_encoded_credentials_from_the_client_properties() {
+    let b = built(Variant::V80Db2Ccm);
+    b.start_all().unwrap();
+    let admin = &b.expected.was.admin;
+    let s = b
+        .expected
+        .was
+        .servers
+        .iter()
+        .find(|s| s.server_type == ServerType::ApplicationServer)
+        .unwrap();
+    let stop = b.script(&s.profile, "stopServer").unwrap();
+    let props = stop.parent().unwrap().parent().unwrap().join("properties");
+    fs::create_dir_all(&props).unwrap();
+    // a wrong password in ipc.client.props is refused
+    fs::write(
+        props.join("ipc.client.props"),
+        format!(
+            "com.ibm.IPC.loginUserid={}\ncom.ibm.IPC.loginPassword={}\n",
+            admin.username,
+            sample::xor_encode("wrong")
+        ),
+    )
+    .unwrap();
+    let o = run(&stop, &[&s.name]);
+    assert_eq!(o.status.code(), Some(255), "{}", text(&o));
+    assert!(text(&o).contains("ADMN0022E"));
+    // the right one, encoded, stops the server with no credentials on the command line
+    fs::write(
+        props.join("ipc.client.props"),
+        format!(
+            "#IPC client\ncom.ibm.IPC.loginUserid={}\ncom.ibm.IPC.loginPassword={}\n",
+            admin.username,
+            sample::xor_encode(admin.password())
+        ),
+    )
+    .unwrap();
+    let o = run(&stop, &[&s.name, "-timeout", "30"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(&format!("ADMU4000I: Server {} stop completed.", s.name)));
+}

@@ -24,6 +24,8 @@ impl Repository {
             time: now,
             expires: now,
             exclusive: false,
+            // Expired when written: it never protects packs from a prune.
+            since: None,
         };
         let id = hex::encode(crate::crypto::random_bytes::<16>()?);
         let path = format!("{LOCKS_DIR}{id}");
