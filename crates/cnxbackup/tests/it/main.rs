@@ -15,6 +15,7 @@ mod demo;
 mod diff;
 mod discover_samples;
 mod examples;
+mod fault_injection;
 mod human_output;
 mod import_cycles;
 mod json_schemas;
