@@ -88,7 +88,8 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
     }
     // `prune --grace 0` beside a running backup is a safety refusal; every other repository
     // error is a failed operation (the default below).
-    if let Some(vault::VaultError::BackupRunning { .. }) = cause.downcast_ref::<vault::VaultError>() {
+    if let Some(vault::VaultError::BackupRunning { .. }) = cause.downcast_ref::<vault::VaultError>()
+    {
         return Some(Exit::Refused);
     }
     if let Some(e) = cause.downcast_ref::<vault::backup::BackupError>() {

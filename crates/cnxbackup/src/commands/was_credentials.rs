@@ -37,8 +37,7 @@ pub fn run(ctx: &Context, _args: &WasCredentialsArgs) -> anyhow::Result<()> {
         })?;
     let password = ctx.websphere_password()?.ok_or_else(|| {
         CommandError::Usage(
-            "no WebSphere password: set websphere.password_file (or CNXBACKUP_WAS_PASSWORD)"
-                .into(),
+            "no WebSphere password: set websphere.password_file (or CNXBACKUP_WAS_PASSWORD)".into(),
         )
     })?;
     let secret = websphere::Secret::new(password.expose());

@@ -126,13 +126,7 @@ fn restore_human(
         );
     }
     for d in &outcome.damaged {
-        let _ = writeln!(
-            h,
-            "{}: {}: {}",
-            style.status("DAMAGED"),
-            d.path,
-            d.reason
-        );
+        let _ = writeln!(h, "{}: {}: {}", style.status("DAMAGED"), d.path, d.reason);
     }
     h
 }
