@@ -153,11 +153,11 @@ pub fn describe(error: &anyhow::Error) -> String {
 }
 
 fn push_chain(out: &mut String, error: &anyhow::Error) {
-    // the text of the last cause shown: a cause it contains is already on the line
+    // the text of the last cause shown: a cause it quotes is already on the line
     let mut shown = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
-        if shown.contains(&text) {
+        if quotes(&shown, &text) {
             continue;
         }
         if !out.is_empty() {
@@ -166,6 +166,13 @@ fn push_chain(out: &mut String, error: &anyhow::Error) {
         out.push_str(&text);
         shown = text;
     }
+}
+
+/// Whether `outer` shows `cause` the way errors quote their source: the same text, after
+/// a colon (`"{path}: {source}"`) or in parentheses. A word that merely recurs ("denied"
+/// in "read /srv/denied") is not a quote.
+fn quotes(outer: &str, cause: &str) -> bool {
+    outer == cause || outer.contains(&format!(": {cause}")) || outer.contains(&format!("({cause})"))
 }
 
 #[cfg(test)]

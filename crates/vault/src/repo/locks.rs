@@ -51,10 +51,12 @@ impl Repository {
     pub fn list_locks(&self) -> Result<LockList, VaultError> {
         let mut out = Vec::new();
         for obj in self.storage().list(LOCKS_DIR)? {
-            let info = self
-                .storage()
-                .read(&obj.path)
-                .and_then(|b| open_lock(self.key(), &b, &obj.path));
+            let info = match self.storage().read(&obj.path) {
+                // Released between the listing and the read (a backup that just finished):
+                // gone, not unreadable.
+                Err(VaultError::NotFound { .. }) => continue,
+                read => read.and_then(|b| open_lock(self.key(), &b, &obj.path)),
+            };
             out.push((obj.path, info));
         }
         Ok(out)

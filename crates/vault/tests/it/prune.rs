@@ -124,25 +124,22 @@ fn backup_that_relied_on_a_marked_pack_keeps_it() {
     repo.forget_snapshot(&s1.snapshot_id).unwrap();
     drop(repo);
 
-    // a backup opens the repository (its index holds the now unused packs) ...
-    let writer = open_repo(dir.path());
-    // ... prune marks those packs meanwhile ...
+    // a repository opened now holds the soon-marked packs in its index ...
+    let early = open_repo(dir.path());
+    // ... a backup deduplicates against them, and prune marks them while it runs ...
     let pruner = open_repo(dir.path());
-    let r1 = prune(&pruner, &grace(3600)).unwrap();
+    let (s2, r1) = backup_around(dir.path(), a.path(), || {
+        prune(&pruner, &grace(3600)).unwrap()
+    });
     assert!(r1.packs_marked >= 2, "{r1:?}");
-    // ... the backup deduplicates against them and finishes
-    let s2 = backup(&writer, &[a.path().to_path_buf()], &bopts()).unwrap();
-    assert_eq!(
-        s2.summary.data_blobs_new, 0,
-        "deduplicated against the marked packs"
-    );
     // it can be read back while the packs are pending
-    assert_restores(&open_repo(dir.path()), &s2.snapshot_id, a.path());
+    assert_restores(&open_repo(dir.path()), &s2, a.path());
 
-    // a backup that opens after the marker does not rely on marked packs: it uploads again
-    let late = open_repo(dir.path());
+    // a backup that starts after the marker does not rely on marked packs, even from a
+    // repository opened before it (the markers are read again when its lock is taken): it
+    // uploads again
     let s3 = backup(
-        &late,
+        &early,
         &[a.path().to_path_buf()],
         &BackupOptions {
             parent: vault::backup::ParentChoice::None,
@@ -151,14 +148,14 @@ fn backup_that_relied_on_a_marked_pack_keeps_it() {
     )
     .unwrap();
     assert!(s3.summary.data_blobs_new > 0, "{:?}", s3.summary);
-    late.forget_snapshot(&s3.snapshot_id).unwrap();
+    early.forget_snapshot(&s3.snapshot_id).unwrap();
 
     // after the grace period the marked packs that s2 needs are kept, the rest go
     let r2 = prune(&pruner, &grace(0)).unwrap();
     assert!(r2.packs_kept_in_use >= 1 || r2.packs_deleted >= 1, "{r2:?}");
     let repo = open_repo(dir.path());
     assert_checks(&repo);
-    assert_restores(&repo, &s2.snapshot_id, a.path());
+    assert_restores(&repo, &s2, a.path());
 }
 
 #[test]
