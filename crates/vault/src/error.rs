@@ -4,6 +4,9 @@
 //! pack). Secret material (passwords, keys) never appears in any variant.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::storage::{StoreError, StoreErrorKind};
 
 /// Errors returned by the repository engine.
 #[derive(Debug, thiserror::Error)]
@@ -34,34 +37,31 @@ pub enum VaultError {
         tried: usize,
     },
 
-    /// A storage operation failed (I/O error, disk full, permission denied, ...).
-    #[error("storage: cannot {op} {path}: {source}")]
+    /// A storage operation failed: the store names its kind (missing object, no space,
+    /// access denied, still failing after retries, misconfigured) and keeps the underlying
+    /// error as the source.
+    #[error("{store}: cannot {op} {path}: {}", message.as_deref().unwrap_or(kind.describe()))]
     Storage {
-        /// The operation (read, write, list, delete, stat).
-        op: &'static str,
-        /// The object path inside the repository.
-        path: String,
-        /// The underlying storage error (its message includes the OS error, e.g. "No space
-        /// left on device").
-        #[source]
-        source: Box<opendal::Error>,
-    },
-
-    /// The object store (S3) refused the request or could not be reached: names the
-    /// endpoint and bucket, never the credentials.
-    #[error("{store}: cannot {op} {path}: {problem}")]
-    Remote {
-        /// The operation (read, write, list, delete, stat).
-        op: &'static str,
-        /// The object path inside the repository.
-        path: String,
-        /// Endpoint and bucket, e.g. `S3 endpoint http://127.0.0.1:9000, bucket backups`.
+        /// How the store names itself (a directory; S3: endpoint and bucket; never
+        /// credentials).
         store: String,
-        /// What went wrong and what to check.
-        problem: String,
+        /// The operation (read, write, list, delete, stat, open).
+        op: &'static str,
+        /// The object path inside the repository.
+        path: String,
+        /// What kind of failure (what can be done about it).
+        kind: StoreErrorKind,
+        /// What the store said about it and what to check, when it knew better than the
+        /// kind's description.
+        message: Option<String>,
+        /// The underlying error (an I/O error, the object store client's error).
+        #[source]
+        source: Option<crate::storage::store::BoxedSource>,
     },
 
-    /// An object that must exist does not.
+    /// An object that must exist does not (found missing by the repository itself; a store
+    /// reports a missing object as [`VaultError::Storage`] of kind
+    /// [`StoreErrorKind::NotFound`] — [`VaultError::is_not_found`] covers both).
     #[error("object not found: {path}")]
     NotFound {
         /// The object path inside the repository.
@@ -169,12 +169,13 @@ pub enum VaultError {
         holder: String,
     },
 
-    /// An earlier write of this session failed (e.g. a pack upload on a full disk); blobs
+    /// A write of this session failed (e.g. a pack upload on a full disk); blobs
     /// reported as saved may be missing, so the session cannot complete.
-    #[error("an earlier write to the repository failed, nothing more is saved in this session: {reason}")]
+    #[error("a write to the repository failed, nothing more is saved in this session")]
     SessionFailed {
-        /// The first failure.
-        reason: String,
+        /// The first failure (shared: every later operation of the session reports it).
+        #[source]
+        source: Arc<VaultError>,
     },
 
     /// A caller passed a value outside the accepted range.
@@ -198,6 +199,42 @@ pub enum VaultError {
 }
 
 impl VaultError {
+    /// A store's error with what the repository was doing: the store's name, the operation
+    /// and the object.
+    pub fn storage(store: String, op: &'static str, path: &str, error: StoreError) -> Self {
+        let (kind, message, source) = error.into_parts();
+        VaultError::Storage {
+            store,
+            op,
+            path: path.to_string(),
+            kind,
+            message,
+            source,
+        }
+    }
+
+    /// The store's kind of failure, when this is a storage error (directly or as the cause
+    /// of a failed session).
+    pub fn storage_kind(&self) -> Option<StoreErrorKind> {
+        match self {
+            VaultError::Storage { kind, .. } => Some(*kind),
+            VaultError::SessionFailed { source } => source.storage_kind(),
+            _ => None,
+        }
+    }
+
+    /// Whether an object is missing (found so by the repository or reported by the store).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            VaultError::NotFound { .. }
+                | VaultError::Storage {
+                    kind: StoreErrorKind::NotFound,
+                    ..
+                }
+        )
+    }
+
     /// Shorthand for [`VaultError::Corrupt`].
     pub fn corrupt(object: impl Into<String>, reason: impl Into<String>) -> Self {
         VaultError::Corrupt {

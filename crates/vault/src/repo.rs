@@ -91,6 +91,15 @@ pub struct IndexProblem {
     pub reason: String,
 }
 
+/// What [`Repository::load_index_segments`] read.
+struct LoadedIndex {
+    table: IndexTable,
+    doomed: IndexTable,
+    problems: Vec<IndexProblem>,
+    /// Some listed segment was gone when read (replaced by a concurrent prune).
+    vanished: bool,
+}
+
 /// Counters of what this process stored.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SessionStats {
@@ -148,7 +157,7 @@ pub struct Repository {
     counters: Counters,
     uploader: Uploader,
     /// Set by the first failed pack upload: the session can no longer promise durability.
-    failed: Mutex<Option<String>>,
+    failed: Mutex<Option<std::sync::Arc<VaultError>>>,
     any_failed: std::sync::atomic::AtomicBool,
     /// Tree plaintexts read a pack at a time (vault-s3: tree/cache.rs).
     pub(crate) tree_cache: crate::tree::TreeCache,
@@ -271,7 +280,7 @@ impl Repository {
     pub fn open(storage: Storage, password: &str) -> Result<Repository, VaultError> {
         let config_bytes = match storage.read(CONFIG_PATH) {
             Ok(b) => b,
-            Err(VaultError::NotFound { .. }) => {
+            Err(e) if e.is_not_found() => {
                 return Err(VaultError::NoRepository {
                     location: storage.location().to_string(),
                 })
@@ -305,12 +314,45 @@ impl Repository {
     }
 
     /// Re-read every index segment into a fresh in-memory index.
+    ///
+    /// A segment that was listed but is gone when read was replaced by a concurrent prune
+    /// (which writes the new segment before it deletes the old ones): the listing is stale,
+    /// so the whole load runs once more; a segment missing again is reported as a problem.
     pub fn reload_index(&self) -> Result<(), VaultError> {
-        let mut table = IndexTable::new();
-        let mut doomed = IndexTable::new();
         let mut hidden = crate::maintenance::pending::pending_packs(&self.storage, &self.key)?;
         hidden.extend(lock(&self.hidden_packs).iter().copied());
-        let mut problems = Vec::new();
+        let mut loaded = self.load_index_segments(&hidden)?;
+        if loaded.vanished {
+            debug!("index segments were replaced while loading; loading again");
+            loaded = self.load_index_segments(&hidden)?;
+        }
+        let LoadedIndex {
+            mut table,
+            mut doomed,
+            problems,
+            ..
+        } = loaded;
+        // Blobs uploaded in this session but not yet in a segment stay visible.
+        for (pack, entries) in lock(&self.unindexed).iter() {
+            table.bulk_add(*pack, entries);
+        }
+        table.finish_bulk();
+        doomed.finish_bulk();
+        *write(&self.index) = table;
+        *write(&self.doomed) = doomed;
+        *lock(&self.index_problems) = problems;
+        Ok(())
+    }
+
+    /// Every index segment listed now, read and decoded; packs in `hidden` go to the doomed
+    /// table.
+    fn load_index_segments(&self, hidden: &HashSet<PackId>) -> Result<LoadedIndex, VaultError> {
+        let mut loaded = LoadedIndex {
+            table: IndexTable::new(),
+            doomed: IndexTable::new(),
+            problems: Vec::new(),
+            vanished: false,
+        };
         let objects = self.storage.list(INDEX_DIR)?;
         // Several segments in flight (one request each would make opening a repository on
         // S3 a round trip per backup ever made); in batches, so the raw bytes held at once
@@ -319,6 +361,9 @@ impl Repository {
             let paths: Vec<String> = batch.iter().map(|o| o.path.clone()).collect();
             let contents = self.storage.read_many(&paths, METADATA_READ_CONCURRENCY);
             for (obj, content) in batch.iter().zip(contents) {
+                if content.as_ref().is_err_and(VaultError::is_not_found) {
+                    loaded.vanished = true;
+                }
                 let seg = content.map_err(|e| e.to_string()).and_then(|b| {
                     let named = IndexId::from_hex(obj.path.trim_start_matches(INDEX_DIR));
                     if named
@@ -333,15 +378,15 @@ impl Repository {
                     Ok(packs) => {
                         for (pack, entries) in packs {
                             if hidden.contains(&pack) {
-                                doomed.bulk_add(pack, &entries);
+                                loaded.doomed.bulk_add(pack, &entries);
                             } else {
-                                table.bulk_add(pack, &entries);
+                                loaded.table.bulk_add(pack, &entries);
                             }
                         }
                     }
                     Err(reason) => {
                         warn!(segment = obj.path, %reason, "skipping corrupt index segment; run `repair index`");
-                        problems.push(IndexProblem {
+                        loaded.problems.push(IndexProblem {
                             path: obj.path.clone(),
                             reason,
                         });
@@ -349,16 +394,7 @@ impl Repository {
                 }
             }
         }
-        // Blobs uploaded in this session but not yet in a segment stay visible.
-        for (pack, entries) in lock(&self.unindexed).iter() {
-            table.bulk_add(*pack, entries);
-        }
-        table.finish_bulk();
-        doomed.finish_bulk();
-        *write(&self.index) = table;
-        *write(&self.doomed) = doomed;
-        *lock(&self.index_problems) = problems;
-        Ok(())
+        Ok(loaded)
     }
 
     /// Index segments skipped at the last load, with the reason.
@@ -552,8 +588,7 @@ impl Repository {
             Ok(f) => std::sync::Arc::new(f),
             Err(e) => {
                 // Cannot happen short of a broken RNG; the blobs are lost for this session.
-                self.mark_failed(&e);
-                return Err(e);
+                return Err(self.mark_failed(e));
             }
         };
         {
@@ -564,8 +599,7 @@ impl Repository {
         }
         if let Err(e) = self.uploader.submit(finished.clone()) {
             self.forget_pending(&finished.entries);
-            self.mark_failed(&e);
-            return Err(e);
+            return Err(self.mark_failed(e));
         }
         Ok(())
     }
@@ -577,12 +611,14 @@ impl Repository {
         }
     }
 
-    fn mark_failed(&self, e: &VaultError) {
-        let mut f = lock(&self.failed);
-        if f.is_none() {
-            *f = Some(e.to_string());
-        }
+    /// Record the session's first failure (a later one is dropped: the first says what
+    /// went wrong) and return the error for the caller, which carries it as its source.
+    fn mark_failed(&self, e: VaultError) -> VaultError {
+        let source = lock(&self.failed)
+            .get_or_insert_with(|| std::sync::Arc::new(e))
+            .clone();
         self.any_failed.store(true, Ordering::SeqCst);
+        VaultError::SessionFailed { source }
     }
 
     /// The error every operation returns after a failed upload.
@@ -590,8 +626,10 @@ impl Repository {
         if !self.any_failed.load(Ordering::SeqCst) {
             return Ok(());
         }
-        let reason = lock(&self.failed).clone().unwrap_or_default();
-        Err(VaultError::SessionFailed { reason })
+        match lock(&self.failed).clone() {
+            Some(source) => Err(VaultError::SessionFailed { source }),
+            None => Ok(()),
+        }
     }
 
     /// Process finished uploads: index the uploaded packs, record failures. With `wait`,
@@ -628,8 +666,8 @@ impl Repository {
                     warn!(pack = %pack.id, error = %e, "pack upload failed");
                     // Those blobs never reached the repository.
                     self.forget_pending(&pack.entries);
-                    self.mark_failed(&e);
-                    first_error.get_or_insert(e);
+                    let failed = self.mark_failed(e);
+                    first_error.get_or_insert(failed);
                 }
             }
         }

@@ -886,7 +886,6 @@ pub(crate) fn run(
 ) -> Result<BackupOutcome, BackupError> {
     let started = Instant::now();
     let started_ns = crate::util::now_unix_ns();
-    crate::util::tune_allocator_for_backup();
     let (infos, readers) = prepare(sources, opts)?;
     let specs: Vec<SourceSpec<'_>> = infos
         .iter()

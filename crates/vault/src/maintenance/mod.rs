@@ -13,8 +13,8 @@ pub mod prune;
 use serde::Serialize;
 
 pub use policy::{
-    apply_policy, parse_duration, GroupDecision, GroupKey, KeepReason, RetentionPolicy,
-    SnapshotMeta,
+    apply_policy, parse_duration, DurationError, GroupDecision, GroupKey, KeepReason,
+    RetentionPolicy, SnapshotMeta,
 };
 pub use prune::{prune, PruneOptions, PruneReport};
 

@@ -203,6 +203,9 @@ fn secs(ns: i64) -> i64 {
     ns.div_euclid(NS_PER_SEC)
 }
 
+// Hours and days are plain divisions: Unix time has no leap seconds, every UTC day is
+// 86,400 of its seconds. Weeks, months and years come from the civil date (jiff).
+
 fn hour_bucket(ns: i64) -> i64 {
     secs(ns).div_euclid(3600)
 }
@@ -211,45 +214,65 @@ fn day_bucket(ns: i64) -> i64 {
     secs(ns).div_euclid(86_400)
 }
 
+/// The UTC calendar date of an instant in unix ns.
+fn utc_date(ns: i64) -> jiff::civil::Date {
+    utc_date_at_second(secs(ns))
+}
+
+/// The UTC calendar date of a unix second (clamped to jiff's years -9999..=9999, far
+/// outside any snapshot's time: an i64 of nanoseconds spans only 1677..=2262).
+fn utc_date_at_second(second: i64) -> jiff::civil::Date {
+    let clamped = second.clamp(
+        jiff::Timestamp::MIN.as_second(),
+        jiff::Timestamp::MAX.as_second(),
+    );
+    jiff::Timestamp::from_second(clamped)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
 /// ISO week: weeks start on Monday; the bucket is the day number of that Monday.
 fn week_bucket(ns: i64) -> i64 {
-    let day = day_bucket(ns);
-    // 1970-01-01 was a Thursday: (day + 3) mod 7 = 0 on Mondays.
-    day - (day + 3).rem_euclid(7)
+    day_bucket(ns) - i64::from(utc_date(ns).weekday().to_monday_zero_offset())
 }
 
 fn month_bucket(ns: i64) -> i64 {
-    let (y, m, _) = civil_from_days(day_bucket(ns));
-    y * 12 + i64::from(m)
+    let date = utc_date(ns);
+    i64::from(date.year()) * 12 + i64::from(date.month())
 }
 
 fn year_bucket(ns: i64) -> i64 {
-    civil_from_days(day_bucket(ns)).0
+    i64::from(utc_date(ns).year())
 }
 
-/// (year, month 1..=12, day 1..=31) of a day number since 1970-01-01 (proleptic Gregorian;
-/// H. Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
+/// (year, month 1..=12, day 1..=31) of a day number since 1970-01-01 (UTC).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let date = utc_date_at_second(days.saturating_mul(86_400));
+    // jiff's months and days are positive (1..=12, 1..=31).
+    (
+        i64::from(date.year()),
+        date.month().unsigned_abs().into(),
+        date.day().unsigned_abs().into(),
+    )
+}
+
+/// A duration that [`parse_duration`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "\"{text}\" is not a duration: use a number and a unit, e.g. 30d, 12h, 2w, 6m (months), \
+     1y, 1y6m"
+)]
+pub struct DurationError {
+    /// The text given.
+    pub text: String,
 }
 
 /// Parse a duration such as `30d`, `12h`, `2w`, `1y6m` into nanoseconds. Units: `y` (365
 /// days), `m` (a month of 30 days), `w`, `d`, `h`, `min`, `s`.
-pub fn parse_duration(text: &str) -> Result<i64, String> {
-    let bad = || {
-        format!(
-            "\"{text}\" is not a duration: use a number and a unit, e.g. 30d, 12h, 2w, 6m \
-             (months), 1y, 1y6m"
-        )
+pub fn parse_duration(text: &str) -> Result<i64, DurationError> {
+    let bad = || DurationError {
+        text: text.to_string(),
     };
     let mut total: i64 = 0;
     let mut rest = text.trim();

@@ -47,14 +47,14 @@ fn ttl_ns(ttl: Duration) -> i64 {
 pub type LockList = Vec<(String, Result<LockInfo, VaultError>)>;
 
 impl Repository {
-    /// Every lock object with its decoded document or the error reading it.
+    /// Every lock object with its decoded document or the error reading it (a lock released
+    /// between the listing and its read is left out).
     pub fn list_locks(&self) -> Result<LockList, VaultError> {
         let mut out = Vec::new();
         for obj in self.storage().list(LOCKS_DIR)? {
             let info = match self.storage().read(&obj.path) {
-                // Released between the listing and the read (a backup that just finished):
-                // gone, not unreadable.
-                Err(VaultError::NotFound { .. }) => continue,
+                // Released between the listing and the read: not a lock any more.
+                Err(e) if e.is_not_found() => continue,
                 read => read.and_then(|b| open_lock(self.key(), &b, &obj.path)),
             };
             out.push((obj.path, info));

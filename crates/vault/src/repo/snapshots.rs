@@ -1,6 +1,6 @@
 //! Snapshot documents: save, list (corrupt ones reported, not fatal), find by spec.
 
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::Repository;
 use crate::format::snapshot::{
@@ -52,7 +52,8 @@ impl Repository {
     }
 
     /// Every snapshot, oldest first (undecodable ones last), each with its document or the
-    /// error that prevented reading it. Only a failure to list is fatal.
+    /// error that prevented reading it. Only a failure to list is fatal; a snapshot deleted
+    /// between the listing and its read (a concurrent `forget`) is left out.
     pub fn list_snapshots(&self) -> Result<SnapshotList, VaultError> {
         let mut ids = Vec::new();
         for obj in self.storage().list(SNAPSHOTS_DIR)? {
@@ -75,6 +76,11 @@ impl Repository {
                 .storage()
                 .read_many(&paths, crate::repo::METADATA_READ_CONCURRENCY);
             for ((id, path), content) in batch.iter().zip(&paths).zip(contents) {
+                // Listed, then deleted by a concurrent `forget`: no longer a snapshot.
+                if content.as_ref().is_err_and(VaultError::is_not_found) {
+                    debug!(snapshot = %id, "snapshot deleted while listing");
+                    continue;
+                }
                 let snap = content.and_then(|bytes| self.open_snapshot_bytes(id, path, &bytes));
                 out.push((*id, snap));
             }

@@ -1,32 +1,41 @@
-//! The storage seam: a blocking facade over an OpenDAL [`opendal::Operator`].
+//! The storage seam: [`Storage`], the one handle the repository uses for everything it
+//! stores, over a [`Store`] — the trait with the written contract (in [`store`]) that every
+//! place a repository can live implements.
 //!
-//! Everything the repository stores goes through [`Storage`]: whole-object writes, whole and
-//! ranged reads, listing and deletion. Only this module knows about OpenDAL; a service is a
-//! branch of [`Storage::from_url`] (`s3://BUCKET/PREFIX`: [`s3`], which also composes the
-//! retry, timeout and concurrency layers).
+//! | store | what |
+//! |---|---|
+//! | [`OpendalStore`] | real repositories: a local directory, or `s3://BUCKET/PREFIX` ([`s3`] composes the retry, timeout and concurrency layers) |
+//! | [`MemStore`] | in memory: tests, and the contract's reference implementation |
+//! | [`FaultStore`] | wraps another store and fails on command (tests of the failure paths) |
 //!
-//! OpenDAL is asynchronous; the repository is driven from plain threads. The facade owns a
-//! small multi-thread tokio runtime and calls `block_on` for each operation, which is allowed
-//! concurrently from many threads. Do not call these methods from inside another tokio
-//! runtime's async context.
-//!
-//! Writes are atomic on the `fs` service: OpenDAL writes to a temporary file in the
-//! `.tmp/` directory of the repository, `fsync`s it and renames it into place, so a reader
-//! never sees a half-written object and a crash leaves at most a stray temporary file.
+//! `Storage` adds what every store would otherwise repeat: counters of what went through it
+//! ([`StorageStats`]), the check that a ranged read returned every byte, and errors that
+//! name the store, the operation and the object ([`VaultError::Storage`], which keeps the
+//! store's error kind and its source). A new store implements [`Store`], passes the
+//! conformance suite (`crates/vault/tests/store_conformance.rs`) and is wrapped with
+//! [`Storage::new`]; see docs/VAULT.md.
 
-use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use opendal::{ErrorKind, Operator};
+use bytes::Bytes;
 
 use crate::VaultError;
 
+pub mod fault;
+pub mod mem;
+pub mod opendal_store;
 pub mod s3;
-pub use s3::{S3Options, S3Url, SecretString};
+pub mod store;
 
-/// Name of the directory (inside the repository root) that holds temporary files of
+pub use fault::{FaultStore, WriteFault};
+pub use mem::MemStore;
+pub use opendal_store::OpendalStore;
+pub use s3::{S3Options, S3Url, SecretString};
+pub use store::{ObjectEntry, Store, StoreError, StoreErrorKind};
+
+/// Name of the directory (inside a local repository's root) that holds temporary files of
 /// in-flight atomic writes.
 pub const TMP_DIR: &str = ".tmp";
 
@@ -70,134 +79,51 @@ impl Counters {
     }
 }
 
-/// How to name a remote store in errors (endpoint and bucket; never credentials).
-#[derive(Debug)]
-struct Remote {
-    store: String,
-    access_key_id: Option<String>,
-}
-
 /// Fewest pack readers on remote storage (see [`Storage::read_workers`]). Measured on the
 /// 2 GiB S3 bench, client on one core: a restore took 5.0 s with 4 workers, 4.0 s with 8,
 /// no less with 16.
 pub const REMOTE_READ_WORKERS: usize = 8;
 
-/// A repository's storage: an OpenDAL operator plus a runtime to drive it synchronously.
-/// Cheap to clone; `Send + Sync`.
+/// A repository's storage: a [`Store`] plus counters and error context. Cheap to clone
+/// (clones share the store and the counters); `Send + Sync`.
 #[derive(Clone)]
 pub struct Storage {
-    op: Operator,
-    rt: Arc<tokio::runtime::Runtime>,
-    location: String,
-    remote: Option<Arc<Remote>>,
+    store: Arc<dyn Store>,
     counters: Arc<Counters>,
 }
 
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Storage")
-            .field("location", &self.location)
+            .field("location", &self.location())
             .finish()
     }
 }
 
-/// One listed object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectEntry {
-    /// Path relative to the repository root, e.g. `packs/ab/ab12...`.
-    pub path: String,
-    /// Size in bytes (0 when the service does not report it in listings).
-    pub size: u64,
-}
-
 impl Storage {
-    /// Storage on a local directory (created when missing).
-    pub fn local(path: &Path) -> Result<Storage, VaultError> {
-        let root = path.to_string_lossy().into_owned();
-        let tmp = path.join(TMP_DIR);
-        let builder = opendal::services::Fs::default()
-            .root(&root)
-            .atomic_write_dir(&tmp.to_string_lossy());
-        let op = Operator::new(builder).map_err(|e| VaultError::Storage {
-            op: "open",
-            path: root.clone(),
-            source: Box::new(e),
-        })?;
-        Storage::with_operator(op, root, None)
+    /// Storage on any [`Store`].
+    pub fn new(store: impl Store + 'static) -> Storage {
+        Storage::shared(Arc::new(store))
     }
 
-    fn with_operator(
-        op: Operator,
-        location: String,
-        remote: Option<Remote>,
-    ) -> Result<Storage, VaultError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("vault-storage")
-            .enable_all()
-            .build()
-            .map_err(|source| VaultError::Io {
-                path: location.clone().into(),
-                source,
-            })?;
-        Ok(Storage {
-            op,
-            rt: Arc::new(rt),
-            location,
-            remote: remote.map(Arc::new),
+    /// Storage on a store shared with other owners.
+    pub fn shared(store: Arc<dyn Store>) -> Storage {
+        Storage {
+            store,
             counters: Arc::new(Counters::default()),
-        })
+        }
+    }
+
+    /// Storage on a local directory (created when missing).
+    pub fn local(path: &Path) -> Result<Storage, VaultError> {
+        Ok(Storage::new(OpendalStore::local(path)?))
     }
 
     /// Storage on S3-compatible object storage: `rest` is the part of `s3://BUCKET/PREFIX`
-    /// after the scheme.
+    /// after the scheme. Wrong credentials, a missing bucket or an unreachable endpoint are
+    /// reported here.
     pub fn s3(rest: &str, opts: &S3Options) -> Result<Storage, VaultError> {
-        let parts = s3::open(rest, opts)?;
-        let remote = Remote {
-            store: parts.store,
-            access_key_id: parts.access_key_id,
-        };
-        let storage = Storage::with_operator(parts.op, parts.location, Some(remote))?;
-        storage.probe()?;
-        Ok(storage)
-    }
-
-    /// One cheap request (list at most one object under the root), so that wrong
-    /// credentials, a missing bucket or an unreachable endpoint are reported up front with a
-    /// clear message, whatever the first real operation would have been.
-    fn probe(&self) -> Result<(), VaultError> {
-        self.rt
-            .block_on(async { self.op.list_with("/").limit(1).await })
-            .map_err(|e| self.err_at("list", "/", e))?;
-        Ok(())
-    }
-
-    /// What went through this storage so far (shared by its clones).
-    pub fn stats(&self) -> StorageStats {
-        let c = &self.counters;
-        StorageStats {
-            reads: c.reads.load(Ordering::Relaxed),
-            bytes_read: c.bytes_read.load(Ordering::Relaxed),
-            writes: c.writes.load(Ordering::Relaxed),
-            bytes_written: c.bytes_written.load(Ordering::Relaxed),
-        }
-    }
-
-    /// Whether this is a remote object store (S3) rather than a local directory.
-    pub fn is_remote(&self) -> bool {
-        self.remote.is_some()
-    }
-
-    /// How many workers should read (and then decode and write) pack data at once when
-    /// `threads` are asked for: on a remote store each worker spends most of its time
-    /// waiting for a ranged read, so at least [`REMOTE_READ_WORKERS`] keep the object store
-    /// and the local CPU busy together.
-    pub fn read_workers(&self, threads: usize) -> usize {
-        if self.is_remote() {
-            threads.max(REMOTE_READ_WORKERS)
-        } else {
-            threads.max(1)
-        }
+        Ok(Storage::new(OpendalStore::s3(rest, opts)?))
     }
 
     /// Storage from a URL: a local path, `file://PATH`, or `s3://BUCKET/PREFIX`.
@@ -216,43 +142,56 @@ impl Storage {
         Storage::local(Path::new(url))
     }
 
-    /// Where this storage lives, for messages.
-    pub fn location(&self) -> &str {
-        &self.location
+    /// The store underneath.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 
-    fn err_at(&self, op: &'static str, path: &str, source: opendal::Error) -> VaultError {
-        if let Some(remote) = &self.remote {
-            if let Some(problem) = s3::classify(&source, remote.access_key_id.as_deref()) {
-                return VaultError::Remote {
-                    op,
-                    path: path.to_string(),
-                    store: remote.store.clone(),
-                    problem,
-                };
-            }
+    /// What went through this storage so far (shared by its clones).
+    pub fn stats(&self) -> StorageStats {
+        let c = &self.counters;
+        StorageStats {
+            reads: c.reads.load(Ordering::Relaxed),
+            bytes_read: c.bytes_read.load(Ordering::Relaxed),
+            writes: c.writes.load(Ordering::Relaxed),
+            bytes_written: c.bytes_written.load(Ordering::Relaxed),
         }
-        if source.kind() == ErrorKind::NotFound {
-            VaultError::NotFound {
-                path: path.to_string(),
-            }
+    }
+
+    /// Whether this is a remote object store (S3) rather than a local directory.
+    pub fn is_remote(&self) -> bool {
+        self.store.is_remote()
+    }
+
+    /// How many workers should read (and then decode and write) pack data at once when
+    /// `threads` are asked for: on a remote store each worker spends most of its time
+    /// waiting for a ranged read, so at least [`REMOTE_READ_WORKERS`] keep the object store
+    /// and the local CPU busy together.
+    pub fn read_workers(&self, threads: usize) -> usize {
+        if self.is_remote() {
+            threads.max(REMOTE_READ_WORKERS)
         } else {
-            VaultError::Storage {
-                op,
-                path: path.to_string(),
-                source: Box::new(source),
-            }
+            threads.max(1)
         }
+    }
+
+    /// Where this storage lives, for messages.
+    pub fn location(&self) -> &str {
+        self.store.location()
+    }
+
+    fn err_at(&self, op: &'static str, path: &str, error: StoreError) -> VaultError {
+        VaultError::storage(self.store.describe(), op, path, error)
     }
 
     /// Read a whole object.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, VaultError> {
-        let buf = self
-            .rt
-            .block_on(self.op.read(path))
+        let bytes = self
+            .store
+            .read(path)
             .map_err(|e| self.err_at("read", path, e))?;
-        self.counters.read(buf.len());
-        Ok(buf.to_vec())
+        self.counters.read(bytes.len());
+        Ok(bytes)
     }
 
     /// Read several whole objects with up to `concurrency` requests in flight; the results
@@ -263,79 +202,16 @@ impl Storage {
         paths: &[String],
         concurrency: usize,
     ) -> Vec<Result<Vec<u8>, VaultError>> {
-        let mut out: Vec<Option<Result<Vec<u8>, VaultError>>> =
-            std::iter::repeat_with(|| None).take(paths.len()).collect();
-        self.bounded(
-            paths,
-            concurrency,
-            |op, path| async move { op.read(&path).await },
-            |at, result| {
-                // A task that panicked leaves its slot empty: reported as cancelled below.
-                if let Ok(result) = result {
-                    let result = result
-                        .map(|buf| buf.to_vec())
-                        .map_err(|e| self.err_at("read", &paths[at], e));
-                    if let Ok(b) = &result {
-                        self.counters.read(b.len());
-                    }
-                    out[at] = Some(result);
-                }
-                ControlFlow::Continue(())
-            },
-        );
-        out.into_iter()
+        self.store
+            .read_many(paths, concurrency)
+            .into_iter()
             .zip(paths)
-            .map(|(r, path)| {
-                r.unwrap_or_else(|| {
-                    Err(VaultError::InvalidArgument(format!(
-                        "read of {path} was cancelled"
-                    )))
-                })
+            .map(|(result, path)| {
+                let bytes = result.map_err(|e| self.err_at("read", path, e))?;
+                self.counters.read(bytes.len());
+                Ok(bytes)
             })
             .collect()
-    }
-
-    /// Run `task(operator, path)` for every path with up to `concurrency` in flight, handing
-    /// each outcome (with the path's index) to `done` as it arrives; `done` returning
-    /// `Break` stops launching more and returns once the running ones are dropped.
-    fn bounded<T, F, Fut>(
-        &self,
-        paths: &[String],
-        concurrency: usize,
-        task: F,
-        mut done: impl FnMut(usize, Result<T, tokio::task::JoinError>) -> ControlFlow<()>,
-    ) where
-        F: Fn(Operator, String) -> Fut,
-        Fut: std::future::Future<Output = T> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.rt.block_on(async {
-            let mut running = tokio::task::JoinSet::new();
-            // Which path each task serves, for a task that panicked (its JoinError has none).
-            let mut index_of = std::collections::HashMap::new();
-            let mut next = 0;
-            loop {
-                while next < paths.len() && running.len() < concurrency.max(1) {
-                    let fut = task(self.op.clone(), paths[next].clone());
-                    let handle = running.spawn(fut);
-                    index_of.insert(handle.id(), next);
-                    next += 1;
-                }
-                let Some(joined) = running.join_next_with_id().await else {
-                    return;
-                };
-                let (id, outcome) = match joined {
-                    Ok((id, value)) => (id, Ok(value)),
-                    Err(e) => (e.id(), Err(e)),
-                };
-                let Some(at) = index_of.remove(&id) else {
-                    continue;
-                };
-                if done(at, outcome).is_break() {
-                    return;
-                }
-            }
-        })
     }
 
     /// Read `len` bytes at `offset`. Fails (naming the path) when the object is shorter.
@@ -343,14 +219,15 @@ impl Storage {
         if len == 0 {
             return Ok(Vec::new());
         }
-        let end = offset.checked_add(len).ok_or_else(|| {
-            VaultError::InvalidArgument(format!("range {offset}+{len} of {path} overflows"))
-        })?;
-        let buf = self
-            .rt
-            .block_on(async { self.op.read_with(path).range(offset..end).await })
+        if offset.checked_add(len).is_none() {
+            return Err(VaultError::InvalidArgument(format!(
+                "range {offset}+{len} of {path} overflows"
+            )));
+        }
+        let bytes = self
+            .store
+            .read_range(path, offset, len)
             .map_err(|e| self.err_at("read", path, e))?;
-        let bytes = buf.to_vec();
         self.counters.read(bytes.len());
         if bytes.len() as u64 != len {
             return Err(VaultError::corrupt(
@@ -366,56 +243,42 @@ impl Storage {
 
     /// Size of an object in bytes.
     pub fn size(&self, path: &str) -> Result<u64, VaultError> {
-        let meta = self
-            .rt
-            .block_on(self.op.stat(path))
-            .map_err(|e| self.err_at("stat", path, e))?;
-        Ok(meta.content_length())
+        self.store
+            .size(path)
+            .map_err(|e| self.err_at("stat", path, e))
     }
 
     /// Write a whole object atomically (replaces an existing one).
     pub fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), VaultError> {
-        self.counters.wrote(bytes.len());
-        self.rt
-            .block_on(self.op.write(path, bytes))
-            .map_err(|e| self.err_at("write", path, e))?;
-        Ok(())
+        self.write_parts(path, vec![Bytes::from(bytes)])
     }
 
     /// Write a whole object atomically from shared bytes (no copy of the buffer).
-    pub fn write_bytes(&self, path: &str, bytes: bytes::Bytes) -> Result<(), VaultError> {
-        self.counters.wrote(bytes.len());
-        self.rt
-            .block_on(self.op.write(path, bytes))
-            .map_err(|e| self.err_at("write", path, e))?;
-        Ok(())
+    pub fn write_bytes(&self, path: &str, bytes: Bytes) -> Result<(), VaultError> {
+        self.write_parts(path, vec![bytes])
     }
 
-    /// Write a whole object atomically from several buffers written back to back (one
-    /// vectored write; the buffers are not concatenated in memory).
-    pub fn write_parts(&self, path: &str, parts: Vec<bytes::Bytes>) -> Result<(), VaultError> {
-        // OpenDAL's fs writer loops forever on an empty part (it writes 0 bytes and never
-        // advances past it): drop empty parts.
-        let parts: Vec<bytes::Bytes> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    /// Write a whole object atomically from several buffers written back to back (the
+    /// buffers are not concatenated in memory by the local and S3 stores).
+    pub fn write_parts(&self, path: &str, parts: Vec<Bytes>) -> Result<(), VaultError> {
         self.counters
-            .wrote(parts.iter().map(bytes::Bytes::len).sum::<usize>());
-        self.rt
-            .block_on(self.op.write(path, opendal::Buffer::from(parts)))
-            .map_err(|e| self.err_at("write", path, e))?;
-        Ok(())
+            .wrote(parts.iter().map(Bytes::len).sum::<usize>());
+        self.store
+            .write(path, parts)
+            .map_err(|e| self.err_at("write", path, e))
     }
 
     /// Whether an object exists.
     pub fn exists(&self, path: &str) -> Result<bool, VaultError> {
-        self.rt
-            .block_on(self.op.exists(path))
+        self.store
+            .exists(path)
             .map_err(|e| self.err_at("stat", path, e))
     }
 
     /// Delete an object (no error when it is already gone).
     pub fn delete(&self, path: &str) -> Result<(), VaultError> {
-        self.rt
-            .block_on(self.op.delete(path))
+        self.store
+            .delete(path)
             .map_err(|e| self.err_at("delete", path, e))
     }
 
@@ -423,27 +286,12 @@ impl Storage {
     /// gone are no error). Stops at, and returns, the first failure; the others may or may
     /// not have been deleted.
     pub fn delete_many(&self, paths: &[String], concurrency: usize) -> Result<(), VaultError> {
-        let mut failure = None;
-        self.bounded(
-            paths,
-            concurrency,
-            |op, path| async move { op.delete(&path).await },
-            |at, outcome| match outcome {
-                Ok(Ok(())) => ControlFlow::Continue(()),
-                Ok(Err(e)) => {
-                    failure = Some(self.err_at("delete", &paths[at], e));
-                    ControlFlow::Break(())
-                }
-                Err(e) => {
-                    failure = Some(VaultError::InvalidArgument(format!(
-                        "a delete task of {} failed: {e}",
-                        self.location
-                    )));
-                    ControlFlow::Break(())
-                }
-            },
-        );
-        failure.map_or(Ok(()), Err)
+        self.store
+            .delete_many(paths, concurrency)
+            .map_err(|(at, e)| {
+                let path = paths.get(at).map_or("", String::as_str);
+                self.err_at("delete", path, e)
+            })
     }
 
     /// Every object under a directory prefix such as `packs/` (recursively), sorted by path.
@@ -454,27 +302,9 @@ impl Storage {
         } else {
             format!("{prefix}/")
         };
-        let entries = match self
-            .rt
-            .block_on(async { self.op.list_with(&dir).recursive(true).await })
-        {
-            Ok(v) => v,
-            // (On S3 a missing prefix lists as empty; NotFound there is a missing bucket.)
-            Err(e) if e.kind() == ErrorKind::NotFound && !e.message().contains("NoSuchBucket") => {
-                return Ok(Vec::new())
-            }
-            Err(e) => return Err(self.err_at("list", &dir, e)),
-        };
-        let mut out: Vec<ObjectEntry> = entries
-            .into_iter()
-            .filter(|e| e.metadata().is_file())
-            .map(|e| ObjectEntry {
-                path: e.path().to_string(),
-                size: e.metadata().content_length(),
-            })
-            .collect();
-        out.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(out)
+        self.store
+            .list(&dir)
+            .map_err(|e| self.err_at("list", &dir, e))
     }
 }
 

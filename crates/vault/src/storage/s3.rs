@@ -11,8 +11,8 @@
 //!   backoff; a retry waiting for its turn holds no concurrency permit.
 //!
 //! Errors are mapped by [`classify`]: wrong credentials, a missing bucket and an unreachable
-//! endpoint each become a [`VaultError::Remote`] that names the endpoint and bucket and what
-//! to check — never the secret.
+//! endpoint each get a kind and a message that says what to check (the store's
+//! [`describe`](super::Store::describe) names the endpoint and bucket) — never the secret.
 //!
 //! Writes are single PUTs of the whole object (packs are at most 1 GiB, far below S3's
 //! 5 GiB single-PUT limit), so an object appears whole or not at all.
@@ -23,6 +23,7 @@ use opendal::layers::{ConcurrentLimitLayer, RetryLayer, TimeoutLayer};
 use opendal::{ErrorKind, HttpTransporter, Operator};
 use zeroize::Zeroizing;
 
+use super::store::{StoreError, StoreErrorKind};
 use crate::VaultError;
 
 /// Default region when none is configured (also what MinIO and most S3-compatible servers
@@ -197,11 +198,11 @@ pub(super) fn open(rest: &str, opts: &S3Options) -> Result<S3Parts, VaultError> 
         .pool_max_idle_per_host(concurrency)
         .build()
         .map_err(|e| VaultError::InvalidArgument(format!("{store}: HTTP client: {e}")))?;
-    let op = Operator::new(builder).map_err(|e| VaultError::Remote {
-        op: "open",
-        path: String::new(),
-        store: store.clone(),
-        problem: format!("invalid S3 configuration: {e}"),
+    let op = Operator::new(builder).map_err(|e| {
+        let error = StoreError::new(StoreErrorKind::Misconfigured)
+            .with_message("invalid S3 configuration")
+            .with_source(e);
+        VaultError::storage(store.clone(), "open", "", error)
     })?;
     let ctx = op.context().with_http_transport(HttpTransporter::new(
         opendal_http_transport_reqwest::ReqwestTransport::new(client),
@@ -230,9 +231,12 @@ pub(super) fn open(rest: &str, opts: &S3Options) -> Result<S3Parts, VaultError> 
     })
 }
 
-/// What the user should hear about an S3 error, or `None` to keep the generic mapping
-/// (e.g. an object that is simply not there).
-pub(super) fn classify(e: &opendal::Error, access_key_id: Option<&str>) -> Option<String> {
+/// The kind of an S3 error and what the user should hear about it, or `None` to keep the
+/// generic mapping (e.g. an object that is simply not there).
+pub(super) fn classify(
+    e: &opendal::Error,
+    access_key_id: Option<&str>,
+) -> Option<(StoreErrorKind, String)> {
     let message = e.message();
     // OpenDAL classifies some S3 error codes as configuration errors: look at the code first.
     let denied = [
@@ -242,61 +246,56 @@ pub(super) fn classify(e: &opendal::Error, access_key_id: Option<&str>) -> Optio
     ]
     .iter()
     .any(|c| message.contains(c));
-    let kind = if message.contains("NoSuchBucket") {
-        ErrorKind::NotFound
-    } else if denied {
-        ErrorKind::PermissionDenied
-    } else {
-        e.kind()
-    };
-    match kind {
-        ErrorKind::PermissionDenied => Some(format!(
-            "access denied: the endpoint refused the credentials{} (check AWS_ACCESS_KEY_ID / \
-             AWS_SECRET_ACCESS_KEY or [s3] access_key_id / secret_access_key_file, and the \
-             bucket policy)",
-            access_key_id
-                .map(|id| format!(" of access key id {id}"))
-                .unwrap_or_default()
-        )),
-        ErrorKind::NotFound if message.contains("NoSuchBucket") => Some(
+    if message.contains("NoSuchBucket") {
+        return Some((
+            StoreErrorKind::Misconfigured,
             "the bucket does not exist (create it, or fix the bucket name in s3://BUCKET/PREFIX)"
                 .into(),
-        ),
+        ));
+    }
+    if denied || e.kind() == ErrorKind::PermissionDenied {
+        return Some((
+            StoreErrorKind::PermissionDenied,
+            format!(
+                "access denied: the endpoint refused the credentials{} (check AWS_ACCESS_KEY_ID \
+                 / AWS_SECRET_ACCESS_KEY or [s3] access_key_id / secret_access_key_file, and \
+                 the bucket policy)",
+                access_key_id
+                    .map(|id| format!(" of access key id {id}"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    match e.kind() {
         ErrorKind::NotFound => None,
-        ErrorKind::ConfigInvalid => Some(format!("invalid S3 configuration: {e}")),
-        _ => {
-            let chain = error_chain(e);
-            let lower = chain.to_ascii_lowercase();
-            if lower.contains("connect")
-                || lower.contains("dns")
-                || lower.contains("resolve")
-                || lower.contains("timed out")
-                || lower.contains("timeout")
-            {
-                Some(format!(
-                    "cannot reach the endpoint (after retries): {chain} (check the endpoint \
-                     URL, the network and the server)"
-                ))
-            } else {
-                Some(chain)
-            }
-        }
+        ErrorKind::ConfigInvalid => Some((
+            StoreErrorKind::Misconfigured,
+            "invalid S3 configuration".into(),
+        )),
+        _ if unreachable(e) => Some((
+            StoreErrorKind::Transient,
+            "cannot reach the endpoint (after retries; check the endpoint URL, the network and \
+             the server)"
+                .into(),
+        )),
+        _ => None,
     }
 }
 
-/// The error and its sources on one line.
-fn error_chain(e: &opendal::Error) -> String {
-    let mut out = e.to_string();
+/// Whether the error (or one of its causes) is a failed connection or a timeout.
+fn unreachable(e: &opendal::Error) -> bool {
+    let mut texts = vec![e.to_string()];
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
+        texts.push(s.to_string());
         source = s.source();
     }
-    out
+    texts.iter().any(|t| {
+        let lower = t.to_ascii_lowercase();
+        ["connect", "dns", "resolve", "timed out", "timeout"]
+            .iter()
+            .any(|w| lower.contains(w))
+    })
 }
 
 #[cfg(test)]

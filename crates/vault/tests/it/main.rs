@@ -23,4 +23,5 @@ mod restore_escape;
 mod restore_in_place;
 mod s3_common;
 mod s3_repo;
+mod store_conformance;
 mod tree_cache;

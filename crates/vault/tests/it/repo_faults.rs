@@ -1,10 +1,14 @@
-//! Damaged repositories: flipped bytes, truncated index segments, corrupt snapshots, disk full.
+//! Damaged repositories and failing stores: flipped bytes, truncated index segments, corrupt
+//! snapshots; disk full, interrupted and lying writes, objects that vanish between a listing
+//! and a read (on the fault-injecting store, no root needed; one disk-full test on a real
+//! tmpfs).
 #![allow(clippy::unwrap_used)]
 
 use crate::repo_common;
 
 use repo_common::*;
-use vault::{BlobKind, Snapshot, SnapshotSummary, Storage, VaultError};
+use vault::storage::{FaultStore, MemStore, StoreErrorKind, WriteFault};
+use vault::{BlobKind, Snapshot, SnapshotSummary, VaultError};
 
 #[test]
 fn flipped_byte_in_a_pack_names_the_pack_and_the_blob() {
@@ -211,11 +215,88 @@ fn corrupt_snapshot_is_listed_with_its_error() {
     assert_eq!(repo.find_snapshot("latest").unwrap().0, good);
 }
 
-/// Disk full while uploading: a clear storage error naming the object, and the repository
-/// stays consistent (what was flushed before is still readable). Needs root to mount a
-/// small tmpfs; reports and returns otherwise.
+/// Saves blobs of 300 kB until one fails (at most 40); the error, or `None`.
+fn save_until_failure(repo: &vault::Repository, seed: u64) -> Option<VaultError> {
+    for i in 0..40 {
+        let b = noise(300_000, seed + i);
+        if let Err(e) = repo.save_blob(BlobKind::Data, repo.id_of(&b), &b) {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// After a failed write the session is over: blobs reported as saved were lost, so every
+/// later flush and save fails, still naming the first failure.
+fn assert_session_is_over(repo: &vault::Repository, kind: StoreErrorKind) {
+    let again = repo.flush().unwrap_err();
+    assert!(
+        matches!(again, VaultError::SessionFailed { .. }),
+        "{again:?}"
+    );
+    assert_eq!(again.storage_kind(), Some(kind), "{again:?}");
+    let b = noise(10, 99);
+    assert!(repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).is_err());
+}
+
+/// Opened again, the repository is consistent: no index problem, `kept` loads, every pack
+/// trailer reads (no half-written object is visible).
+fn assert_consistent(repo: &vault::Repository, kept: &[u8]) {
+    assert!(
+        repo.index_problems().is_empty(),
+        "{:?}",
+        repo.index_problems()
+    );
+    assert_eq!(
+        repo.load_blob(BlobKind::Data, &repo.id_of(kept)).unwrap(),
+        kept
+    );
+    for (pack, _) in repo.list_packs().unwrap() {
+        repo.read_pack_trailer(&pack).unwrap();
+    }
+}
+
+/// The whole error chain on one line, as the binary prints it.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// Disk full while uploading: a clear storage error naming the object and the kind, the
+/// session refuses to go on, and the repository stays consistent (what was flushed before
+/// is still readable).
 #[test]
 fn disk_full_gives_a_clear_error_and_keeps_the_repository_consistent() {
+    let mem = MemStore::new();
+    let store = FaultStore::new(mem.clone());
+    let repo = init_on(store.clone());
+    let first = noise(200_000, 1);
+    repo.save_blob(BlobKind::Data, repo.id_of(&first), &first)
+        .unwrap();
+    repo.flush().unwrap();
+
+    store.limit_space(3 << 20);
+    let err = save_until_failure(&repo, 10).unwrap_or_else(|| repo.flush().unwrap_err());
+    assert_eq!(err.storage_kind(), Some(StoreErrorKind::NoSpace), "{err:?}");
+    let msg = chain(&err);
+    assert!(msg.contains("packs/") || msg.contains("index/"), "{msg}");
+    assert!(msg.contains("no space"), "{msg}");
+    assert_session_is_over(&repo, StoreErrorKind::NoSpace);
+    drop(repo);
+
+    assert_consistent(&open_on(mem), &first);
+}
+
+/// The same on a real file system: a 3 MiB tmpfs, so the kernel's ENOSPC is what the store
+/// classifies. Needs root (scripts/test runs the suite as root); fails when it cannot mount.
+#[test]
+fn disk_full_on_a_real_file_system_is_reported_as_no_space() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("small");
     std::fs::create_dir(&mnt).unwrap();
@@ -225,10 +306,10 @@ fn disk_full_gives_a_clear_error_and_keeps_the_repository_consistent() {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    if !mounted {
-        eprintln!("SKIPPED: cannot mount a tmpfs (not root?)");
-        return;
-    }
+    assert!(
+        mounted,
+        "this test needs root to mount a 3 MiB tmpfs (run it through scripts/test as root)"
+    );
     struct Unmount(std::path::PathBuf);
     impl Drop for Unmount {
         fn drop(&mut self) {
@@ -239,47 +320,242 @@ fn disk_full_gives_a_clear_error_and_keeps_the_repository_consistent() {
 
     let repo = init(&mnt);
     let first = noise(200_000, 1);
-    let first_id = repo.id_of(&first);
-    repo.save_blob(BlobKind::Data, first_id, &first).unwrap();
+    repo.save_blob(BlobKind::Data, repo.id_of(&first), &first)
+        .unwrap();
     repo.flush().unwrap();
-
-    let mut failure = None;
-    for i in 0..40 {
-        let b = noise(300_000, 10 + i);
-        if let Err(e) = repo.save_blob(BlobKind::Data, repo.id_of(&b), &b) {
-            failure = Some(e);
-            break;
-        }
-    }
-    let err = match failure {
-        Some(e) => e,
-        None => repo.flush().unwrap_err(),
-    };
-    assert!(matches!(err, VaultError::Storage { .. }), "{err:?}");
-    let msg = err.to_string();
-    assert!(msg.contains("packs/") || msg.contains("index/"), "{msg}");
-    assert!(msg.to_lowercase().contains("no space"), "{msg}");
-    // The session is over: blobs reported as saved were lost, so nothing more is accepted.
-    let again = repo.flush().unwrap_err();
+    let err = save_until_failure(&repo, 10).unwrap_or_else(|| repo.flush().unwrap_err());
+    assert_eq!(err.storage_kind(), Some(StoreErrorKind::NoSpace), "{err:?}");
+    let msg = chain(&err);
+    assert!(msg.contains("No space left on device"), "{msg}");
     assert!(
-        matches!(again, VaultError::SessionFailed { .. }),
-        "{again:?}"
+        msg.contains(&mnt.display().to_string()),
+        "names the store: {msg}"
     );
-    assert!(
-        again.to_string().to_lowercase().contains("no space"),
-        "{again}"
-    );
-    let b = noise(10, 99);
-    assert!(repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).is_err());
+    assert_session_is_over(&repo, StoreErrorKind::NoSpace);
     drop(repo);
 
-    let repo = vault::Repository::open(Storage::local(&mnt).unwrap(), PASSWORD).unwrap();
+    assert_consistent(&open(&mnt), &first);
+}
+
+/// A pack upload cut off halfway on a store without atomic writes (the partial object is
+/// visible): the session fails, the partial pack is in no index, and the next session saves
+/// the lost blobs again instead of deduplicating against them.
+#[test]
+fn interrupted_pack_upload_is_never_indexed_and_the_next_session_saves_again() {
+    let mem = MemStore::new();
+    let store = FaultStore::new(mem.clone());
+    let repo = init_on(store.clone());
+    let first = noise(200_000, 1);
+    repo.save_blob(BlobKind::Data, repo.id_of(&first), &first)
+        .unwrap();
+    repo.flush().unwrap();
+
+    store.on_write(
+        "packs/",
+        2,
+        WriteFault::Truncate {
+            keep: 4096,
+            report: true,
+        },
+    );
+    let err = save_until_failure(&repo, 20).unwrap_or_else(|| repo.flush().unwrap_err());
+    assert_eq!(
+        err.storage_kind(),
+        Some(StoreErrorKind::Transient),
+        "{err:?}"
+    );
+    assert!(chain(&err).contains("connection reset"), "{}", chain(&err));
+    assert_session_is_over(&repo, StoreErrorKind::Transient);
+    drop(repo);
+
+    let repo = open_on(store.clone());
     assert!(repo.index_problems().is_empty());
-    assert_eq!(repo.load_blob(BlobKind::Data, &first_id).unwrap(), first);
-    // No half-written object is visible: every pack's trailer reads.
-    for (pack, _) in repo.list_packs().unwrap() {
-        repo.read_pack_trailer(&pack).unwrap();
+    assert_eq!(
+        repo.load_blob(BlobKind::Data, &repo.id_of(&first)).unwrap(),
+        first
+    );
+    let indexed: std::collections::HashSet<_> =
+        repo.index_entries().iter().map(|(_, l)| l.pack).collect();
+    let torn: Vec<_> = repo
+        .list_packs()
+        .unwrap()
+        .into_iter()
+        .filter(|(pack, _)| repo.read_pack_trailer(pack).is_err())
+        .collect();
+    assert_eq!(torn.len(), 1, "the cut-off pack is left behind");
+    assert!(!indexed.contains(&torn[0].0), "and is in no index");
+    // Every blob of this run is saved (again) and loads.
+    let blobs: Vec<Vec<u8>> = (0..12).map(|i| noise(300_000, 20 + i)).collect();
+    for b in &blobs {
+        repo.save_blob(BlobKind::Data, repo.id_of(b), b).unwrap();
     }
+    repo.flush().unwrap();
+    drop(repo);
+    let repo = open_on(store);
+    for b in &blobs {
+        assert_eq!(&repo.load_blob(BlobKind::Data, &repo.id_of(b)).unwrap(), b);
+    }
+}
+
+/// A failed index segment write (after its packs were stored) is not a lost session: the
+/// packs stay unindexed in memory and the next flush writes the segment.
+#[test]
+fn a_failed_index_write_is_written_by_the_next_flush() {
+    let store = FaultStore::new(MemStore::new());
+    let repo = init_on(store.clone());
+    let b = noise(100_000, 3);
+    repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).unwrap();
+    store.on_write("index/", 1, WriteFault::Fail(StoreErrorKind::Transient));
+    let err = repo.flush().unwrap_err();
+    assert_eq!(
+        err.storage_kind(),
+        Some(StoreErrorKind::Transient),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("cannot write index/"), "{err}");
+    repo.flush().unwrap();
+    drop(repo);
+    let repo = open_on(store);
+    assert_eq!(repo.load_blob(BlobKind::Data, &repo.id_of(&b)).unwrap(), b);
+}
+
+/// A store that claims success for a truncated pack: nothing notices at save time, but
+/// `check --read-data` names the damaged pack (and reading a blob names pack and blob).
+#[test]
+fn a_silently_truncated_pack_is_found_by_check_read_data() {
+    let store = FaultStore::new(MemStore::new());
+    let repo = init_on(store.clone());
+    let blobs: Vec<Vec<u8>> = (0..4).map(|i| noise(100_000, 40 + i)).collect();
+    for b in &blobs[..2] {
+        repo.save_blob(BlobKind::Data, repo.id_of(b), b).unwrap();
+    }
+    repo.flush().unwrap();
+    store.on_write(
+        "packs/",
+        1,
+        WriteFault::Truncate {
+            keep: 150_000,
+            report: false,
+        },
+    );
+    for b in &blobs[2..] {
+        repo.save_blob(BlobKind::Data, repo.id_of(b), b).unwrap();
+    }
+    repo.flush().unwrap();
+    let victim = repo.lookup(&repo.id_of(&blobs[3])).unwrap().pack;
+    let report = vault::check::check(
+        &repo,
+        &vault::check::CheckOptions {
+            read_data: Some(100.0),
+            threads: 1,
+            progress: None,
+        },
+    )
+    .unwrap();
+    assert!(!report.is_ok(), "{report:?}");
+    let text = format!("{report:?}");
+    assert!(text.contains(&victim.to_hex()), "{text}");
+    assert!(repo
+        .load_blob(BlobKind::Data, &repo.id_of(&blobs[3]))
+        .is_err());
+    assert_eq!(
+        repo.load_blob(BlobKind::Data, &repo.id_of(&blobs[0]))
+            .unwrap(),
+        blobs[0]
+    );
+}
+
+/// Objects deleted between a listing and the reads that follow (a concurrent prune,
+/// `forget` or a backup releasing its lock) are not damage: a replaced index segment makes
+/// the load list again, a forgotten snapshot and a released lock are simply gone.
+#[test]
+fn objects_deleted_between_listing_and_reading_are_not_damage() {
+    let mem = MemStore::new();
+    let store = FaultStore::new(mem.clone());
+    let repo = init_on(store.clone());
+    let (a, b) = (noise(50_000, 1), noise(50_000, 2));
+    repo.save_blob(BlobKind::Data, repo.id_of(&a), &a).unwrap();
+    repo.flush().unwrap();
+    let first_segment = mem
+        .paths()
+        .into_iter()
+        .find(|p| p.starts_with("index/"))
+        .unwrap();
+    repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).unwrap();
+    repo.flush().unwrap();
+
+    store.delete_after_list(&first_segment);
+    repo.reload_index().unwrap();
+    assert!(
+        repo.index_problems().is_empty(),
+        "{:?}",
+        repo.index_problems()
+    );
+    assert!(
+        !repo.has_blob(BlobKind::Data, &repo.id_of(&a)),
+        "its segment is gone"
+    );
+    assert!(repo.has_blob(BlobKind::Data, &repo.id_of(&b)));
+
+    let tree = b"{\"entries\":[]}".to_vec();
+    let tree_id = repo.id_of(&tree);
+    repo.save_blob(BlobKind::Tree, tree_id, &tree).unwrap();
+    repo.flush().unwrap();
+    let snap = |t: i64| Snapshot {
+        time: t,
+        host: "h".into(),
+        paths: vec!["/data".into()],
+        tags: vec![],
+        tree: tree_id,
+        parent: None,
+        summary: SnapshotSummary::default(),
+        application: None,
+        username: "u".into(),
+        program_version: "test".into(),
+    };
+    let kept = repo.save_snapshot(&snap(1)).unwrap();
+    let forgotten = repo.save_snapshot(&snap(2)).unwrap();
+    store.delete_after_list(&format!("snapshots/{}", forgotten.to_hex()));
+    let list = repo.list_snapshots().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0].0, kept);
+
+    let held = repo
+        .lock_exclusive(std::time::Duration::from_secs(60))
+        .unwrap();
+    drop(held);
+    let other = repo
+        .lock_exclusive(std::time::Duration::from_secs(60))
+        .unwrap();
+    let lock_path = mem
+        .paths()
+        .into_iter()
+        .find(|p| p.starts_with("locks/"))
+        .unwrap();
+    store.delete_after_list(&lock_path);
+    assert!(
+        repo.list_locks().unwrap().is_empty(),
+        "a released lock is no lock"
+    );
+    drop(other);
+}
+
+/// A pack that is listed but cannot be read (missing from the store) is named by the error
+/// of every read that needs it.
+#[test]
+fn a_missing_pack_is_named_with_the_not_found_kind() {
+    let store = FaultStore::new(MemStore::new());
+    let repo = init_on(store.clone());
+    let b = noise(50_000, 5);
+    repo.save_blob(BlobKind::Data, repo.id_of(&b), &b).unwrap();
+    repo.flush().unwrap();
+    let pack = repo.lookup(&repo.id_of(&b)).unwrap().pack;
+    store.hide("packs/");
+    let err = repo.load_blob(BlobKind::Data, &repo.id_of(&b)).unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert_eq!(err.storage_kind(), Some(StoreErrorKind::NotFound));
+    assert!(err.to_string().contains(&pack.to_hex()), "{err}");
+    assert!(err.to_string().contains("memory"), "names the store: {err}");
 }
 
 /// A writer killed with SIGKILL in the middle of saving: the repository opens cleanly, every

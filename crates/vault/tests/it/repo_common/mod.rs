@@ -24,6 +24,15 @@ pub fn open(dir: &Path) -> Repository {
     Repository::open(Storage::local(dir).unwrap(), PASSWORD).unwrap()
 }
 
+/// A repository on any store (memory, the fault-injecting wrapper).
+pub fn init_on(store: impl vault::storage::Store + 'static) -> Repository {
+    Repository::init(Storage::new(store), PASSWORD, &opts()).unwrap()
+}
+
+pub fn open_on(store: impl vault::storage::Store + 'static) -> Repository {
+    Repository::open(Storage::new(store), PASSWORD).unwrap()
+}
+
 /// Deterministic incompressible bytes.
 pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
     seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
