@@ -39,25 +39,9 @@ pub enum VaultError {
 
     /// A storage operation failed: the store names its kind (missing object, no space,
     /// access denied, still failing after retries, misconfigured) and keeps the underlying
-    /// error as the source.
-    #[error("{store}: cannot {op} {path}: {}", message.as_deref().unwrap_or(kind.describe()))]
-    Storage {
-        /// How the store names itself (a directory; S3: endpoint and bucket; never
-        /// credentials).
-        store: String,
-        /// The operation (read, write, list, delete, stat, open).
-        op: &'static str,
-        /// The object path inside the repository.
-        path: String,
-        /// What kind of failure (what can be done about it).
-        kind: StoreErrorKind,
-        /// What the store said about it and what to check, when it knew better than the
-        /// kind's description.
-        message: Option<String>,
-        /// The underlying error (an I/O error, the object store client's error).
-        #[source]
-        source: Option<crate::storage::store::BoxedSource>,
-    },
+    /// error as the source. Boxed: every `Result` carrying a `VaultError` stays small.
+    #[error(transparent)]
+    Storage(Box<StorageFailure>),
 
     /// An object that must exist does not (found missing by the repository itself; a store
     /// reports a missing object as [`VaultError::Storage`] of kind
@@ -198,41 +182,63 @@ pub enum VaultError {
     Crypto(&'static str),
 }
 
+/// A storage operation that failed, as [`VaultError::Storage`] reports it.
+#[derive(Debug, thiserror::Error)]
+#[error("{store}: cannot {op} {path}: {}", message.as_deref().unwrap_or(kind.describe()))]
+pub struct StorageFailure {
+    /// How the store names itself (a directory; S3: endpoint and bucket; never credentials).
+    pub store: String,
+    /// The operation (read, write, list, delete, stat, open).
+    pub op: &'static str,
+    /// The object path inside the repository.
+    pub path: String,
+    /// What kind of failure (what can be done about it).
+    pub kind: StoreErrorKind,
+    /// What the store said about it and what to check, when it knew better than the kind's
+    /// description.
+    pub message: Option<String>,
+    /// The underlying error (an I/O error, the object store client's error).
+    #[source]
+    pub source: Option<crate::storage::store::BoxedSource>,
+}
+
 impl VaultError {
     /// A store's error with what the repository was doing: the store's name, the operation
     /// and the object.
     pub fn storage(store: String, op: &'static str, path: &str, error: StoreError) -> Self {
         let (kind, message, source) = error.into_parts();
-        VaultError::Storage {
+        VaultError::Storage(Box::new(StorageFailure {
             store,
             op,
             path: path.to_string(),
             kind,
             message,
             source,
-        }
+        }))
     }
 
     /// The store's kind of failure, when this is a storage error (directly or as the cause
     /// of a failed session).
     pub fn storage_kind(&self) -> Option<StoreErrorKind> {
         match self {
-            VaultError::Storage { kind, .. } => Some(*kind),
+            VaultError::Storage(f) => Some(f.kind),
             VaultError::SessionFailed { source } => source.storage_kind(),
+            _ => None,
+        }
+    }
+
+    /// The store's kind of failure when this error is itself a storage error.
+    fn storage_kind_here(&self) -> Option<StoreErrorKind> {
+        match self {
+            VaultError::Storage(f) => Some(f.kind),
             _ => None,
         }
     }
 
     /// Whether an object is missing (found so by the repository or reported by the store).
     pub fn is_not_found(&self) -> bool {
-        matches!(
-            self,
-            VaultError::NotFound { .. }
-                | VaultError::Storage {
-                    kind: StoreErrorKind::NotFound,
-                    ..
-                }
-        )
+        matches!(self, VaultError::NotFound { .. })
+            || self.storage_kind_here() == Some(StoreErrorKind::NotFound)
     }
 
     /// Shorthand for [`VaultError::Corrupt`].
