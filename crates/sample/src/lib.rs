@@ -29,6 +29,7 @@ mod expected;
 mod install;
 pub mod loopfs;
 pub mod lvm_standin;
+mod multihost;
 mod rng;
 mod standin_db;
 mod standin_was;
@@ -46,6 +47,7 @@ use std::path::{Path, PathBuf};
 
 pub use control::{ControlEvent, DbEvent, Knobs, RunningServer};
 pub use expected::*;
+pub use multihost::{build_cell, CellHost, HostRole, MultiHostCell};
 pub use standin_db::{db_state_product_path, DB_STATE_DIR};
 pub use standin_was::{LOG_DIR, PROFILE_SCRIPTS, STATE_DIR};
 pub use update::{simulate_failed_update, UpdateReport};
@@ -188,27 +190,41 @@ pub struct Sample {
     pub variant: Variant,
     /// The options it was built with.
     pub options: BuildOptions,
-    /// The truth it was built with (what discovery should find).
+    /// The truth it was built with (what discovery should find). On one host of a
+    /// multi-host cell: that host's profiles and servers, the whole cell otherwise.
     pub expected: Expected,
+    /// The host this sysroot stands for, when it is one host of a multi-host cell.
+    pub host: Option<String>,
     pub(crate) spec: topology::Spec,
 }
 
 /// Builds a sample deployment of `variant` under `sysroot` (created if missing; must be
 /// empty). Background processes are only started by [`Sample::start_all`].
 pub fn build(variant: Variant, sysroot: &Path, opts: &BuildOptions) -> Result<Sample, SampleError> {
-    if sysroot.exists() {
-        let mut entries = fs::read_dir(sysroot).map_err(|e| SampleError::io(sysroot, e))?;
-        if entries.next().is_some() {
-            return Err(SampleError::NotEmpty(sysroot.to_path_buf()));
-        }
-    }
-    fs::create_dir_all(sysroot).map_err(|e| SampleError::io(sysroot, e))?;
-    let sysroot = fs::canonicalize(sysroot).map_err(|e| SampleError::io(sysroot, e))?;
+    build_part(variant, sysroot, opts, None)
+}
+
+/// [`build`] for the whole deployment (`part` `None`) or for what one host of a multi-host
+/// cell holds (`multihost` decides which writers run there).
+pub(crate) fn build_part(
+    variant: Variant,
+    sysroot: &Path,
+    opts: &BuildOptions,
+    part: Option<&multihost::HostPart>,
+) -> Result<Sample, SampleError> {
+    let sysroot = empty_sysroot(sysroot)?;
     let sysroot_str = sysroot.to_str().ok_or_else(|| SampleError::BadState {
         path: sysroot.clone(),
         reason: "the sysroot path must be valid UTF-8 (it is written into shell scripts)".into(),
     })?;
-    let spec = topology::spec(variant, opts);
+    let full = topology::spec(variant, opts);
+    // The profiles of this host only; the cell configuration (nodes, servers) stays whole,
+    // as WebSphere synchronises it to every node.
+    let spec = match part {
+        Some(p) => multihost::host_spec(&full, p),
+        None => full,
+    };
+    let holds = |piece: multihost::Piece| part.is_none_or(|p| p.holds(piece));
     let mut scale = Scale::of(opts.size);
     if variant == Variant::LargeCell {
         // The discovery benchmark: a 50 MB resources.xml, whatever the data size.
@@ -217,19 +233,68 @@ pub fn build(variant: Variant, sysroot: &Path, opts: &BuildOptions) -> Result<Sa
     let tree = tree::Tree::new(&sysroot);
     tracing::debug!(variant = variant.name(), sysroot = %sysroot.display(), "building sample");
 
-    was::write_was(&tree, &spec, &scale)?;
-    install::write_connections_root(&tree, &spec, &scale)?;
-    install::write_iim(&tree, &spec, &scale)?;
-    data::write_data(&tree, &spec, &scale)?;
-    standin_was::write_was_standins(&tree, &spec, sysroot_str)?;
-    standin_db::write_db_state(&tree, &spec, &scale)?;
-    standin_db::write_db_standins(&tree, &spec, sysroot_str)?;
+    use multihost::Piece;
+    if holds(Piece::WebSphere) {
+        was::write_was(&tree, &spec, &scale)?;
+        standin_was::write_was_standins(&tree, &spec, sysroot_str)?;
+    }
+    if holds(Piece::ConnectionsInstall) {
+        install::write_connections_root(&tree, &spec, &scale)?;
+    }
+    if holds(Piece::InstallationManager) {
+        install::write_iim(&tree, &spec, &scale)?;
+    }
+    if holds(Piece::Data) {
+        data::write_data(&tree, &spec, &scale)?;
+    }
+    if holds(Piece::Databases) {
+        standin_db::write_db_state(&tree, &spec, &scale)?;
+        standin_db::write_db_standins(&tree, &spec, sysroot_str)?;
+    }
+    if holds(Piece::WebServer) {
+        multihost::write_web_server(&tree, &spec)?;
+    }
+    write_state(&tree, variant, opts, &spec, part)?;
+    control::age_tree(&sysroot, &tree.real(STATE_DIR), opts.seed)?;
+
+    Ok(Sample {
+        sysroot,
+        variant,
+        options: opts.clone(),
+        expected: spec.expected.clone(),
+        host: part.map(|p| p.host.clone()),
+        spec,
+    })
+}
+
+/// Creates `sysroot` (it must be missing or empty) and returns its canonical path.
+fn empty_sysroot(sysroot: &Path) -> Result<PathBuf, SampleError> {
+    if sysroot.exists() {
+        let mut entries = fs::read_dir(sysroot).map_err(|e| SampleError::io(sysroot, e))?;
+        if entries.next().is_some() {
+            return Err(SampleError::NotEmpty(sysroot.to_path_buf()));
+        }
+    }
+    fs::create_dir_all(sysroot).map_err(|e| SampleError::io(sysroot, e))?;
+    fs::canonicalize(sysroot).map_err(|e| SampleError::io(sysroot, e))
+}
+
+/// The sample's own state files: how it was built (for [`Sample::open`]) and its truth.
+fn write_state(
+    tree: &tree::Tree,
+    variant: Variant,
+    opts: &BuildOptions,
+    spec: &topology::Spec,
+    part: Option<&multihost::HostPart>,
+) -> Result<(), SampleError> {
     tree.write(
         &format!("{STATE_DIR}/sample.json"),
         serde_json::json!({
             "variant": variant.name(),
             "seed": opts.seed,
             "size": match opts.size { Size::Tiny => "tiny", Size::Demo => "demo" },
+            "host": part.map(|p| p.host.as_str()),
+            "role": part.map(|p| p.role.name()),
         })
         .to_string(),
     )?;
@@ -239,16 +304,7 @@ pub fn build(variant: Variant, sysroot: &Path, opts: &BuildOptions) -> Result<Sa
             path: tree.real(&format!("{STATE_DIR}/expected.json")),
             reason: e.to_string(),
         })?,
-    )?;
-    control::age_tree(&sysroot, &tree.real(STATE_DIR), opts.seed)?;
-
-    Ok(Sample {
-        sysroot,
-        variant,
-        options: opts.clone(),
-        expected: spec.expected.clone(),
-        spec,
-    })
+    )
 }
 
 /// A good parent directory for throw-away samples: `/dev/shm` when it is a writable
@@ -290,12 +346,21 @@ impl Sample {
             Size::Tiny
         };
         let options = BuildOptions { size, seed };
-        let spec = topology::spec(variant, &options);
+        let full = topology::spec(variant, &options);
+        let host = v["host"].as_str().map(str::to_owned);
+        let spec = match (&host, v["role"].as_str()) {
+            (Some(h), Some(role)) => {
+                let role: multihost::HostRole = role.parse().map_err(bad)?;
+                multihost::host_spec(&full, &multihost::HostPart::new(h, role))
+            }
+            _ => full,
+        };
         Ok(Sample {
             sysroot,
             variant,
             options,
             expected: spec.expected.clone(),
+            host,
             spec,
         })
     }

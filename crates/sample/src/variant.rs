@@ -30,6 +30,11 @@ pub enum Variant {
     /// Installation Manager, WebSphere and Connections installed by a non-root user under
     /// `/home/<user>`.
     NonRootIim,
+    /// A cell over five hosts (not in [`Variant::all`]; built with [`crate::build_cell`]): the
+    /// deployment manager, two node hosts mounting one shared-data export, an IBM HTTP
+    /// Server host on an unmanaged node and a DB2 server; 8.0 CR3 with CCM as
+    /// [`Variant::V80Db2Ccm`].
+    MultiHostCell,
     /// The discovery performance fixture (not in [`Variant::all`]): 20 application servers,
     /// 60 applications and a 50 MB cell `resources.xml` (copied into each of 3 profiles).
     LargeCell,
@@ -55,6 +60,19 @@ impl Variant {
         &[Variant::LargeCell]
     }
 
+    /// Cells over several hosts, built one sysroot per host by [`crate::build_cell`].
+    pub fn multi_host() -> &'static [Variant] {
+        &[Variant::MultiHostCell]
+    }
+
+    fn every() -> impl Iterator<Item = Variant> {
+        Variant::all()
+            .iter()
+            .chain(Variant::bench())
+            .chain(Variant::multi_host())
+            .copied()
+    }
+
     /// The stable kebab-case id of this variant.
     pub fn name(self) -> &'static str {
         match self {
@@ -67,6 +85,7 @@ impl Variant {
             Variant::HclBrandedRelocated => "8.0-hcl-relocated",
             Variant::NonRootIim => "8.0-nonroot-iim",
             Variant::LargeCell => "8.0-large-cell",
+            Variant::MultiHostCell => "8.0-multi-host-cell",
         }
     }
 
@@ -90,6 +109,9 @@ impl Variant {
             }
             Variant::NonRootIim => {
                 "8.0 CR10 installed by user lcuser: IIM, WAS and Connections under /home/lcuser"
+            }
+            Variant::MultiHostCell => {
+                "8.0 CR3 cell on five hosts: dmgr, two nodes sharing an NFS export, IHS, DB2 server"
             }
             Variant::LargeCell => {
                 "performance fixture: 20 application servers, 60 applications, 50 MB resources.xml"
@@ -132,16 +154,11 @@ impl FromStr for Variant {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim();
-        Variant::all()
-            .iter()
-            .chain(Variant::bench())
-            .copied()
+        Variant::every()
             .find(|v| v.name().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| UnknownVariant {
                 given: s.to_string(),
-                known: Variant::all()
-                    .iter()
-                    .chain(Variant::bench())
+                known: Variant::every()
                     .map(|v| v.name())
                     .collect::<Vec<_>>()
                     .join(", "),
@@ -157,8 +174,8 @@ mod tests {
     #[test]
     fn names_round_trip_and_are_unique() {
         let mut seen = std::collections::BTreeSet::new();
-        for v in Variant::all().iter().chain(Variant::bench()) {
-            assert_eq!(v.name().parse::<Variant>().unwrap(), *v);
+        for v in Variant::every() {
+            assert_eq!(v.name().parse::<Variant>().unwrap(), v);
             assert!(seen.insert(v.name()), "duplicate name {}", v.name());
             assert!(v
                 .name()

@@ -232,7 +232,16 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
         applications.push((ICEC.ear.to_string(), target));
     }
     if p.webserver {
-        let n = &p.nodes[0];
+        // On its own host the web server is defined on an unmanaged node (no profile, no
+        // node agent), as WebSphere does for a remote IBM HTTP Server.
+        let n = p.web_node.as_ref().unwrap_or(&p.nodes[0]);
+        if p.web_node.is_some() {
+            nodes.push(NodeTruth {
+                name: n.node.clone(),
+                host: n.host.clone(),
+                profile: n.profile.into(),
+            });
+        }
         servers.push(ServerTruth {
             name: "webserver1".into(),
             node: n.node.clone(),

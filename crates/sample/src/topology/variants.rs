@@ -74,6 +74,9 @@ pub(crate) struct Params {
     pub(crate) clusters: Vec<ClusterDef>,
     pub(crate) naming: MemberNaming,
     pub(crate) webserver: bool,
+    /// The web server's own host: an unmanaged node holding `webserver1` (else the web
+    /// server definition sits on the first node).
+    pub(crate) web_node: Option<NodeDef>,
     pub(crate) icec: bool,
 }
 
@@ -209,6 +212,7 @@ pub(crate) fn params(variant: Variant) -> Params {
             clusters: medium_clusters(true, vec![0, 1]),
             naming: MemberNaming::Installer,
             webserver: true,
+            web_node: None,
             icec: true,
         },
         Variant::V80SqlServerLdap => Params {
@@ -243,6 +247,7 @@ pub(crate) fn params(variant: Variant) -> Params {
             clusters: one_cluster("ICCluster", false),
             naming: MemberNaming::Installer,
             webserver: false,
+            web_node: None,
             icec: true,
         },
         Variant::V65Cr1Oracle => Params {
@@ -277,6 +282,7 @@ pub(crate) fn params(variant: Variant) -> Params {
             clusters: one_cluster("Apps", false),
             naming: MemberNaming::Installer,
             webserver: false,
+            web_node: None,
             icec: true,
         },
         Variant::V60Cr6Ccm => Params {
@@ -311,6 +317,7 @@ pub(crate) fn params(variant: Variant) -> Params {
             clusters: one_cluster("ICCluster", true),
             naming: MemberNaming::Installer,
             webserver: false,
+            web_node: None,
             icec: true,
         },
         Variant::V60Cr4Ccm => Params {
@@ -345,6 +352,7 @@ pub(crate) fn params(variant: Variant) -> Params {
             clusters: one_cluster("ICCluster", true),
             naming: MemberNaming::Installer,
             webserver: false,
+            web_node: None,
             icec: true,
         },
         Variant::V70TwoNodesSplitClusters => Params {
@@ -393,6 +401,7 @@ pub(crate) fn params(variant: Variant) -> Params {
             },
             naming: MemberNaming::Installer,
             webserver: false,
+            web_node: None,
             icec: true,
         },
         Variant::LargeCell => Params {
@@ -432,6 +441,7 @@ pub(crate) fn params(variant: Variant) -> Params {
             clusters: large_clusters(42),
             naming: MemberNaming::Installer,
             webserver: false,
+            web_node: None,
             icec: true,
         },
         Variant::HclBrandedRelocated => {
@@ -475,9 +485,22 @@ pub(crate) fn params(variant: Variant) -> Params {
                 },
                 naming: MemberNaming::Automation,
                 webserver: false,
+                web_node: None,
                 icec: true,
             }
         }
+        Variant::MultiHostCell => Params {
+            dmgr: node("Dmgr01", "cnxdmgrCellManager01", "cnx-dmgr.example.com"),
+            nodes: vec![
+                node("AppSrv01", "cnxapp1Node01", "cnx-app1.example.com"),
+                node("AppSrv02", "cnxapp2Node01", "cnx-app2.example.com"),
+            ],
+            // an NFS export mounted on both node hosts
+            shared_root: "/nfs/connections/shared".into(),
+            webserver: true,
+            web_node: Some(node("", "cnxwebNode01", "cnx-web.example.com")),
+            ..params(Variant::V80Db2Ccm)
+        },
         Variant::NonRootIim => {
             let home = "/home/lcuser";
             let root = format!("{home}/IBM/Connections");
@@ -514,6 +537,7 @@ pub(crate) fn params(variant: Variant) -> Params {
                 clusters: one_cluster("ICCluster", false),
                 naming: MemberNaming::Installer,
                 webserver: false,
+                web_node: None,
                 icec: true,
             }
         }

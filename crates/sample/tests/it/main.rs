@@ -6,5 +6,6 @@
 mod build;
 mod common;
 mod db_standins;
+mod multihost;
 mod update;
 mod was_standins;

@@ -85,3 +85,27 @@ pub fn text(o: &Output) -> String {
 pub fn read(s: &Sample, product: &str) -> String {
     fs::read_to_string(s.real_path(product)).unwrap()
 }
+
+/// A multi-host sample cell in a temporary directory: its servers are stopped and its
+/// shared data unmounted (the cell is dropped before the directory) when dropped.
+pub struct BuiltCell {
+    pub cell: sample::MultiHostCell,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for BuiltCell {
+    fn drop(&mut self) {
+        let _ = self.cell.stop_all();
+    }
+}
+
+pub fn built_cell() -> BuiltCell {
+    let dir = tempdir();
+    let cell = sample::build_cell(
+        Variant::MultiHostCell,
+        &dir.path().join("cell"),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    BuiltCell { cell, _dir: dir }
+}
