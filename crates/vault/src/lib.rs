@@ -38,12 +38,13 @@ pub use format::config::FORMAT_VERSION;
 pub use format::ids::{BlobId, BlobKind, IndexId, PackId, SnapshotId};
 pub use format::lock::LockInfo;
 pub use format::pack::PackEntry;
+pub use format::set_record::SetRecord;
 pub use format::snapshot::{NotBackedUp, Snapshot, SnapshotSummary};
 pub use progress::{Progress, ProgressReading};
 pub use repair::{rebuild_index, RepairReport};
 pub use repo::{
     BlobLocation, IndexProblem, InitOptions, LockList, RepoLock, Repository, SessionStats,
-    SnapshotFilter, SnapshotList,
+    SetRecordList, SnapshotFilter, SnapshotList,
 };
 pub use storage::{Storage, StorageOptions};
 pub use util::{format_unix_ns, hostname, now_unix_ns};

@@ -10,6 +10,7 @@ pub mod filter;
 pub mod locks;
 mod packer;
 mod probe;
+mod sets;
 mod snapshots;
 mod uploader;
 
@@ -39,6 +40,7 @@ pub use filter::SnapshotFilter;
 pub use index_table::{BlobLocation, IndexTable};
 pub use locks::{LockList, RepoLock};
 use packer::{OpenPack, Pending};
+pub use sets::SetRecordList;
 pub use snapshots::SnapshotList;
 use uploader::Uploader;
 

@@ -8,4 +8,5 @@ pub mod index;
 pub mod keyfile;
 pub mod lock;
 pub mod pack;
+pub mod set_record;
 pub mod snapshot;
