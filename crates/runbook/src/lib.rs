@@ -6,6 +6,7 @@
 //! it must never reach into the repository format below `vault`'s public API.
 
 pub mod backup;
+pub mod cellset;
 pub mod clock;
 pub mod databases;
 pub mod fssnap;
