@@ -113,6 +113,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prune(args) => commands::prune::run(&ctx, args),
         Command::Unlock(args) => commands::unlock::run(&ctx, args),
         Command::WasCredentials(args) => commands::was_credentials::run(&ctx, args),
+        Command::Servers(args) => commands::servers::run(&ctx, args),
+        Command::Set(args) => commands::set::run(&ctx, args),
     }
 }
 

@@ -69,4 +69,10 @@ pub enum Command {
     /// ipc.client.props and soap.client.props ({xor}-encoded, mode 0600), so the control
     /// scripts never get the password on their command line
     WasCredentials(commands::was_credentials::WasCredentialsArgs),
+    /// This host's WebSphere servers: status, stop (application servers, node agents, dmgr)
+    /// and start (the reverse), verified through their PID files
+    Servers(commands::servers::ServersArgs),
+    /// A backup set of a cell over several hosts (`set plan ID`: record its hosts and who
+    /// backs up the shared data and the databases; prove it with `check --set ID`)
+    Set(commands::set::SetArgs),
 }

@@ -30,6 +30,11 @@ pub struct CheckArgs {
     /// The host whose backups --max-age judges [default: this host's name]
     #[arg(long, value_name = "NAME", requires = "max_age")]
     pub host: Option<String>,
+    /// Prove a backup set of a cell instead: every host has a COMPLETE snapshot, the shared
+    /// data and the databases are held once and where the set says, one Connections
+    /// version, every capture inside the cell-wide stop (exit 3 naming what is missing)
+    #[arg(long, value_name = "ID", conflicts_with_all = ["read_data", "max_age"])]
+    pub set: Option<String>,
 }
 
 /// `8d`, `36h`, `1w 2d`, `PT36H`: a duration with days of 24 hours (jiff's span formats).
@@ -118,6 +123,9 @@ fn check_human(style: Style, r: &CheckReport) -> String {
 }
 
 pub fn run(ctx: &Context, args: &CheckArgs) -> anyhow::Result<()> {
+    if let Some(set) = &args.set {
+        return super::set::prove(ctx, set);
+    }
     if let Some(age) = &args.max_age {
         return run_max_age(ctx, parse_age(age)?, args.host.as_deref());
     }

@@ -18,6 +18,8 @@ pub mod plan;
 pub mod prune;
 pub mod repair;
 pub mod restore;
+pub mod servers;
+pub mod set;
 pub mod show;
 pub mod snapshots;
 pub mod unlock;

@@ -26,6 +26,7 @@ mod restore_common;
 mod restore_procedure;
 mod restore_vendors;
 mod retention_cli;
+mod servers_cell;
 mod show;
 mod vault_common;
 mod vault_faults;

@@ -24,6 +24,12 @@ pub struct BackupOptions {
     pub skip_installation_manager: bool,
     /// Leave the databases out (another host of the backup set dumps them).
     pub skip_databases: bool,
+    /// Leave the shared data out (another host of the backup set holds it), with the reason
+    /// the manifest records: every file step whose paths all lie in the shared data root.
+    pub skip_shared_data: Option<String>,
+    /// Only the databases: a database server of a backup set, where the vendor tools run
+    /// and no WebSphere profile lives (every other step is skipped).
+    pub databases_only: bool,
     /// The backup set shared by the hosts of a cell; default a new id.
     pub backup_set: Option<String>,
     /// Extra snapshot tags.

@@ -130,17 +130,38 @@ fn plan_of(input: &BackupInput<'_>) -> Plan {
             skip_installation_manager: opts.skip_installation_manager,
         },
     );
-    if opts.skip_databases {
-        for s in plan
-            .steps
-            .iter_mut()
-            .filter(|s| s.action == Action::BackupDatabases && s.runs)
-        {
+    let shared_root = input.deployment.data.shared_root.as_str();
+    for s in plan.steps.iter_mut().filter(|s| s.runs) {
+        let reason = if opts.databases_only && s.action != Action::BackupDatabases {
+            Some("a databases-only host of the backup set: the other hosts back up the rest".into())
+        } else if opts.skip_databases && s.action == Action::BackupDatabases {
+            Some("--skip-databases: left to another host of the backup set".into())
+        } else if s.action == Action::BackupFiles && in_shared_data(s, shared_root) {
+            opts.skip_shared_data.clone()
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
             s.runs = false;
-            s.skip_reason = Some("--skip-databases: left to another host of the backup set".into());
+            s.skip_reason = Some(reason);
         }
     }
     plan
+}
+
+/// Whether a file step is the shared data, or lies entirely inside its root (`provision`,
+/// a storage area or customization kept there): one host of a set backs those up.
+fn in_shared_data(step: &crate::plan::Step, shared_root: &str) -> bool {
+    if step.component == Some(crate::plan::Component::SharedData) {
+        return true;
+    }
+    let root = std::path::Path::new(shared_root);
+    !shared_root.is_empty()
+        && !step.paths.is_empty()
+        && step
+            .paths
+            .iter()
+            .all(|p| std::path::Path::new(p).starts_with(root))
 }
 
 /// What preflight hands on: its outcome, the database tool, the opened repository.

@@ -68,6 +68,10 @@ pub struct ProcedureArgs {
     /// Database backups run at a time [default: 4; config: database.parallel]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel_databases: Option<u16>,
+    /// Only the databases of the planned set ID (`set plan`): a database server without
+    /// WebSphere, where the vendor tools run
+    #[arg(long, requires = "set", conflicts_with_all = ["skip_databases", "restart"])]
+    pub databases_only: bool,
     /// When the servers do not all stop: `abort` before any database is touched, no
     /// snapshot (exit 3) [default], or back up the `files` without the databases
     /// (INCOMPLETE, exit 1)

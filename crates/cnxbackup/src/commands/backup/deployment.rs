@@ -21,6 +21,7 @@ use vault::{Repository, Storage};
 
 use super::args::BackupArgs;
 use super::notify::RunFacts;
+use super::set_member;
 use crate::context::Context;
 use crate::exit::CommandError;
 use crate::ui::format::{bytes, json_word, short_id};
@@ -57,8 +58,32 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
         }
     }
     let sys = ctx.sysroot()?;
-    let deployment = ctx.discover_deployment()?;
     let repository = open_repository(ctx)?;
+    let host = args.host.clone().unwrap_or_else(|| ctx.this_host());
+    // a planned set says what this host leaves to the others
+    let member = match (&procedure.set, &repository) {
+        (Some(set), Ok(repo)) => Some(set_member::membership(repo, set, &host)?),
+        _ => None,
+    };
+    let plan = member.as_ref().and_then(|m| m.plan.as_ref());
+    let deployment = if procedure.databases_only {
+        let Some(plan) = plan else {
+            return Err(CommandError::Usage(format!(
+                "--databases-only needs the set planned in the repository first (cnxbackup \
+                 set plan {} … on the deployment manager's host){}",
+                procedure.set.as_deref().unwrap_or_default(),
+                repository
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("; and the repository: {e:#}"))
+                    .unwrap_or_default()
+            ))
+            .into());
+        };
+        set_member::databases_only_deployment(plan)?
+    } else {
+        ctx.discover_deployment()?
+    };
     let credentials = ctx.was_credentials()?;
     let ui = ctx.ui();
     let display = ProgressDisplay::new(&ui, "files", "files");
@@ -67,7 +92,8 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
         deployment: &deployment,
         options: BackupOptions {
             dry_run: procedure.dry_run,
-            no_stop: procedure.no_stop,
+            // a databases-only host has no server to stop
+            no_stop: procedure.no_stop || procedure.databases_only,
             restart: procedure.restart,
             on_stop_failure: match procedure.on_stop_failure.as_deref() {
                 Some("files") => OnStopFailure::Files,
@@ -80,10 +106,13 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
                 procedure.skip_installation_manager,
                 &ctx.loaded.config.deployment,
             ),
-            skip_databases: procedure.skip_databases,
+            skip_databases: procedure.skip_databases
+                || member.as_ref().is_some_and(|m| m.skip_databases),
+            skip_shared_data: member.as_ref().and_then(|m| m.skip_shared_data.clone()),
+            databases_only: procedure.databases_only,
             backup_set: procedure.set.clone(),
             tags: args.tags.clone(),
-            host: Some(args.host.clone().unwrap_or_else(|| ctx.this_host())),
+            host: Some(host),
             progress: display.counters(),
         },
         credentials,

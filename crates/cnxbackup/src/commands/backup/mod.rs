@@ -6,6 +6,7 @@ pub mod args;
 mod deployment;
 mod notify;
 mod paths;
+mod set_member;
 
 pub use args::BackupArgs;
 

@@ -1,0 +1,204 @@
+//! `cnxbackup servers status|stop|start` on the multi-host sample cell, host by host as an
+//! orchestrator drives it: the cell-wide stop (application servers on every node host, then
+//! the node agents, then the dmgr) and the start in reverse, read back from the hosts'
+//! WebSphere action logs.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Output;
+
+use assert_cmd::Command;
+use sample::{BuildOptions, CellHost, MultiHostCell, Variant};
+use serde_json::Value;
+
+use crate::cli_common::Schemas;
+
+/// The cell and its directory; the servers are stopped before the cell unmounts its shared
+/// data and the directory goes.
+struct Cell {
+    cell: MultiHostCell,
+    dir: tempfile::TempDir,
+    schemas: Schemas,
+}
+
+impl Drop for Cell {
+    fn drop(&mut self) {
+        let _ = self.cell.stop_all();
+    }
+}
+
+fn cell() -> Cell {
+    let dir = tempfile::tempdir_in(sample::preferred_temp_root()).unwrap();
+    let cell = sample::build_cell(
+        Variant::MultiHostCell,
+        &dir.path().join("cell"),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+    let config = "[websphere]\nusername = \"wasadmin\"\nstop_timeout_secs = 20\n";
+    std::fs::write(dir.path().join("cnxbackup.toml"), config).unwrap();
+    Cell {
+        cell,
+        dir,
+        schemas: Schemas::load(),
+    }
+}
+
+impl Cell {
+    fn host(&self, name: &str) -> &CellHost {
+        self.cell.host(name).unwrap()
+    }
+
+    fn servers(&self, host: &str, args: &[&str]) -> (Output, Value) {
+        let h = self.host(host);
+        let out = Command::cargo_bin("cnxbackup")
+            .unwrap()
+            .env_remove("CNXBACKUP_CONFIG")
+            .env_remove("CNXBACKUP_SYSROOT")
+            .env(
+                "CNXBACKUP_WAS_PASSWORD",
+                h.sample.expected.was.admin.password(),
+            )
+            .env("CNXBACKUP_TEST_RETRY_PAUSE_MS", "200")
+            .arg("--config")
+            .arg(self.dir.path().join("cnxbackup.toml"))
+            .arg("--sysroot")
+            .arg(&h.sample.sysroot)
+            .arg("--json")
+            .arg("servers")
+            .args(args)
+            .output()
+            .unwrap();
+        let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        self.schemas
+            .assert_valid("servers", &doc, &format!("servers {args:?} on {host}"));
+        (out, doc)
+    }
+
+    fn servers_ok(&self, host: &str, args: &[&str]) -> Value {
+        let (out, doc) = self.servers(host, args);
+        assert!(
+            out.status.success(),
+            "servers {args:?} on {host}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        doc
+    }
+
+    /// (host short name, server, outcome) of every stand-in call with `outcome`, in time order.
+    fn events(&self, outcome: &str) -> Vec<(String, String)> {
+        self.cell
+            .control_log()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, e)| e.outcome == outcome)
+            .map(|(h, e)| (h.split('.').next().unwrap().to_owned(), e.server))
+            .collect()
+    }
+}
+
+fn kind_rank(server: &str) -> u8 {
+    match server {
+        "dmgr" => 2,
+        "nodeagent" => 1,
+        _ => 0,
+    }
+}
+
+#[test]
+fn servers_status_stop_and_start_drive_a_cell_in_the_documented_order() {
+    let c = cell();
+    c.cell.start_all().unwrap();
+
+    let status = c.servers_ok("cnx-app1", &["status"]);
+    assert_eq!(status["running"], 3);
+    assert!(!status["host"].as_str().unwrap().is_empty());
+    let states: Vec<(&str, &str)> = status["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["server"].as_str().unwrap(), s["state"].as_str().unwrap()))
+        .collect();
+    assert!(states.contains(&("nodeagent", "running")), "{states:?}");
+    let (refused, doc) = c.servers("cnx-app1", &["status", "--expect", "stopped"]);
+    assert_eq!(refused.status.code(), Some(3));
+    assert_eq!(doc["ok"], false);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("still running"));
+
+    // the cell-wide stop: every node host's application servers, then the node agents,
+    // then the deployment manager
+    for host in ["cnx-app1", "cnx-app2"] {
+        let r = c.servers_ok(host, &["stop", "--kind", "application-servers"]);
+        assert_eq!(r["operation"], "stop");
+        assert_eq!(r["ok"], true);
+        assert_eq!(r["servers"].as_array().unwrap().len(), 2, "{r}");
+    }
+    for host in ["cnx-app1", "cnx-app2"] {
+        c.servers_ok(host, &["stop", "--kind", "node-agents"]);
+    }
+    c.servers_ok("cnx-dmgr", &["stop"]);
+    let stopped = c.events("stopped");
+    assert_eq!(stopped.len(), 7, "{stopped:?}");
+    let ranks: Vec<u8> = stopped.iter().map(|(_, s)| kind_rank(s)).collect();
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "stop order: {stopped:?}"
+    );
+    for host in ["cnx-dmgr", "cnx-app1", "cnx-app2"] {
+        let s = c.servers_ok(host, &["status", "--expect", "stopped"]);
+        assert_eq!(s["running"], 0);
+    }
+    // stopping again finds nothing running and says so
+    let again = c.servers_ok("cnx-app1", &["stop"]);
+    assert!(again["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["outcome"]["result"] == "already_stopped"));
+
+    // start: the dmgr, every node agent, then the application servers
+    c.servers_ok("cnx-dmgr", &["start"]);
+    for host in ["cnx-app1", "cnx-app2"] {
+        c.servers_ok(host, &["start", "--kind", "node-agents"]);
+    }
+    for host in ["cnx-app1", "cnx-app2"] {
+        c.servers_ok(host, &["start", "--kind", "application-servers"]);
+    }
+    let started = c.events("started");
+    // the first 7 are the cell's start before the test's stop
+    let restart: Vec<u8> = started[7..].iter().map(|(_, s)| kind_rank(s)).collect();
+    assert_eq!(restart.len(), 7, "{started:?}");
+    assert!(
+        restart.windows(2).all(|w| w[0] >= w[1]),
+        "start order: {started:?}"
+    );
+    let s = c.servers_ok("cnx-app2", &["status", "--expect", "running"]);
+    assert_eq!(s["running"], 3);
+}
+
+#[test]
+fn servers_stop_with_wrong_credentials_touches_nothing() {
+    let c = cell();
+    c.cell.start_all().unwrap();
+    let h = c.host("cnx-app1");
+    let out = Command::cargo_bin("cnxbackup")
+        .unwrap()
+        .env_remove("CNXBACKUP_CONFIG")
+        .env("CNXBACKUP_WAS_PASSWORD", "wrong-password-123")
+        .arg("--config")
+        .arg(c.dir.path().join("cnxbackup.toml"))
+        .arg("--sysroot")
+        .arg(&h.sample.sysroot)
+        .args(["servers", "stop"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong WebSphere credentials"));
+    assert_eq!(h.sample.running_servers().len(), 3);
+    assert!(c.events("stopped").is_empty());
+}
