@@ -43,6 +43,15 @@ ensure_cargo_tool() {
   cargo install "$crate" --version ">=$version" "$@"
 }
 
+# ensure_pip BINARY PACKAGE_SPEC: pip install PACKAGE_SPEC (from PyPI) when BINARY is not on
+# PATH (pip chooses the newest release that supports this Python).
+ensure_pip() {
+  local bin=$1 spec=$2
+  command -v "$bin" >/dev/null 2>&1 && return 0
+  echo "installing $spec with pip" >&2
+  python3 -m pip install --quiet --disable-pip-version-check "$spec" >&2
+}
+
 # ensure_test_tools: what the tests need installed (packages and programs); idempotent. The
 # servers themselves are started per run by start_test_services.
 ensure_test_tools() {
@@ -55,6 +64,8 @@ ensure_test_tools() {
   ensure_apt pkg-config libssl-dev
   # The `command` database vendor is tested against a real PostgreSQL (pg_dump/pg_restore).
   ensure_apt postgresql
+  # The cell playbooks in examples/ansible are run by the tests (ansible_cell.rs).
+  ensure_pip ansible-playbook 'ansible-core>=2.16'
   # The S3 repository tests need a real S3 server: s3s-fs 0.14 (newer versions need a newer rustc).
   if ! command -v s3s-fs >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/s3s-fs" ]; then
     echo "installing s3s-fs 0.14 with cargo install" >&2

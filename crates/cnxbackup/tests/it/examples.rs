@@ -198,27 +198,32 @@ fn every_example_command_line_parses() {
 }
 
 #[test]
-fn the_playbook_backs_up_node_hosts_before_the_dmgr_host_with_one_set() {
+fn the_cell_playbook_follows_the_phases_in_order() {
+    // the playbook itself runs in ansible_cell.rs; this pins its order for a reader
     let text =
         std::fs::read_to_string(repo_root().join("examples/ansible/cnxbackup-cell.yml")).unwrap();
-    let nodes = text.find("hosts: cnx_nodes").unwrap();
-    let dmgr = text.find("hosts: cnx_dmgr").unwrap();
-    assert!(
-        nodes < dmgr,
-        "node hosts must be backed up before the dmgr host"
-    );
-    let backups: Vec<&str> = text
-        .lines()
-        .filter(|l| l.trim().starts_with("cmd: cnxbackup backup") && !l.contains("--dry-run"))
-        .collect();
-    assert_eq!(backups.len(), 2, "{backups:?}");
-    assert!(backups.iter().all(|l| l.contains("--set {{ cnx_set }}")));
-    // Only the node hosts leave the databases to another host.
-    assert!(backups[0].contains("--skip-databases"));
-    assert!(!backups[1].contains("--skip-databases"));
-    // Node hosts one at a time (each stops its own servers and node agent).
-    let node_play = &text[nodes..dmgr];
-    assert!(node_play.contains("serial: 1"));
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("the playbook has no {needle:?}"))
+    };
+    let order = [
+        at("backup --dry-run --set"),
+        at("set plan {{ cnx_set }}"),
+        at("servers stop --kind application-servers"),
+        at("servers stop --kind node-agents"),
+        at("servers stop --set"),
+        at("backup --no-stop --set"),
+        at("backup --databases-only --set"),
+        at("async_status"),
+        at("always:"),
+        at("servers start --set"),
+        at("servers start --kind node-agents"),
+        at("servers start --kind application-servers"),
+        at("check --set {{ cnx_set }}"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    // the captures run at the same time: started in the background, awaited together
+    assert_eq!(text.matches("poll: 0").count(), 3);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 // Tests may unwrap (clippy.toml allows it inside #[test] functions; this covers the helpers).
 #![allow(clippy::unwrap_used)]
 
+mod ansible_cell;
 mod backup_common;
 mod backup_faults;
 mod backup_outage;
