@@ -111,7 +111,7 @@ pub(crate) fn write_cell(
             node_variables_xml(spec, &n.profile),
         )?;
         tree.write(format!("{dir}/resources.xml").as_str(), empty_resources())?;
-        for s in e.was.servers.iter().filter(|s| s.node == n.name) {
+        for s in spec.cell_servers().iter().filter(|s| s.node == n.name) {
             let sdir = format!("{dir}/servers/{}", s.name);
             tree.write(
                 format!("{sdir}/server.xml").as_str(),
@@ -420,9 +420,8 @@ pub(crate) fn lcc_xml(spec: &Spec) -> String {
     ));
     for app in &e.applications {
         let svc = app.name.to_ascii_lowercase();
-        let host = e
-            .was
-            .servers
+        let host = spec
+            .cell_servers()
             .iter()
             .find(|s| s.cluster.as_deref() == Some(app.cluster.as_str()))
             .map(|s| s.host.clone())
@@ -503,7 +502,12 @@ fn serverindex_xml(spec: &Spec, node: &str) -> String {
         esc(host)
     ));
     let mut port_base = 9060u32;
-    for (i, srv) in e.was.servers.iter().filter(|s| s.node == node).enumerate() {
+    for (i, srv) in spec
+        .cell_servers()
+        .iter()
+        .filter(|s| s.node == node)
+        .enumerate()
+    {
         s.push_str(&format!(
             "  <serverEntries xmi:id=\"{}\" serverName=\"{}\" serverType=\"{}\" serverUniqueId=\"{}\" serverDisplayName=\"{}\">\n",
             xmi_id("ServerEntry", i + 1),

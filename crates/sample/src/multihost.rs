@@ -109,6 +109,7 @@ impl HostPart {
 /// configuration written into each profile still names every node and server.
 pub(crate) fn host_spec(full: &Spec, part: &HostPart) -> Spec {
     let mut spec = full.clone();
+    spec.cell_servers = Some(full.cell_servers().to_vec());
     let was = &mut spec.expected.was;
     let local_nodes: Vec<String> = was
         .nodes

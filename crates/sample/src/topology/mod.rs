@@ -93,6 +93,19 @@ pub(crate) struct Spec {
     pub virtual_host: String,
     /// Another Installation Manager on the host (not Connections').
     pub other_iim: Option<OtherIim>,
+    /// One host of a multi-host cell: every server of the cell, which the cell
+    /// configuration synchronised into each profile names (`expected.was.servers` holds
+    /// this host's only).
+    pub cell_servers: Option<Vec<crate::expected::ServerTruth>>,
+}
+
+impl Spec {
+    /// Every server of the cell, as the cell configuration names them.
+    pub(crate) fn cell_servers(&self) -> &[crate::expected::ServerTruth] {
+        self.cell_servers
+            .as_deref()
+            .unwrap_or(&self.expected.was.servers)
+    }
 }
 
 /// An LDAP repository in `wimconfig.xml`.
@@ -674,6 +687,7 @@ pub(crate) fn spec(variant: Variant, opts: &BuildOptions) -> Spec {
         virtual_host: "connections.example.com".into(),
         other_iim: p.root_ihs_iim.then_some(ROOT_IHS_IIM),
         expected,
+        cell_servers: None,
     }
 }
 
