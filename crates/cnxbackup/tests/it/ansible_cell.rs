@@ -65,6 +65,11 @@ impl Fixture {
             .password()
             .to_owned();
         std::fs::write(dir.path().join("was-password"), was_password).unwrap();
+        for f in ["password", "was-password"] {
+            use std::os::unix::fs::PermissionsExt;
+            let perms = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(dir.path().join(f), perms).unwrap();
+        }
         let bin = PathBuf::from(env!("CARGO_BIN_EXE_cnxbackup"));
         let path = format!(
             "{}:{}",

@@ -207,8 +207,8 @@ fn the_cell_playbook_follows_the_phases_in_order() {
             .unwrap_or_else(|| panic!("the playbook has no {needle:?}"))
     };
     let order = [
-        at("backup --dry-run --set"),
         at("set plan {{ cnx_set }}"),
+        at("backup --dry-run --set"),
         at("servers stop --kind application-servers"),
         at("servers stop --kind node-agents"),
         at("servers stop --set"),

@@ -30,6 +30,11 @@ pub struct BackupOptions {
     /// Only the databases: a database server of a backup set, where the vendor tools run
     /// and no WebSphere profile lives (every other step is skipped).
     pub databases_only: bool,
+    /// This host is a member of this planned backup set: a file step none of whose paths
+    /// exists here lives on another host of the set (the install on the deployment
+    /// manager's host, customization on the node hosts) and is left to it; `check --set`
+    /// proves that some member holds every component of the cell.
+    pub member_of_set: Option<String>,
     /// The backup set shared by the hosts of a cell; default a new id.
     pub backup_set: Option<String>,
     /// Extra snapshot tags.

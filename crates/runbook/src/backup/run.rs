@@ -136,8 +136,15 @@ fn plan_of(input: &BackupInput<'_>) -> Plan {
             Some("a databases-only host of the backup set: the other hosts back up the rest".into())
         } else if opts.skip_databases && s.action == Action::BackupDatabases {
             Some("--skip-databases: left to another host of the backup set".into())
-        } else if s.action == Action::BackupFiles && in_shared_data(s, shared_root) {
+        } else if s.action == Action::BackupFiles && s.in_shared_data(shared_root) {
             opts.skip_shared_data.clone()
+        } else if s.action == Action::BackupFiles && absent_here(s, input.sysroot) {
+            opts.member_of_set.as_ref().map(|set| {
+                format!(
+                    "not on this host: left to the host of backup set {set} that holds it \
+                     (check --set proves one does)"
+                )
+            })
         } else {
             None
         };
@@ -149,19 +156,13 @@ fn plan_of(input: &BackupInput<'_>) -> Plan {
     plan
 }
 
-/// Whether a file step is the shared data, or lies entirely inside its root (`provision`,
-/// a storage area or customization kept there): one host of a set backs those up.
-fn in_shared_data(step: &crate::plan::Step, shared_root: &str) -> bool {
-    if step.component == Some(crate::plan::Component::SharedData) {
-        return true;
-    }
-    let root = std::path::Path::new(shared_root);
-    !shared_root.is_empty()
-        && !step.paths.is_empty()
+/// Whether none of a file step's paths exists on this host.
+fn absent_here(step: &crate::plan::Step, sysroot: &websphere::Sysroot) -> bool {
+    !step.paths.is_empty()
         && step
             .paths
             .iter()
-            .all(|p| std::path::Path::new(p).starts_with(root))
+            .all(|p| !sysroot.exists(std::path::Path::new(p)))
 }
 
 /// What preflight hands on: its outcome, the database tool, the opened repository.

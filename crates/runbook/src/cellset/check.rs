@@ -40,6 +40,11 @@ pub enum SetProblem {
         /// The hosts whose members hold it.
         held_by: Vec<String>,
     },
+    /// A component of the cell that no member holds.
+    ComponentNotHeld {
+        /// The component.
+        component: Component,
+    },
     /// Members saw different Connections versions.
     VersionsDiffer {
         /// Version (or `unknown`) → hosts.
@@ -85,6 +90,11 @@ impl std::fmt::Display for SetProblem {
                     "{component} must be held once, by {expected_host}; held by {held}"
                 )
             }
+            ComponentNotHeld { component } => write!(
+                f,
+                "{component} of the cell is held by no member (the host it lives on left it \
+                 out or failed to back it up)"
+            ),
             VersionsDiffer { versions } => {
                 let parts: Vec<String> = versions
                     .iter()
@@ -185,6 +195,13 @@ pub fn check_set(doc: &SetDocument, members: &[SetMember]) -> SetVerdict {
             Component::Databases,
             &doc.databases_host,
         );
+    }
+    for component in &doc.components {
+        if !used.iter().any(|m| m.components.contains(component)) {
+            problems.push(SetProblem::ComponentNotHeld {
+                component: *component,
+            });
+        }
     }
     versions(&mut problems, &used);
     cell_stop(&mut problems, doc, &used);
@@ -299,6 +316,7 @@ mod tests {
                 port: Some(50000),
                 schemas: vec![],
             }],
+            components: vec![Component::DmgrProfile, Component::Profiles],
             connections_version: Some("8.0 CR3".into()),
             version_info: None,
             stop: Some(CellStop {
@@ -387,6 +405,22 @@ mod tests {
             "{}",
             v.problems[0]
         );
+    }
+
+    #[test]
+    fn a_component_of_the_cell_that_no_member_holds_fails() {
+        let mut m = whole();
+        m[0].components.clear(); // the dmgr host left its profile out
+        let v = check_set(&doc(), &m);
+        assert_eq!(
+            v.problems,
+            [SetProblem::ComponentNotHeld {
+                component: Component::DmgrProfile
+            }]
+        );
+        assert!(v.problems[0]
+            .to_string()
+            .starts_with("dmgr_profile of the cell is held by no member"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use connections::deployment::{Deployment, ProfileType, ServerType};
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::{Manifest, Status, StepStatus};
-use crate::plan::Component;
+use crate::plan::{Action, Component, Plan, PlanOptions};
 
 /// Version of the set document's layout; a reader refuses a greater one.
 pub const SET_DOCUMENT_VERSION: u32 = 1;
@@ -86,6 +86,11 @@ pub struct SetDocument {
     pub databases_host: String,
     /// The databases the cell's datasources use.
     pub databases: Vec<SetDatabase>,
+    /// The file components of the cell (the backup plan's, as the planning host discovers
+    /// the deployment, the shared data aside): each must be held by some member, wherever
+    /// it lives (the install on the dmgr host, customization on the node hosts).
+    #[serde(default)]
+    pub components: Vec<Component>,
     /// The Connections version the planning host saw.
     pub connections_version: Option<String>,
     /// The same version with its evidence: a databases-only host records it in its
@@ -182,11 +187,29 @@ impl SetDocument {
                     schemas: d.schemas.clone(),
                 })
                 .collect(),
+            components: cell_components(dep),
             connections_version: dep.connections.version.version().map(|v| v.to_string()),
             version_info: Some(dep.connections.version.clone()),
             stop: None,
         }
     }
+}
+
+/// The file components the backup plan of `dep` holds, the shared data aside: it and what
+/// lies inside its root (`provision`, a CCM storage area there) are held once, by the
+/// shared-data host, and checked on their own. (A host that does not see CCM installed
+/// backs its storage area up as part of the shared data.)
+fn cell_components(dep: &Deployment) -> Vec<Component> {
+    let plan = Plan::build(dep, &PlanOptions::default());
+    let shared_root = dep.data.shared_root.as_str();
+    let components: BTreeSet<Component> = plan
+        .steps
+        .iter()
+        .filter(|s| s.runs && s.action == Action::BackupFiles)
+        .filter(|s| !s.in_shared_data(shared_root))
+        .filter_map(|s| s.component)
+        .collect();
+    components.into_iter().collect()
 }
 
 /// Whether two host names name the same host: equal ignoring case, or one is the other's

@@ -122,6 +122,22 @@ pub struct Step {
 }
 
 impl Step {
+    /// Whether the step is the shared data, or every one of its paths lies inside the
+    /// shared data root `shared_root` (`provision`, a CCM storage area kept there): on a
+    /// cell, the one host that backs up the shared data holds it.
+    pub fn in_shared_data(&self, shared_root: &str) -> bool {
+        if self.component == Some(Component::SharedData) {
+            return true;
+        }
+        let root = std::path::Path::new(shared_root);
+        !shared_root.is_empty()
+            && !self.paths.is_empty()
+            && self
+                .paths
+                .iter()
+                .all(|p| std::path::Path::new(p).starts_with(root))
+    }
+
     fn new(
         procedure_step: &str,
         title: &str,

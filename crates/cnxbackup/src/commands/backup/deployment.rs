@@ -110,6 +110,7 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
                 || member.as_ref().is_some_and(|m| m.skip_databases),
             skip_shared_data: member.as_ref().and_then(|m| m.skip_shared_data.clone()),
             databases_only: procedure.databases_only,
+            member_of_set: plan.map(|p| p.set.clone()),
             backup_set: procedure.set.clone(),
             tags: args.tags.clone(),
             host: Some(host),
