@@ -222,6 +222,9 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
         ("size", text(snapshot_size(s))),
         ("tags", text(s.tags.join(", "))),
     ];
+    if let Some(line) = s.unreadable_line() {
+        rows.push(("not backed up", text(line)));
+    }
     if let Some(p) = &s.parent {
         rows.push(("parent", code(p.clone())));
     }

@@ -70,6 +70,9 @@ pub struct SnapshotFacts {
     pub bytes: u64,
     /// Whether the snapshot is a deployment backup (has a manifest).
     pub deployment_backup: bool,
+    /// Entries the backup could not read, so not in the snapshot (`snapshots` marks such a
+    /// snapshot UNREADABLE; `ls` and `restore` name each as MISSING).
+    pub not_backed_up: Vec<vault::NotBackedUp>,
 }
 
 impl SnapshotFacts {
@@ -89,7 +92,30 @@ impl SnapshotFacts {
             files: s.files_new + s.files_changed + s.files_unchanged,
             bytes: s.bytes_total,
             deployment_backup: runbook::restore::is_deployment_backup(snap),
+            not_backed_up: s.not_backed_up.clone(),
         }
+    }
+
+    /// `UNREADABLE: 2 entries could not be read (...)`, or `None` when every entry was read.
+    pub fn unreadable_line(&self) -> Option<String> {
+        let first = self.not_backed_up.first()?;
+        Some(format!(
+            "UNREADABLE: {} entr{} could not be read and {} not in this snapshot (first: {}: \
+             {}; `ls` names them all)",
+            self.not_backed_up.len(),
+            if self.not_backed_up.len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
+            if self.not_backed_up.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
+            first.path,
+            first.reason
+        ))
     }
 
     /// The first 8 hex digits of the id (what `snapshots` prints).

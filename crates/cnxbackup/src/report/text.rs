@@ -99,6 +99,9 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
         );
     }
     fact(out, "size", &snapshot_size(s));
+    if let Some(line) = s.unreadable_line() {
+        fact(out, "not backed up", &line);
+    }
     fact(out, "tags", &list_or_none(&s.tags));
     if let Some(p) = &s.parent {
         fact(out, "parent", p);

@@ -296,8 +296,8 @@ fn changed_file_is_a_warning_exit_0_and_strict_exit_1() {
 }
 
 /// Issue 21 case 7: unreadable input exited 0 and nothing in the snapshot said what was
-/// missing. Now: exit 4, the snapshot records the entries, `snapshots` marks it, `ls` and
-/// `restore` name them.
+/// missing. Now: exit 4, the snapshot records the entries, `snapshots` and `show` mark it,
+/// `ls` and `restore` name them.
 #[test]
 fn unreadable_file_is_a_warning_and_the_rest_is_saved() {
     let env = Env::new();
@@ -362,6 +362,19 @@ fn unreadable_file_is_a_warning_and_the_rest_is_saved() {
     let snapshots = run(&["snapshots"]);
     let table = String::from_utf8_lossy(&snapshots.stdout);
     assert!(table.contains("UNREADABLE"), "{table}");
+    let show = run(&["show", "latest"]);
+    let report = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        report.contains("UNREADABLE: 2 entries could not be read and are not in this snapshot"),
+        "{report}"
+    );
+    let show_json = run(&["show", "latest", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&show_json.stdout).unwrap();
+    assert_eq!(
+        doc["snapshot"]["not_backed_up"].as_array().map(Vec::len),
+        Some(2),
+        "{doc}"
+    );
     let restored = env.root.path().join("restored");
     let restore = run(&["restore", "latest", "--target", restored.to_str().unwrap()]);
     let said = String::from_utf8_lossy(&restore.stdout);
