@@ -8,7 +8,17 @@ use std::fs;
 use std::os::unix::fs::FileTypeExt;
 
 use common::*;
-use sample::{ServerType, Variant};
+use sample::{ServerTruth, ServerType, Variant};
+
+/// The sample's first application server (the one each test stops, starts or breaks).
+fn first_application_server(b: &Built) -> &ServerTruth {
+    b.expected
+        .was
+        .servers
+        .iter()
+        .find(|s| s.server_type == ServerType::ApplicationServer)
+        .expect("every sample variant has an application server")
+}
 
 #[test]
 fn start_all_runs_every_jvm_with_pid_files_and_identifying_command_lines() {
@@ -51,10 +61,7 @@ fn start_all_runs_every_jvm_with_pid_files_and_identifying_command_lines() {
     assert_eq!(started.len(), jvms.len());
 
     // A second start of a running server is refused like the real script does.
-    let s = jvms
-        .iter()
-        .find(|s| s.server_type == ServerType::ApplicationServer)
-        .unwrap();
+    let s = first_application_server(&b);
     let o = run(&b.script(&s.profile, "startServer").unwrap(), &[&s.name]);
     assert_ne!(o.status.code(), Some(0));
     assert!(text(&o).contains("ADMU3027E"), "{}", text(&o));
@@ -78,13 +85,7 @@ fn stop_needs_the_right_credentials_and_logs_order() {
     let b = built(Variant::V70TwoNodesSplitClusters);
     b.start_all().unwrap();
     let admin = &b.expected.was.admin;
-    let s = b
-        .expected
-        .was
-        .servers
-        .iter()
-        .find(|s| s.server_type == ServerType::ApplicationServer)
-        .unwrap();
+    let s = first_application_server(&b);
     let stop = b.script(&s.profile, "stopServer").unwrap();
 
     let o = run(
@@ -145,13 +146,7 @@ fn stop_needs_the_right_credentials_and_logs_order() {
 #[test]
 fn stale_and_reused_pid_files_do_not_count_as_running() {
     let b = built(Variant::V60Cr4Ccm);
-    let s = b
-        .expected
-        .was
-        .servers
-        .iter()
-        .find(|s| s.server_type == ServerType::ApplicationServer)
-        .unwrap();
+    let s = first_application_server(&b);
     let pid_file = b.pid_file(&s.name).unwrap();
     fs::create_dir_all(pid_file.parent().unwrap()).unwrap();
     // A live PID that is not this server (the test process itself), then a dead PID.
@@ -183,13 +178,7 @@ fn stale_and_reused_pid_files_do_not_count_as_running() {
 fn refuse_stop_knob_times_out_and_only_sigkill_ends_it() {
     let b = built(Variant::V80SqlServerLdap);
     b.start_all().unwrap();
-    let s = b
-        .expected
-        .was
-        .servers
-        .iter()
-        .find(|s| s.server_type == ServerType::ApplicationServer)
-        .unwrap();
+    let s = first_application_server(&b);
     b.knobs().refuse_stop(&s.name, 1).unwrap();
     let admin = &b.expected.was.admin;
     let o = run(
@@ -332,13 +321,7 @@ fn stop_takes_encoded_credentials_from_the_client_properties() {
     let b = built(Variant::V80Db2Ccm);
     b.start_all().unwrap();
     let admin = &b.expected.was.admin;
-    let s = b
-        .expected
-        .was
-        .servers
-        .iter()
-        .find(|s| s.server_type == ServerType::ApplicationServer)
-        .unwrap();
+    let s = first_application_server(&b);
     let stop = b.script(&s.profile, "stopServer").unwrap();
     let props = stop.parent().unwrap().parent().unwrap().join("properties");
     fs::create_dir_all(&props).unwrap();
