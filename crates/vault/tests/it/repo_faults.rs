@@ -8,7 +8,23 @@ use crate::repo_common;
 
 use repo_common::*;
 use vault::storage::{FaultStore, MemStore, StoreErrorKind, WriteFault};
-use vault::{BlobKind, Snapshot, SnapshotSummary, VaultError};
+use vault::{BlobId, BlobKind, Snapshot, SnapshotSummary, VaultError};
+
+/// A snapshot of `tree` at time `t` (host `h`, path `/data`), as a backup would record it.
+fn snapshot_of(tree: BlobId, t: i64) -> Snapshot {
+    Snapshot {
+        time: t,
+        host: "h".into(),
+        paths: vec!["/data".into()],
+        tags: vec![],
+        tree,
+        parent: None,
+        summary: SnapshotSummary::default(),
+        application: None,
+        username: "u".into(),
+        program_version: "test".into(),
+    }
+}
 
 #[test]
 fn flipped_byte_in_a_pack_names_the_pack_and_the_blob() {
@@ -185,18 +201,7 @@ fn corrupt_snapshot_is_listed_with_its_error() {
     let tree = b"{\"entries\":[]}".to_vec();
     let tree_id = repo.id_of(&tree);
     repo.save_blob(BlobKind::Tree, tree_id, &tree).unwrap();
-    let snap = |t: i64| Snapshot {
-        time: t,
-        host: "h".into(),
-        paths: vec!["/data".into()],
-        tags: vec![],
-        tree: tree_id,
-        parent: None,
-        summary: SnapshotSummary::default(),
-        application: None,
-        username: "u".into(),
-        program_version: "test".into(),
-    };
+    let snap = |t: i64| snapshot_of(tree_id, t);
     let good = repo.save_snapshot(&snap(1)).unwrap();
     let bad = repo.save_snapshot(&snap(2)).unwrap();
     let bad_path = dir.path().join("snapshots").join(bad.to_hex());
@@ -501,18 +506,7 @@ fn objects_deleted_between_listing_and_reading_are_not_damage() {
     let tree_id = repo.id_of(&tree);
     repo.save_blob(BlobKind::Tree, tree_id, &tree).unwrap();
     repo.flush().unwrap();
-    let snap = |t: i64| Snapshot {
-        time: t,
-        host: "h".into(),
-        paths: vec!["/data".into()],
-        tags: vec![],
-        tree: tree_id,
-        parent: None,
-        summary: SnapshotSummary::default(),
-        application: None,
-        username: "u".into(),
-        program_version: "test".into(),
-    };
+    let snap = |t: i64| snapshot_of(tree_id, t);
     let kept = repo.save_snapshot(&snap(1)).unwrap();
     let forgotten = repo.save_snapshot(&snap(2)).unwrap();
     store.delete_after_list(&format!("snapshots/{}", forgotten.to_hex()));
