@@ -135,14 +135,8 @@ impl Recorder {
     pub(crate) fn fail_db(&mut self, name: &str, message: String) {
         self.db_failed_step(name, &message);
         self.databases.push(DatabaseRecord {
-            database: name.to_string(),
-            status: StepStatus::Failed,
-            image: None,
-            stored_paths: Vec::new(),
             error: Some(message),
-            started_ns: None,
-            ended_ns: None,
-            log: None,
+            ..DatabaseRecord::new(name, StepStatus::Failed)
         });
     }
 

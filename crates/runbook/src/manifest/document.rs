@@ -452,6 +452,23 @@ pub struct DatabaseRecord {
     pub log: Option<String>,
 }
 
+impl DatabaseRecord {
+    /// A record of `database` with `status` and nothing else known yet (no image, no paths,
+    /// no times, no error).
+    pub fn new(database: impl Into<String>, status: StepStatus) -> Self {
+        DatabaseRecord {
+            database: database.into(),
+            status,
+            image: None,
+            stored_paths: Vec::new(),
+            error: None,
+            started_ns: None,
+            ended_ns: None,
+            log: None,
+        }
+    }
+}
+
 /// The exported security-role mappings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoleMappingsExport {

@@ -104,16 +104,7 @@ fn databases_left_to_the_set_count_once_a_member_holds_them() {
     dmgr.host = "dmgr".into();
     dmgr.status = Status::Complete;
     dmgr.failed_steps.clear();
-    dmgr.databases = vec![DatabaseRecord {
-        database: "FILES".into(),
-        status: StepStatus::Ok,
-        image: None,
-        stored_paths: vec![],
-        error: None,
-        started_ns: None,
-        ended_ns: None,
-        log: None,
-    }];
+    dmgr.databases = vec![DatabaseRecord::new("FILES", StepStatus::Ok)];
     let dmgr = dmgr.summary();
     // alone it is incomplete
     assert_eq!(node.status_in_set([]).0, Status::Incomplete);

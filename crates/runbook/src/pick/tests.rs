@@ -421,16 +421,7 @@ fn latest_counts_the_backup_set() {
         message: "--skip-databases".into(),
     }];
     let mut dmgr = complete("dmgr");
-    dmgr.databases = vec![DatabaseRecord {
-        database: "FILES".into(),
-        status: StepStatus::Ok,
-        image: None,
-        stored_paths: vec![],
-        error: None,
-        started_ns: None,
-        ended_ns: None,
-        log: None,
-    }];
+    dmgr.databases = vec![DatabaseRecord::new("FILES", StepStatus::Ok)];
     let node_doc = deployment_snapshot(&node, 100);
     let dmgr_doc = deployment_snapshot(&dmgr, 200);
     let latest = |docs: &[(SnapshotId, &Snapshot)]| {
