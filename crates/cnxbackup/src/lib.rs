@@ -14,9 +14,7 @@ pub mod context;
 pub mod exit;
 pub mod logging;
 pub mod output;
-pub mod report;
 pub mod secrets;
-pub mod snapshot_diff;
 pub mod ui;
 
 use clap::{CommandFactory, Parser};

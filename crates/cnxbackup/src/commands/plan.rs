@@ -8,8 +8,8 @@ use runbook::backup::{outage_estimate, OutageEstimate};
 use runbook::plan::{Plan, PlanOptions, Usage};
 use serde::Serialize;
 
+use crate::commands::show::view::outage_parts;
 use crate::context::Context;
-use crate::report::outage_parts;
 use crate::ui::format::{bytes, duration_ms, short_id, time_ns};
 use crate::ui::progress::spinner;
 use crate::ui::{Grid, Style};

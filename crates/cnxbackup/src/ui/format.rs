@@ -74,6 +74,14 @@ mod tests {
     }
 
     #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_ms(850), "850 ms");
+        assert_eq!(duration_ms(12_345), "12.3 s");
+        assert_eq!(duration_ms(245_000), "4 min 05 s");
+        assert_eq!(duration_ms(3_720_000), "1 h 02 min");
+    }
+
+    #[test]
     fn short_ids_never_panic_on_short_input() {
         assert_eq!(short_id("0123456789abcdef"), "01234567");
         assert_eq!(short_id("abc"), "abc");

@@ -8,12 +8,14 @@
 //! own tree blob.
 //!
 //! The binary encoding lives in [`codec`]; [`decode_tree`] is pure and never panics.
-//! [`find_entry`] and [`walk`] navigate a snapshot by stored path. Every tree is read through
-//! the repository's [`TreeCache`] ([`cache`]): a pack of trees per request, held in memory up
-//! to a cap.
+//! [`find_entry`] and [`walk`] navigate a snapshot by stored path; [`diff`] compares two
+//! trees without reading file content (identical subtrees are skipped by their ids). Every
+//! tree is read through the repository's [`TreeCache`] ([`cache`]): a pack of trees per
+//! request, held in memory up to a cap.
 
 pub mod cache;
 mod codec;
+pub mod diff;
 mod nav;
 
 pub use cache::{TreeCache, TreeCacheStats, DEFAULT_TREE_CACHE_BYTES};

@@ -288,7 +288,7 @@ fn human(style: Style, r: &BackupReport) -> String {
             .as_deref()
             .unwrap_or("(version unknown)")
     );
-    if let Some(sentence) = crate::report::outage_sentence(m) {
+    if let Some(sentence) = crate::commands::show::view::outage_sentence(m) {
         let _ = writeln!(s, "{sentence}");
     }
     let mut t = Grid::new(

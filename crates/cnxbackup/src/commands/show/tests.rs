@@ -1,8 +1,12 @@
 #![allow(clippy::unwrap_used)]
 
-use super::*;
+use super::view::NO_MANIFEST;
+use super::{html, text};
+use report::show::ShowReport;
 use runbook::manifest::Manifest;
 use serde_json::json;
+
+use crate::ui::Style;
 
 const HOSTILE: &str = "<script>alert('x')</script>";
 
@@ -109,38 +113,10 @@ fn snapshot() -> (vault::SnapshotId, vault::Snapshot) {
 }
 
 #[test]
-fn durations_read_naturally() {
-    assert_eq!(duration_ms(850), "850 ms");
-    assert_eq!(duration_ms(12_345), "12.3 s");
-    assert_eq!(duration_ms(245_000), "4 min 05 s");
-    assert_eq!(duration_ms(3_720_000), "1 h 02 min");
-}
-
-#[test]
-fn evidence_is_read_through_the_discovery_type_and_unknown_shapes_still_show() {
-    let m = manifest();
-    let lines = evidence_lines(&m.connections.evidence);
-    assert_eq!(lines.len(), 2, "{lines:?}");
-    assert_eq!(lines[0].source, "Installation Manager installed.xml");
-    assert_eq!(lines[0].value, "8.0.0.0_CR3");
-    assert_eq!(lines[1].value, "KB0102411");
-    let odd = evidence_lines(&json!({"future": {"path": "/p", "value": "v9"}}));
-    assert_eq!(
-        odd,
-        vec![EvidenceLine {
-            source: "future".into(),
-            path: "/p".into(),
-            value: "v9".into()
-        }]
-    );
-    assert!(evidence_lines(&serde_json::Value::Null).is_empty());
-}
-
-#[test]
 fn text_report_names_components_databases_version_and_failed_steps() {
     let (id, snap) = snapshot();
     let r = ShowReport::new(&id, &snap, Some(manifest()));
-    let t = text::render(&r, crate::ui::Style::PLAIN);
+    let t = text::render(&r, Style::PLAIN);
     for needle in [
         "INCOMPLETE",
         "failed step 4 Back up the databases (database FILES): db2 failed",
@@ -168,9 +144,9 @@ fn text_report_names_components_databases_version_and_failed_steps() {
 fn status_words_are_coloured_only_when_the_style_says_so() {
     let (id, snap) = snapshot();
     let r = ShowReport::new(&id, &snap, Some(manifest()));
-    let plain = text::render(&r, crate::ui::Style::PLAIN);
+    let plain = text::render(&r, Style::PLAIN);
     assert!(!plain.contains('\u{1b}'), "{plain}");
-    let coloured = text::render(&r, crate::ui::Style::COLOURED);
+    let coloured = text::render(&r, Style::COLOURED);
     // the status line and the failed database's row are painted
     assert!(coloured.contains("\u{1b}["), "{coloured}");
     let status_line = coloured.lines().find(|l| l.starts_with("status")).unwrap();
@@ -206,7 +182,7 @@ fn escape_covers_text_and_attributes() {
 fn a_snapshot_without_manifest_says_so_in_both_renderings() {
     let (id, snap) = snapshot();
     let r = ShowReport::new(&id, &snap, None);
-    let t = text::render(&r, crate::ui::Style::PLAIN);
+    let t = text::render(&r, Style::PLAIN);
     assert!(
         t.contains(NO_MANIFEST) && t.contains("120.6 KiB in 12 files"),
         "{t}"
@@ -224,11 +200,8 @@ fn a_snapshot_without_manifest_says_so_in_both_renderings() {
 #[test]
 fn text_report_is_stable() {
     let (id, snap) = snapshot();
-    let full = text::render(
-        &ShowReport::new(&id, &snap, Some(manifest())),
-        crate::ui::Style::PLAIN,
-    );
+    let full = text::render(&ShowReport::new(&id, &snap, Some(manifest())), Style::PLAIN);
     insta::assert_snapshot!("show_text_incomplete_deployment", full);
-    let plain = text::render(&ShowReport::new(&id, &snap, None), crate::ui::Style::PLAIN);
+    let plain = text::render(&ShowReport::new(&id, &snap, None), Style::PLAIN);
     insta::assert_snapshot!("show_text_plain_snapshot", plain);
 }

@@ -1,15 +1,14 @@
 //! `cnxbackup diff`: what changed between two snapshots.
 //!
-//! The two trees are compared without reading file content ([`tree`]); each change is
-//! put in the group of the deployment component whose stored paths hold it (from the
-//! snapshots' manifests, `/.cnxbackup/manifest.json`; `other` for the rest; one group for
-//! plain snapshots). The manifests also give the Connections version change. Changed XML
-//! configuration files are read from both snapshots and compared element by element
-//! ([`xml`]). [`render`] turns the [`DiffReport`] into the human report; `--json` prints
+//! The two trees are compared without reading file content ([`vault::tree::diff`]); each
+//! change is put in the group of the deployment component whose stored paths hold it
+//! ([`group`], from the snapshots' manifests, `/.cnxbackup/manifest.json`; `other` for the
+//! rest; one group for plain snapshots). The manifests also give the Connections version
+//! change. Changed XML configuration files are read from both snapshots and compared element
+//! by element ([`xml`]). The binary renders the [`DiffReport`] for people; `--json` prints
 //! the report itself (schema: `docs/schemas/diff.schema.json`).
 
-pub mod render;
-pub mod tree;
+pub mod group;
 pub mod xml;
 
 use std::path::Path;
@@ -19,7 +18,10 @@ use runbook::plan::Component;
 use serde::Serialize;
 use vault::{Repository, Snapshot, SnapshotId, VaultError};
 
-pub use tree::{diff_trees, ChangeKind, EntryChange, EntryState, Field, TreeDiff, TreeSource};
+use group::Grouper;
+pub use vault::tree::diff::{
+    diff_trees, ChangeKind, EntryChange, EntryState, Field, TreeDiff, TreeSource,
+};
 pub use xml::{diff_xml, is_config_xml, XmlChange, XmlChangeKind, XmlDiff, XML_SIZE_LIMIT};
 
 /// The group of changes outside every component of the manifests.
@@ -116,7 +118,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, c: &FileChange) {
+    /// Counts one change in.
+    pub fn add(&mut self, c: &FileChange) {
         let size = |s: &Option<EntryState>| s.as_ref().map_or(0, |s| s.size);
         match c.change {
             ChangeKind::Added => {
@@ -135,7 +138,8 @@ impl Counts {
         }
     }
 
-    fn merge(&mut self, o: &Counts) {
+    /// Adds another group's counts.
+    pub fn merge(&mut self, o: &Counts) {
         self.added += o.added;
         self.removed += o.removed;
         self.changed += o.changed;
@@ -268,58 +272,6 @@ fn version_change(from: Option<&Manifest>, to: Option<&Manifest>) -> Option<Vers
         from: a,
         to: b,
     })
-}
-
-/// Which component a stored path belongs to: the component with the longest stored path
-/// holding it (so `provision` wins over `shared_data`, `file_registry` over `dmgr_profile`),
-/// unless that path is in the component's excludes.
-#[derive(Debug, Default)]
-struct Grouper {
-    rules: Vec<(Component, String, Vec<String>)>,
-}
-
-fn under(path: &str, prefix: &str) -> bool {
-    let prefix = prefix.trim_end_matches('/');
-    prefix.is_empty()
-        || path == prefix
-        || path
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
-
-impl Grouper {
-    fn new(manifests: &[&Manifest]) -> Grouper {
-        let mut rules = Vec::new();
-        for m in manifests {
-            for c in &m.components {
-                for p in &c.paths {
-                    let rule = (c.component, p.clone(), c.excludes.clone());
-                    if !rules.contains(&rule) {
-                        rules.push(rule);
-                    }
-                }
-            }
-        }
-        Grouper { rules }
-    }
-
-    fn group_of(&self, path: &str) -> Option<Component> {
-        self.rules
-            .iter()
-            .filter(|(_, p, ex)| under(path, p) && !ex.iter().any(|x| under(path, x)))
-            .max_by_key(|(_, p, _)| p.trim_end_matches('/').len())
-            .map(|(c, _, _)| *c)
-    }
-
-    fn paths_of(&self, c: Component) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for (rc, p, _) in &self.rules {
-            if *rc == c && !out.contains(p) {
-                out.push(p.clone());
-            }
-        }
-        out
-    }
 }
 
 /// Reads a deployment backup's manifest; `None` for a plain snapshot, a warning when it
@@ -612,51 +564,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn paths_go_to_the_most_specific_component_and_excludes_are_respected() {
-        let g = Grouper {
-            rules: vec![
-                (
-                    Component::SharedData,
-                    "/data/shared".into(),
-                    vec!["/data/shared/provision".into(), "/data/shared/tmp".into()],
-                ),
-                (
-                    Component::Provision,
-                    "/data/shared/provision".into(),
-                    vec![],
-                ),
-                (
-                    Component::DmgrProfile,
-                    "/was/profiles/Dmgr01".into(),
-                    vec![],
-                ),
-                (
-                    Component::FileRegistry,
-                    "/was/profiles/Dmgr01/config/cells/c/fileRegistry.xml".into(),
-                    vec![],
-                ),
-            ],
-        };
-        assert_eq!(g.group_of("/data/shared/x"), Some(Component::SharedData));
-        assert_eq!(g.group_of("/data/shared"), Some(Component::SharedData));
-        assert_eq!(
-            g.group_of("/data/shared/provision/webresources/a.jar"),
-            Some(Component::Provision)
-        );
-        assert_eq!(g.group_of("/data/shared/tmp/x"), None);
-        assert_eq!(g.group_of("/data/sharedX/y"), None);
-        assert_eq!(
-            g.group_of("/was/profiles/Dmgr01/config/cells/c/fileRegistry.xml"),
-            Some(Component::FileRegistry)
-        );
-        assert_eq!(
-            g.group_of("/was/profiles/Dmgr01/config/cells/c/security.xml"),
-            Some(Component::DmgrProfile)
-        );
-        assert_eq!(g.group_of("/.cnxbackup/manifest.json"), None);
     }
 
     #[test]

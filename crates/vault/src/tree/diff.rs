@@ -9,8 +9,10 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use vault::tree::{ContentPart, Entry, EntryKind, Tree};
-use vault::{BlobId, Repository, VaultError};
+
+use super::nav::load_tree;
+use super::{ContentPart, Entry, EntryKind, Tree};
+use crate::{BlobId, Repository, VaultError};
 
 /// Where trees come from (the repository, or a map in tests).
 pub trait TreeSource {
@@ -19,7 +21,7 @@ pub trait TreeSource {
 
 impl TreeSource for Repository {
     fn tree(&self, id: &BlobId) -> Result<Tree, VaultError> {
-        vault::tree::load_tree(self, id)
+        load_tree(self, id)
     }
 }
 

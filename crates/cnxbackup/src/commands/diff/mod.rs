@@ -1,11 +1,15 @@
 //! `cnxbackup diff SNAPSHOT SNAPSHOT`: what changed between two snapshots, per component:
 //! files added, removed and changed with their sizes, the Connections version change, and
 //! the changed elements and attributes of WebSphere and Connections XML configuration files.
-//! The work is in [`crate::snapshot_diff`]; this is the command's face.
+//! The comparison is [`report::diff`]; this is the command's face, and [`render`] its human
+//! report.
+
+pub mod render;
+
+use report::diff::{diff_snapshots, DiffOptions};
 
 use crate::cli::filter::FilterArgs;
 use crate::context::Context;
-use crate::snapshot_diff::{diff_snapshots, render, DiffOptions};
 use clap::Args;
 
 #[derive(Debug, Args)]

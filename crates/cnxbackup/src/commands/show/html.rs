@@ -9,13 +9,15 @@ use std::fmt::Write as _;
 
 use runbook::manifest::Manifest;
 
-use super::{
-    absent_lines, bytes, cell_server_row, component_row, duration_ms, evidence_lines,
-    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, outage_rows,
-    outage_sentence, profile_row, run_span, server_control_row, snapshot_size, stored_summary,
-    word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
-    SERVER_CONTROL_COLUMNS,
+use report::show::{absent_lines, evidence_lines, ShowReport, SnapshotFacts};
+
+use super::view::{
+    cell_server_row, component_row, failed_step_subject, fingerprint_pairs, mapping_count,
+    mapping_subjects, outage_rows, outage_sentence, profile_row, run_span, server_control_row,
+    snapshot_size, stored_summary, stored_with_note, unreadable_line, COMPONENT_COLUMNS,
+    NO_MANIFEST, OUTAGE_COLUMNS, SERVER_CONTROL_COLUMNS,
 };
+use crate::ui::format::{bytes, duration_ms, json_word as word};
 
 /// `value` safe in HTML text and in a quoted attribute.
 pub fn escape(value: &str) -> String {
@@ -222,7 +224,7 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
         ("size", text(snapshot_size(s))),
         ("tags", text(s.tags.join(", "))),
     ];
-    if let Some(line) = s.unreadable_line() {
+    if let Some(line) = unreadable_line(s) {
         rows.push(("not backed up", text(line)));
     }
     if let Some(p) = &s.parent {
@@ -458,7 +460,7 @@ fn components(out: &mut String, m: &Manifest) {
         .iter()
         .map(|c| {
             let mut notes: Vec<String> = c.excludes.iter().map(|x| format!("except {x}")).collect();
-            notes.extend(super::stored_with_note(c));
+            notes.extend(stored_with_note(c));
             notes.extend(c.message.clone());
             notes.extend(c.warnings.iter().map(|w| format!("warning: {w}")));
             let [component, step, status, files, dirs, size, duration] = component_row(c);

@@ -1,5 +1,7 @@
 //! `cnxbackup show SNAPSHOT [--html FILE]`: the snapshot's manifest as a readable report
-//! (issue 9; docs/SHOW.md).
+//! (docs/SHOW.md). The report itself is [`report::show::ShowReport`]; [`text`] renders it for
+//! the terminal and [`html`] as a self-contained page for a change ticket, both through the
+//! phrases and rows of [`view`].
 //!
 //! The snapshot is found like `ls` and `restore` find it (id, unique prefix, `latest`); a
 //! deployment backup's manifest is read with the restore's own reader
@@ -14,9 +16,17 @@ use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 
+pub mod html;
+pub mod text;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+use report::show::ShowReport;
+
 use crate::cli::filter::FilterArgs;
 use crate::context::Context;
-use crate::report::{html, text, ShowReport};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -76,7 +86,7 @@ fn status_in_set(
     repo: &vault::Repository,
     id: &vault::SnapshotId,
     snap: &vault::Snapshot,
-) -> Option<crate::report::SetStatus> {
+) -> Option<report::show::SetStatus> {
     use runbook::manifest::{AbsenceReason, Summary};
     let own = snap
         .application
@@ -103,7 +113,7 @@ fn status_in_set(
         })
         .collect();
     let (status, held_by) = own.status_in_set(others.iter().map(|(i, s)| (i.as_str(), s)));
-    Some(crate::report::SetStatus { status, held_by })
+    Some(report::show::SetStatus { status, held_by })
 }
 
 /// Writes `content` to `file` through a temporary file in the same directory and a rename,

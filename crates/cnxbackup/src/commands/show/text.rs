@@ -1,4 +1,4 @@
-//! The terminal report of `show`: labelled facts and aligned tables ([`crate::ui::Grid`]:
+//! The terminal report of `show`: labelled facts and aligned tables ([`Grid`]:
 //! no borders, numbers right-aligned, status words coloured only when the [`Style`] says so).
 //!
 //! Every value from outside the program goes through [`printable`] first, so a file name
@@ -9,13 +9,15 @@ use std::fmt::Write as _;
 use comfy_table::Cell;
 use runbook::manifest::Manifest;
 
-use super::{
-    absent_lines, bytes, cell_server_row, component_row, duration_ms, evidence_lines,
-    failed_step_subject, fingerprint_pairs, mapping_count, mapping_subjects, outage_rows,
-    outage_sentence, profile_row, run_span, server_control_row, snapshot_size, stored_summary,
-    word, ShowReport, SnapshotFacts, COMPONENT_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
-    SERVER_CONTROL_COLUMNS,
+use report::show::{absent_lines, evidence_lines, ShowReport, SnapshotFacts};
+
+use super::view::{
+    cell_server_row, component_row, failed_step_subject, fingerprint_pairs, mapping_count,
+    mapping_subjects, outage_rows, outage_sentence, profile_row, run_span, server_control_row,
+    snapshot_size, stored_summary, stored_with_note, unreadable_line, COMPONENT_COLUMNS,
+    NO_MANIFEST, OUTAGE_COLUMNS, SERVER_CONTROL_COLUMNS,
 };
+use crate::ui::format::{bytes, duration_ms, json_word as word};
 use crate::ui::{Grid, Style};
 
 /// A table cell holding `value` made printable.
@@ -99,7 +101,7 @@ fn snapshot_facts(out: &mut String, s: &SnapshotFacts, list_paths: bool) {
         );
     }
     fact(out, "size", &snapshot_size(s));
-    if let Some(line) = s.unreadable_line() {
+    if let Some(line) = unreadable_line(s) {
         fact(out, "not backed up", &line);
     }
     fact(out, "tags", &list_or_none(&s.tags));
@@ -126,6 +128,7 @@ fn deployment(out: &mut String, report: &ShowReport, m: &Manifest, style: Style)
     for line in absent_lines(m, report.held_by()) {
         let _ = writeln!(out, "{:<22} {}", "absent", printable(&line));
     }
+    // A member of the set holds what the failed steps lack: nothing to restore around.
     let failed = if report.held_by().is_some() {
         &[][..]
     } else {
@@ -293,7 +296,7 @@ fn components(out: &mut String, m: &Manifest, style: Style) {
         let extra = paths
             .cloned()
             .chain(c.excludes.iter().map(|x| format!("except {x}")))
-            .chain(super::stored_with_note(c))
+            .chain(stored_with_note(c))
             .chain(c.message.iter().map(|msg| format!("note: {msg}")))
             .chain(c.warnings.iter().map(|w| format!("warning: {w}")));
         for e in extra {

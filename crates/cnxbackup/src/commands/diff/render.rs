@@ -4,17 +4,17 @@
 
 use std::fmt::Write as _;
 
-use super::{
+use report::diff::{
     ChangeKind, Counts, DiffReport, FileChange, GroupDiff, VersionChange, XmlChange, XmlChangeKind,
     XmlResult,
 };
+
+use crate::ui::format::{bytes, signed_bytes};
 
 /// Changes listed per group without `--all`.
 pub const LIST_LIMIT: usize = 25;
 /// XML changes listed per file without `--all`.
 pub const XML_LIST_LIMIT: usize = 10;
-
-use crate::ui::format::{bytes, signed_bytes};
 
 /// The whole human report. `all`: no list limits.
 pub fn human(r: &DiffReport, all: bool) -> String {
@@ -70,11 +70,11 @@ pub fn human(r: &DiffReport, all: bool) -> String {
 }
 
 fn version(h: &mut String, v: &VersionChange) {
-    let label = |s: &Option<super::VersionSide>| {
+    let label = |s: &Option<report::diff::VersionSide>| {
         s.as_ref()
             .map_or_else(|| "no manifest".to_string(), |s| s.label.clone())
     };
-    let exact = |s: &Option<super::VersionSide>| {
+    let exact = |s: &Option<report::diff::VersionSide>| {
         s.as_ref()
             .and_then(|s| s.version.clone())
             .unwrap_or_else(|| "unknown".into())
@@ -188,9 +188,9 @@ fn change(h: &mut String, c: &FileChange, all: bool) {
     } else {
         format!(" [{}]", c.kind)
     };
-    let size = |s: &Option<super::EntryState>| s.as_ref().map_or(0, |s| s.size);
+    let size = |s: &Option<report::diff::EntryState>| s.as_ref().map_or(0, |s| s.size);
     // Directories have no size of their own: their entries are listed after them.
-    let shown = |s: &Option<super::EntryState>| {
+    let shown = |s: &Option<report::diff::EntryState>| {
         if c.kind == "dir" {
             String::new()
         } else {
@@ -305,8 +305,8 @@ pub fn xml_line(c: &XmlChange) -> String {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::super::{EntryState, Field, SnapshotSide, VersionSide};
     use super::*;
+    use report::diff::{EntryState, Field, SnapshotSide, VersionSide};
     use std::collections::BTreeMap;
 
     fn side(id: &str) -> SnapshotSide {
