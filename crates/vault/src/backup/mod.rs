@@ -77,6 +77,11 @@ pub struct BackupOptions {
     /// Live counters for a progress display: files and bytes found by the walk (totals)
     /// and read (done).
     pub progress: Option<std::sync::Arc<crate::Progress>>,
+    /// Told once (one `()`), as soon as every source except the
+    /// [pending](BackupSource::Pending) ones has been read: every file's bytes are in the
+    /// pipeline, nothing more will be read from them (the deployment backup starts the
+    /// servers again then, while the rest is still being stored).
+    pub read_notice: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl Default for BackupOptions {
@@ -91,6 +96,7 @@ impl Default for BackupOptions {
             save_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             checkpoint_every: Duration::from_secs(5),
             progress: None,
+            read_notice: None,
         }
     }
 }

@@ -76,6 +76,21 @@ enum Child<'n> {
     Inner(Entry, &'n Node),
     /// A `Stream` or `Bytes` source.
     Stream(Entry, usize),
+    /// A `Pending` source: placed now, walked once it is ready.
+    Pending(Entry, usize),
+}
+
+/// A pending source waiting in its directory for its real path.
+struct Deferred {
+    /// The directory it is an entry of, and its index there.
+    dir: DirKey,
+    index: usize,
+    /// Its stored path.
+    stored: PathBuf,
+    source: usize,
+    /// The same entry in the parent snapshot.
+    old: Option<Entry>,
+    ready: crossbeam_channel::Receiver<Result<PathBuf, String>>,
 }
 
 /// The unreadable entries of this run as the snapshot records them: by stored path, with a
@@ -156,6 +171,16 @@ struct Walker<'a> {
     sources: &'a [SourceInfo],
     nested: &'a HashMap<PathBuf, Vec<usize>>,
     streams: Vec<Option<Box<dyn Read + Send>>>,
+    /// The channels of the pending sources (by source index), until placed.
+    pending: Vec<Option<crossbeam_channel::Receiver<Result<PathBuf, String>>>>,
+    /// Pending sources placed in their directory, not ready yet.
+    deferred: Vec<Deferred>,
+    /// Files of the other sources dispatched and not read yet.
+    unread: usize,
+    /// Every other source is walked (all their files dispatched).
+    walked: bool,
+    /// Told once every source but the pending ones is read.
+    read_notice: Option<std::sync::mpsc::Sender<()>>,
     tally: Vec<Tally>,
     jobs: Option<Sender<FileJob>>,
     done: Receiver<FileDone>,
@@ -237,6 +262,9 @@ impl Walker<'_> {
             outcome,
             sha256,
         } = done;
+        if !self.is_pending(source) {
+            self.unread = self.unread.saturating_sub(1);
+        }
         let state = self
             .dirs
             .get_mut(dir)
@@ -287,11 +315,31 @@ impl Walker<'_> {
                 }
             }
         }
+        self.maybe_notify();
         self.finish_item(dir)
+    }
+
+    fn is_pending(&self, source: usize) -> bool {
+        self.sources
+            .get(source)
+            .is_some_and(|s| s.kind == SourceKind::Pending)
+    }
+
+    /// Sends the read notice once every source but the pending ones is read.
+    fn maybe_notify(&mut self) {
+        if self.walked && self.unread == 0 {
+            if let Some(tx) = self.read_notice.take() {
+                // nobody listening any more is fine
+                let _ = tx.send(());
+            }
+        }
     }
 
     /// Queues a file for the readers, taking finished files while the queue is full.
     fn dispatch(&mut self, job: FileJob) -> Result<(), BackupError> {
+        if !self.is_pending(job.source) {
+            self.unread += 1;
+        }
         let jobs = self
             .jobs
             .clone()
@@ -348,6 +396,17 @@ impl Walker<'_> {
                 }
                 Some(Child::Listed(listed, index, true))
             }
+            // a placeholder until it is ready (then its real metadata replaces it)
+            None if info.kind == SourceKind::Pending => Some(Child::Pending(
+                synthetic_entry(
+                    name.as_bytes(),
+                    EntryKind::Dir,
+                    0o700,
+                    SYNTHETIC_DIR_MTIME,
+                    self.names,
+                ),
+                index,
+            )),
             None => {
                 let e = synthetic_entry(
                     name.as_bytes(),
@@ -463,7 +522,7 @@ impl Walker<'_> {
         for child in children {
             let entry = match &child {
                 Child::Listed(l, _, _) => &l.entry,
-                Child::Inner(e, _) | Child::Stream(e, _) => e,
+                Child::Inner(e, _) | Child::Stream(e, _) | Child::Pending(e, _) => e,
             };
             let old = parent_tree
                 .as_ref()
@@ -522,6 +581,22 @@ impl Walker<'_> {
                         top: true,
                         item: FileItem::Stream(child_stored, reader),
                     })?;
+                }
+                Child::Pending(_, src) => {
+                    let ready = self
+                        .pending
+                        .get_mut(src)
+                        .and_then(Option::take)
+                        .ok_or_else(|| internal("pending source placed twice"))?;
+                    self.bump_pending(key)?;
+                    self.deferred.push(Deferred {
+                        dir: key,
+                        index,
+                        stored: child_stored,
+                        source: src,
+                        old,
+                        ready,
+                    });
                 }
                 Child::Listed(listed, src, top) => match listed.entry.kind {
                     EntryKind::Dir => {
@@ -657,6 +732,9 @@ impl Walker<'_> {
                 self.walk_dir(root, NO_SOURCE, children, parent, None)?;
             }
         }
+        self.walked = true;
+        self.maybe_notify();
+        self.resolve_deferred()?;
         // no more jobs: readers finish what they have and exit
         self.jobs = None;
         while self.root.is_none() {
@@ -672,6 +750,134 @@ impl Walker<'_> {
             }
         }
         self.root.take().ok_or_else(|| internal("no root tree"))
+    }
+}
+
+/// What the walker got while it waited for the pending sources.
+enum Waited {
+    /// A file finished.
+    Done(FileDone),
+    /// Pending source `.0` said where it is (or why not; `Err(())`: its sender was dropped).
+    Ready(usize, Result<Result<PathBuf, String>, ()>),
+    /// Nothing within the tick.
+    Nothing,
+}
+
+impl Walker<'_> {
+    /// Waits for the pending sources, taking finished files meanwhile, and walks each one as
+    /// soon as it is ready (so they are stored in the order they become ready).
+    fn resolve_deferred(&mut self) -> Result<(), BackupError> {
+        while !self.deferred.is_empty() {
+            self.check_abort()?;
+            self.maybe_checkpoint()?;
+            let waited = {
+                let mut sel = Select::new();
+                for d in &self.deferred {
+                    sel.recv(&d.ready);
+                }
+                let done_op = sel.recv(&self.done);
+                match sel.select_timeout(Duration::from_millis(200)) {
+                    Ok(op) if op.index() == done_op => Waited::Done(
+                        op.recv(&self.done)
+                            .map_err(|_| internal("readers stopped"))?,
+                    ),
+                    Ok(op) => {
+                        // the operations before `done_op` are the pending sources, in order
+                        let i = op.index();
+                        Waited::Ready(i, op.recv(&self.deferred[i].ready).map_err(|_| ()))
+                    }
+                    Err(_) => Waited::Nothing,
+                }
+            };
+            match waited {
+                Waited::Done(done) => self.handle_done(done)?,
+                Waited::Ready(i, said) => {
+                    let d = self.deferred.swap_remove(i);
+                    match said {
+                        Ok(Ok(real)) => self.walk_pending(d, &real)?,
+                        Ok(Err(why)) => self.leave_out(d, why)?,
+                        Err(()) => self.leave_out(d, "it never became ready".into())?,
+                    }
+                }
+                Waited::Nothing => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A pending source is ready at `real`: walked (or read) like a `Path` source's top.
+    fn walk_pending(&mut self, d: Deferred, real: &Path) -> Result<(), BackupError> {
+        let name = self
+            .sources
+            .get(d.source)
+            .and_then(|i| i.components.last().cloned())
+            .ok_or_else(|| internal("a pending source without a name"))?;
+        if let Some(t) = self.tally(d.source) {
+            t.started = Some(Instant::now());
+            t.touch();
+        }
+        let Some(listed) = walk::stat_entry(real, &name, self.names, self.counters, d.source)
+        else {
+            // gone already: stat_entry recorded why
+            return self.drop_entry(&d);
+        };
+        if let Some(t) = self.tally(d.source) {
+            t.stored = true;
+        }
+        if let Some(slot) = self
+            .dirs
+            .get_mut(d.dir)
+            .and_then(|s| s.entries.get_mut(d.index))
+        {
+            *slot = Some(listed.entry.clone());
+        }
+        match listed.entry.kind {
+            EntryKind::Dir => {
+                let children = self.listed_children(real, &d.stored, d.source);
+                let old = d
+                    .old
+                    .as_ref()
+                    .filter(|o| o.kind == EntryKind::Dir)
+                    .and_then(|o| o.subtree)
+                    .and_then(|id| parent::load_tree(self.repo, &id).map(|t| (id, t)));
+                self.walk_dir(&d.stored, d.source, children, old, Some((d.dir, d.index)))
+            }
+            EntryKind::File => {
+                self.file(d.dir, (d.index, d.source, true), listed, d.old.as_ref())?;
+                // the read (if any) holds the directory open now: release the placeholder's
+                self.finish_item(d.dir)
+            }
+            _ => {
+                Counters::add(&self.counters.others, 1);
+                if let Some(t) = self.tally(d.source) {
+                    t.others += 1;
+                }
+                self.finish_item(d.dir)
+            }
+        }
+    }
+
+    /// A pending source that will not be there: left out, `why` in its report.
+    fn leave_out(&mut self, d: Deferred, why: String) -> Result<(), BackupError> {
+        self.counters
+            .warn(d.source, d.stored.clone(), WarningKind::Unreadable, why);
+        self.drop_entry(&d)
+    }
+
+    /// Removes a pending source's placeholder from its directory.
+    fn drop_entry(&mut self, d: &Deferred) -> Result<(), BackupError> {
+        if let Some(slot) = self
+            .dirs
+            .get_mut(d.dir)
+            .and_then(|s| s.entries.get_mut(d.index))
+        {
+            *slot = None;
+        }
+        if let Some(t) = self.tally(d.source) {
+            t.stored = false;
+            t.touch();
+        }
+        self.finish_item(d.dir)
     }
 }
 
@@ -748,11 +954,15 @@ fn reader_loop(
 }
 
 /// Splits the sources into what the walker needs and the stream readers.
-#[allow(clippy::type_complexity)]
-fn prepare(
-    sources: Vec<BackupSource>,
-    opts: &BackupOptions,
-) -> Result<(Vec<SourceInfo>, Vec<Option<Box<dyn Read + Send>>>), BackupError> {
+/// What [`prepare`] splits the sources into: the walker's view, the stream readers and the
+/// pending sources' channels (both by source index).
+type Prepared = (
+    Vec<SourceInfo>,
+    Vec<Option<Box<dyn Read + Send>>>,
+    Vec<Option<crossbeam_channel::Receiver<Result<PathBuf, String>>>>,
+);
+
+fn prepare(sources: Vec<BackupSource>, opts: &BackupOptions) -> Result<Prepared, BackupError> {
     if sources.is_empty() {
         return Err(BackupError::InvalidPath {
             path: PathBuf::new(),
@@ -761,7 +971,9 @@ fn prepare(
     }
     let mut infos = Vec::with_capacity(sources.len());
     let mut readers = Vec::with_capacity(sources.len());
+    let mut pendings = Vec::with_capacity(sources.len());
     for source in sources {
+        let mut pending = None;
         let stored = source.stored_as().to_path_buf();
         let components = paths::stored_components(&stored)?;
         let (kind, real, own_excludes, mode, mtime_ns, reader): (
@@ -811,6 +1023,10 @@ fn prepare(
                 mtime_ns,
                 Some(Box::new(std::io::Cursor::new(data)) as Box<dyn Read + Send>),
             ),
+            BackupSource::Pending { ready, .. } => {
+                pending = Some(ready.0);
+                (SourceKind::Pending, None, Vec::new(), 0, 0, None)
+            }
         };
         if components.is_empty() && real.is_none() {
             return Err(BackupError::InvalidPath {
@@ -830,8 +1046,9 @@ fn prepare(
             mtime_ns,
         });
         readers.push(reader);
+        pendings.push(pending);
     }
-    Ok((infos, readers))
+    Ok((infos, readers, pendings))
 }
 
 fn reports(
@@ -886,7 +1103,7 @@ pub(crate) fn run(
 ) -> Result<BackupOutcome, BackupError> {
     let started = Instant::now();
     let started_ns = crate::util::now_unix_ns();
-    let (infos, readers) = prepare(sources, opts)?;
+    let (infos, readers, pendings) = prepare(sources, opts)?;
     let specs: Vec<SourceSpec<'_>> = infos
         .iter()
         .map(|i| SourceSpec {
@@ -941,6 +1158,7 @@ pub(crate) fn run(
                 let parent_root = parent.as_ref().map(|(_, p)| p.tree);
                 let checkpoint_every = opts.checkpoint_every;
                 let progress = opts.progress.clone();
+                let read_notice = opts.read_notice.clone();
                 move || {
                     let mut w = Walker {
                         repo,
@@ -951,6 +1169,11 @@ pub(crate) fn run(
                         nested,
                         tally: vec![Tally::default(); infos.len()],
                         streams: readers,
+                        pending: pendings,
+                        deferred: Vec::new(),
+                        unread: 0,
+                        walked: false,
+                        read_notice,
                         jobs: Some(job_tx),
                         done: done_rx,
                         dirs: OpenDirs::default(),

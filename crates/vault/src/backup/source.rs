@@ -44,6 +44,36 @@ pub enum BackupSource {
         mode: u32,
         mtime_ns: i64,
     },
+    /// A file or directory that is not ready when the backup starts (a database image still
+    /// being written): the pipeline stores every other source meanwhile, and this one, read
+    /// like a `Path` source, once its [`PendingSender`] names the real path — or leaves it out
+    /// of the snapshot (with a warning in its report) when it says why not, or is dropped.
+    Pending { stored_as: PathBuf, ready: Pending },
+}
+
+/// What a [`PendingSender`] said.
+type PendingMessage = Result<PathBuf, String>;
+
+/// The pipeline's end of a [`BackupSource::Pending`].
+pub struct Pending(pub(crate) crossbeam_channel::Receiver<PendingMessage>);
+
+/// The producer's end of a [`BackupSource::Pending`]: says once where the source is, or why
+/// it will not be there. Dropping it unused is the same as [`PendingSender::failed`].
+#[derive(Debug)]
+pub struct PendingSender(crossbeam_channel::Sender<PendingMessage>);
+
+impl PendingSender {
+    /// The source is ready at `real` (absolute; a file or directory, read like a `Path`
+    /// source's real path).
+    pub fn ready(self, real: impl Into<PathBuf>) {
+        // a pipeline that already ended does not need it any more
+        let _ = self.0.send(Ok(real.into()));
+    }
+
+    /// The source will not be there: it is left out of the snapshot, `why` in its report.
+    pub fn failed(self, why: impl Into<String>) {
+        let _ = self.0.send(Err(why.into()));
+    }
 }
 
 impl BackupSource {
@@ -86,6 +116,16 @@ impl BackupSource {
         }
     }
 
+    /// A source stored under `stored_as` once the returned sender says where it is.
+    pub fn pending(stored_as: impl Into<PathBuf>) -> (BackupSource, PendingSender) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let source = BackupSource::Pending {
+            stored_as: stored_as.into(),
+            ready: Pending(rx),
+        };
+        (source, PendingSender(tx))
+    }
+
     /// Adds exclude globs (over stored paths) to a `Path` source; other sources ignore them.
     #[must_use]
     pub fn with_excludes(mut self, patterns: Vec<String>) -> BackupSource {
@@ -100,7 +140,8 @@ impl BackupSource {
         match self {
             BackupSource::Path { stored_as, .. }
             | BackupSource::Stream { stored_as, .. }
-            | BackupSource::Bytes { stored_as, .. } => stored_as,
+            | BackupSource::Bytes { stored_as, .. }
+            | BackupSource::Pending { stored_as, .. } => stored_as,
         }
     }
 }
@@ -136,6 +177,10 @@ impl fmt::Debug for BackupSource {
                 .field("len", &data.len())
                 .field("mode", &format_args!("{mode:o}"))
                 .finish_non_exhaustive(),
+            BackupSource::Pending { stored_as, .. } => f
+                .debug_struct("Pending")
+                .field("stored_as", stored_as)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -147,6 +192,8 @@ pub enum SourceKind {
     Path,
     Stream,
     Bytes,
+    /// A [`BackupSource::Pending`] (read like a `Path` once ready).
+    Pending,
 }
 
 /// What one source gave.

@@ -8,6 +8,7 @@ mod fs_backup_restore;
 mod fs_check;
 mod fs_common;
 mod fs_mirror;
+mod fs_pending;
 mod fs_proptest;
 mod fs_sources;
 mod many_writers;
