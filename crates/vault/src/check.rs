@@ -135,27 +135,79 @@ fn walk_snapshots(
     }
 }
 
+/// Where a blob ends in its pack.
+fn blob_end(l: &BlobLocation) -> u64 {
+    l.offset.saturating_add(l.length)
+}
+
+/// The bytes a pack must have for blobs that end at `end` at the latest: the sealed trailer
+/// and the footer follow them.
+fn needed_size(end: u64) -> u64 {
+    end.saturating_add(crate::format::pack::FOOTER_LEN as u64)
+}
+
 /// Whether a pack of `size` bytes is too short for the blobs the index places in it (every
 /// blob, then the sealed trailer and the footer, must fit): a truncated pack, found without
 /// reading its data.
 fn truncation(size: u64, blobs: &[(BlobId, BlobLocation)]) -> Option<String> {
-    let footer = crate::format::pack::FOOTER_LEN as u64;
-    let end = |l: &BlobLocation| l.offset.saturating_add(l.length);
-    let needed = blobs
-        .iter()
-        .map(|(_, l)| end(l))
-        .max()?
-        .saturating_add(footer);
-    if size >= needed {
-        return None;
+    let end = blobs.iter().map(|(_, l)| blob_end(l)).max()?;
+    let beyond = blobs.iter().filter(|(_, l)| blob_end(l) > size).count();
+    (size < needed_size(end)).then(|| truncated(size, end, beyond, blobs.len()))
+}
+
+fn truncated(size: u64, end: u64, beyond: usize, blobs: usize) -> String {
+    format!(
+        "is {size} bytes but the index places blobs up to byte {end}: truncated ({beyond} of its \
+         {blobs} blobs lie past its end; check --read-data names the files using them)"
+    )
+}
+
+/// The pack part of the structure check alone, without walking any snapshot: every pack the
+/// index names is in the repository and long enough for the blobs the index places in it.
+/// What a backup runs once its uploads are done (after a [`Repository::flush`]); memory is
+/// one entry per pack, not per blob. Only a failure to list the packs is an `Err`.
+pub fn check_packs(repo: &Repository) -> Result<Vec<CheckProblem>, VaultError> {
+    let stored: HashMap<PackId, u64> = repo.list_packs()?.into_iter().collect();
+    // per pack: blobs, where the last one ends
+    let mut needs: BTreeMap<PackId, (usize, u64)> = BTreeMap::new();
+    repo.for_each_index_entry(|_, l| {
+        let n = needs.entry(l.pack).or_default();
+        n.0 += 1;
+        n.1 = n.1.max(blob_end(l));
+    });
+    let mut problems = Vec::new();
+    let mut short: HashMap<PackId, usize> = HashMap::new();
+    for (pack, (blobs, end)) in &needs {
+        match stored.get(pack) {
+            None => problems.push(CheckProblem {
+                kind: "pack",
+                message: format!(
+                    "pack {pack} is in the index ({blobs} blobs) but missing from the repository"
+                ),
+            }),
+            Some(size) if *size < needed_size(*end) => {
+                short.insert(*pack, 0);
+            }
+            Some(_) => {}
+        }
     }
-    let beyond = blobs.iter().filter(|(_, l)| end(l) > size).count();
-    Some(format!(
-        "is {size} bytes but the index places blobs up to byte {}: truncated ({beyond} of its \
-         {} blobs lie past its end; check --read-data names the files using them)",
-        needed - footer,
-        blobs.len()
-    ))
+    if !short.is_empty() {
+        repo.for_each_index_entry(|_, l| {
+            let size = stored.get(&l.pack).copied().unwrap_or(0);
+            if let Some(beyond) = short.get_mut(&l.pack) {
+                *beyond += usize::from(blob_end(l) > size);
+            }
+        });
+    }
+    for (pack, (blobs, end)) in &needs {
+        if let (Some(beyond), Some(size)) = (short.get(pack), stored.get(pack)) {
+            problems.push(CheckProblem {
+                kind: "pack",
+                message: format!("pack {pack} {}", truncated(*size, *end, *beyond, *blobs)),
+            });
+        }
+    }
+    Ok(problems)
 }
 
 /// Runs the check. Only a failure to list the repository is an `Err`; every problem found

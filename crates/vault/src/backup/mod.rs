@@ -37,7 +37,7 @@ mod walk;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use source::{BackupSource, FinishAdditions, SourceKind, SourceReport};
+pub use source::{BackupSource, FinishAdditions, Pending, PendingSender, SourceKind, SourceReport};
 pub use summary::{BackupSummary, BackupWarning, WarningKind};
 
 use crate::{Repository, Snapshot, SnapshotId, VaultError};

@@ -25,10 +25,10 @@ use super::finish;
 use super::gate::Gate;
 use super::parent;
 use super::paths::{self, Layout, Node, SourceSpec};
-use super::read::{read_file, read_stream, ReadOutcome};
+use super::read::{read_file, read_file_hashed, read_stream, ReadOutcome, Tee};
 use super::save_blob::{save_worker, Failure, SaveJob};
 use super::save_tree::{write_tree, DirKey, DirState, OpenDirs, RootTree};
-use super::source::{BackupSource, FinishAdditions, SourceKind, SourceReport};
+use super::source::{BackupSource, FinishAdditions, PendingMessage, SourceKind, SourceReport};
 use super::summary::{BackupWarning, Counters, WarningKind, NO_SOURCE};
 use super::walk::{self, Excludes, Listed};
 use super::{BackupError, BackupOptions, BackupOutcome};
@@ -40,8 +40,9 @@ use crate::{BlobId, Repository, Snapshot, SnapshotSummary};
 
 /// Where a file's bytes come from.
 enum FileItem {
-    /// A file on disk, as listed.
-    Disk(Box<Listed>),
+    /// A file on disk, as listed; `true`: its content hash is reported (a pending source's
+    /// file).
+    Disk(Box<Listed>, bool),
     /// A stream source (its stored path, for messages).
     Stream(PathBuf, Box<dyn Read + Send>),
 }
@@ -64,7 +65,7 @@ struct FileDone {
     top: bool,
     path: PathBuf,
     outcome: ReadOutcome,
-    /// SHA-256 of a stream's content.
+    /// SHA-256 of a stream's content, or of a pending source's file.
     sha256: Option<String>,
 }
 
@@ -90,7 +91,7 @@ struct Deferred {
     source: usize,
     /// The same entry in the parent snapshot.
     old: Option<Entry>,
-    ready: crossbeam_channel::Receiver<Result<PathBuf, String>>,
+    ready: crossbeam_channel::Receiver<PendingMessage>,
 }
 
 /// The unreadable entries of this run as the snapshot records them: by stored path, with a
@@ -155,6 +156,8 @@ struct Tally {
     started: Option<Instant>,
     last: Option<Instant>,
     sha256: Option<String>,
+    /// A pending source's files: path relative to the source, SHA-256.
+    file_sha256: BTreeMap<PathBuf, String>,
 }
 
 impl Tally {
@@ -172,9 +175,11 @@ struct Walker<'a> {
     nested: &'a HashMap<PathBuf, Vec<usize>>,
     streams: Vec<Option<Box<dyn Read + Send>>>,
     /// The channels of the pending sources (by source index), until placed.
-    pending: Vec<Option<crossbeam_channel::Receiver<Result<PathBuf, String>>>>,
+    pending: Vec<Option<crossbeam_channel::Receiver<PendingMessage>>>,
     /// Pending sources placed in their directory, not ready yet.
     deferred: Vec<Deferred>,
+    /// Where each pending source turned out to be (by source index), once ready.
+    pending_roots: HashMap<usize, PathBuf>,
     /// Files of the other sources dispatched and not read yet.
     unread: usize,
     /// Every other source is walked (all their files dispatched).
@@ -290,12 +295,20 @@ impl Walker<'_> {
                 }
                 Counters::add(&self.counters.bytes_read, bytes_read);
                 Counters::add(&self.counters.bytes_total, size);
+                let below = self
+                    .pending_roots
+                    .get(&source)
+                    .map(|root| path.strip_prefix(root).unwrap_or(&path).to_path_buf());
                 if let Some(t) = self.tally(source) {
                     t.files += 1;
                     t.bytes += size;
                     t.bytes_read += bytes_read;
-                    if sha256.is_some() {
-                        t.sha256 = sha256;
+                    match (below, sha256) {
+                        (Some(below), Some(sha)) => {
+                            t.file_sha256.insert(below, sha);
+                        }
+                        (None, Some(sha)) => t.sha256 = Some(sha),
+                        (_, None) => {}
                     }
                     t.touch();
                 }
@@ -638,6 +651,9 @@ impl Walker<'_> {
         listed: Listed,
         old: Option<&Entry>,
     ) -> Result<(), BackupError> {
+        // a pending source's files are always read: their content hashes are reported
+        let hash = self.is_pending(source);
+        let old = old.filter(|_| !hash);
         let e = &listed.entry;
         progress::add_total(&self.progress, 1, e.size);
         let unchanged = old.filter(|o| {
@@ -679,7 +695,7 @@ impl Walker<'_> {
             index,
             source,
             top,
-            item: FileItem::Disk(Box::new(listed)),
+            item: FileItem::Disk(Box::new(listed), hash),
         })
     }
 
@@ -758,7 +774,7 @@ enum Waited {
     /// A file finished.
     Done(FileDone),
     /// Pending source `.0` said where it is (or why not; `Err(())`: its sender was dropped).
-    Ready(usize, Result<Result<PathBuf, String>, ()>),
+    Ready(usize, Result<PendingMessage, ()>),
     /// Nothing within the tick.
     Nothing,
 }
@@ -794,8 +810,10 @@ impl Walker<'_> {
                 Waited::Ready(i, said) => {
                     let d = self.deferred.swap_remove(i);
                     match said {
-                        Ok(Ok(real)) => self.walk_pending(d, &real)?,
-                        Ok(Err(why)) => self.leave_out(d, why)?,
+                        Ok(PendingMessage::Ready(real)) => self.walk_pending(d, &real)?,
+                        Ok(PendingMessage::Failed(why)) => self.leave_out(d, why)?,
+                        // its producer reports why
+                        Ok(PendingMessage::Nothing) => self.drop_entry(&d)?,
                         Err(()) => self.leave_out(d, "it never became ready".into())?,
                     }
                 }
@@ -816,6 +834,7 @@ impl Walker<'_> {
             t.started = Some(Instant::now());
             t.touch();
         }
+        self.pending_roots.insert(d.source, real.to_path_buf());
         let Some(listed) = walk::stat_entry(real, &name, self.names, self.counters, d.source)
         else {
             // gone already: stat_entry recorded why
@@ -881,20 +900,6 @@ impl Walker<'_> {
     }
 }
 
-/// Hashes what a stream yields (the SHA-256 goes into the source's report).
-struct HashingReader {
-    inner: Box<dyn Read + Send>,
-    hasher: Sha256,
-}
-
-impl Read for HashingReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or_default());
-        Ok(n)
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn reader_loop(
     repo: &Repository,
@@ -917,24 +922,31 @@ fn reader_loop(
             continue;
         }
         let (path, read, sha256) = match job.item {
-            FileItem::Disk(listed) => {
+            FileItem::Disk(listed, hash) => {
                 let params = policy.for_name(&listed.entry.name);
                 // files over an average chunk stream through the chunker's large buffer
                 let _pass = (listed.entry.size > u64::from(params.avg_size)).then(|| gate.enter());
-                let r = read_file(&listed.path, &listed.entry, params, &sink);
-                (listed.path, r, None)
+                if hash {
+                    let mut hasher = Sha256::new();
+                    let r =
+                        read_file_hashed(&listed.path, &listed.entry, params, &sink, &mut hasher);
+                    (listed.path, r, Some(hex::encode(hasher.finalize())))
+                } else {
+                    let r = read_file(&listed.path, &listed.entry, params, &sink);
+                    (listed.path, r, None)
+                }
             }
             FileItem::Stream(stored, reader) => {
-                let mut hashing = HashingReader {
+                let mut hasher = Sha256::new();
+                let mut hashing = Tee {
                     inner: reader,
-                    hasher: Sha256::new(),
+                    hasher: Some(&mut hasher),
                 };
                 // a dump stored under a database-image name is chunked like the file
                 let name = stored.file_name().map(OsStr::as_bytes).unwrap_or_default();
                 let _pass = gate.enter();
                 let r = read_stream(&mut hashing, policy.for_name(name), &sink);
-                let sha = hex::encode(hashing.hasher.finalize());
-                (stored, r, Some(sha))
+                (stored, r, Some(hex::encode(hasher.finalize())))
             }
         };
         let Ok(outcome) = read else { continue };
@@ -959,7 +971,7 @@ fn reader_loop(
 type Prepared = (
     Vec<SourceInfo>,
     Vec<Option<Box<dyn Read + Send>>>,
-    Vec<Option<crossbeam_channel::Receiver<Result<PathBuf, String>>>>,
+    Vec<Option<crossbeam_channel::Receiver<PendingMessage>>>,
 );
 
 fn prepare(sources: Vec<BackupSource>, opts: &BackupOptions) -> Result<Prepared, BackupError> {
@@ -1090,6 +1102,7 @@ fn reports(
                 .collect(),
             duration,
             sha256: t.sha256,
+            file_sha256: t.file_sha256,
         });
     }
     out
@@ -1171,6 +1184,7 @@ pub(crate) fn run(
                         streams: readers,
                         pending: pendings,
                         deferred: Vec::new(),
+                        pending_roots: HashMap::new(),
                         unread: 0,
                         walked: false,
                         read_notice,

@@ -11,6 +11,7 @@ use std::path::Path;
 
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
+use sha2::{Digest, Sha256};
 
 use super::summary::WarningKind;
 use crate::chunker::{chunk_slice, ChunkerParams, StreamChunker};
@@ -187,12 +188,62 @@ pub(crate) fn read_stream(
     }
 }
 
+/// Feeds what passes through a reader into a SHA-256 (the content hash a stream's or a
+/// pending source's files report), when there is one.
+pub(crate) struct Tee<'h, R> {
+    pub(crate) inner: R,
+    pub(crate) hasher: Option<&'h mut Sha256>,
+}
+
+impl<R: Read> Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = self.hasher.as_deref_mut() {
+            h.update(buf.get(..n).unwrap_or_default());
+        }
+        Ok(n)
+    }
+}
+
+/// A hole of `len` bytes reads as zeros: hashed as such.
+fn hash_hole(hasher: Option<&mut Sha256>, len: u64) {
+    static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+    let Some(h) = hasher else { return };
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(ZEROS.len() as u64);
+        h.update(ZEROS.get(..n as usize).unwrap_or_default());
+        left -= n;
+    }
+}
+
 /// Reads one file whose `lstat` gave `entry`.
 pub(crate) fn read_file(
     path: &Path,
     entry: &Entry,
     params: &ChunkerParams,
     sink: &dyn ChunkSink,
+) -> Result<ReadOutcome, Aborted> {
+    read_file_into(path, entry, params, sink, None)
+}
+
+/// [`read_file`], also feeding the file's content (holes as zeros) into `hasher`.
+pub(crate) fn read_file_hashed(
+    path: &Path,
+    entry: &Entry,
+    params: &ChunkerParams,
+    sink: &dyn ChunkSink,
+    hasher: &mut Sha256,
+) -> Result<ReadOutcome, Aborted> {
+    read_file_into(path, entry, params, sink, Some(hasher))
+}
+
+fn read_file_into(
+    path: &Path,
+    entry: &Entry,
+    params: &ChunkerParams,
+    sink: &dyn ChunkSink,
+    mut hasher: Option<&mut Sha256>,
 ) -> Result<ReadOutcome, Aborted> {
     let file = match open_nofollow(path) {
         Ok(f) => f,
@@ -225,13 +276,24 @@ pub(crate) fn read_file(
     for (start, len) in regions {
         if start > pos {
             parts.push(ContentPart::Hole { len: start - pos });
+            hash_hole(hasher.as_deref_mut(), start - pos);
         }
         let result = if single {
             // not sparse: read to the real end of file, whatever lstat said
-            chunk_stream(&file, Some(before.size()), params, sink, &mut parts)?
+            let tee = Tee {
+                inner: &file,
+                hasher: hasher.as_deref_mut(),
+            };
+            chunk_stream(tee, Some(before.size()), params, sink, &mut parts)?
         } else {
             match (&file).seek(SeekFrom::Start(start)) {
-                Ok(_) => chunk_stream((&file).take(len), Some(len), params, sink, &mut parts)?,
+                Ok(_) => {
+                    let tee = Tee {
+                        inner: (&file).take(len),
+                        hasher: hasher.as_deref_mut(),
+                    };
+                    chunk_stream(tee, Some(len), params, sink, &mut parts)?
+                }
                 Err(e) => Err(e),
             }
         };
@@ -247,6 +309,7 @@ pub(crate) fn read_file(
         parts.push(ContentPart::Hole {
             len: before.size() - pos,
         });
+        hash_hole(hasher, before.size() - pos);
         pos = before.size();
     }
     let changed = match file.metadata() {

@@ -52,7 +52,15 @@ pub enum BackupSource {
 }
 
 /// What a [`PendingSender`] said.
-type PendingMessage = Result<PathBuf, String>;
+#[derive(Debug)]
+pub(crate) enum PendingMessage {
+    /// Ready at this real path.
+    Ready(PathBuf),
+    /// Not there: left out with a warning saying why.
+    Failed(String),
+    /// Not there, and its producer reports why: left out without a warning.
+    Nothing,
+}
 
 /// The pipeline's end of a [`BackupSource::Pending`].
 pub struct Pending(pub(crate) crossbeam_channel::Receiver<PendingMessage>);
@@ -67,12 +75,19 @@ impl PendingSender {
     /// source's real path).
     pub fn ready(self, real: impl Into<PathBuf>) {
         // a pipeline that already ended does not need it any more
-        let _ = self.0.send(Ok(real.into()));
+        let _ = self.0.send(PendingMessage::Ready(real.into()));
     }
 
     /// The source will not be there: it is left out of the snapshot, `why` in its report.
     pub fn failed(self, why: impl Into<String>) {
-        let _ = self.0.send(Err(why.into()));
+        let _ = self.0.send(PendingMessage::Failed(why.into()));
+    }
+
+    /// The source will not be there and its producer says why elsewhere (a database backup
+    /// that failed is recorded as such): left out of the snapshot without a warning, so the
+    /// snapshot does not list it as unreadable.
+    pub fn nothing(self) {
+        let _ = self.0.send(PendingMessage::Nothing);
     }
 }
 
@@ -222,6 +237,10 @@ pub struct SourceReport {
     pub duration: Duration,
     /// SHA-256 (hex) of the content of a `Stream` or `Bytes` source.
     pub sha256: Option<String>,
+    /// SHA-256 (hex) of each file of a `Pending` source, by its path relative to the source
+    /// (the empty path when the source is one file): its producer compares them with what
+    /// it wrote (a database image's recorded hash). Such files are always read.
+    pub file_sha256: std::collections::BTreeMap<PathBuf, String>,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

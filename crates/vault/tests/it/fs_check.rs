@@ -7,7 +7,7 @@ use std::fs;
 
 use fs_common::*;
 use vault::backup::{backup, BackupOptions};
-use vault::check::{check, CheckOptions};
+use vault::check::{check, check_packs, CheckOptions};
 use vault::restore::{restore, RestoreOptions};
 
 fn pack_files(repo_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -230,4 +230,46 @@ fn truncated_pack_is_a_structure_error_and_restore_keeps_the_intact_files() {
         }
     }
     assert_eq!(intact + damaged, 40);
+}
+
+/// The pack part alone (what a backup checks once its uploads are done): a missing and a
+/// truncated pack are named, each once, the same way the whole check names them.
+#[test]
+fn check_packs_names_a_missing_and_a_truncated_pack() {
+    let (_src, repo_dir) = setup();
+    let repo = open_repo(repo_dir.path());
+    assert_eq!(check_packs(&repo).unwrap(), []);
+    drop(repo);
+    let packs = pack_files(repo_dir.path());
+    let (gone, short) = (&packs[0], &packs[1]);
+    fs::remove_file(gone).unwrap();
+    let len = fs::metadata(short).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(short)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
+    let repo = open_repo(repo_dir.path());
+    let problems = check_packs(&repo).unwrap();
+    let name = |p: &std::path::Path| p.file_name().unwrap().to_string_lossy().to_string();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    let missing = problems
+        .iter()
+        .find(|p| p.message.contains(&name(gone)))
+        .unwrap();
+    assert!(
+        missing.message.contains("missing from the repository"),
+        "{missing:?}"
+    );
+    let truncated = problems
+        .iter()
+        .find(|p| p.message.contains(&name(short)))
+        .unwrap();
+    assert!(truncated.message.contains("truncated"), "{truncated:?}");
+    // the whole check says the same of them
+    let whole = check(&repo, &CheckOptions::default()).unwrap();
+    for p in &problems {
+        assert!(whole.errors.contains(p), "{p:?} not in {:?}", whole.errors);
+    }
 }

@@ -1,7 +1,8 @@
 //! Pending sources (`BackupSource::pending`): the rest of the backup is read first (the read
 //! notice comes while they are still not ready), each is stored once its sender names its
 //! real path, in whatever order they become ready, and one that fails or is dropped is left
-//! out with the reason in its report; a second run reuses unchanged pending content.
+//! out with the reason in its report (or without a warning when its producer reports why);
+//! every file of a pending source is read and its SHA-256 reported, also in a second run.
 #![allow(clippy::unwrap_used)]
 
 use std::fs;
@@ -40,7 +41,7 @@ fn run_with_pending(repo: &Repository, data: &Path, images: &Path) -> BackupOutc
     };
     let mut sources = vec![BackupSource::path(data, "/data/shared")];
     let mut senders = Vec::new();
-    for name in ["ONE", "TWO", "THREE", "FOUR.img", "FIVE"] {
+    for name in ["ONE", "TWO", "THREE", "FOUR.img", "FIVE", "SIX"] {
         let (source, sender) = BackupSource::pending(format!("/.cnxbackup/databases/{name}"));
         sources.push(source);
         senders.push(sender);
@@ -51,12 +52,13 @@ fn run_with_pending(repo: &Repository, data: &Path, images: &Path) -> BackupOutc
         noticed.recv_timeout(Duration::from_secs(60)).unwrap();
         write_images(images);
         let mut senders = senders.into_iter();
-        let [one, two, three, four, five] = std::array::from_fn(|_| senders.next().unwrap());
+        let [one, two, three, four, five, six] = std::array::from_fn(|_| senders.next().unwrap());
         two.ready(images.join("TWO"));
         four.ready(images.join("FOUR.img"));
         three.failed("SQL2062N  An error occurred while accessing media");
         one.ready(images.join("ONE"));
         drop(five);
+        six.nothing();
         backup.join().unwrap().unwrap()
     })
 }
@@ -135,10 +137,37 @@ fn pending_sources_are_stored_when_ready_after_the_rest_is_read() {
     assert!(r[4].stored && r[4].files == 1 && r[4].bytes == 70_000);
     assert!(!r[5].stored);
     assert!(r[5].warnings[0].message.contains("never became ready"));
+    // left out without a warning: its producer reports why
+    assert!(!r[6].stored && r[6].warnings.is_empty(), "{:?}", r[6]);
+    assert_eq!(
+        snap.summary.not_backed_up.len(),
+        2,
+        "{:?}",
+        snap.summary.not_backed_up
+    );
+    // each file's SHA-256, by its path below the source
+    let sha = |data: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data));
+    let one: Vec<(String, String)> = r[1]
+        .file_sha256
+        .iter()
+        .map(|(p, h)| (p.display().to_string(), h.clone()))
+        .collect();
+    assert_eq!(
+        one,
+        [
+            ("ONE.0.db2inst1.001".to_string(), sha(&noise(400_000, 11))),
+            ("transcript.log".to_string(), sha(b"$ db2 backup ONE\n")),
+        ]
+    );
+    assert_eq!(r[4].file_sha256[Path::new("")], sha(&noise(70_000, 14)));
+    assert!(
+        r[0].file_sha256.is_empty(),
+        "only pending sources report them"
+    );
 }
 
 #[test]
-fn unchanged_pending_content_is_not_read_again() {
+fn unchanged_pending_content_is_read_again_for_its_hashes_and_adds_no_data() {
     let repo_dir = tempfile::tempdir().unwrap();
     let repo = init_repo(repo_dir.path());
     let data = tempfile::tempdir().unwrap();
@@ -146,11 +175,19 @@ fn unchanged_pending_content_is_not_read_again() {
     let images = tempfile::tempdir().unwrap();
     let first = run_with_pending(&repo, data.path(), images.path());
     assert!(first.sources[1].bytes_read > 0);
-    // same images, same inodes: the parent snapshot's content is reused
+    // same images, same inodes: the files of the other sources are not read again, the
+    // pending ones are (for their hashes), and deduplicate to nothing new
     let second = run_with_pending(&repo, data.path(), images.path());
     assert_eq!(second.parent, Some(first.snapshot_id));
     let read: Vec<u64> = second.sources.iter().map(|s| s.bytes_read).collect();
-    assert_eq!(read, [0, 0, 0, 0, 0, 0], "{:?}", second.sources);
+    assert_eq!(
+        read,
+        [0, 400_017, 100_000, 0, 70_000, 0, 0],
+        "{:?}",
+        second.sources
+    );
+    assert_eq!(second.summary.data_blobs_new, 0);
+    assert_eq!(second.sources[1].file_sha256, first.sources[1].file_sha256);
     assert!(second.sources[1].stored && second.sources[4].stored);
 }
 
