@@ -11,8 +11,10 @@
 #   snapshot-10x   the same with 10x the shared data
 # Everything lives in a btrfs file system in a loop device (needs root and btrfs-progs), so
 # every mode reads the same file system. Prints each window (first server stopped to last
-# server verified running, from the manifest's `outage`), its parts, the peak memory
-# (maximum resident set) of the backup, and the target ratios.
+# server verified running, from the manifest's `outage`), its parts, whether every file was
+# read before the last database ended (the files are read beside the databases), the peak
+# memory (maximum resident set) of the backup, and the target ratios; then the machine's
+# load average again (other work on the machine skews every figure alike).
 #
 # Usage: scripts/bench/outage.sh [-s SIZE_MIB] [-d DATA_MIB] [-w WORKDIR]
 #   defaults: 200 MiB per database (2 s each), 100 MiB of extra shared data.
@@ -35,7 +37,7 @@ done
 
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 if [ -z "${CNXBACKUP:-}" ] || [ -z "${BUILD_SAMPLE:-}" ] || [ -z "${SAMPLE_SERVERS:-}" ]; then
-  (cd "$ROOT" && cargo build --release -p cnxbackup -p sample \
+  (cd "$ROOT" && cargo build --release -p cnxbackup -p sample --bin cnxbackup \
     --example build_sample --example sample_servers >&2)
 fi
 CNXBACKUP=${CNXBACKUP:-$TARGET/release/cnxbackup}
@@ -105,7 +107,7 @@ run init >/dev/null
 
 echo "sample: 8.0-db2-ccm, $DBS databases of $SIZE MiB ($(echo "scale=1; $SIZE / 100" | bc) s each), $(du -sh "$SYS$SHARED" | cut -f1) shared data"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-16s %9s %9s %9s %9s %9s %10s\n' mode window stop capture restart slowest_db peak_rss
+printf '%-16s %9s %9s %9s %9s %9s %10s %s\n' mode window stop capture restart slowest_db peak_rss files
 : > "$WORK/results.txt"
 # started once: every run ends with --restart, which leaves them running
 "$SAMPLE_SERVERS" start "$SYS" >/dev/null
@@ -124,15 +126,17 @@ result = [json.loads(l) for l in open(sys.argv[1]) if '"event":"result"' in l][-
 w = result["outage"]
 dbs = [d for d in result["manifest"]["databases"] if d.get("started_ns")]
 slowest = max((d["ended_ns"] - d["started_ns"]) / 1e9 for d in dbs)
+files = next(p for p in result["phase_table"] if p["phase"] == "files")["message"]
+beside = "read-beside-databases" if "before the last database ended" in files else "read-after-databases"
 print(sys.argv[2], w["down_ms"] / 1000, w["stop"]["duration_ms"] / 1000,
       w["capture"]["duration_ms"] / 1000, w["restart"]["duration_ms"] / 1000, slowest,
-      int(sys.argv[3]) // 1024)
+      int(sys.argv[3]) // 1024, beside)
 PY
-  tail -n 1 "$WORK/results.txt" | awk '{printf "%-16s %8.2fs %8.2fs %8.2fs %8.2fs %8.2fs %6d MiB\n", $1, $2, $3, $4, $5, $6, $7}'
+  tail -n 1 "$WORK/results.txt" | awk '{printf "%-16s %8.2fs %8.2fs %8.2fs %8.2fs %8.2fs %6d MiB %s\n", $1, $2, $3, $4, $5, $6, $7, $8}'
 done
 python3 - "$WORK/results.txt" "$DATA" <<'PY'
 import sys
-r = {l.split()[0]: [float(x) for x in l.split()[1:]] for l in open(sys.argv[1])}
+r = {l.split()[0]: [float(x) for x in l.split()[1:7]] for l in open(sys.argv[1])}
 data = int(sys.argv[2])
 seq, par, one = r["sequential"][0], r["parallel"][0], r["all-at-once"]
 bound = one[1] + one[4] + one[3]
@@ -141,4 +145,8 @@ print(f"all at once: window / (stop + slowest database + restart) = {one[0]:.2f}
 for a, b in (("parallel", "parallel-10x"), ("snapshot", "snapshot-10x")):
     print(f"{b} / {a} window ({data} -> {data * 10} MiB extra shared data): {r[b][0] / r[a][0]:.2f} (snapshot mode target <= 1.10)")
 print("peak RSS (MiB): " + ", ".join(f"{k} {int(v[5])}" for k, v in r.items()))
+same_data = [k for k in r if not k.endswith("-10x")]
+worst = max(same_data, key=lambda k: r[k][5])
+print(f"peak RSS, same data, highest / sequential (one database at a time): {worst} {r[worst][5] / r['sequential'][5]:.2f}")
 PY
+echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"

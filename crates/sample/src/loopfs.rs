@@ -1,6 +1,7 @@
-//! A real btrfs file system in a loop device, for the tests of the file-system snapshot mode
-//! (they run as root; `scripts/test` installs btrfs-progs). Unmounted when dropped; the image
-//! file lives in the directory the caller gives (a temporary directory it removes).
+//! File systems of their own for the tests of the file-system snapshot mode (they run as
+//! root): a real btrfs in a loop device (`scripts/test` installs btrfs-progs; the image file
+//! lives in the directory the caller gives, a temporary directory it removes), and a tmpfs
+//! whose device name the LVM stand-in maps to a logical volume. Unmounted when dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,6 +67,39 @@ impl LoopBtrfs {
 impl Drop for LoopBtrfs {
     fn drop(&mut self) {
         // lazily: a test that failed may still hold a file open in it
+        let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();
+    }
+}
+
+/// A tmpfs mounted at [`Tmpfs::mnt`] with `source` as its device name (what
+/// `/proc/self/mountinfo` shows): for the LVM stand-in, the device of a logical volume.
+#[derive(Debug)]
+pub struct Tmpfs {
+    /// Where it is mounted.
+    pub mnt: PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs named `source` at `dir` (created).
+    pub fn mount(source: &str, dir: &Path) -> Result<Tmpfs, SampleError> {
+        std::fs::create_dir_all(dir).map_err(|e| SampleError::io(dir, e))?;
+        run(
+            "mount",
+            &[
+                "-t".as_ref(),
+                "tmpfs".as_ref(),
+                source.as_ref(),
+                dir.as_os_str(),
+            ],
+        )?;
+        Ok(Tmpfs {
+            mnt: dir.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();
     }
 }

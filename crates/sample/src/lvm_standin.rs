@@ -54,6 +54,15 @@ impl LvmStandIn {
         writeln!(f, "{device}\t{vg_lv}\t{}", dir.display()).map_err(|e| SampleError::io(&p, e))
     }
 
+    /// This process's `PATH` with the stand-in's commands first (for `set_var` in a test
+    /// of its own process, or a child's environment).
+    pub fn path_first(&self) -> std::ffi::OsString {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let dirs = std::iter::once(self.bin.clone()).chain(std::env::split_paths(&path));
+        // the stand-in's directory is one this crate made: no ':' in it
+        std::env::join_paths(dirs).unwrap_or(path)
+    }
+
     /// Every call so far, one line each (`lvcreate --snapshot ...`).
     pub fn log(&self) -> Vec<String> {
         std::fs::read_to_string(self.state.join("lvm.log"))

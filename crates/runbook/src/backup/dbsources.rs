@@ -1,15 +1,23 @@
-//! Database steps as backup sources: staged images (DB2, SQL Server, Oracle) are backed up
-//! to the staging directory before the pipeline runs and read from there; the `command`
-//! vendor's dump is started when the pipeline first reads its source, and its stdout flows
-//! through a pipe straight into the repository (nothing staged). Every stored image is
-//! checked against the SHA-256 the vendor step recorded.
+//! Database steps as backup sources, handed to the pipeline before any database is backed
+//! up ([`start_databases`]) so the file components are read while the databases run:
+//!
+//! - a staged image (DB2, SQL Server, Oracle) is a *pending* source per database, its
+//!   directory `/.cnxbackup/databases/<DB>/`: the databases phase ([`run_databases`]) tells
+//!   the pipeline where it is as soon as that database's backup ended, and the pipeline
+//!   stores it then (while other databases still run, or after the restart). The pipeline
+//!   reports each file's SHA-256, checked against what the vendor step recorded; the
+//!   directory also holds the database's transcript ([`TRANSCRIPT_NAME`]), stored whether
+//!   the backup succeeded or not;
+//! - the `command` vendor's dump is started when the pipeline first reads its source, and
+//!   its stdout flows through a pipe straight into the repository (nothing staged); its
+//!   SHA-256 is checked the same way.
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use vault::backup::{BackupSource, SourceReport};
+use vault::backup::{BackupSource, PendingSender, SourceReport};
 
 use super::dbjobs::{job_dir, DbJob, DbOutcome, Finished, Runner, TRANSCRIPT_NAME};
 use super::recorder::Recorder;
@@ -31,9 +39,9 @@ pub(crate) fn db_dir(name: &str) -> String {
 /// reader turns it into a read error and the record keeps it).
 type DumpResult = Arc<Mutex<Option<Result<ImageRecord, Arc<DbError>>>>>;
 
-/// One database ready to become sources.
+/// One database whose backup the pipeline stores.
 pub(crate) enum DbSource {
-    /// Images already in the database's staging subdirectory.
+    /// Images staged in the database's staging subdirectory (its pending source).
     Staged {
         target: DatabaseTarget,
         image: Box<ImageRecord>,
@@ -41,15 +49,31 @@ pub(crate) enum DbSource {
         started_ns: i64,
         ended_ns: i64,
     },
-    /// The transcript of a database's vendor commands ([`TRANSCRIPT_NAME`]), stored beside
-    /// its images whether the backup succeeded or not.
-    Transcript { database: String, path: PathBuf },
     /// A dump that runs while the pipeline reads it.
     Streamed {
         target: DatabaseTarget,
         result: DumpResult,
-        reader: Mutex<Option<Box<DumpReader>>>,
     },
+}
+
+/// The database step of a run, decided before any database is touched.
+pub(crate) struct DbStart {
+    /// For the pipeline, from its start: each staged database's pending directory, or
+    /// each streamed dump.
+    pub(crate) sources: Vec<BackupSource>,
+    /// What the databases phase then does.
+    pub(crate) work: DbWork,
+}
+
+/// What the databases phase does ([`run_databases`]).
+pub(crate) enum DbWork {
+    /// No database step (the message, if any, says why).
+    Skipped(Option<String>),
+    /// Dumps the pipeline runs as it reads them.
+    Streamed(Vec<DbSource>),
+    /// Vendor backups into the staging directory; each database's sender tells the
+    /// pipeline where its directory is once its backup ended.
+    Staged(Vec<(DatabaseTarget, PendingSender)>),
 }
 
 impl DbSource {
@@ -67,7 +91,7 @@ impl DbSource {
             DbSource::Staged {
                 target, image, dir, ..
             } => Some((target, image, dir)),
-            _ => None,
+            DbSource::Streamed { .. } => None,
         }
     }
 
@@ -75,7 +99,6 @@ impl DbSource {
         match self {
             DbSource::Staged { image, .. } => &image.database,
             DbSource::Streamed { target, .. } => &target.name,
-            DbSource::Transcript { database, .. } => database,
         }
     }
 
@@ -89,51 +112,40 @@ impl DbSource {
             DbSource::Streamed { target, .. } => {
                 vec![format!("{}/{}.dump", db_dir(&target.name), target.name)]
             }
-            DbSource::Transcript { database, .. } => {
-                vec![format!("{}/{TRANSCRIPT_NAME}", db_dir(database))]
-            }
         }
     }
 
-    /// The sources for this database (the staged files open now; a missing one is
-    /// recorded when the reports come back).
-    pub(crate) fn sources(&self) -> Vec<BackupSource> {
-        let now = vault::now_unix_ns();
-        match self {
-            DbSource::Transcript { path, .. } => self
-                .stored_paths()
-                .into_iter()
-                .map(|stored| BackupSource::path(path, stored))
-                .collect(),
-            DbSource::Staged { image, dir, .. } => image
-                .files
-                .iter()
-                .zip(self.stored_paths())
-                .map(|(f, stored)| {
-                    let real = dir.join(&f.name);
-                    let reader: Box<dyn Read + Send> = match std::fs::File::open(&real) {
-                        Ok(file) => Box::new(file),
-                        Err(e) => Box::new(FailingReader(Some(io::Error::new(
-                            e.kind(),
-                            format!("{}: {e}", real.display()),
-                        )))),
-                    };
-                    BackupSource::stream(stored, reader, 0o600, now)
-                })
-                .collect(),
-            DbSource::Streamed { reader, .. } => {
-                let r = reader.lock().ok().and_then(|mut g| g.take());
-                match r {
-                    Some(r) => vec![BackupSource::stream(
-                        self.stored_paths().remove(0),
-                        r,
-                        0o600,
-                        now,
-                    )],
-                    None => Vec::new(),
-                }
-            }
+    /// The SHA-256 the pipeline computed for each stored file of this database, in the
+    /// order of its image's files: `Err` names what was not stored.
+    fn stored_hashes(
+        &self,
+        image: &ImageRecord,
+        reports: &[SourceReport],
+    ) -> Result<Vec<Option<String>>, String> {
+        let (stored_as, streamed) = match self {
+            DbSource::Staged { .. } => (db_dir(self.name()), false),
+            DbSource::Streamed { .. } => (self.stored_paths().remove(0), true),
+        };
+        let rep = reports
+            .iter()
+            .find(|x| x.stored_as == Path::new(&stored_as))
+            .ok_or_else(|| format!("{stored_as}: not stored"))?;
+        if !rep.stored {
+            let why = rep
+                .warnings
+                .first()
+                .map(|w| w.to_string())
+                .unwrap_or_else(|| "not stored".into());
+            return Err(format!("{}: {why}", self.name()));
         }
+        Ok(image
+            .files
+            .iter()
+            .map(|f| match streamed {
+                true => rep.sha256.clone(),
+                false => rep.file_sha256.get(Path::new(&f.name)).cloned(),
+            })
+            .collect())
     }
 
     /// Records the outcome from the pipeline's reports.
@@ -144,15 +156,7 @@ impl DbSource {
         events: &mut Vec<Event>,
     ) {
         let stored = self.stored_paths();
-        let find = |p: &str| reports.iter().find(|x| x.stored_as == Path::new(p));
         let image = match self {
-            DbSource::Transcript { database, .. } => {
-                let log = stored.first().filter(|p| find(p).is_some_and(|x| x.stored));
-                if let Some(d) = r.databases.iter_mut().find(|d| d.database == *database) {
-                    d.log = log.cloned();
-                }
-                return;
-            }
             DbSource::Staged { image, .. } => Ok((**image).clone()),
             DbSource::Streamed { result, .. } => result
                 .lock()
@@ -162,21 +166,13 @@ impl DbSource {
                 .unwrap_or_else(|| Err(format!("{}: the dump never ran", self.name()))),
         };
         let outcome = image.and_then(|image| {
-            for (f, p) in image.files.iter().zip(&stored) {
-                let rep = find(p).ok_or_else(|| format!("{p}: not stored"))?;
-                if !rep.stored {
-                    let why = rep
-                        .warnings
-                        .first()
-                        .map(|w| w.to_string())
-                        .unwrap_or_else(|| "not stored".into());
-                    return Err(format!("{}: {why}", self.name()));
-                }
-                if rep.sha256.as_deref() != Some(f.sha256.as_str()) {
+            let hashes = self.stored_hashes(&image, reports)?;
+            for ((f, p), sha) in image.files.iter().zip(&stored).zip(hashes) {
+                if sha.as_deref() != Some(f.sha256.as_str()) {
                     return Err(format!(
                         "{}: the image stored at {p} has SHA-256 {}, the vendor step recorded {}",
                         self.name(),
-                        rep.sha256.as_deref().unwrap_or("-"),
+                        sha.as_deref().unwrap_or("-"),
                         f.sha256
                     ));
                 }
@@ -192,17 +188,14 @@ impl DbSource {
                         ended_ns,
                         ..
                     } => (Some(*started_ns), Some(*ended_ns)),
-                    _ => (None, None),
+                    DbSource::Streamed { .. } => (None, None),
                 };
                 r.databases.push(DatabaseRecord {
-                    database: self.name().to_string(),
-                    status: StepStatus::Ok,
                     stored_paths: stored,
                     image: Some(image),
-                    error: None,
                     started_ns,
                     ended_ns,
-                    log: None,
+                    ..DatabaseRecord::new(self.name(), StepStatus::Ok)
                 });
             }
             Err(message) => {
@@ -232,40 +225,43 @@ impl DbSource {
     }
 }
 
-/// Runs the staged vendor backups now (one step per database) and prepares the streamed
-/// ones. Failures are recorded; the others go on.
-pub(crate) fn prepare_databases(
+/// Each database's transcript, when the pipeline stored it (failed databases' too), as its
+/// record's `log`.
+pub(crate) fn record_transcripts(reports: &[SourceReport], r: &mut Recorder) {
+    for d in &mut r.databases {
+        let dir = db_dir(&d.database);
+        let stored = reports.iter().any(|x| {
+            x.stored_as == Path::new(&dir)
+                && x.stored
+                && x.file_sha256.contains_key(Path::new(TRANSCRIPT_NAME))
+        });
+        if stored {
+            d.log = Some(format!("{dir}/{TRANSCRIPT_NAME}"));
+        }
+    }
+}
+
+/// The database step of this run before anything runs: the sources the pipeline starts
+/// with, and the work of the databases phase. Touches nothing.
+pub(crate) fn start_databases(
     plan: &Plan,
     tool: Option<&dyn DatabaseTool>,
     cfg: &ToolConfig,
-    staging: &Path,
-    s: &mut Scope<'_, '_>,
-    r: &mut Recorder,
-) -> Vec<DbSource> {
-    let Some(step) = plan
+) -> DbStart {
+    let step = plan
         .steps
         .iter()
-        .find(|s| s.action == Action::BackupDatabases && s.runs)
-    else {
-        r.step_done(Action::BackupDatabases, StepStatus::Skipped, None, 0);
-        return Vec::new();
+        .find(|s| s.action == Action::BackupDatabases && s.runs);
+    let (step, tool) = match (step, tool) {
+        (None, _) => return DbStart::skipped(None),
+        (Some(_), None) => return DbStart::skipped(Some("no database tool".into())),
+        (Some(step), Some(tool)) => (step, tool),
     };
-    let Some(tool) = tool else {
-        r.step_done(
-            Action::BackupDatabases,
-            StepStatus::Skipped,
-            Some("no database tool".into()),
-            0,
-        );
-        return Vec::new();
-    };
-    let t = std::time::Instant::now();
-    let total = step.databases.len();
-    r.db_total = total;
-    let mut out = Vec::new();
+    let mut sources = Vec::new();
     if tool.vendor() == Vendor::Command {
         let mut cfg = cfg.clone();
         cfg.vendor = Some(Vendor::Command);
+        let mut dumps = Vec::new();
         for db in &step.databases {
             let target = target_of(db);
             let result: DumpResult = Arc::new(Mutex::new(None));
@@ -276,21 +272,83 @@ pub(crate) fn prepare_databases(
                 pipe: None,
                 thread: None,
             };
-            out.push(DbSource::Streamed {
-                target,
-                result,
-                reader: Mutex::new(Some(Box::new(reader))),
-            });
+            let stored = format!("{}/{}.dump", db_dir(&target.name), target.name);
+            sources.push(BackupSource::stream(
+                stored,
+                Box::new(reader),
+                0o600,
+                vault::now_unix_ns(),
+            ));
+            dumps.push(DbSource::Streamed { target, result });
         }
-        r.step_done(Action::BackupDatabases, StepStatus::Ok, None, 0);
-        return out;
+        return DbStart {
+            sources,
+            work: DbWork::Streamed(dumps),
+        };
     }
+    let mut staged = Vec::new();
+    for db in &step.databases {
+        let (source, sender) = BackupSource::pending(db_dir(&db.name));
+        sources.push(source);
+        staged.push((target_of(db), sender));
+    }
+    DbStart {
+        sources,
+        work: DbWork::Staged(staged),
+    }
+}
+
+impl DbStart {
+    fn skipped(why: Option<String>) -> DbStart {
+        DbStart {
+            sources: Vec::new(),
+            work: DbWork::Skipped(why),
+        }
+    }
+}
+
+/// The databases phase: runs the staged vendor backups (up to the parallel limit), handing
+/// each database's directory to the pipeline as soon as its backup ended; the streamed
+/// dumps run as the pipeline reads them. Failures are recorded; the others go on.
+pub(crate) fn run_databases(
+    work: DbWork,
+    tool: Option<&dyn DatabaseTool>,
+    cfg: &ToolConfig,
+    staging: &Path,
+    s: &mut Scope<'_, '_>,
+    r: &mut Recorder,
+) -> Vec<DbSource> {
+    let (staged, tool) = match (work, tool) {
+        (DbWork::Skipped(why), _) => {
+            r.step_done(Action::BackupDatabases, StepStatus::Skipped, why, 0);
+            return Vec::new();
+        }
+        (DbWork::Streamed(dumps), _) => {
+            r.db_total = dumps.len();
+            r.step_done(Action::BackupDatabases, StepStatus::Ok, None, 0);
+            return dumps;
+        }
+        (DbWork::Staged(staged), Some(tool)) => (staged, tool),
+        (DbWork::Staged(_), None) => {
+            r.step_done(
+                Action::BackupDatabases,
+                StepStatus::Skipped,
+                Some("no database tool".into()),
+                0,
+            );
+            return Vec::new();
+        }
+    };
+    let t = std::time::Instant::now();
+    let total = staged.len();
+    r.db_total = total;
     if let Err(e) = prepare_staging(staging, cfg.run_as.as_deref()) {
         // Reported once; the databases are named as not tried.
         s.warn(format!("staging directory: {e}"));
-        for (i, db) in step.databases.iter().enumerate() {
+        for (i, (target, sender)) in staged.into_iter().enumerate() {
+            sender.nothing();
             r.fail_db(
-                &db.name,
+                &target.name,
                 if i == 0 {
                     format!("staging directory: {e}")
                 } else {
@@ -304,18 +362,18 @@ pub(crate) fn prepare_databases(
             Some(e.to_string()),
             millis(t),
         );
-        return out;
+        return Vec::new();
     }
-    // the pipeline reads each database's transcript by its path, which must be absolute
+    // the pipeline reads each database's directory by its path, which must be absolute
     // (`database.staging_dir` may be relative to the working directory)
     let staging = std::path::absolute(staging).unwrap_or_else(|_| staging.to_path_buf());
-    let staging = staging.as_path();
-    let jobs: Vec<DbJob> = step
-        .databases
-        .iter()
-        .map(|db| DbJob {
-            target: target_of(db),
-            dir: job_dir(staging, &db.name),
+    let (targets, senders): (Vec<_>, Vec<_>) = staged.into_iter().unzip();
+    let mut senders: Vec<Option<PendingSender>> = senders.into_iter().map(Some).collect();
+    let jobs: Vec<DbJob> = targets
+        .into_iter()
+        .map(|target| DbJob {
+            dir: job_dir(&staging, &target.name),
+            target,
         })
         .collect();
     let runner = Runner {
@@ -324,31 +382,24 @@ pub(crate) fn prepare_databases(
         limit: cfg.parallel(),
         common_cause: &DbError::common_cause,
     };
-    let mut staged: Vec<Option<DbSource>> = jobs.iter().map(|_| None).collect();
+    let mut out: Vec<Option<DbSource>> = jobs.iter().map(|_| None).collect();
     let mut done = 0;
     runner.run(&jobs, |f| {
         done += 1;
         let index = f.index;
         let Some(job) = jobs.get(index) else { return };
         let (source, bytes, status) = finished(job, f, s, r);
+        if let Some(sender) = senders.get_mut(index).and_then(Option::take) {
+            hand_over(job, source.is_some(), sender);
+        }
         s.progress(Item {
             bytes,
             ..Item::new(&job.target.name, done, total, status)
         });
-        if let Some(slot) = staged.get_mut(index) {
+        if let Some(slot) = out.get_mut(index) {
             *slot = source;
         }
     });
-    out.extend(staged.into_iter().flatten());
-    // each database's transcript goes into the snapshot beside its images (failed ones too)
-    out.extend(
-        jobs.iter()
-            .filter(|j| j.transcript().is_file())
-            .map(|j| DbSource::Transcript {
-                database: j.target.name.clone(),
-                path: j.transcript(),
-            }),
-    );
     let failed = r
         .databases
         .iter()
@@ -364,7 +415,42 @@ pub(crate) fn prepare_databases(
         (failed > 0).then(|| format!("{failed} of {total} database backup(s) failed")),
         millis(t),
     );
-    out
+    out.into_iter().flatten().collect()
+}
+
+/// Tells the pipeline where a database's directory is, now that its backup ended: its
+/// images and transcript, or (a failed backup) its transcript alone — what a failed backup
+/// left beside it is no image and is not stored. A database without a transcript (not
+/// tried) is left out: its record says why.
+fn hand_over(job: &DbJob, succeeded: bool, sender: PendingSender) {
+    if !succeeded {
+        keep_only_transcript(&job.dir);
+    }
+    if succeeded || job.transcript().is_file() {
+        sender.ready(&job.dir);
+    } else {
+        sender.nothing();
+    }
+}
+
+/// Removes everything but the transcript from a failed database's staging subdirectory.
+fn keep_only_transcript(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name() == TRANSCRIPT_NAME {
+            continue;
+        }
+        let path = entry.path();
+        let removed = match entry.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        if let Err(e) = removed {
+            tracing::warn!(path = %path.display(), "what a failed database backup left could not be removed (it is stored with its transcript): {e}");
+        }
+    }
 }
 
 /// One database's backup ended: its source (when staged), its size and status word for the
@@ -423,18 +509,6 @@ fn target_of(db: &crate::plan::DatabaseRef) -> DatabaseTarget {
         host: db.host.clone(),
         port: db.port,
         schemas: db.schemas.clone(),
-    }
-}
-
-/// A reader that fails once (a staged image that cannot be opened).
-struct FailingReader(Option<io::Error>);
-
-impl Read for FailingReader {
-    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
-        Err(self
-            .0
-            .take()
-            .unwrap_or_else(|| io::Error::other("cannot be read")))
     }
 }
 

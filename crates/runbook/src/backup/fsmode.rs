@@ -1,9 +1,10 @@
-//! The backup's file-system snapshot mode (`[snapshot] method`): after the stop and the
-//! database backups, the volumes that hold the file components are snapshotted
-//! ([`crate::fssnap`]), the servers start again, and the files phase reads each component
-//! from the same place inside its volume's snapshot (stored under its real product path);
-//! the snapshots are removed once every file is read. The outage then no longer grows with
-//! the size of the shared data.
+//! The backup's file-system snapshot mode (`[snapshot] method`): right after the stop, the
+//! volumes that hold the file components are snapshotted ([`crate::fssnap`]); the files
+//! phase reads each component from the same place inside its volume's snapshot (stored under
+//! its real product path) while the databases are backed up, and the servers start again as
+//! soon as the databases are done, whether the files are read yet or not; the snapshots are
+//! removed once every file is read. The outage then no longer grows with the size of the
+//! shared data.
 //!
 //! Preflight checks that every file component is on a volume the method can snapshot and
 //! that its tools are there, before any server stops. Should taking the snapshots still fail

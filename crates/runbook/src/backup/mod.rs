@@ -11,13 +11,18 @@
 //! 2. **While the servers run**: the role mappings of every application (deployed bindings,
 //!    plus wsadmin when available) and the version evidence.
 //! 3. **Stop** (unless `--no-stop`): servers, node agents, deployment manager; verified.
-//! 4. **Databases**, one step each; staged images (and the `command` vendor's streamed dump)
-//!    go into the snapshot under `/.cnxbackup/databases/<DB>/`.
-//! 5. **Files**: each plan component through the vault pipeline, stored under its product
-//!    paths (one pipeline run with the database images: [`store`]).
-//! 6. **Restart** (`--restart`) as soon as every source is stored, then the vendor's check
-//!    of each staged image ([`verify`]: it needs no server stopped), then the **manifest and
-//!    snapshot** (the manifest records the starts and the checks); staging copies are
+//!    In the snapshot mode ([`fsmode`]) the file components' volumes are snapshotted now.
+//! 4. **Files beside the databases** ([`capture`]): one vault pipeline run starts, reading
+//!    the file components (stored under their product paths) while the **databases** phase
+//!    runs the vendor backups side by side; each database's staged images are stored under
+//!    `/.cnxbackup/databases/<DB>/` as soon as its backup ended (the `command` vendor's dump
+//!    streams into the pipeline).
+//! 5. **Restart** (`--restart`) as soon as the capture is done: every database backup ended
+//!    and every file was read (snapshot mode: the databases ended). The pipeline goes on
+//!    storing the images and uploading with the servers running.
+//! 6. **Checks after the restart** ([`verify`]): the vendor's check of each staged image and
+//!    the repository check of the packs, then the **manifest and snapshot** (the manifest
+//!    records the starts and the checks: COMPLETE only when they passed); staging copies are
 //!    removed only after the snapshot is saved.
 //!
 //! Each numbered part is a phase function run by the one procedure runner

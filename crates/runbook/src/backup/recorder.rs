@@ -131,6 +131,18 @@ impl Recorder {
         });
     }
 
+    /// The repository check after the restart found `message` (the snapshot will be
+    /// incomplete: what it stored cannot be vouched for).
+    pub(crate) fn fail_check(&mut self, message: String) {
+        self.failed.push(FailedStep {
+            procedure_step: "check".into(),
+            title: "Check what the backup stored in the repository".into(),
+            component: None,
+            database: None,
+            message,
+        });
+    }
+
     /// The backup of database `name` failed.
     pub(crate) fn fail_db(&mut self, name: &str, message: String) {
         self.db_failed_step(name, &message);

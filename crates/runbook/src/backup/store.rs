@@ -1,6 +1,7 @@
 //! How the run's parts reach the vault: every file component path is a
 //! `vault::backup::BackupSource::Path` stored under its product path (real path through the
-//! sysroot), database images and dumps are `Stream` sources under `/.cnxbackup/databases/`,
+//! sysroot), each database's staged images a `Pending` source (its directory, stored once its
+//! backup ended) and each dump a `Stream` source under `/.cnxbackup/databases/`,
 //! and the manifest, the role mappings, the application document and the tags come from the
 //! finish hook of `vault::backup::backup_sources_with_finish`, so that everything is ONE
 //! snapshot whose manifest carries the per-source reports. This module keeps the small

@@ -197,7 +197,19 @@ pub struct Procedure<'s> {
     open: Option<Open>,
 }
 
+/// A phase running beside the others ([`Procedure::begin_beside`]).
+#[derive(Debug)]
+pub struct Beside(Open);
+
+impl Beside {
+    /// Its phase.
+    pub fn phase(&self) -> Phase {
+        self.0.phase
+    }
+}
+
 /// The phase running.
+#[derive(Debug)]
 struct Open {
     phase: Phase,
     started_ns: i64,
@@ -246,9 +258,33 @@ impl<'s> Procedure<'s> {
 
     /// Ends the open phase (if any) with `status` and `message`.
     pub fn end(&mut self, status: PhaseStatus, message: String) {
-        let Some(open) = self.open.take() else {
-            return;
-        };
+        if let Some(open) = self.open.take() {
+            self.close(open, status, message);
+        }
+    }
+
+    /// Begins `phase` beside the phases that follow (the backup's files phase reads while
+    /// the databases phase runs): its `phase_start` now; its row in the table, and its
+    /// `phase_end`, when [`Procedure::end_beside`] ends it. The phases opened meanwhile
+    /// with [`Procedure::begin`] are not affected.
+    pub fn begin_beside(&mut self, phase: Phase) -> Beside {
+        self.sink.event(&Event::PhaseStart {
+            phase,
+            title: phase.title().to_string(),
+        });
+        Beside(Open {
+            phase,
+            started_ns: vault::now_unix_ns(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Ends a phase begun with [`Procedure::begin_beside`].
+    pub fn end_beside(&mut self, beside: Beside, status: PhaseStatus, message: String) {
+        self.close(beside.0, status, message);
+    }
+
+    fn close(&mut self, open: Open, status: PhaseStatus, message: String) {
         let record = PhaseRecord {
             phase: open.phase,
             status,

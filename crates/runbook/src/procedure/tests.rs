@@ -108,3 +108,30 @@ fn no_duty_no_restart() {
     assert_eq!((v, outcome), (1, None));
     assert!(p.records().is_empty());
 }
+
+#[test]
+fn a_phase_beside_others_spans_them_and_is_recorded_when_it_ends() {
+    let mut sink = CollectEvents::default();
+    let mut p = Procedure::new(&mut sink);
+    let files = p.begin_beside(Phase::Files);
+    assert_eq!(files.phase(), Phase::Files);
+    p.phase(Phase::Databases, |_| Ended::ok((), "2 staged"));
+    p.phase(Phase::Restart, |_| Ended::ok((), "started"));
+    p.end_beside(files, PhaseStatus::Ok, "7 components".into());
+    let records = p.into_records();
+    let phases: Vec<Phase> = records.iter().map(|r| r.phase).collect();
+    assert_eq!(phases, [Phase::Databases, Phase::Restart, Phase::Files]);
+    // it began before the phases it ran beside
+    assert!(records[2].started_ns <= records[0].started_ns);
+    assert_eq!(
+        names(&sink.0),
+        [
+            "start Files",
+            "start Databases",
+            "end Databases Ok",
+            "start Restart",
+            "end Restart Ok",
+            "end Files Ok"
+        ]
+    );
+}

@@ -6,50 +6,24 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use runbook::fssnap::{volumes_for, Method, SnapshotConfig, Snapshots};
+use sample::loopfs::Tmpfs;
 use sample::lvm_standin::LvmStandIn;
-
-/// A tmpfs mounted at `dir` with `source` as its device name; unmounted when dropped.
-struct Mounted(std::path::PathBuf);
-
-impl Mounted {
-    fn tmpfs(source: &str, dir: &Path) -> Mounted {
-        std::fs::create_dir_all(dir).unwrap();
-        let ok = Command::new("/bin/mount")
-            .args(["-t", "tmpfs", source])
-            .arg(dir)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "mount -t tmpfs needs root (the tests run as root)");
-        Mounted(dir.to_path_buf())
-    }
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("/bin/umount").arg(&self.0).status();
-    }
-}
 
 #[test]
 fn an_lvm_snapshot_is_created_mounted_read_only_mapped_and_removed() {
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("data");
-    let _mount = Mounted::tmpfs("cnxtest-vg0-data", &data);
+    let _mount = Tmpfs::mount("cnxtest-vg0-data", &data).unwrap();
     std::fs::create_dir_all(data.join("shared/files")).unwrap();
     std::fs::write(data.join("shared/files/a.txt"), b"before").unwrap();
 
     let lvm = LvmStandIn::install(&d.path().join("lvm")).unwrap();
     lvm.add_volume("cnxtest-vg0-data", "vg0/data", &data)
         .unwrap();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![lvm.bin.clone()];
-    dirs.extend(std::env::split_paths(&path));
-    std::env::set_var("PATH", std::env::join_paths(dirs).unwrap());
+    std::env::set_var("PATH", lvm.path_first());
 
     let shared = data.join("shared");
     let volumes = volumes_for(Method::Lvm, std::slice::from_ref(&shared)).unwrap();
@@ -95,12 +69,9 @@ fn an_lvm_snapshot_is_created_mounted_read_only_mapped_and_removed() {
 fn a_device_that_is_no_logical_volume_is_refused_and_nothing_is_left() {
     let d = tempfile::tempdir().unwrap();
     let data = d.path().join("data");
-    let _mount = Mounted::tmpfs("cnxtest-plain", &data);
+    let _mount = Tmpfs::mount("cnxtest-plain", &data).unwrap();
     let lvm = LvmStandIn::install(&d.path().join("lvm")).unwrap();
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![lvm.bin.clone()];
-    dirs.extend(std::env::split_paths(&path));
-    std::env::set_var("PATH", std::env::join_paths(dirs).unwrap());
+    std::env::set_var("PATH", lvm.path_first());
 
     let volumes = volumes_for(Method::Lvm, std::slice::from_ref(&data)).unwrap();
     let err = Snapshots::take(&config(d.path()), &volumes, "t2").unwrap_err();
