@@ -3,11 +3,20 @@
 //! Logs never show a secret, at any level. Two independent guards make sure of it:
 //! the credential-handling crates are always silenced (see [`is_credential_target`]), and
 //! every line is written through [`redact::RedactingStderr`], which masks each secret the
-//! process has learnt ([`register_secret`]) with `***`.
+//! process has learnt ([`register_secret`]) with `***`. It learns every [`secret::Secret`]
+//! made in any crate, the moment it is made ([`learn_every_new_secret`]), and the secret
+//! variables and files before the command runs.
 
 mod redact;
 
 pub use redact::{mask_secrets, register_secret};
+
+/// From now on, every [`secret::Secret`] any crate makes (a password read by the
+/// configuration, an `{xor}` value decoded by a WebSphere reader, the S3 key) is masked in the
+/// log. [`init`] calls it first; calling it again changes nothing.
+pub fn learn_every_new_secret() {
+    let _first = secret::on_new_secret(register_secret);
+}
 
 use std::io::IsTerminal;
 use tracing_subscriber::filter::{filter_fn, FilterExt};
@@ -29,6 +38,7 @@ const SECRET_VARIABLES: &[&str] = &[
 /// only, `-qq` nothing. `CNXBACKUP_LOG` (an `EnvFilter` directive) overrides both, except that
 /// the credential crates stay silent whatever it says.
 pub fn init(verbose: u8, quiet: u8) {
+    learn_every_new_secret();
     for name in SECRET_VARIABLES {
         if let Ok(value) = std::env::var(name) {
             register_secret(&zeroize::Zeroizing::new(value));

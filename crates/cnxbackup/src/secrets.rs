@@ -1,4 +1,5 @@
-//! Passwords: where they come from, and a type that never shows them.
+//! Passwords: where they come from. Each is held in the workspace's one [`Secret`] type
+//! (crate `secret`), which never shows its value and tells the log redaction about it.
 //!
 //! The repository password comes from `--password-file`, then `CNXBACKUP_PASSWORD`, then a
 //! password file set by `CNXBACKUP_PASSWORD_FILE` or `[repository] password_file`, then a
@@ -8,40 +9,11 @@
 use crate::config::env::Environment;
 use crate::config::error::{ConfigError, Origin};
 use crate::config::loaded::LoadedConfig;
-use std::fmt;
 use std::io::IsTerminal;
 use std::path::Path;
 use zeroize::Zeroizing;
 
-/// A password held in memory only; Debug and Display print `***`.
-#[derive(Clone)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// Every secret the program reads becomes a `Secret` here, so this is where it is
-    /// registered for masking in the log (in case a library logs it despite all care).
-    pub fn new(value: String) -> Secret {
-        crate::logging::register_secret(&value);
-        Secret(Zeroizing::new(value))
-    }
-
-    /// The password itself, for the one call that needs it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+pub use secret::Secret;
 
 /// Read a password from the first line of a file (a trailing newline is not part of it).
 pub fn read_secret_file(
@@ -187,7 +159,7 @@ mod tests {
 
     #[test]
     fn secret_never_prints_its_value() {
-        let s = Secret::new("hunter2".into());
+        let s = Secret::new("hunter2");
         assert_eq!(format!("{s}"), "***");
         assert!(!format!("{s:?}").contains("hunter2"));
         assert_eq!(s.expose(), "hunter2");
@@ -195,11 +167,13 @@ mod tests {
 
     /// Every secret loaded is masked in the log from then on: the repository password from
     /// `CNXBACKUP_PASSWORD` and from a file, the WebSphere password, and the database password
-    /// (all through `Secret::new`).
+    /// (all through `Secret::new`), and a secret another crate made (an `{xor}` value a
+    /// WebSphere reader decoded).
     #[test]
     fn every_loaded_secret_is_registered_for_masking_in_the_log() {
         use crate::config::{database_password, load, FlagValues};
         use crate::logging::mask_secrets;
+        crate::logging::learn_every_new_secret();
         struct Env(Vec<(&'static str, &'static str)>);
         impl Environment for Env {
             fn var(&self, name: &str) -> Option<String> {
@@ -229,7 +203,7 @@ mod tests {
             ..FlagValues::default()
         };
         let line = "repo-env-secret-5500 repo-file-secret-5501 db-file-secret-5502 \
-                    was-env-secret-5503";
+                    was-env-secret-5503 xor-decoded-secret-5504";
         let no_env = Env(vec![]);
         let loaded = load(&flags, &no_env).unwrap();
         assert_eq!(
@@ -252,7 +226,10 @@ mod tests {
             "repo-env-secret-5500"
         );
         assert!(websphere_password(&loaded, &env).unwrap().is_some());
-        assert_eq!(mask_secrets(line), "*** *** *** ***");
+        let decoded =
+            websphere::Password::from_attribute(&websphere::xor_encode("xor-decoded-secret-5504"));
+        assert!(decoded.secret().is_some());
+        assert_eq!(mask_secrets(line), "*** *** *** *** ***");
     }
 
     #[test]

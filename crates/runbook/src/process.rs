@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use websphere::Secret;
+use secret::Secret;
 
 mod transcript;
 pub use transcript::Transcript;

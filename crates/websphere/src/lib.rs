@@ -31,6 +31,7 @@ pub mod variables;
 pub mod wimconfig;
 mod xml;
 
+pub use crate::secret::{xor_decode, xor_encode, Password, Secret, MASK};
 pub use app_bindings::{
     parse_application_bnd_xmi, parse_application_bnd_xml, parse_application_xml_roles,
     read_application_role_mappings, read_cell_role_mappings, resolve_role_refs,
@@ -60,7 +61,6 @@ pub use resources::{
     parse_jdbc_url, parse_resources, read_resources, DataSource, DbEndpoint, DbVendor,
     JdbcProvider, Resources, MAX_KEPT_PROPERTY_LEN,
 };
-pub use secret::{xor_decode, xor_encode, Password, Secret, REDACTED};
 pub use security::{parse_security_xml, read_security_xml, AuthData, SecurityConfig, UserRegistry};
 pub use server::{parse_server_xml, read_server_xml, ServerConfig, WebServerInfo};
 pub use serverindex::{

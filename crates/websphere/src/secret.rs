@@ -1,60 +1,18 @@
-//! Secret values and WebSphere's `{xor}` password encoding.
+//! WebSphere's `{xor}` password encoding and the password attributes of its files.
 //!
 //! `{xor}` is obfuscation, not encryption: base64 of the password's bytes each XORed with
-//! 0x5F (`_`). Decoded values live only in memory inside a [`Secret`], whose `Debug`,
-//! `Display` and serde forms never show the value and whose memory is wiped on drop.
-
-use std::fmt;
+//! 0x5F (`_`). Decoded values live only in memory inside a [`Secret`] (the workspace's one
+//! secret type, crate `secret`), whose `Debug`, `Display` and serde forms never show the value
+//! and whose memory is wiped on drop.
 
 use base64::Engine as _;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
-/// What a secret looks like wherever it is printed or serialized.
-pub const REDACTED: &str = "<redacted>";
+pub use ::secret::{Secret, MASK};
 
 /// The key `{xor}` encoding XORs every byte with.
 const XOR_KEY: u8 = 0x5F;
-
-/// A secret string: readable only through [`Secret::expose`].
-#[derive(Clone, Default)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// Wraps a plaintext value.
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(Zeroizing::new(value.into()))
-    }
-
-    /// The plaintext. Call only where the value is handed to its consumer (a child
-    /// process's argument or stdin), never to format it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// True for an empty secret.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({REDACTED})")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(REDACTED)
-    }
-}
 
 /// A password attribute as found in a WebSphere file.
 #[derive(Debug, Clone, Serialize)]
@@ -135,7 +93,7 @@ pub fn xor_decode(encoded: &str) -> Result<Secret, String> {
     );
     let plain: Vec<u8> = bytes.iter().map(|b| b ^ XOR_KEY).collect();
     match String::from_utf8(plain) {
-        Ok(s) => Ok(Secret(Zeroizing::new(s))),
+        Ok(s) => Ok(Secret::new(s)),
         Err(e) => {
             // Wipe the decoded bytes held by the error before reporting.
             let _wiped = Zeroizing::new(e.into_bytes());
@@ -208,7 +166,7 @@ mod tests {
         assert!(!format!("{s:#?}").contains("TopSecret42"));
         let json = serde_json::to_string(&p).unwrap();
         assert!(!json.contains("TopSecret42"), "{json}");
-        assert!(json.contains(REDACTED));
+        assert!(json.contains(MASK));
     }
 
     #[test]

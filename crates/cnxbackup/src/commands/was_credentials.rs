@@ -40,7 +40,6 @@ pub fn run(ctx: &Context, _args: &WasCredentialsArgs) -> anyhow::Result<()> {
             "no WebSphere password: set websphere.password_file (or CNXBACKUP_WAS_PASSWORD)".into(),
         )
     })?;
-    let secret = websphere::Secret::new(password.expose());
     let sys = ctx.sysroot()?;
     let topology = Topology::from_deployment(&ctx.discover_deployment()?, &sys);
     if topology.profiles.is_empty() {
@@ -50,7 +49,7 @@ pub fn run(ctx: &Context, _args: &WasCredentialsArgs) -> anyhow::Result<()> {
     }
     let mut stored = Vec::new();
     for profile in &topology.profiles {
-        let files = client_props::store_credentials(&profile.path, &user, &secret)?;
+        let files = client_props::store_credentials(&profile.path, &user, &password)?;
         stored.push(Stored {
             profile: profile.name.clone(),
             files: files

@@ -39,8 +39,7 @@ impl Context {
                 None => Ok(None),
             }
         };
-        let password = config::database_password(&self.loaded)?
-            .map(|secret| websphere::Secret::new(secret.expose()));
+        let password = config::database_password(&self.loaded)?;
         Ok(ToolConfig {
             vendor: db.vendor,
             command: product("database.command", &db.command)?,

@@ -48,7 +48,7 @@ impl Context {
         Ok(match &self.loaded.config.websphere.username {
             Some(user) => WasCredentials {
                 username: Some(user.clone()),
-                password: password.map(|p| websphere::Secret::new(p.expose())),
+                password,
             },
             None => WasCredentials::none(),
         })

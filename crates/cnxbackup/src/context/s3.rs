@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use vault::storage::{S3Options, SecretString};
+use vault::storage::{S3Options, Secret};
 use vault::StorageOptions;
 
 use super::Context;
@@ -31,15 +31,11 @@ pub fn storage_options(
 ) -> Result<StorageOptions, ConfigError> {
     let c = &loaded.config.s3;
     let secret = match env.var("AWS_SECRET_ACCESS_KEY") {
-        Some(v) => {
-            crate::logging::register_secret(&v);
-            Some(SecretString::new(v))
-        }
+        Some(v) => Some(Secret::new(v)),
         None => match &c.secret_access_key_file {
             Some(path) => {
                 let origin = loaded.origin("s3.secret_access_key_file");
-                let s = read_secret_file(S3_SECRET, path, &origin)?;
-                Some(SecretString::new(s.expose().to_string()))
+                Some(read_secret_file(S3_SECRET, path, &origin)?)
             }
             None => None,
         },
@@ -116,6 +112,8 @@ mod tests {
     #[test]
     fn the_secret_key_is_registered_for_masking_in_the_log() {
         use crate::logging::mask_secrets;
+        // as logging::init does first in the program
+        crate::logging::learn_every_new_secret();
         let dir = tempfile::tempdir().unwrap();
         let secret = dir.path().join("s3.secret");
         std::fs::write(&secret, "s3-file-secret-6601\n").unwrap();

@@ -11,7 +11,7 @@ use std::io::BufWriter;
 use std::path::Path;
 use std::time::Instant;
 
-use websphere::Secret;
+use secret::Secret;
 
 use super::error::DbError;
 use super::probe::Probe;

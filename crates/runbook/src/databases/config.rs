@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use websphere::Secret;
+use secret::Secret;
 
 use super::command::CommandTool;
 use super::db2::Db2;

@@ -14,7 +14,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use websphere::Secret;
+use secret::Secret;
 
 use super::error::{check_name, DbError};
 use super::messages::error_text;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use websphere::Secret;
+use secret::Secret;
 
 use super::error::{check_name, DbError};
 use super::messages::error_text;

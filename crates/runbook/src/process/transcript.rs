@@ -126,7 +126,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let file = d.path().join("t.log");
         let _t = Transcript::to_file(&file);
-        let secret = websphere::Secret::new("hunter2-secret".to_string());
+        let secret = secret::Secret::new("hunter2-secret".to_string());
         run(&CommandSpec::new("/bin/true").secret_arg(&secret)).unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains("/bin/true ***"), "{text}");

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use secret::Secret;
 use serde::Serialize;
-use websphere::Secret;
 
 use super::admu::{admu_codes, classify, Verdict};
 use super::state::{server_state, ServerState, StoppedHow};

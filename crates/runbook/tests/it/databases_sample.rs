@@ -295,7 +295,7 @@ fn databases_db2_online_backup_includes_logs_and_restore_rolls_forward() {
 
 #[test]
 fn databases_sqlserver_login_password_travels_in_sqlcmdpassword() {
-    use websphere::Secret;
+    use secret::Secret;
     let (_d, s) = build(Variant::V80SqlServerLdap);
     let t = &s.expected.db_tools;
     let mut tool = SqlServer::new(s.db_command(), ToolOptions::default());
@@ -320,7 +320,7 @@ fn databases_sqlserver_login_password_travels_in_sqlcmdpassword() {
 
 #[test]
 fn databases_oracle_datapump_with_a_password_in_the_parameter_file() {
-    use websphere::Secret;
+    use secret::Secret;
     let (_d, s) = build(Variant::V65Cr1Oracle);
     let t = &s.expected.db_tools;
     let (dir_name, dir_path) = t.oracle_directory.clone().unwrap();

@@ -13,7 +13,7 @@ use runbook::servers::{
     stop_all, ControlOptions, ControlProfile, ControlServer, Outcome, ProfileKind, RunAs,
     ServerKind, Topology, WasCredentials,
 };
-use websphere::Secret;
+use secret::Secret;
 
 struct Reaped(Child);
 impl Drop for Reaped {

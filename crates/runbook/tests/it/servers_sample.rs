@@ -13,7 +13,7 @@ use runbook::servers::{
     Topology, WasCredentials,
 };
 use sample::{BuildOptions, Sample, Variant};
-use websphere::Secret;
+use secret::Secret;
 
 /// A started sample whose servers are always cleaned up.
 struct Running {

@@ -32,7 +32,8 @@ pub mod store;
 pub use fault::{FaultStore, WriteFault};
 pub use mem::MemStore;
 pub use opendal_store::OpendalStore;
-pub use s3::{S3Options, S3Url, SecretString};
+pub use s3::{S3Options, S3Url};
+pub use secret::Secret;
 pub use store::{ObjectEntry, Store, StoreError, StoreErrorKind};
 
 /// Name of the directory (inside a local repository's root) that holds temporary files of

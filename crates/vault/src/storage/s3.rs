@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use opendal::layers::{ConcurrentLimitLayer, RetryLayer, TimeoutLayer};
 use opendal::{ErrorKind, HttpTransporter, Operator};
-use zeroize::Zeroizing;
+use secret::Secret;
 
 use super::store::{StoreError, StoreErrorKind};
 use crate::VaultError;
@@ -38,28 +38,6 @@ pub const DEFAULT_RETRIES: usize = 5;
 /// How long a TCP connect may take before the endpoint counts as unreachable (then retried).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A secret string: zeroed on drop, never printed by `Debug`.
-#[derive(Clone, Default)]
-pub struct SecretString(Zeroizing<String>);
-
-impl SecretString {
-    /// Wrap a secret.
-    pub fn new(s: String) -> Self {
-        SecretString(Zeroizing::new(s))
-    }
-
-    /// The secret text (only to hand it to the signer).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretString(<redacted>)")
-    }
-}
-
 /// How to reach an S3-compatible object store. Every field is optional; see the defaults.
 #[derive(Debug, Clone, Default)]
 pub struct S3Options {
@@ -75,7 +53,7 @@ pub struct S3Options {
     /// AWS variables, profile, instance metadata) is used.
     pub access_key_id: Option<String>,
     /// Secret access key.
-    pub secret_access_key: Option<SecretString>,
+    pub secret_access_key: Option<Secret>,
     /// Requests in flight per process [default: 32].
     pub concurrency: Option<usize>,
     /// Deadline of one request / one I/O step [default: 300 s].
@@ -322,12 +300,12 @@ mod tests {
     fn secret_is_not_printed() {
         let o = S3Options {
             access_key_id: Some("AKIDEXAMPLE".into()),
-            secret_access_key: Some(SecretString::new("s3cr3t-value".into())),
+            secret_access_key: Some(Secret::new("s3cr3t-value")),
             ..S3Options::default()
         };
         let text = format!("{o:?}");
         assert!(!text.contains("s3cr3t-value"), "{text}");
-        assert!(text.contains("redacted"), "{text}");
+        assert!(text.contains("Secret(***)"), "{text}");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use s3_common::*;
 use vault::backup::{backup, BackupOptions};
 use vault::check::{check, CheckOptions};
 use vault::restore::{restore, RestoreOptions};
-use vault::storage::{S3Options, SecretString};
+use vault::storage::{S3Options, Secret};
 use vault::{Repository, Storage, StorageOptions};
 
 fn opts(host: &str) -> BackupOptions {
@@ -84,7 +84,7 @@ fn wrong_credentials_name_endpoint_and_bucket_but_not_the_secret() {
     init_s3(&url);
     let mut o = options(&env);
     let wrong_secret = "definitely-not-the-secret-4711";
-    o.s3.secret_access_key = Some(SecretString::new(wrong_secret.into()));
+    o.s3.secret_access_key = Some(Secret::new(wrong_secret));
     let text = open_err(&url, &o);
     assert!(text.contains("access denied"), "{text}");
     assert!(text.contains(&env.endpoint), "{text}");
@@ -121,7 +121,7 @@ fn unreachable_endpoint_is_named() {
         s3: S3Options {
             endpoint: Some("http://127.0.0.1:1".into()),
             access_key_id: Some(env.access_key.clone()),
-            secret_access_key: Some(SecretString::new(env.secret_key.clone())),
+            secret_access_key: Some(Secret::new(env.secret_key.clone())),
             retries: Some(1),
             ..S3Options::default()
         },

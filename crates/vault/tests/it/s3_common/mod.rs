@@ -2,7 +2,7 @@
 //! 127.0.0.1), a fresh prefix per test, repositories on it.
 #![allow(clippy::unwrap_used, dead_code)]
 
-use vault::storage::{S3Options, SecretString};
+use vault::storage::{S3Options, Secret};
 use vault::{InitOptions, KdfParams, Repository, Storage, StorageOptions};
 
 pub struct S3Env {
@@ -37,7 +37,7 @@ pub fn options(env: &S3Env) -> StorageOptions {
         s3: S3Options {
             endpoint: Some(env.endpoint.clone()),
             access_key_id: Some(env.access_key.clone()),
-            secret_access_key: Some(SecretString::new(env.secret_key.clone())),
+            secret_access_key: Some(Secret::new(env.secret_key.clone())),
             retries: Some(2),
             ..S3Options::default()
         },
