@@ -4,7 +4,7 @@
 //!
 //! Every decision about the terminal is made in one place, [`Ui::decide`], from a
 //! [`Terminal`] reading; commands take the resulting [`Ui`] and tests inject their own.
-//! Numbers, sizes and times are written the same way everywhere by [`format`]. Nothing here
+//! Numbers, sizes and times are written the same way everywhere by [`mod@format`]. Nothing here
 //! knows a command: the helpers take plain values, so every command can use them.
 
 pub mod format;

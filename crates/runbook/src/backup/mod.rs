@@ -1,7 +1,7 @@
 //! The backup procedure end to end: preflight, role mappings while the servers run, stop,
 //! databases with the vendor tools, file components, the manifest, one snapshot per host.
 //!
-//! [`run`] executes a [`Plan`] for a discovered deployment:
+//! [`run()`] executes a [`Plan`](crate::plan::Plan) for a discovered deployment:
 //!
 //! 1. **Preflight** ([`checks`]) before anything is touched: the WebSphere scripts, the
 //!    credentials (a cheap `serverStatus` call), the database tool, the staging space, the

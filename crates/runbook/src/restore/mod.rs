@@ -1,6 +1,6 @@
 //! The deployment restore: bring a failed update back to exactly where the backup was.
 //!
-//! [`run`] restores a `cnxbackup backup` snapshot onto a target root (the sysroot, or a lab
+//! [`run()`] restores a `cnxbackup backup` snapshot onto a target root (the sysroot, or a lab
 //! copy with `--target`):
 //!
 //! 1. **Manifest, target and mode**: `/.cnxbackup/manifest.json` from the snapshot; the

@@ -1,6 +1,6 @@
 //! [`OpendalStore`]: the [`Store`] of real repositories — a local directory (OpenDAL's `fs`
 //! service) or S3-compatible object storage (its `s3` service with the layers composed in
-//! [`s3`](super::s3)).
+//! [`s3`]).
 //!
 //! OpenDAL is asynchronous; the repository is driven from plain threads. The store owns a
 //! small multi-thread tokio runtime and calls `block_on` for each operation, which is allowed
@@ -10,7 +10,7 @@
 //! Writes are atomic on the `fs` service: OpenDAL writes to a temporary file in the
 //! `.tmp/` directory of the repository, `fsync`s it and renames it into place, so a reader
 //! never sees a half-written object and a crash leaves at most a stray temporary file. On S3
-//! a write is one PUT of the whole object (see [`s3`](super::s3)).
+//! a write is one PUT of the whole object (see [`s3`]).
 
 use std::ops::ControlFlow;
 use std::path::Path;

@@ -1,12 +1,12 @@
 //! The `s3://BUCKET/PREFIX` service: OpenDAL's S3 backend with the layers a repository on
 //! object storage needs, composed here and only here:
 //!
-//! - [`TimeoutLayer`](opendal::layers::TimeoutLayer) (innermost): every request gets a
+//! - [`TimeoutLayer`] (innermost): every request gets a
 //!   deadline; the I/O deadline is sized for a whole pack upload (one PUT of up to
 //!   `pack_size` bytes), so the default is generous (300 s).
-//! - [`ConcurrentLimitLayer`](opendal::layers::ConcurrentLimitLayer): at most `concurrency`
+//! - [`ConcurrentLimitLayer`]: at most `concurrency`
 //!   requests in flight per process; requests waiting for a permit are not timed out.
-//! - [`RetryLayer`](opendal::layers::RetryLayer) (outermost): errors OpenDAL marks temporary
+//! - [`RetryLayer`] (outermost): errors OpenDAL marks temporary
 //!   (HTTP 5xx, 429, 499, connection resets, timeouts) are retried with jittered exponential
 //!   backoff; a retry waiting for its turn holds no concurrency permit.
 //!

@@ -73,7 +73,7 @@ pub struct ProcedureArgs {
     #[arg(long, requires = "set", conflicts_with_all = ["skip_databases", "restart"])]
     pub databases_only: bool,
     /// When the servers do not all stop: `abort` before any database is touched, no
-    /// snapshot (exit 3) [default], or back up the `files` without the databases
+    /// snapshot (exit 3; the default), or back up the `files` without the databases
     /// (INCOMPLETE, exit 1)
     #[arg(long, value_name = "WHAT", value_parser = ["abort", "files"], conflicts_with = "no_stop")]
     pub on_stop_failure: Option<String>,
