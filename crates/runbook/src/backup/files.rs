@@ -259,7 +259,7 @@ impl FileSources {
                 );
             }
         }
-        rec.duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        rec.duration_ms = crate::clock::millis_of(duration);
         rec.warnings = warnings
             .iter()
             .take(WARNINGS_KEPT)

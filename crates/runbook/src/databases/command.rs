@@ -177,7 +177,7 @@ impl DatabaseTool for CommandTool {
             vendor_timestamp: None,
             bytes,
             verification: None,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             command: out.command.clone(),
             details: BTreeMap::new(),
             warnings: if out.stderr.trim().is_empty() {
@@ -240,7 +240,7 @@ impl DatabaseTool for CommandTool {
             vendor_timestamp: None,
             commands: vec![out.command.clone()],
             bytes,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             warnings: Vec::new(),
         })
     }

@@ -378,7 +378,7 @@ impl DatabaseTool for Db2 {
             streamed: false,
             vendor_timestamp: Some(ts),
             verification: None,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             command: shown,
             details,
             warnings,
@@ -465,7 +465,7 @@ impl DatabaseTool for Db2 {
             vendor_timestamp: Some(ts.to_owned()),
             commands: shown,
             bytes: image.bytes,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             warnings,
         })
     }

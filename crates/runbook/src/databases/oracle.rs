@@ -168,7 +168,7 @@ impl Oracle {
             streamed: false,
             vendor_timestamp: Some(stamp),
             verification: None,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             command: format!("{} (script on stdin)", spec.display()),
             details,
             warnings: Vec::new(),
@@ -503,7 +503,7 @@ impl DatabaseTool for Oracle {
             streamed: false,
             vendor_timestamp: Some(stamp),
             verification: None,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             command: shown,
             details,
             warnings: oracle_warnings(&out),
@@ -598,7 +598,7 @@ impl DatabaseTool for Oracle {
             vendor_timestamp: image.vendor_timestamp.clone(),
             commands,
             bytes: image.bytes,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             warnings: Vec::new(),
         })
     }

@@ -236,7 +236,7 @@ impl DatabaseTool for SqlServer {
             streamed: false,
             vendor_timestamp: Some(stamp),
             verification: None,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             command: spec.display(),
             details,
             warnings: Vec::new(),
@@ -307,7 +307,7 @@ impl DatabaseTool for SqlServer {
             vendor_timestamp: image.vendor_timestamp.clone(),
             commands,
             bytes: file.size,
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: crate::clock::millis(started),
             warnings: Vec::new(),
         })
     }

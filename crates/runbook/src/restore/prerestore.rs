@@ -381,9 +381,7 @@ fn fill_components(
                 rec.files += r.files;
                 rec.dirs += r.dirs;
                 rec.bytes += r.bytes;
-                rec.duration_ms = rec
-                    .duration_ms
-                    .max(u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX));
+                rec.duration_ms = rec.duration_ms.max(crate::clock::millis_of(r.duration));
                 if !r.warnings.is_empty() {
                     rec.status = StepStatus::Partial;
                     rec.warnings

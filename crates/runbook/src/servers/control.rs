@@ -367,7 +367,7 @@ fn run_all(
                 outcome,
             }) => {
                 report.servers.push(*outcome);
-                report.duration_ms = millis(started.elapsed());
+                report.duration_ms = crate::clock::millis(started);
                 return Err(ServerError::WrongCredentials {
                     server: server.name.clone(),
                     profile: profile.name.clone(),
@@ -378,12 +378,8 @@ fn run_all(
             }
         }
     }
-    report.duration_ms = millis(started.elapsed());
+    report.duration_ms = crate::clock::millis(started);
     Ok(report)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn finish(
@@ -405,7 +401,7 @@ fn finish(
         attempts,
         pid,
         messages,
-        duration_ms: millis(started.elapsed()),
+        duration_ms: crate::clock::millis(started),
     }
 }
 
