@@ -196,6 +196,8 @@ pub struct Sample {
     /// The host this sysroot stands for, when it is one host of a multi-host cell.
     pub host: Option<String>,
     pub(crate) spec: topology::Spec,
+    /// What this host holds, when it is one host of a multi-host cell.
+    pub(crate) part: Option<multihost::HostPart>,
 }
 
 /// Builds a sample deployment of `variant` under `sysroot` (created if missing; must be
@@ -264,6 +266,7 @@ pub(crate) fn build_part(
         expected: spec.expected.clone(),
         host: part.map(|p| p.host.clone()),
         spec,
+        part: part.cloned(),
     })
 }
 
@@ -348,12 +351,16 @@ impl Sample {
         let options = BuildOptions { size, seed };
         let full = topology::spec(variant, &options);
         let host = v["host"].as_str().map(str::to_owned);
-        let spec = match (&host, v["role"].as_str()) {
+        let part = match (&host, v["role"].as_str()) {
             (Some(h), Some(role)) => {
                 let role: multihost::HostRole = role.parse().map_err(bad)?;
-                multihost::host_spec(&full, &multihost::HostPart::new(h, role))
+                Some(multihost::HostPart::new(h, role))
             }
-            _ => full,
+            _ => None,
+        };
+        let spec = match &part {
+            Some(p) => multihost::host_spec(&full, p),
+            None => full,
         };
         Ok(Sample {
             sysroot,
@@ -362,7 +369,13 @@ impl Sample {
             expected: spec.expected.clone(),
             host,
             spec,
+            part,
         })
+    }
+
+    /// Whether this sysroot holds `piece` (every piece, unless it is one host of a cell).
+    pub(crate) fn holds(&self, piece: multihost::Piece) -> bool {
+        self.part.as_ref().is_none_or(|p| p.holds(piece))
     }
 
     /// The real path of a product path inside this sample.

@@ -14,6 +14,7 @@ use std::process::Command;
 use std::str::FromStr;
 
 use crate::expected::{ProfileType, ServerType};
+use crate::standin_was::{sh_quote, STATE_DIR};
 use crate::topology::Spec;
 use crate::tree::Tree;
 use crate::xml::esc;
@@ -260,6 +261,7 @@ pub fn build_cell(
         mounts: Vec::new(),
     };
     cell.mount_shared_data()?;
+    cell.connect_hosts()?;
     Ok(cell)
 }
 
@@ -274,6 +276,45 @@ impl MultiHostCell {
     /// The hosts of one role, in cell order.
     pub fn hosts_with(&self, role: HostRole) -> impl Iterator<Item = &CellHost> {
         self.hosts.iter().filter(move |h| h.role == role)
+    }
+
+    /// The "network" of the cell: every WebSphere host learns where each host of the cell
+    /// lives (`was/cell-hosts`: host name and sysroot), and every node host's managed
+    /// profiles get `bin/syncNode.sh`, which reaches the deployment manager through it.
+    fn connect_hosts(&self) -> Result<(), SampleError> {
+        let map: String = self
+            .hosts
+            .iter()
+            .map(|h| format!("{} {}\n", h.name, h.sample.sysroot.display()))
+            .collect();
+        for h in self
+            .hosts
+            .iter()
+            .filter(|h| matches!(h.role, HostRole::DeploymentManager | HostRole::Node))
+        {
+            let tree = Tree::new(&h.sample.sysroot);
+            tree.write(&format!("{STATE_DIR}/was/cell-hosts"), map.as_str())?;
+            let library = format!("{}{STATE_DIR}/lib/wasctl.sh", h.sample.sysroot.display());
+            for p in h
+                .sample
+                .expected
+                .was
+                .profiles
+                .iter()
+                .filter(|p| p.profile_type == ProfileType::Managed)
+            {
+                tree.script(
+                    &format!("{}/bin/syncNode.sh", p.path),
+                    &format!(
+                        "#!/bin/bash\n# WebSphere Application Server syncNode.sh for profile {} (cnxbackup sample stand-in).\nexec /bin/bash {} syncNode {} \"$@\"\n",
+                        p.name,
+                        sh_quote(&library),
+                        sh_quote(&p.name)
+                    ),
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The first node host's shared data becomes the export; every node host mounts it.

@@ -46,7 +46,7 @@ header() {
 }
 
 user=""; pass=""; timeout=""; nowait=0; stopservers=0; all=0; server=""; conntype=""
-commands=(); script_file=""
+commands=(); script_file=""; positional=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -username|-user) user="${2-}"; shift 2 || shift ;;
@@ -58,10 +58,10 @@ while [ $# -gt 0 ]; do
     -conntype) conntype="${2-}"; shift 2 || shift ;;
     -c) commands+=("${2-}"); shift 2 || shift ;;
     -f) script_file="${2-}"; shift 2 || shift ;;
-    -logfile|-profileName|-port|-statusport|-host|-lang|-javaoption|-tracefile|-wsadmin_classpath) shift 2 || shift ;;
-    -quiet|-trace|-replacelog|-saveNodeState|-help|-appendtrace) shift ;;
+    -logfile|-profileName|-port|-statusport|-host|-lang|-javaoption|-tracefile|-wsadmin_classpath|-localusername|-localpassword) shift 2 || shift ;;
+    -quiet|-trace|-replacelog|-saveNodeState|-help|-appendtrace|-restart) shift ;;
     -*) echo "ADMU0112E: Unrecognized option: $1" ; log_call "-" bad-usage; exit 255 ;;
-    *) if [ -z "$server" ]; then server="$1"; fi; shift ;;
+    *) positional+=("$1"); if [ -z "$server" ]; then server="$1"; fi; shift ;;
   esac
 done
 
@@ -307,7 +307,76 @@ do_wsadmin() {
   return $rc
 }
 
+
+# syncNode.sh <dmgr host> [dmgr SOAP port]: the node's configuration made the deployment
+# manager's master configuration again (a full resynchronisation). It runs with the node
+# agent stopped and the dmgr running. The "network": $STATE/was/cell-hosts maps each host
+# name of the cell to its sysroot (a single-host sample has no map: the dmgr is local). The
+# stand-in copies every document of the master cell configuration that the node also holds
+# and that differs, and reports how many it copied.
+DMGR_SOAP_PORT=8879
+do_sync() {
+  local dmgr_host="${positional[0]-}" port="${positional[1]-$DMGR_SOAP_PORT}" root="" dmgr_profile f rel copied=0 pid
+  if [ -z "$dmgr_host" ]; then
+    echo "Usage: syncNode dmgr_host [dmgr_port] [-conntype <type>] [-stopservers [-saveNodeState]] [-restart] [-quiet] [-nowait] [-logfile <filename>] [-replacelog] [-trace] [-username <uid>] [-password <pwd>] [-localusername <localuid>] [-localpassword <localpwd>] [-profileName <profile>] [-help]"
+    log_call nodeagent bad-usage
+    return 255
+  fi
+  header nodeagent
+  if [ "$(server_type nodeagent)" != "NODE_AGENT" ]; then
+    echo "ADMU0111E: Program exiting with error: com.ibm.websphere.management.exception.AdminException: ADMU0027E: An error occurred during synchronization: profile $profile_name holds no node agent (syncNode runs on a federated node)"
+    log_call nodeagent sync-failed
+    return 255
+  fi
+  if pid=$(running_pid nodeagent); then
+    echo "ADMU0111E: Program exiting with error: com.ibm.websphere.management.exception.AdminException: ADMU0027E: An error occurred during synchronization: the node agent is running (process id $pid); stop it (stopNode) before running syncNode"
+    log_call nodeagent sync-failed
+    return 255
+  fi
+  if [ -f "$STATE/was/cell-hosts" ]; then
+    root=$(awk -v h="$dmgr_host" 'tolower($1) == tolower(h) || tolower(substr($1, 1, index($1 ".", ".") - 1)) == tolower(h) { print $2; exit }' "$STATE/was/cell-hosts")
+  else
+    root="$SYSROOT"
+  fi
+  dmgr_profile=""
+  if [ -n "$root" ] && [ "$port" = "$DMGR_SOAP_PORT" ]; then
+    for f in "$root/var/lib/cnxbackup-sample/was/profiles/"*.servers; do
+      if awk '$2 == "DEPLOYMENT_MANAGER" { found = 1 } END { exit !found }' "$f" 2>/dev/null; then
+        dmgr_profile=$(. "${f%.servers}.env" && echo "$root$PROFILE_PRODUCT")
+      fi
+    done
+  fi
+  local dmgr_pid_file="$dmgr_profile/logs/dmgr/dmgr.pid" dpid=""
+  [ -n "$dmgr_profile" ] && [ -f "$dmgr_pid_file" ] && dpid=$(tr -dc '0-9' < "$dmgr_pid_file")
+  if [ -z "$dpid" ] || ! [ -r "/proc/$dpid/cmdline" ] || ! tr '\0' ' ' < "/proc/$dpid/cmdline" | grep -q -- "$dmgr_profile.* dmgr "; then
+    echo "ADMU0111E: Program exiting with error: com.ibm.websphere.management.exception.ConnectorException: ADMC0016E: The system cannot create a SOAP connector to connect to host $dmgr_host at port $port."
+    echo "ADMU1211I: To obtain a full trace of the failure, use the -trace option."
+    log_call nodeagent sync-unreachable
+    return 255
+  fi
+  if ! check_creds; then
+    echo "ADMU0111E: Program exiting with error: javax.management.JMRuntimeException: ADMN0022E: Access is denied for the getProcessType operation on Server MBean because of insufficient or empty credentials."
+    log_call nodeagent denied
+    return 255
+  fi
+  echo "ADMU0401I: Begin syncNode operation for node $NODE with Deployment Manager"
+  echo "           $dmgr_host: $port"
+  echo "ADMU0016I: Synchronizing configuration between node and cell."
+  local master="$dmgr_profile/config/cells/$CELL" local_cell="$PROFILE/config/cells/$CELL"
+  while IFS= read -r -d '' f; do
+    rel="${f#"$master"/}"
+    if [ -f "$local_cell/$rel" ] && ! cmp -s "$f" "$local_cell/$rel"; then
+      cp -p "$f" "$local_cell/$rel" && copied=$((copied + 1))
+    fi
+  done < <(find "$master" -type f -print0)
+  echo "ADMU0402I: The configuration for node $NODE has been synchronized with"
+  echo "           Deployment Manager $dmgr_host: $port ($copied document(s) updated)"
+  log_call nodeagent synchronized
+  return 0
+}
+
 case "$tool" in
+  syncNode) do_sync; exit $? ;;
   startServer)
     [ -n "$server" ] || { echo "Usage: startServer <server> [options]"; exit 255; }
     do_start "$server"; exit $? ;;
