@@ -36,6 +36,9 @@ pub enum ServersAction {
     Stop(ControlArgs),
     /// Start this host's servers: the dmgr, node agents, then application servers (verified)
     Start(ControlArgs),
+    /// Full resynchronisation of this host's nodes with the deployment manager (syncNode.sh,
+    /// after a restore: node agents stopped, the dmgr running)
+    Sync(super::sync_node::SyncArgs),
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +147,7 @@ pub fn run(ctx: &Context, args: &ServersArgs) -> anyhow::Result<()> {
         ServersAction::Status(a) => status(ctx, &topology, host, a.expect),
         ServersAction::Stop(a) => control(ctx, &topology, a, host, servers::Operation::Stop),
         ServersAction::Start(a) => control(ctx, &topology, a, host, servers::Operation::Start),
+        ServersAction::Sync(a) => super::sync_node::run(ctx, &deployment, &topology, host, a),
     }
 }
 

@@ -25,6 +25,10 @@ pub enum SetAction {
     /// Record the set document of this cell (run on the deployment manager's host, before
     /// the backup): every host and its roles, who backs up the shared data and the databases
     Plan(PlanArgs),
+    /// Export every application's role mappings through wsadmin while the cell still runs
+    /// (on the deployment manager's host, before the cell-wide stop) and record them in the
+    /// set: that host's member keeps wsadmin's views in its manifest
+    RoleMappings(super::set_roles::RoleMappingsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +52,7 @@ struct PlanDoc<'a> {
 pub fn run(ctx: &Context, args: &SetArgs) -> anyhow::Result<()> {
     match &args.action {
         SetAction::Plan(a) => plan(ctx, a),
+        SetAction::RoleMappings(a) => super::set_roles::run(ctx, a),
     }
 }
 
@@ -148,7 +153,9 @@ fn verdict_human(style: Style, v: &SetVerdict) -> String {
                 .status(if m.complete { "complete" } else { "INCOMPLETE" })
                 .to_string(),
             holds.join(", "),
-            m.version.clone().unwrap_or_else(|| "-".into()),
+            m.version
+                .as_ref()
+                .map_or_else(|| "-".into(), ToString::to_string),
         ]);
     }
     h.push_str(&g.render(0));

@@ -3,7 +3,8 @@
 //! `--long` gives every detail (full id and time, tags, paths), `show` the whole report.
 //! `--host`, `--set`, `--tag` filter; the last line says which snapshot `latest` is on
 //! this host. `--json` keeps the rows of before, with `status`, `version` and `components`
-//! added, and `latest`.
+//! added, and `latest`. A set planned with `set plan` gets its verdict above its members
+//! (`check --set`'s: COMPLETE, or INCOMPLETE and why; `sets` in `--json`).
 
 use std::fmt::Write as _;
 
@@ -12,6 +13,7 @@ use runbook::pick::{Candidate, Kind, Selector, PARTIAL_TAG, PRE_RESTORE_TAG};
 use serde::Serialize;
 use vault::{Snapshot, SnapshotId};
 
+use super::set_status::{heading, set_statuses, SetStatus};
 use crate::cli::filter::FilterArgs;
 use crate::context::Context;
 use crate::ui::format::{bytes, short_id, time_ns};
@@ -336,7 +338,20 @@ fn table_lines(style: Style, cells: &[[String; 8]], gap: u16) -> Vec<String> {
     lines
 }
 
-fn short_listing(style: Style, rows: &[SnapshotRow], width: usize) -> String {
+/// The verdict line(s) above the first row of a planned set's group (nothing otherwise).
+fn set_heading(style: Style, rows: &[SnapshotRow], i: usize, sets: &[SetStatus]) -> String {
+    let r = &rows[i];
+    if i > 0 && rows[i - 1].set == r.set {
+        return String::new();
+    }
+    r.set
+        .as_ref()
+        .and_then(|set| sets.iter().find(|s| &s.set == set))
+        .map(|s| heading(style, s))
+        .unwrap_or_default()
+}
+
+fn short_listing(style: Style, rows: &[SnapshotRow], width: usize, sets: &[SetStatus]) -> String {
     let mut cells: Vec<[String; 8]> = rows.iter().map(short_cells).collect();
     let gap = fit(&mut cells, width);
     let lines = table_lines(style, &cells, gap);
@@ -350,6 +365,7 @@ fn short_listing(style: Style, rows: &[SnapshotRow], width: usize) -> String {
         if i > 0 && rows[i - 1].set != r.set {
             h.push('\n');
         }
+        h.push_str(&set_heading(style, rows, i, sets));
         let _ = writeln!(h, "{line}");
     }
     h
@@ -370,9 +386,10 @@ fn paths_summary(paths: &[String]) -> String {
     shown.join(", ")
 }
 
-fn long_listing(style: Style, rows: &[SnapshotRow]) -> String {
+fn long_listing(style: Style, rows: &[SnapshotRow], sets: &[SetStatus]) -> String {
     let mut h = String::new();
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
+        h.push_str(&set_heading(style, rows, i, sets));
         let _ = writeln!(h, "snapshot {}", r.id);
         let mut field = |name: &str, value: String| {
             let _ = writeln!(h, "  {name:<11}{value}");
@@ -515,6 +532,7 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
     }
     group_by_set(&mut rows);
     count_sets(&mut rows, &all);
+    let sets = set_statuses(&repo, rows.iter().filter_map(|r| r.set.as_deref()));
     let host = ctx.this_host();
     let candidates = runbook::pick::candidates(&all);
     let latest = runbook::pick::pick(&candidates, &Selector::Latest, &filter, &host)
@@ -522,9 +540,9 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
         .map(|p| p.id.to_hex());
     let style = ctx.ui().stdout;
     let mut h = if args.long {
-        long_listing(style, &rows)
+        long_listing(style, &rows, &sets)
     } else {
-        short_listing(style, &rows, line_width())
+        short_listing(style, &rows, line_width(), &sets)
     };
     let latest_host = filter.host.clone().unwrap_or(host);
     h.push_str(&footer(
@@ -541,6 +559,8 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
         hidden_partial: usize,
         /// The snapshot `latest` means on this host under the filters (null: none).
         latest: Option<String>,
+        /// The verdict on every backup set listed.
+        sets: Vec<SetStatus>,
     }
     ctx.out.result(
         &h,
@@ -549,6 +569,7 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
             unreadable: errors,
             hidden_partial: hidden,
             latest,
+            sets,
         },
     )
 }

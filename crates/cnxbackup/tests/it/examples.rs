@@ -209,6 +209,7 @@ fn the_cell_playbook_follows_the_phases_in_order() {
     let order = [
         at("set plan {{ cnx_set }}"),
         at("backup --dry-run --set"),
+        at("set role-mappings {{ cnx_set }}"),
         at("servers stop --kind application-servers"),
         at("servers stop --kind node-agents"),
         at("servers stop --set"),
@@ -224,6 +225,38 @@ fn the_cell_playbook_follows_the_phases_in_order() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     // the captures run at the same time: started in the background, awaited together
     assert_eq!(text.matches("poll: 0").count(), 3);
+}
+
+#[test]
+fn the_cell_restore_playbook_follows_the_documented_order() {
+    // the playbook itself runs in ansible_cell.rs; this pins its order for a reader
+    let text =
+        std::fs::read_to_string(repo_root().join("examples/ansible/cnxbackup-cell-restore.yml"))
+            .unwrap();
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("the restore playbook has no {needle:?}"))
+    };
+    let order = [
+        at("check --set {{ cnx_set }}"),
+        at("--skip-databases --dry-run"),
+        at("--databases-only --dry-run"),
+        at("servers stop --kind application-servers"),
+        at("servers stop --kind node-agents"),
+        at("cmd: cnxbackup servers stop\n"),
+        at("--databases-only\n"),
+        at("--skip-databases\n"),
+        at("async_status"),
+        at("cmd: cnxbackup servers start\n"),
+        at("cmd: cnxbackup servers sync"),
+        at("servers start --kind node-agents"),
+        at("servers start --kind application-servers"),
+        at("servers status --expect running"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    // a failed restore leaves the cell stopped: no start on every path out
+    assert!(!text.contains("always:"));
+    assert_eq!(text.matches("any_errors_fatal: true").count(), 3);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod backup_common;
 mod backup_faults;
 mod backup_outage;
 mod backup_procedure;
+mod cell_common;
 mod cli_common;
 mod cli_foundation;
 mod completions_man;

@@ -7,47 +7,36 @@
 use std::process::Output;
 
 use assert_cmd::Command;
-use sample::{BuildOptions, CellHost, MultiHostCell, Variant};
 use serde_json::Value;
 
+use crate::cell_common;
 use crate::cli_common::Schemas;
 
-/// The cell and its directory; the servers are stopped before the cell unmounts its shared
-/// data and the directory goes.
+/// The sample cell with a configuration every host shares (no repository).
 struct Cell {
-    cell: MultiHostCell,
-    dir: tempfile::TempDir,
+    base: cell_common::Cell,
     schemas: Schemas,
 }
 
-impl Drop for Cell {
-    fn drop(&mut self) {
-        let _ = self.cell.stop_all();
+impl std::ops::Deref for Cell {
+    type Target = cell_common::Cell;
+
+    fn deref(&self) -> &cell_common::Cell {
+        &self.base
     }
 }
 
 fn cell() -> Cell {
-    let dir = tempfile::tempdir_in(sample::preferred_temp_root()).unwrap();
-    let cell = sample::build_cell(
-        Variant::MultiHostCell,
-        &dir.path().join("cell"),
-        &BuildOptions::default(),
-    )
-    .unwrap();
+    let base = cell_common::Cell::build();
     let config = "[websphere]\nusername = \"wasadmin\"\nstop_timeout_secs = 20\n";
-    std::fs::write(dir.path().join("cnxbackup.toml"), config).unwrap();
+    std::fs::write(base.dir.path().join("cnxbackup.toml"), config).unwrap();
     Cell {
-        cell,
-        dir,
+        base,
         schemas: Schemas::load(),
     }
 }
 
 impl Cell {
-    fn host(&self, name: &str) -> &CellHost {
-        self.cell.host(name).unwrap()
-    }
-
     fn servers(&self, host: &str, args: &[&str]) -> (Output, Value) {
         let h = self.host(host);
         let out = Command::cargo_bin("cnxbackup")
@@ -83,17 +72,6 @@ impl Cell {
             String::from_utf8_lossy(&out.stdout)
         );
         doc
-    }
-
-    /// (host short name, server, outcome) of every stand-in call with `outcome`, in time order.
-    fn events(&self, outcome: &str) -> Vec<(String, String)> {
-        self.cell
-            .control_log()
-            .unwrap()
-            .into_iter()
-            .filter(|(_, e)| e.outcome == outcome)
-            .map(|(h, e)| (h.split('.').next().unwrap().to_owned(), e.server))
-            .collect()
     }
 }
 
@@ -201,4 +179,76 @@ fn servers_stop_with_wrong_credentials_touches_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong WebSphere credentials"));
     assert_eq!(h.sample.running_servers().len(), 3);
     assert!(c.events("stopped").is_empty());
+}
+
+#[test]
+fn servers_sync_resynchronises_a_stopped_node_with_the_running_dmgr() {
+    let c = cell();
+    c.cell.start_all().unwrap();
+    // the node's copy of the cell configuration drifted from the master's
+    let app1 = c.host("cnx-app1");
+    let node_profile = &app1.sample.expected.was.profiles[0];
+    let lcc = |h: &sample::CellHost, profile: &str| {
+        h.sample.real_path(&format!(
+            "{profile}/config/cells/{}/LotusConnections-config/LotusConnections-config.xml",
+            c.cell.expected.was.cell
+        ))
+    };
+    let dmgr = c.host("cnx-dmgr");
+    let master = lcc(dmgr, &dmgr.sample.expected.was.profiles[0].path);
+    let copy = lcc(app1, &node_profile.path);
+    std::fs::write(&copy, "<config>drifted</config>\n").unwrap();
+
+    // with the node agent running, syncNode is not even tried
+    let (out, doc) = c.servers("cnx-app1", &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    assert_eq!(doc["operation"], "sync");
+    assert_eq!(doc["dmgr"]["host"], "cnx-dmgr.example.com");
+    assert_eq!(doc["dmgr"]["port"], 8879);
+    let node = &doc["nodes"][0];
+    assert_eq!(node["synchronized"], false);
+    assert!(
+        node["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the node agent runs"),
+        "{doc}"
+    );
+    assert!(c.events("synchronized").is_empty());
+
+    // node agent stopped, dmgr running: the configuration is the master's again
+    c.servers_ok("cnx-app1", &["stop", "--kind", "application-servers"]);
+    c.servers_ok("cnx-app1", &["stop", "--kind", "node-agents"]);
+    let doc = c.servers_ok("cnx-app1", &["sync"]);
+    assert_eq!(doc["ok"], true);
+    assert!(doc["nodes"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m == "ADMU0402I"));
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(&master).unwrap()
+    );
+    assert_eq!(
+        c.events("synchronized"),
+        [("cnx-app1".into(), "nodeagent".into())]
+    );
+
+    // the dmgr's host has no federated node: nothing to do
+    let doc = c.servers_ok("cnx-dmgr", &["sync"]);
+    assert_eq!(doc["nodes"].as_array().unwrap().len(), 0);
+
+    // with the dmgr stopped, syncNode cannot reach it (ADMC0016E) and says so
+    c.servers_ok("cnx-dmgr", &["stop"]);
+    let (out, doc) = c.servers("cnx-app1", &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    assert!(
+        doc["nodes"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ADMC0016E"),
+        "{doc}"
+    );
+    assert_eq!(c.events("sync-unreachable").len(), 1);
 }

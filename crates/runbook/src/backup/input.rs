@@ -35,6 +35,10 @@ pub struct BackupOptions {
     /// manager's host, customization on the node hosts) and is left to it; `check --set`
     /// proves that some member holds every component of the cell.
     pub member_of_set: Option<String>,
+    /// The applications' role mappings as `wsadmin` reported them while the cell still
+    /// ran (`set role-mappings ID` on the deployment manager's host, before the cell-wide
+    /// stop): kept in this member's manifest when wsadmin cannot answer now.
+    pub earlier_wsadmin_roles: Option<EarlierWsadminRoles>,
     /// The backup set shared by the hosts of a cell; default a new id.
     pub backup_set: Option<String>,
     /// Extra snapshot tags.
@@ -43,6 +47,15 @@ pub struct BackupOptions {
     pub host: Option<String>,
     /// Live counters for a progress display of the files phase (files and bytes stored).
     pub progress: Option<std::sync::Arc<vault::Progress>>,
+}
+
+/// Role mappings `wsadmin` reported before this run, while the cell still ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierWsadminRoles {
+    /// The source the manifest records (`wsadmin while the cell ran (…)`).
+    pub source: String,
+    /// Each application's view.
+    pub applications: Vec<crate::manifest::WsadminRoles>,
 }
 
 /// What a run does when the servers do not all stop (`--on-stop-failure`).

@@ -59,7 +59,9 @@ pub use checks::{backup_preflight, PreflightOutcome, ProblemKind};
 pub use error::{BackupError, ServersAfter, StoreFailure};
 pub use estimate::{outage_estimate, OutageEstimate};
 pub use files::SourcePathError;
-pub use input::{BackupInput, BackupOptions, OnStopFailure, RepositoryUnavailable};
+pub use input::{
+    BackupInput, BackupOptions, EarlierWsadminRoles, OnStopFailure, RepositoryUnavailable,
+};
 pub use report::BackupReport;
 pub use run::run;
 pub use set_id::{new_backup_set_id, valid_backup_set_id};

@@ -1,6 +1,7 @@
 //! The role-mappings phase, while the servers still run: every application's deployed
 //! bindings, plus `wsadmin`'s view when the deployment manager answers.
 
+use super::input::EarlierWsadminRoles;
 use super::outage::Control;
 use super::recorder::Recorder;
 use crate::manifest::{RoleMappingsExport, StepStatus};
@@ -15,11 +16,13 @@ pub(crate) struct Roles {
     pub(crate) status: StepStatus,
 }
 
-/// The phase function.
+/// The phase function. `earlier` are wsadmin's views from before the run (a cell's member,
+/// exported while the cell ran): kept when wsadmin does not answer now.
 pub(crate) fn roles_phase(
     d: &connections::deployment::Deployment,
     sysroot: &websphere::Sysroot,
     c: Control<'_>,
+    earlier: Option<&EarlierWsadminRoles>,
     rec: &mut Recorder,
     s: &mut Scope<'_, '_>,
 ) -> Ended<Roles> {
@@ -28,6 +31,10 @@ pub(crate) fn roles_phase(
     if let Some(text) = wsadmin_roles(c, &mut export) {
         s.warn(text.clone());
         rec.warnings.push(text);
+    }
+    if let Some(e) = earlier.filter(|_| export.wsadmin.is_empty()) {
+        export.sources.push(e.source.clone());
+        export.wsadmin = e.applications.clone();
     }
     for e in &export.errors {
         s.warn(e.clone());

@@ -50,7 +50,15 @@ pub fn run(
         rec.warnings.push(format!("discovery: {w}"));
     }
     let roles = p.phase(Phase::RoleMappings, |s| {
-        roles_phase(input.deployment, input.sysroot, control, &mut rec, s)
+        let earlier = opts.earlier_wsadmin_roles.as_ref();
+        roles_phase(
+            input.deployment,
+            input.sysroot,
+            control,
+            earlier,
+            &mut rec,
+            s,
+        )
     });
     // With --restart, the servers are started again on every path out once the stop began.
     let duty = if opts.restart && !opts.no_stop {

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use connections::version::{OfferingVersion, Version};
+
 use super::document::{same_host, SetDocument, SetMember};
 use crate::plan::Component;
 
@@ -235,29 +237,40 @@ fn held_once(
 /// Every member that saw a version saw the same offering level, and those that read the
 /// iFixes the same iFixes. Members that saw none (a web server) do not count, and a member
 /// that knows only the offering level (a node host without the Connections install) agrees
-/// with any iFix list on that level.
+/// with any iFix list on that level. Versions are compared as versions (offering level,
+/// CR and build; the set of iFixes), never as text.
 fn versions(problems: &mut Vec<SetProblem>, members: &[SetMember]) {
-    let mut offerings: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut full: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut offerings: Vec<(&OfferingVersion, Vec<String>)> = Vec::new();
+    let mut full: Vec<(&Version, Vec<String>)> = Vec::new();
     for m in members {
         let Some(v) = &m.version else { continue };
-        let offering = v.split(" + ").next().unwrap_or(v);
-        offerings
-            .entry(offering.to_owned())
-            .or_default()
-            .push(m.host.clone());
+        add_host(&mut offerings, &v.offering, &m.host);
         if m.ifixes_known {
-            full.entry(v.clone()).or_default().push(m.host.clone());
+            add_host(&mut full, v, &m.host);
         }
     }
-    let differ = if offerings.len() > 1 {
-        offerings
+    let named = |groups: Vec<(String, Vec<String>)>| groups.into_iter().collect();
+    let differ: BTreeMap<String, Vec<String>> = if offerings.len() > 1 {
+        named(
+            offerings
+                .into_iter()
+                .map(|(o, h)| (o.to_string(), h))
+                .collect(),
+        )
     } else if full.len() > 1 {
-        full
+        named(full.into_iter().map(|(v, h)| (v.to_string(), h)).collect())
     } else {
         return;
     };
     problems.push(SetProblem::VersionsDiffer { versions: differ });
+}
+
+/// Adds `host` to the group of `key` (a new group when no equal key has one yet).
+fn add_host<'a, K: PartialEq>(groups: &mut Vec<(&'a K, Vec<String>)>, key: &'a K, host: &str) {
+    match groups.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, hosts)) => hosts.push(host.to_owned()),
+        None => groups.push((key, vec![host.to_owned()])),
+    }
 }
 
 fn cell_stop(problems: &mut Vec<SetProblem>, doc: &SetDocument, members: &[SetMember]) {
@@ -326,13 +339,25 @@ mod tests {
         }
     }
 
+    /// `8.0.0.0_CR3` with the iFixes `KB…` given.
+    fn version(offering: &str, ifixes: &[&str]) -> Option<Version> {
+        Some(Version::new(
+            offering.parse().unwrap(),
+            ifixes.iter().map(|f| f.parse().unwrap()),
+        ))
+    }
+
     fn member(host: &str, components: &[Component]) -> SetMember {
         SetMember {
             host: host.into(),
             snapshot: format!("snap-{host}"),
             complete: true,
             components: components.iter().copied().collect::<BTreeSet<_>>(),
-            version: (host != "db").then(|| "8.0.0.0_CR3 + KB1".into()),
+            version: if host == "db" {
+                None
+            } else {
+                version("8.0.0.0_CR3", &["KB1"])
+            },
             ifixes_known: host != "app2",
             started_ns: 110,
             finished_ns: 190,
@@ -439,7 +464,7 @@ mod tests {
     #[test]
     fn members_of_different_versions_fail() {
         let mut m = whole();
-        m[2].version = Some("8.0.0.0_CR4".into());
+        m[2].version = version("8.0.0.0_CR4", &[]);
         let v = check_set(&doc(), &m);
         assert_eq!(v.problems.len(), 1);
         assert_eq!(
@@ -448,7 +473,7 @@ mod tests {
         );
         // the same level with other iFixes, where both read them
         let mut m = whole();
-        m[1].version = Some("8.0.0.0_CR3 + KB1, KB2".into());
+        m[1].version = version("8.0.0.0_CR3", &["KB2", "KB1"]);
         let v = check_set(&doc(), &m);
         assert_eq!(
             v.problems[0].to_string(),
@@ -456,8 +481,16 @@ mod tests {
         );
         // a node host that knows only the level agrees with the others
         let mut m = whole();
-        m[2].version = Some("8.0.0.0_CR3".into());
+        m[2].version = version("8.0.0.0_CR3", &[]);
         assert!(check_set(&doc(), &m).ok());
+        // the same level written otherwise is the same level, not a difference of text
+        let mut m = whole();
+        m[2].version = version("8.0.0.0_cr3", &[]);
+        assert!(
+            check_set(&doc(), &m).ok(),
+            "{:?}",
+            check_set(&doc(), &m).problems
+        );
     }
 
     #[test]

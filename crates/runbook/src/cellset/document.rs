@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use connections::deployment::{Deployment, ProfileType, ServerType};
-use serde::{Deserialize, Serialize};
+use connections::version::Version;
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::manifest::{Manifest, Status, StepStatus};
 use crate::plan::{Action, Component, Plan, PlanOptions};
@@ -227,6 +228,14 @@ impl SetDocument {
     }
 }
 
+/// A version as its text (`8.0.0.0_CR3 + KB1`), as check --set's JSON has always shown it.
+fn display_version<S: Serializer>(v: &Option<Version>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
 /// What one member snapshot of a set holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SetMember {
@@ -238,8 +247,10 @@ pub struct SetMember {
     pub complete: bool,
     /// The components it holds (stored, not skipped or missing).
     pub components: BTreeSet<Component>,
-    /// The Connections version it saw (`8.0.0.0_CR3 + KB0102411, KB0105812`).
-    pub version: Option<String>,
+    /// The Connections version it saw, from its manifest's fingerprint (shown as
+    /// `8.0.0.0_CR3 + KB0102411, KB0105812`).
+    #[serde(serialize_with = "display_version")]
+    pub version: Option<Version>,
     /// Whether it read the installed iFixes (a node host, which has no Connections install
     /// of its own, knows the offering level only).
     pub ifixes_known: bool,
@@ -271,7 +282,11 @@ impl SetMember {
             snapshot: snapshot.to_owned(),
             complete: manifest.status == Status::Complete,
             components,
-            version: manifest.connections.version.clone(),
+            version: manifest
+                .connections
+                .fingerprint
+                .as_ref()
+                .map(|f| f.version()),
             ifixes_known: manifest.connections.ifixes_known,
             started_ns: manifest.started_ns,
             finished_ns: manifest.finished_ns,

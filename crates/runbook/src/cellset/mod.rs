@@ -21,6 +21,7 @@ pub use document::{
     SET_DOCUMENT_VERSION,
 };
 pub use store::{
-    load_members, load_set, prove_set, record_plan, record_servers, CellSetError, ServersOperation,
-    ServersRecord, PLAN_RECORD, SERVERS_RECORD,
+    load_members, load_role_mappings, load_set, prove_set, record_plan, record_role_mappings,
+    record_servers, CellSetError, ServersOperation, ServersRecord, SetRoleMappings, PLAN_RECORD,
+    ROLE_MAPPINGS_RECORD, SERVERS_RECORD,
 };

@@ -5,12 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use super::check::{check_set, SetVerdict};
 use super::document::{CellStop, SetDocument, SetMember};
+use crate::manifest::RoleMappingsExport;
 use crate::servers::{ControlReport, Operation, Outcome};
 
 /// Record kind of the set document.
 pub const PLAN_RECORD: &str = "plan";
 /// Record kind of a host's servers stop or start.
 pub const SERVERS_RECORD: &str = "servers";
+/// Record kind of the role mappings exported while the cell ran.
+pub const ROLE_MAPPINGS_RECORD: &str = "role_mappings";
 
 /// What went wrong reading or writing a set.
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +169,69 @@ pub fn record_servers(
     })?;
     repo.save_set_record(&record(set, SERVERS_RECORD, host, value))
         .map_err(repository(set))
+}
+
+/// Writes the role mappings exported on `host` while the cell ran (phase 2 of a cell's
+/// backup, before the cell-wide stop); returns the record id.
+pub fn record_role_mappings(
+    repo: &vault::Repository,
+    set: &str,
+    host: &str,
+    export: &RoleMappingsExport,
+) -> Result<String, CellSetError> {
+    check_id(set)?;
+    let value = serde_json::to_value(export).map_err(|source| CellSetError::BadRecord {
+        set: set.to_owned(),
+        object: "(new)".into(),
+        kind: ROLE_MAPPINGS_RECORD.into(),
+        source,
+    })?;
+    repo.save_set_record(&record(set, ROLE_MAPPINGS_RECORD, host, value))
+        .map_err(repository(set))
+}
+
+/// Role mappings exported while the cell ran, as recorded in the set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetRoleMappings {
+    /// The record id.
+    pub record: String,
+    /// The host that exported them (the deployment manager's).
+    pub host: String,
+    /// When (Unix nanoseconds).
+    pub time_ns: i64,
+    /// What was exported.
+    pub export: RoleMappingsExport,
+}
+
+/// The newest role mappings record of `set`, if any. An unreadable record is skipped with a
+/// warning (the member's own export of the deployed bindings still counts).
+pub fn load_role_mappings(
+    repo: &vault::Repository,
+    set: &str,
+) -> Result<Option<SetRoleMappings>, CellSetError> {
+    check_id(set)?;
+    let mut newest: Option<SetRoleMappings> = None;
+    for (object, rec) in repo.list_set_records(Some(set)).map_err(repository(set))? {
+        let Ok(rec) = rec else { continue };
+        if rec.kind != ROLE_MAPPINGS_RECORD || newest.as_ref().is_some_and(|n| n.time_ns > rec.time)
+        {
+            continue;
+        }
+        match serde_json::from_value::<RoleMappingsExport>(rec.document) {
+            Ok(export) => {
+                newest = Some(SetRoleMappings {
+                    record: object,
+                    host: rec.host,
+                    time_ns: rec.time,
+                    export,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(object, error = %e, "role mappings record cannot be read; skipped")
+            }
+        }
+    }
+    Ok(newest)
 }
 
 /// The set document as recorded: the newest plan, with the cell-wide stop from the hosts'

@@ -34,6 +34,11 @@ pub struct RestoreOptions {
     pub from_host: Option<String>,
     /// `--no-pre-restore`: do not save what the restore replaces.
     pub no_pre_restore: bool,
+    /// `--databases-only`: only the databases of the snapshot. On a host without a
+    /// Connections install (a set's database server) a member of a backup set goes back
+    /// without a version gate of its own: each WebSphere host's restore of its member checks
+    /// the set's version against its install.
+    pub databases_only: bool,
 }
 
 /// Everything a restore needs from its caller.

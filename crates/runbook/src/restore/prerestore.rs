@@ -151,12 +151,17 @@ pub fn paths_to_save(m: &Manifest, selection: &Selection, target: &Sysroot) -> V
             });
         }
     }
-    let evidence = std::iter::once(format!("{}/logs", m.topology.iim.data_dir)).chain(
-        m.topology
-            .profiles
-            .iter()
-            .map(|p| format!("{}/logs", p.path)),
-    );
+    // a database server's member has no Installation Manager: no `/logs` of the root
+    let iim = &m.topology.iim.data_dir;
+    let evidence = (!iim.is_empty())
+        .then(|| format!("{iim}/logs"))
+        .into_iter()
+        .chain(
+            m.topology
+                .profiles
+                .iter()
+                .map(|p| format!("{}/logs", p.path)),
+        );
     for e in evidence {
         let covered = out.iter().any(|s| {
             Path::new(&e).starts_with(&s.path)

@@ -221,9 +221,14 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError>
     if mode == Mode::Restore {
         same_target_as_taken(input, &m)?;
     }
+    let only: &[Component] = if opts.databases_only {
+        &[Component::Databases]
+    } else {
+        &opts.only
+    };
     let chosen = match mode {
-        Mode::Restore => select::select(&m, &opts.only, opts.skip_databases),
-        Mode::Extract => select::select_extraction(&m, &opts.only, opts.skip_databases),
+        Mode::Restore => select::select(&m, only, opts.skip_databases),
+        Mode::Extract => select::select_extraction(&m, only, opts.skip_databases),
     };
     let selection = chosen.map_err(|e| match e {
         SelectError::Incomplete { .. } => RestoreError::Incomplete(e),
@@ -296,6 +301,7 @@ fn gate_phase(
     mode: Mode,
 ) -> Ended<Result<Gate, RestoreError>> {
     let decision = match mode {
+        Mode::Restore if databases_server(input, m, target) => Ok(databases_server_decision(m)),
         Mode::Restore => decide(input, m, selection, target),
         Mode::Extract => Ok(extract::decision(m)),
     };
@@ -319,6 +325,33 @@ fn gate_phase(
             Mode::Extract => d.basis.clone(),
         }
     })
+}
+
+/// A `--databases-only` restore of a backup set's member on a host without a Connections
+/// install (the set's database server): there is no installed version here to check.
+fn databases_server(input: &RestoreInput<'_>, m: &Manifest, target: &Target) -> bool {
+    input.options.databases_only
+        && !m.backup_set.is_empty()
+        && target.state == TargetState::BareMetal
+}
+
+/// The gate's place in a database server's restore: no rule applied here, and why.
+fn databases_server_decision(m: &Manifest) -> GateDecision {
+    GateDecision {
+        backup_version: m.connections.version.clone(),
+        installed_version: None,
+        checked_against: None,
+        basis: format!(
+            "a database server of backup set {}: no Connections install on this host, so the \
+             databases go back at the set's version ({}) and each WebSphere host's restore of \
+             its own member checks that version against its install (run those with \
+             --dry-run first, as the cell's restore playbook does)",
+            m.backup_set,
+            m.connections.version.as_deref().unwrap_or("unknown")
+        ),
+        checks: Vec::new(),
+        warnings: Vec::new(),
+    }
 }
 
 fn decide(
@@ -695,6 +728,15 @@ fn version_phase(
             warnings: Vec::new(),
         };
         return Ended::skipped(after, "dry run");
+    }
+    if input.options.databases_only && gate.target_state == TargetState::BareMetal {
+        let after = After {
+            after: None,
+            expected: None,
+            confirmed: None,
+            warnings: Vec::new(),
+        };
+        return Ended::skipped(after, "a database server: no Connections install to read");
     }
     let after = version_after(input, m, selection, gate);
     let message = format!(

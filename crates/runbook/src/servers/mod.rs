@@ -17,6 +17,7 @@ pub mod client_props;
 mod control;
 mod state;
 mod status;
+mod sync;
 mod topology;
 pub(crate) use topology::add_implied_server;
 
@@ -27,4 +28,7 @@ pub use control::{
 };
 pub use state::{server_state, verify_all_stopped, RunningServer, ServerState, StoppedHow};
 pub use status::{check_credentials, CredentialCheck};
+pub use sync::{
+    dmgr_address, sync_nodes, DmgrAddress, DmgrAddressError, SyncError, SyncOutcome, SyncReport,
+};
 pub use topology::{ControlProfile, ControlServer, ProfileKind, ServerKind, Topology};

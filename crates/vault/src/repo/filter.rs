@@ -4,13 +4,18 @@
 
 use crate::Snapshot;
 
+/// Tag prefix that makes a snapshot a member of a backup set (`--tag set:ID`): the member
+/// lists of a cell's backup set go by it (a web server's `backup --path` carries only it).
+pub const SET_TAG_PREFIX: &str = "set:";
+
 /// The backup set a snapshot belongs to: `application.backup_set` (written by the
-/// deployment backup; plain path snapshots have none).
+/// deployment backup), else its `set:ID` tag (a path backup of a cell's set member).
 pub fn backup_set(s: &Snapshot) -> Option<&str> {
     s.application
         .as_ref()
         .and_then(|a| a.get("backup_set"))
         .and_then(|v| v.as_str())
+        .or_else(|| s.tags.iter().find_map(|t| t.strip_prefix(SET_TAG_PREFIX)))
 }
 
 /// What a snapshot must match. Empty fields match everything.
@@ -104,6 +109,13 @@ mod tests {
         s.application = Some(serde_json::json!({"backup_set": "cell-1"}));
         assert!(f.matches(&s));
         assert!(SnapshotFilter::default().matches(&s));
+        // a path backup joins a set by its tag; the document wins over a tag
+        s.application = None;
+        s.tags = tags(&["web", "set:cell-1"]);
+        assert_eq!(backup_set(&s), Some("cell-1"));
+        assert!(f.matches(&s));
+        s.application = Some(serde_json::json!({"backup_set": "cell-2"}));
+        assert_eq!(backup_set(&s), Some("cell-2"));
     }
 
     proptest! {

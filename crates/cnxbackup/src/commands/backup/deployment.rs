@@ -111,6 +111,9 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
             skip_shared_data: member.as_ref().and_then(|m| m.skip_shared_data.clone()),
             databases_only: procedure.databases_only,
             member_of_set: plan.map(|p| p.set.clone()),
+            earlier_wsadmin_roles: member
+                .as_ref()
+                .and_then(|m| m.earlier_wsadmin_roles.clone()),
             backup_set: procedure.set.clone(),
             tags: args.tags.clone(),
             host: Some(host),

@@ -9,7 +9,8 @@ use connections::deployment::{
     Ccm, ConnectionsInstall, DataRoots, Database, DbVendor, Deployment, FilenetAdmin,
     InstallationManager, VersionInfo, Was,
 };
-use runbook::cellset::{load_set, same_host, CellSetError, SetDocument};
+use runbook::backup::EarlierWsadminRoles;
+use runbook::cellset::{load_role_mappings, load_set, same_host, CellSetError, SetDocument};
 use vault::Repository;
 
 use crate::exit::CommandError;
@@ -22,6 +23,9 @@ pub struct Membership {
     pub skip_shared_data: Option<String>,
     /// Leave the databases out.
     pub skip_databases: bool,
+    /// wsadmin's role mappings exported on this host while the cell ran (`set
+    /// role-mappings ID` on the deployment manager's host), for its manifest.
+    pub earlier_wsadmin_roles: Option<EarlierWsadminRoles>,
 }
 
 /// This host's part of `set`: everything when the set was never planned (a set of
@@ -34,6 +38,7 @@ pub fn membership(repo: &Repository, set: &str, host: &str) -> anyhow::Result<Me
                 plan: None,
                 skip_shared_data: None,
                 skip_databases: false,
+                earlier_wsadmin_roles: None,
             })
         }
         Err(e) => return Err(e.into()),
@@ -54,10 +59,21 @@ pub fn membership(repo: &Repository, set: &str, host: &str) -> anyhow::Result<Me
         )
     });
     let skip_databases = !same_host(host, &plan.databases_host);
+    let earlier_wsadmin_roles = load_role_mappings(repo, set)?
+        .filter(|r| same_host(&r.host, host) && !r.export.wsadmin.is_empty())
+        .map(|r| EarlierWsadminRoles {
+            source: format!(
+                "wsadmin while the cell ran ({}, set record {})",
+                vault::format_unix_ns(r.time_ns),
+                r.record.get(..8).unwrap_or(&r.record)
+            ),
+            applications: r.export.wsadmin,
+        });
     Ok(Membership {
         plan: Some(plan),
         skip_shared_data,
         skip_databases,
+        earlier_wsadmin_roles,
     })
 }
 

@@ -33,6 +33,10 @@ pub struct RestoreArgs {
     /// Deployment backup: leave the databases as they are
     #[arg(long)]
     pub skip_databases: bool,
+    /// Deployment backup: only the databases; a member of a backup set goes back so on
+    /// the set's database server, which holds no Connections install to check
+    #[arg(long, conflicts_with_all = ["only", "skip_databases"])]
+    pub databases_only: bool,
     /// Deployment backup: override the release rule of the version gate (never the
     /// provision rule)
     #[arg(long)]

@@ -150,6 +150,7 @@ fn options(
         this_host: ctx.this_host(),
         from_host: args.from_host.clone(),
         no_pre_restore: args.no_pre_restore,
+        databases_only: args.databases_only,
     }
 }
 

@@ -143,6 +143,7 @@ fn plain_target(args: &RestoreArgs) -> Result<&Path, CommandError> {
         (args.verify || args.no_verify, "--verify/--no-verify"),
         (args.from_host.is_some(), "--from-host"),
         (args.no_pre_restore, "--no-pre-restore"),
+        (args.databases_only, "--databases-only"),
     ];
     if let Some((_, flag)) = deployment_only.iter().find(|(set, _)| *set) {
         return Err(CommandError::Usage(format!(
