@@ -6,7 +6,7 @@
 //! volatile flags and is never part of an image. Images are deterministic tar streams
 //! (gzip'ed when compressed) of the state plus a `BACKUP.INFO` member.
 
-use crate::expected::DbVendor;
+use crate::expected::{DatabaseTruth, DbVendor};
 use crate::rng::Rng;
 use crate::standin_was::{sh_quote, LOG_DIR, STATE_DIR};
 use crate::topology::Spec;
@@ -22,6 +22,19 @@ pub fn db_state_product_path(vendor: DbVendor, name: &str) -> String {
     format!("{DB_STATE_DIR}/{}/{name}", vendor.as_str())
 }
 
+/// Where each owner of a database keeps its state: `(owner, directory)` — one per Oracle
+/// schema (`<dir>/<SCHEMA>`), else the database's own directory with an empty owner.
+pub(crate) fn owner_dirs(db: &DatabaseTruth) -> Vec<(String, String)> {
+    let dir = db_state_product_path(db.vendor, &db.name);
+    if db.schemas.is_empty() {
+        return vec![(String::new(), dir)];
+    }
+    db.schemas
+        .iter()
+        .map(|owner| (owner.clone(), format!("{dir}/{owner}")))
+        .collect()
+}
+
 /// Creates the initial state of every database.
 pub(crate) fn write_db_state(tree: &Tree, spec: &Spec, scale: &Scale) -> Result<(), SampleError> {
     let e = &spec.expected;
@@ -30,17 +43,7 @@ pub(crate) fn write_db_state(tree: &Tree, spec: &Spec, scale: &Scale) -> Result<
         tree.mkdir_mode(&dir, 0o700)?;
         tree.write(&format!("{dir}/db.cfg"), db_cfg(spec, &db.name))?;
         tree.mkdir(&format!("{dir}/runtime"))?;
-        let owners: Vec<String> = if db.schemas.is_empty() {
-            vec![String::new()]
-        } else {
-            db.schemas.clone()
-        };
-        for owner in owners {
-            let base = if owner.is_empty() {
-                dir.clone()
-            } else {
-                format!("{dir}/{owner}")
-            };
+        for (owner, base) in owner_dirs(db) {
             // The schema level an update would raise (inside the schema for Oracle, where an
             // import restores schemas, not the database).
             tree.write(

@@ -7,7 +7,7 @@ use crate::data::{bundle_stamp, write_provision, WEBRESOURCE_BUNDLES};
 use crate::expected::ProfileType;
 use crate::multihost::Piece;
 use crate::rng::Rng;
-use crate::standin_db::db_state_product_path;
+use crate::standin_db::owner_dirs;
 use crate::topology::{buildlevel, Spec};
 use crate::tree::Tree;
 use crate::{Sample, SampleError, Scale};
@@ -406,18 +406,7 @@ impl Update<'_> {
     fn databases(&self, tree: &Tree) -> Result<Vec<String>, SampleError> {
         let mut touched = vec![];
         for db in &self.old.expected.databases {
-            let dir = db_state_product_path(db.vendor, &db.name);
-            let owners: Vec<String> = if db.schemas.is_empty() {
-                vec![String::new()]
-            } else {
-                db.schemas.clone()
-            };
-            for owner in owners {
-                let base = if owner.is_empty() {
-                    dir.clone()
-                } else {
-                    format!("{dir}/{owner}")
-                };
+            for (owner, base) in owner_dirs(db) {
                 tree.write(
                     &format!("{base}/schema_version"),
                     format!("{}\n", self.new.expected.connections.offering_version),

@@ -57,13 +57,7 @@ pub fn run(ctx: &Context, args: &SetArgs) -> anyhow::Result<()> {
 }
 
 fn plan(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
-    if !runbook::backup::valid_backup_set_id(&args.set) {
-        return Err(CommandError::Usage(format!(
-            "{:?} is not a usable backup-set id: up to 64 characters, letters, digits, '.', '_' and '-'",
-            args.set
-        ))
-        .into());
-    }
+    super::set_roles::usable_set_id(&args.set)?;
     let deployment = ctx.discover_deployment()?;
     let repo = ctx.open_repository()?;
     let doc = SetDocument::plan(

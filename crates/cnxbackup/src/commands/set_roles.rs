@@ -35,15 +35,19 @@ struct Out {
     errors: Vec<String>,
 }
 
+/// A set id the repository can record, else a usage error (exit 2).
+pub fn usable_set_id(set: &str) -> Result<(), CommandError> {
+    if runbook::backup::valid_backup_set_id(set) {
+        return Ok(());
+    }
+    Err(CommandError::Usage(format!(
+        "{set:?} is not a usable backup-set id: up to 64 characters, letters, digits, '.', '_' and '-'"
+    )))
+}
+
 /// Exports and records the role mappings of the running cell.
 pub fn run(ctx: &Context, args: &RoleMappingsArgs) -> anyhow::Result<()> {
-    if !runbook::backup::valid_backup_set_id(&args.set) {
-        return Err(CommandError::Usage(format!(
-            "{:?} is not a usable backup-set id: up to 64 characters, letters, digits, '.', '_' and '-'",
-            args.set
-        ))
-        .into());
-    }
+    usable_set_id(&args.set)?;
     let deployment = ctx.discover_deployment()?;
     let sys = ctx.sysroot()?;
     let topology = Topology::from_deployment(&deployment, &sys);
