@@ -14,6 +14,8 @@ use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 
+use crate::format::error::DecodeError;
+
 /// Blobs at or below this size are never sampled, only compressed and compared.
 pub const SAMPLE_THRESHOLD: usize = 64 * 1024;
 /// Smallest saving (in percent of the input) worth storing compressed.
@@ -115,7 +117,7 @@ thread_local! {
 }
 
 /// Decompress a zstd frame that must expand to exactly `raw_len` bytes.
-pub fn decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, String> {
+pub fn decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, DecodeError> {
     let out = DECOMPRESSOR
         .with(|cell| {
             let mut slot = cell.borrow_mut();
@@ -132,12 +134,12 @@ pub fn decompress(data: &[u8], raw_len: usize) -> Result<Vec<u8>, String> {
             }
             result
         })
-        .map_err(|e| format!("zstd: {e}"))?;
+        .map_err(DecodeError::Zstd)?;
     if out.len() != raw_len {
-        return Err(format!(
+        return Err(DecodeError::Invalid(format!(
             "decompressed to {} bytes, expected {raw_len}",
             out.len()
-        ));
+        )));
     }
     Ok(out)
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::format::error::DecodeError;
 use crate::storage::{StoreError, StoreErrorKind};
 
 /// Errors returned by the repository engine.
@@ -94,8 +95,9 @@ pub enum VaultError {
     Corrupt {
         /// The object path (or a description such as "blob `<id>`").
         object: String,
-        /// What is wrong.
-        reason: String,
+        /// Which rule of the format the bytes break.
+        #[source]
+        reason: DecodeError,
     },
 
     /// A blob stored in a pack fails verification (AEAD tag, decompression or id).
@@ -106,7 +108,8 @@ pub enum VaultError {
         /// The blob id (hex).
         blob: String,
         /// What failed.
-        reason: String,
+        #[source]
+        reason: DecodeError,
     },
 
     /// A blob is not in the index (nor pending in this session).
@@ -241,8 +244,13 @@ impl VaultError {
             || self.storage_kind_here() == Some(StoreErrorKind::NotFound)
     }
 
-    /// Shorthand for [`VaultError::Corrupt`].
+    /// [`VaultError::Corrupt`] for a rule the caller checked itself (the text says which).
     pub fn corrupt(object: impl Into<String>, reason: impl Into<String>) -> Self {
+        VaultError::corrupt_with(object, DecodeError::Invalid(reason.into()))
+    }
+
+    /// [`VaultError::Corrupt`] for a decoder's error.
+    pub fn corrupt_with(object: impl Into<String>, reason: impl Into<DecodeError>) -> Self {
         VaultError::Corrupt {
             object: object.into(),
             reason: reason.into(),

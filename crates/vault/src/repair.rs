@@ -91,7 +91,7 @@ fn read_old_index(repo: &Repository) -> Result<OldIndex, VaultError> {
         for (path, bytes) in batch.iter().zip(contents) {
             let decoded = bytes
                 .map_err(|e| e.to_string())
-                .and_then(|b| open_index_segment(repo.key(), &b));
+                .and_then(|b| open_index_segment(repo.key(), &b).map_err(|e| e.to_string()));
             match decoded {
                 Ok(packs) => {
                     for (pack, entries) in packs {

@@ -28,6 +28,7 @@ use crate::crypto::kdf::KdfParams;
 use crate::crypto::MasterKey;
 use crate::format::blob::{decode_blob, encode_blob};
 use crate::format::config::{decode_config, RepoConfig, CONFIG_PATH, MAX_PACK_SIZE, MIN_PACK_SIZE};
+use crate::format::error::DecodeError;
 use crate::format::index::{index_path, open_index_segment, seal_index_segment, INDEX_DIR};
 use crate::format::keyfile::{decode_key_file, KeyFile, KEYS_DIR};
 use crate::format::pack::{
@@ -823,20 +824,20 @@ impl Repository {
         id: &BlobId,
         stored: &[u8],
     ) -> Result<Vec<u8>, VaultError> {
-        let damaged = |reason: String| VaultError::BlobDamaged {
+        let damaged = |reason: DecodeError| VaultError::BlobDamaged {
             pack: loc.pack.to_hex(),
             blob: id.to_hex(),
             reason,
         };
         if stored.len() as u64 != loc.length {
-            return Err(damaged(format!(
+            return Err(damaged(DecodeError::Invalid(format!(
                 "{} stored bytes, index says {}",
                 stored.len(),
                 loc.length
-            )));
+            ))));
         }
-        let raw_len =
-            u32::try_from(loc.raw_len).map_err(|_| damaged("raw length exceeds u32".into()))?;
+        let raw_len = u32::try_from(loc.raw_len)
+            .map_err(|_| damaged(DecodeError::invalid("raw length exceeds u32")))?;
         decode_blob(&self.key, loc.kind, id, loc.compression, raw_len, stored).map_err(damaged)
     }
 
@@ -896,9 +897,9 @@ impl Repository {
             .storage
             .read_range(&path, size - FOOTER_LEN as u64, FOOTER_LEN as u64)?;
         let (start, len) =
-            trailer_range(size, &footer).map_err(|r| VaultError::corrupt(&path, r))?;
+            trailer_range(size, &footer).map_err(|r| VaultError::corrupt_with(&path, r))?;
         let sealed = self.storage.read_range(&path, start, len)?;
-        open_trailer(&self.key, &sealed, start).map_err(|r| VaultError::corrupt(&path, r))
+        open_trailer(&self.key, &sealed, start).map_err(|r| VaultError::corrupt_with(&path, r))
     }
 
     pub(crate) fn key(&self) -> &MasterKey {

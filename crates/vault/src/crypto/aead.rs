@@ -41,6 +41,8 @@ impl std::fmt::Display for OpenError {
     }
 }
 
+impl std::error::Error for OpenError {}
+
 impl AeadKey {
     /// A key from 32 bytes.
     pub fn new(bytes: &[u8; 32]) -> Result<AeadKey, VaultError> {

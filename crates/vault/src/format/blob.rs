@@ -4,6 +4,7 @@
 //! `"cnx1-blob" || kind (1) || compression (1) || id (32) || raw_len (u32 LE)`, so a blob
 //! cannot be swapped with another or its trailer entry altered without detection.
 
+use super::error::DecodeError;
 use crate::compress::{compress_if_worth, decompress, Compression};
 use crate::crypto::MasterKey;
 use crate::{BlobId, BlobKind, VaultError};
@@ -62,7 +63,7 @@ pub fn encode_blob(
     })
 }
 
-/// Open, decompress and verify a stored blob. The error string says which step failed.
+/// Open, decompress and verify a stored blob. The error says which step failed.
 pub fn decode_blob(
     key: &MasterKey,
     kind: BlobKind,
@@ -70,23 +71,26 @@ pub fn decode_blob(
     compression: Compression,
     raw_len: u32,
     stored: &[u8],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, DecodeError> {
     let payload = key
         .aead()
         .open(&blob_aad(kind, compression, id, raw_len), stored)
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| DecodeError::Unauthentic {
+            what: "sealed blob",
+            source,
+        })?;
     let plain = match compression {
         Compression::None => payload,
         Compression::Zstd => decompress(&payload, raw_len as usize)?,
     };
     if plain.len() != raw_len as usize {
-        return Err(format!(
+        return Err(DecodeError::Invalid(format!(
             "length {} differs from the recorded {raw_len}",
             plain.len()
-        ));
+        )));
     }
     if key.blob_id(&plain) != *id {
-        return Err("content does not match its id".into());
+        return Err(DecodeError::invalid("content does not match its id"));
     }
     Ok(plain)
 }
@@ -141,6 +145,6 @@ mod tests {
         let bogus = BlobId([9; 32]);
         let e = encode_blob(&k, BlobKind::Data, &bogus, b"abc", None).unwrap();
         let err = decode_blob(&k, BlobKind::Data, &bogus, e.compression, 3, &e.stored);
-        assert!(err.unwrap_err().contains("id"));
+        assert!(err.unwrap_err().to_string().contains("id"));
     }
 }

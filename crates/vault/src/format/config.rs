@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chunker::{ChunkPolicy, ChunkerParams};
+use crate::format::error::DecodeError;
 use crate::VaultError;
 
 /// The repository format version this program writes and the newest it reads.
@@ -210,14 +211,14 @@ fn unsupported(what: &'static str, name: &str) -> VaultError {
 /// config has other fields still gives the "upgrade" error rather than a parse error.
 pub fn decode_config(bytes: &[u8]) -> Result<RepoConfig, VaultError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| VaultError::corrupt(CONFIG_PATH, format!("not JSON: {e}")))?;
+        .map_err(|e| VaultError::corrupt_with(CONFIG_PATH, DecodeError::NotJson(e)))?;
     let version = value
         .get("format_version")
         .and_then(serde_json::Value::as_u64)
         .ok_or_else(|| VaultError::corrupt(CONFIG_PATH, "no numeric format_version"))?;
     check_format_version(version, CONFIG_PATH)?;
     let cfg: RepoConfig = serde_json::from_value(value)
-        .map_err(|e| VaultError::corrupt(CONFIG_PATH, e.to_string()))?;
+        .map_err(|e| VaultError::corrupt_with(CONFIG_PATH, DecodeError::Document(e)))?;
     if cfg.id.len() != 64 || hex::decode(&cfg.id).is_err() {
         return Err(VaultError::corrupt(
             CONFIG_PATH,

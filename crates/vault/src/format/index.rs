@@ -5,6 +5,7 @@
 //! trailer ([`super::pack::encode_entry`]). The object name is the BLAKE3 hash of the sealed
 //! bytes.
 
+use super::error::DecodeError;
 use super::pack::{decode_entry, encode_entry, PackEntry, ENTRY_LEN};
 use crate::crypto::MasterKey;
 use crate::{IndexId, PackId, VaultError};
@@ -43,30 +44,32 @@ pub fn encode_index_segment(packs: &[(PackId, Vec<PackEntry>)]) -> Vec<u8> {
     out
 }
 
-fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8], String> {
+fn take<'a>(b: &mut &'a [u8], n: usize) -> Result<&'a [u8], DecodeError> {
     if b.len() < n {
-        return Err("segment is truncated".into());
+        return Err(DecodeError::Truncated("index segment"));
     }
     let (head, rest) = b.split_at(n);
     *b = rest;
     Ok(head)
 }
 
-fn take_u32(b: &mut &[u8]) -> Result<u32, String> {
+fn take_u32(b: &mut &[u8]) -> Result<u32, DecodeError> {
     let mut x = [0u8; 4];
     x.copy_from_slice(take(b, 4)?);
     Ok(u32::from_le_bytes(x))
 }
 
 /// Decode a segment's plaintext.
-pub fn decode_index_segment(plain: &[u8]) -> Result<IndexSegment, String> {
+pub fn decode_index_segment(plain: &[u8]) -> Result<IndexSegment, DecodeError> {
     let mut b = plain;
     if take(&mut b, 4)? != INDEX_MAGIC {
-        return Err("no CNXI header".into());
+        return Err(DecodeError::invalid("no CNXI header"));
     }
     let version = take(&mut b, 1)?[0];
     if version != INDEX_VERSION {
-        return Err(format!("index segment version {version} is not supported"));
+        return Err(DecodeError::Invalid(format!(
+            "index segment version {version} is not supported"
+        )));
     }
     let packs = take_u32(&mut b)? as usize;
     // Each pack needs at least 36 bytes: never pre-allocate more than the input can hold.
@@ -77,7 +80,8 @@ pub fn decode_index_segment(plain: &[u8]) -> Result<IndexSegment, String> {
         let n = take_u32(&mut b)? as usize;
         let body = take(
             &mut b,
-            n.checked_mul(ENTRY_LEN).ok_or("entry count overflows")?,
+            n.checked_mul(ENTRY_LEN)
+                .ok_or_else(|| DecodeError::invalid("entry count overflows"))?,
         )?;
         let entries = body
             .chunks_exact(ENTRY_LEN)
@@ -86,7 +90,10 @@ pub fn decode_index_segment(plain: &[u8]) -> Result<IndexSegment, String> {
         out.push((PackId(id), entries));
     }
     if !b.is_empty() {
-        return Err(format!("{} trailing bytes after the last pack", b.len()));
+        return Err(DecodeError::Invalid(format!(
+            "{} trailing bytes after the last pack",
+            b.len()
+        )));
     }
     Ok(out)
 }
@@ -101,11 +108,14 @@ pub fn seal_index_segment(
 }
 
 /// Open and decode a stored segment.
-pub fn open_index_segment(key: &MasterKey, stored: &[u8]) -> Result<IndexSegment, String> {
+pub fn open_index_segment(key: &MasterKey, stored: &[u8]) -> Result<IndexSegment, DecodeError> {
     let plain = key
         .aead()
         .open(INDEX_AAD, stored)
-        .map_err(|e| e.to_string())?;
+        .map_err(|source| DecodeError::Unauthentic {
+            what: "index segment",
+            source,
+        })?;
     decode_index_segment(&plain)
 }
 

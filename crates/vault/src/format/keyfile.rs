@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{check_format_version, CIPHER_AES_256_GCM, KDF_ARGON2ID};
+use super::error::DecodeError;
 use crate::crypto::aead::AeadKey;
 use crate::crypto::kdf::{derive_key, KdfParams};
 use crate::crypto::MasterKey;
@@ -104,14 +105,14 @@ impl KeyFile {
 /// Decode and validate a key file (no password needed; nothing is decrypted).
 pub fn decode_key_file(bytes: &[u8], object: &str) -> Result<KeyFile, VaultError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| VaultError::corrupt(object, format!("not JSON: {e}")))?;
+        .map_err(|e| VaultError::corrupt_with(object, DecodeError::NotJson(e)))?;
     let version = value
         .get("format_version")
         .and_then(serde_json::Value::as_u64)
         .ok_or_else(|| VaultError::corrupt(object, "no numeric format_version"))?;
     check_format_version(version, object)?;
-    let kf: KeyFile =
-        serde_json::from_value(value).map_err(|e| VaultError::corrupt(object, e.to_string()))?;
+    let kf: KeyFile = serde_json::from_value(value)
+        .map_err(|e| VaultError::corrupt_with(object, DecodeError::Document(e)))?;
     if kf.kdf.name != KDF_ARGON2ID {
         return Err(VaultError::Unsupported {
             what: "key derivation",

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::check_format_version;
 use crate::crypto::MasterKey;
+use crate::format::error::DecodeError;
 use crate::VaultError;
 
 /// Associated data of a sealed lock.
@@ -66,18 +67,23 @@ pub fn seal_lock(key: &MasterKey, l: &LockInfo) -> Result<Vec<u8>, VaultError> {
 
 /// Decode a lock document's plaintext.
 pub fn decode_lock(plain: &[u8], object: &str) -> Result<LockInfo, VaultError> {
-    let l: LockInfo =
-        serde_json::from_slice(plain).map_err(|e| VaultError::corrupt(object, e.to_string()))?;
+    let l: LockInfo = serde_json::from_slice(plain)
+        .map_err(|e| VaultError::corrupt_with(object, DecodeError::Document(e)))?;
     check_format_version(u64::from(l.format_version), object)?;
     Ok(l)
 }
 
 /// Open and decode a stored lock.
 pub fn open_lock(key: &MasterKey, stored: &[u8], object: &str) -> Result<LockInfo, VaultError> {
-    let plain = key
-        .aead()
-        .open(LOCK_AAD, stored)
-        .map_err(|e| VaultError::corrupt(object, e.to_string()))?;
+    let plain = key.aead().open(LOCK_AAD, stored).map_err(|source| {
+        VaultError::corrupt_with(
+            object,
+            DecodeError::Unauthentic {
+                what: "lock",
+                source,
+            },
+        )
+    })?;
     decode_lock(&plain, object)
 }
 

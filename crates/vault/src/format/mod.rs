@@ -3,6 +3,7 @@
 
 pub mod blob;
 pub mod config;
+pub mod error;
 pub mod ids;
 pub mod index;
 pub mod keyfile;

@@ -8,6 +8,7 @@
 //!
 //! The trailer makes the index rebuildable from packs alone (`repair index`).
 
+use super::error::DecodeError;
 use crate::compress::Compression;
 use crate::crypto::MasterKey;
 use crate::{BlobId, BlobKind, PackId, VaultError};
@@ -74,13 +75,17 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 /// Decode one entry from exactly [`ENTRY_LEN`] bytes.
-pub fn decode_entry(b: &[u8]) -> Result<PackEntry, String> {
+pub fn decode_entry(b: &[u8]) -> Result<PackEntry, DecodeError> {
     if b.len() != ENTRY_LEN {
-        return Err(format!("entry is {} bytes, not {ENTRY_LEN}", b.len()));
+        return Err(DecodeError::Invalid(format!(
+            "entry is {} bytes, not {ENTRY_LEN}",
+            b.len()
+        )));
     }
-    let kind = BlobKind::from_byte(b[0]).ok_or_else(|| format!("unknown blob kind {}", b[0]))?;
-    let compression =
-        Compression::from_byte(b[1]).ok_or_else(|| format!("unknown compression {}", b[1]))?;
+    let kind = BlobKind::from_byte(b[0])
+        .ok_or_else(|| DecodeError::Invalid(format!("unknown blob kind {}", b[0])))?;
+    let compression = Compression::from_byte(b[1])
+        .ok_or_else(|| DecodeError::Invalid(format!("unknown compression {}", b[1])))?;
     let mut id = [0u8; 32];
     id.copy_from_slice(&b[2..34]);
     Ok(PackEntry {
@@ -109,20 +114,23 @@ pub fn encode_trailer(entries: &[PackEntry]) -> Vec<u8> {
 
 /// Decode a trailer plaintext. `data_len` is the length of the blob region (everything
 /// before the sealed trailer): every entry must lie inside it, in order, without overlap.
-pub fn decode_trailer(plain: &[u8], data_len: u64) -> Result<Vec<PackEntry>, String> {
+pub fn decode_trailer(plain: &[u8], data_len: u64) -> Result<Vec<PackEntry>, DecodeError> {
     if plain.len() < 9 || &plain[..4] != TRAILER_MAGIC {
-        return Err("trailer has no CNXT header".into());
+        return Err(DecodeError::invalid("trailer has no CNXT header"));
     }
     if plain[4] != TRAILER_VERSION {
-        return Err(format!("trailer version {} is not supported", plain[4]));
+        return Err(DecodeError::Invalid(format!(
+            "trailer version {} is not supported",
+            plain[4]
+        )));
     }
     let count = u32_at(plain, 5) as usize;
     let body = &plain[9..];
     if body.len() != count.saturating_mul(ENTRY_LEN) {
-        return Err(format!(
+        return Err(DecodeError::Invalid(format!(
             "trailer announces {count} entries but holds {} bytes",
             body.len()
-        ));
+        )));
     }
     let mut out = Vec::with_capacity(count);
     let mut prev_end = 0u64;
@@ -131,10 +139,10 @@ pub fn decode_trailer(plain: &[u8], data_len: u64) -> Result<Vec<PackEntry>, Str
         let start = u64::from(e.offset);
         let end = start + u64::from(e.stored_len);
         if start < prev_end || end > data_len {
-            return Err(format!(
+            return Err(DecodeError::Invalid(format!(
                 "entry for blob {} at {start}..{end} overlaps or lies outside the {data_len}-byte blob region",
                 e.id
-            ));
+            )));
         }
         prev_end = end;
         out.push(e);
@@ -143,9 +151,11 @@ pub fn decode_trailer(plain: &[u8], data_len: u64) -> Result<Vec<PackEntry>, Str
 }
 
 /// Decode the 8-byte footer: the sealed trailer length.
-pub fn decode_footer(footer: &[u8]) -> Result<u32, String> {
+pub fn decode_footer(footer: &[u8]) -> Result<u32, DecodeError> {
     if footer.len() != FOOTER_LEN || &footer[4..] != PACK_MAGIC {
-        return Err("no CNXP footer (truncated or not a pack)".into());
+        return Err(DecodeError::invalid(
+            "no CNXP footer (truncated or not a pack)",
+        ));
     }
     Ok(u32_at(footer, 0))
 }
@@ -160,12 +170,16 @@ pub fn build_tail(key: &MasterKey, entries: &[PackEntry]) -> Result<Vec<u8>, Vau
 }
 
 /// Where the sealed trailer lies, given the pack size and its footer.
-pub fn trailer_range(pack_size: u64, footer: &[u8]) -> Result<(u64, u64), String> {
+pub fn trailer_range(pack_size: u64, footer: &[u8]) -> Result<(u64, u64), DecodeError> {
     let tlen = u64::from(decode_footer(footer)?);
     let start = pack_size
         .checked_sub(FOOTER_LEN as u64)
         .and_then(|x| x.checked_sub(tlen))
-        .ok_or_else(|| format!("trailer length {tlen} exceeds the {pack_size}-byte pack"))?;
+        .ok_or_else(|| {
+            DecodeError::Invalid(format!(
+                "trailer length {tlen} exceeds the {pack_size}-byte pack"
+            ))
+        })?;
     Ok((start, tlen))
 }
 
@@ -174,18 +188,21 @@ pub fn open_trailer(
     key: &MasterKey,
     sealed: &[u8],
     data_len: u64,
-) -> Result<Vec<PackEntry>, String> {
-    let plain = key
-        .aead()
-        .open(TRAILER_AAD, sealed)
-        .map_err(|e| format!("trailer: {e}"))?;
+) -> Result<Vec<PackEntry>, DecodeError> {
+    let plain =
+        key.aead()
+            .open(TRAILER_AAD, sealed)
+            .map_err(|source| DecodeError::Unauthentic {
+                what: "trailer",
+                source,
+            })?;
     decode_trailer(&plain, data_len)
 }
 
 /// Decode the trailer of a whole pack held in memory (fuzzing, tests, small tools).
-pub fn decode_pack(key: &MasterKey, pack: &[u8]) -> Result<Vec<PackEntry>, String> {
+pub fn decode_pack(key: &MasterKey, pack: &[u8]) -> Result<Vec<PackEntry>, DecodeError> {
     if pack.len() < FOOTER_LEN {
-        return Err("pack shorter than its footer".into());
+        return Err(DecodeError::Truncated("pack (shorter than its footer)"));
     }
     let (start, len) = trailer_range(pack.len() as u64, &pack[pack.len() - FOOTER_LEN..])?;
     let start = start as usize;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{check_format_version, FORMAT_VERSION};
 use crate::crypto::MasterKey;
+use crate::format::error::DecodeError;
 use crate::{BlobId, SnapshotId, VaultError};
 
 /// Associated data of a sealed snapshot.
@@ -126,7 +127,7 @@ pub fn encode_snapshot(s: &Snapshot) -> Result<Vec<u8>, VaultError> {
 /// Decode a snapshot document's plaintext (checks the format version first).
 pub fn decode_snapshot(plain: &[u8], object: &str) -> Result<Snapshot, VaultError> {
     let mut value: serde_json::Value = serde_json::from_slice(plain)
-        .map_err(|e| VaultError::corrupt(object, format!("not JSON: {e}")))?;
+        .map_err(|e| VaultError::corrupt_with(object, DecodeError::NotJson(e)))?;
     let version = value
         .get("format_version")
         .and_then(serde_json::Value::as_u64)
@@ -135,7 +136,8 @@ pub fn decode_snapshot(plain: &[u8], object: &str) -> Result<Snapshot, VaultErro
     if let Some(map) = value.as_object_mut() {
         map.remove("format_version");
     }
-    serde_json::from_value(value).map_err(|e| VaultError::corrupt(object, e.to_string()))
+    serde_json::from_value(value)
+        .map_err(|e| VaultError::corrupt_with(object, DecodeError::Document(e)))
 }
 
 /// Seal a snapshot; returns its id and stored bytes.
@@ -146,10 +148,15 @@ pub fn seal_snapshot(key: &MasterKey, s: &Snapshot) -> Result<(SnapshotId, Vec<u
 
 /// Open and decode a stored snapshot named `object`.
 pub fn open_snapshot(key: &MasterKey, stored: &[u8], object: &str) -> Result<Snapshot, VaultError> {
-    let plain = key
-        .aead()
-        .open(SNAPSHOT_AAD, stored)
-        .map_err(|e| VaultError::corrupt(object, e.to_string()))?;
+    let plain = key.aead().open(SNAPSHOT_AAD, stored).map_err(|source| {
+        VaultError::corrupt_with(
+            object,
+            DecodeError::Unauthentic {
+                what: "snapshot",
+                source,
+            },
+        )
+    })?;
     decode_snapshot(&plain, object)
 }
 

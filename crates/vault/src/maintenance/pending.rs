@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::MasterKey;
 use crate::format::config::check_format_version;
+use crate::format::error::DecodeError;
 use crate::storage::Storage;
 use crate::{PackId, VaultError};
 
@@ -60,12 +61,17 @@ pub fn open_pending(
     stored: &[u8],
     object: &str,
 ) -> Result<PendingDeletion, VaultError> {
-    let plain = key
-        .aead()
-        .open(PENDING_AAD, stored)
-        .map_err(|e| VaultError::corrupt(object, e.to_string()))?;
-    let p: PendingDeletion =
-        serde_json::from_slice(&plain).map_err(|e| VaultError::corrupt(object, e.to_string()))?;
+    let plain = key.aead().open(PENDING_AAD, stored).map_err(|source| {
+        VaultError::corrupt_with(
+            object,
+            DecodeError::Unauthentic {
+                what: "pending-deletion marker",
+                source,
+            },
+        )
+    })?;
+    let p: PendingDeletion = serde_json::from_slice(&plain)
+        .map_err(|e| VaultError::corrupt_with(object, DecodeError::Document(e)))?;
     check_format_version(u64::from(p.format_version), object)?;
     Ok(p)
 }

@@ -17,7 +17,7 @@ use crate::{BlobId, Repository, Snapshot, VaultError};
 /// brings a whole pack of trees).
 pub fn load_tree(repo: &Repository, id: &BlobId) -> Result<Tree, VaultError> {
     let bytes = load_tree_bytes(repo, id)?;
-    decode_tree(&bytes).map_err(|e| VaultError::corrupt(format!("tree {id}"), e.to_string()))
+    decode_tree(&bytes).map_err(|e| VaultError::corrupt_with(format!("tree {id}"), e))
 }
 
 /// How many entries the tree `root` names, every shared subtree counted each time it is
