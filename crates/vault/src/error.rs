@@ -137,6 +137,66 @@ pub enum VaultError {
         candidates: Vec<String>,
     },
 
+    /// No key's id is or starts with the given text.
+    #[error("no key matches \"{spec}\" (see `key list`)")]
+    KeyNotFound {
+        /// The id or prefix given.
+        spec: String,
+    },
+
+    /// A key id prefix matches several keys.
+    #[error("key prefix \"{spec}\" is ambiguous: it matches {}", candidates.join(", "))]
+    AmbiguousKey {
+        /// The prefix given.
+        spec: String,
+        /// Every matching id.
+        candidates: Vec<String>,
+    },
+
+    /// Removing this key would leave no readable key: nobody could open the repository.
+    #[error("key {id} is the last readable key of the repository; add another before removing it")]
+    LastKey {
+        /// The key's id.
+        id: String,
+    },
+
+    /// The key to remove is the one whose password opened the repository.
+    #[error(
+        "key {id} is the key in use (its password opened the repository); remove it with \
+         --force, or open the repository with another key's password"
+    )]
+    KeyInUse {
+        /// The key's id.
+        id: String,
+    },
+
+    /// `copy` was pointed at a repository that is not a copy destination of the source.
+    #[error(
+        "{to} is not a copy of {from} (it has another master key): copy into a new location, \
+         which `copy` creates for this source, or into a repository an earlier `copy` \
+         created"
+    )]
+    NotACopy {
+        /// The source's location.
+        from: String,
+        /// The destination's location.
+        to: String,
+    },
+
+    /// An operation that deletes objects, in an append-only repository, outside maintenance
+    /// mode.
+    #[error(
+        "{location} is append-only: {what} deletes objects and runs only in maintenance mode \
+         (--maintenance, with the maintenance credentials that may delete; see docs/S3.md, \
+         \"Tamper resistance\")"
+    )]
+    AppendOnly {
+        /// The refused operation (forget, prune, key remove, ...).
+        what: &'static str,
+        /// The repository.
+        location: String,
+    },
+
     /// The repository is locked by another process.
     #[error("repository is locked by {holder}")]
     Locked {

@@ -14,6 +14,7 @@ pub mod backup; // vault-fs
 pub mod check; // vault-fs
 pub mod chunker;
 pub mod compress;
+pub mod copy; // offsite copies (issue 18)
 pub mod crypto;
 pub mod error;
 pub mod format;
@@ -43,7 +44,7 @@ pub use format::snapshot::{NotBackedUp, Snapshot, SnapshotSummary};
 pub use progress::{Progress, ProgressReading};
 pub use repair::{rebuild_index, RepairReport};
 pub use repo::{
-    BlobLocation, IndexProblem, InitOptions, LockList, RepoLock, Repository, SessionStats,
+    BlobLocation, IndexProblem, InitOptions, KeyInfo, LockList, RepoLock, Repository, SessionStats,
     SetRecordList, SnapshotFilter, SnapshotList,
 };
 pub use storage::{Storage, StorageOptions};

@@ -7,6 +7,7 @@
 //! uploads it (so upload concurrency is bounded by the number of saving threads).
 
 pub mod filter;
+mod keys;
 pub mod locks;
 mod packer;
 mod probe;
@@ -39,6 +40,7 @@ use crate::{BlobId, BlobKind, IndexId, PackId, VaultError};
 
 pub use filter::SnapshotFilter;
 pub use index_table::{BlobLocation, IndexTable};
+pub use keys::KeyInfo;
 pub use locks::{LockList, RepoLock};
 use packer::{OpenPack, Pending};
 pub use sets::SetRecordList;
@@ -72,6 +74,8 @@ pub struct InitOptions {
     pub compression_level: i32,
     /// Target pack size in bytes (1 MiB ..= 1 GiB).
     pub pack_size: u32,
+    /// Create an append-only repository (see [`Repository::allow_deletes`]).
+    pub append_only: bool,
 }
 
 impl Default for InitOptions {
@@ -81,6 +85,7 @@ impl Default for InitOptions {
             chunker: ChunkerParams::default(),
             compression_level: DEFAULT_COMPRESSION_LEVEL,
             pack_size: DEFAULT_PACK_SIZE,
+            append_only: false,
         }
     }
 }
@@ -162,6 +167,8 @@ pub struct Repository {
     /// Set by the first failed pack upload: the session can no longer promise durability.
     failed: Mutex<Option<std::sync::Arc<VaultError>>>,
     any_failed: std::sync::atomic::AtomicBool,
+    /// Deletes allowed in an append-only repository (see [`Repository::allow_deletes`]).
+    maintenance: std::sync::atomic::AtomicBool,
     /// Tree plaintexts read a pack at a time (vault-s3: tree/cache.rs).
     pub(crate) tree_cache: crate::tree::TreeCache,
 }
@@ -206,6 +213,7 @@ impl Repository {
             uploader,
             failed: Mutex::new(None),
             any_failed: std::sync::atomic::AtomicBool::new(false),
+            maintenance: std::sync::atomic::AtomicBool::new(false),
             compression_level: AtomicI32::new(config.compression.level),
             storage,
             config,
@@ -239,6 +247,17 @@ impl Repository {
         password: &str,
         opts: &InitOptions,
     ) -> Result<Repository, VaultError> {
+        Repository::init_with_key(storage, password, opts, MasterKey::generate()?)
+    }
+
+    /// Create a repository with `key` as its master key (a copy destination shares its
+    /// source's: `copy`).
+    pub(crate) fn init_with_key(
+        storage: Storage,
+        password: &str,
+        opts: &InitOptions,
+        key: MasterKey,
+    ) -> Result<Repository, VaultError> {
         if storage.exists(CONFIG_PATH)? {
             return Err(VaultError::RepositoryExists {
                 location: storage.location().to_string(),
@@ -263,13 +282,15 @@ impl Repository {
             )));
         }
         opts.kdf.validate().map_err(VaultError::InvalidArgument)?;
-        let key = MasterKey::generate()?;
-        let config = RepoConfig::new(
-            crate::crypto::random_bytes::<32>()?,
-            &opts.chunker,
-            opts.compression_level,
-            opts.pack_size,
-        );
+        let config = RepoConfig {
+            append_only: opts.append_only,
+            ..RepoConfig::new(
+                crate::crypto::random_bytes::<32>()?,
+                &opts.chunker,
+                opts.compression_level,
+                opts.pack_size,
+            )
+        };
         let key_path = write_key_file(&storage, &key, password, opts.kdf)?;
         // The config is written last: its presence marks a complete repository.
         storage.write(CONFIG_PATH, config.encode())?;
@@ -367,6 +388,7 @@ impl Repository {
                 if content.as_ref().is_err_and(VaultError::is_not_found) {
                     loaded.vanished = true;
                 }
+                // Reported, not returned: the text is what `index_problems` shows.
                 let seg = content.map_err(|e| e.to_string()).and_then(|b| {
                     let named = IndexId::from_hex(obj.path.trim_start_matches(INDEX_DIR));
                     if named
@@ -375,7 +397,7 @@ impl Repository {
                     {
                         return Err("content does not match its name (truncated or altered)".into());
                     }
-                    open_index_segment(&self.key, &b)
+                    open_index_segment(&self.key, &b).map_err(|e| e.to_string())
                 });
                 match seg {
                     Ok(packs) => {
@@ -413,6 +435,31 @@ impl Repository {
     /// The decoded config object.
     pub fn config(&self) -> &RepoConfig {
         &self.config
+    }
+
+    /// Whether the repository is append-only (its config says so).
+    pub fn is_append_only(&self) -> bool {
+        self.config.append_only
+    }
+
+    /// Run this session in maintenance mode: deletes are allowed in an append-only
+    /// repository. The caller has opened the storage with credentials that may delete
+    /// (the backup host's may not: that is what makes the repository append-only).
+    pub fn set_maintenance(&self, on: bool) {
+        self.maintenance.store(on, Ordering::SeqCst);
+    }
+
+    /// Refuse `what` (an operation that deletes objects) in an append-only repository
+    /// unless the session is in maintenance mode ([`VaultError::AppendOnly`]). Backups,
+    /// copies, checks and restores never delete and never ask.
+    pub fn allow_deletes(&self, what: &'static str) -> Result<(), VaultError> {
+        if self.config.append_only && !self.maintenance.load(Ordering::SeqCst) {
+            return Err(VaultError::AppendOnly {
+                what,
+                location: self.storage.location().to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// Object path of the key file that opened the repository.
@@ -514,19 +561,8 @@ impl Repository {
         id: BlobId,
         plaintext: &[u8],
     ) -> Result<bool, VaultError> {
-        self.check_failed()?;
-        if read(&self.index).contains(kind, &id) {
+        if !self.claim(kind, id)? {
             return Ok(false);
-        }
-        {
-            let mut pending = lock(&self.pending);
-            // Look at the index again under the pending lock: a finished upload inserts its
-            // blobs into the index *before* removing them from `pending`, so a blob that just
-            // left `pending` is seen here (otherwise it would be stored twice).
-            if pending.contains_key(&(kind, id)) || read(&self.index).contains(kind, &id) {
-                return Ok(false);
-            }
-            pending.insert((kind, id), Pending::Encoding);
         }
         let encoded = match encode_blob(&self.key, kind, &id, plaintext, self.compression()) {
             Ok(e) => e,
@@ -535,6 +571,52 @@ impl Repository {
                 return Err(e);
             }
         };
+        self.append_claimed(kind, id, encoded)?;
+        Ok(true)
+    }
+
+    /// [`Repository::save_blob`] for a blob already sealed with this repository's master key
+    /// (copied as stored from a repository that shares it: `copy`). The caller has verified
+    /// it (decoded it once).
+    pub(crate) fn save_encoded(
+        &self,
+        kind: BlobKind,
+        id: BlobId,
+        encoded: crate::format::blob::EncodedBlob,
+    ) -> Result<bool, VaultError> {
+        if !self.claim(kind, id)? {
+            return Ok(false);
+        }
+        self.append_claimed(kind, id, encoded)?;
+        Ok(true)
+    }
+
+    /// Mark a blob as being saved by this thread; `false` when it is stored already or
+    /// another thread is saving it.
+    fn claim(&self, kind: BlobKind, id: BlobId) -> Result<bool, VaultError> {
+        self.check_failed()?;
+        if read(&self.index).contains(kind, &id) {
+            return Ok(false);
+        }
+        let mut pending = lock(&self.pending);
+        // Look at the index again under the pending lock: a finished upload inserts its
+        // blobs into the index *before* removing them from `pending`, so a blob that just
+        // left `pending` is seen here (otherwise it would be stored twice).
+        if pending.contains_key(&(kind, id)) || read(&self.index).contains(kind, &id) {
+            return Ok(false);
+        }
+        pending.insert((kind, id), Pending::Encoding);
+        Ok(true)
+    }
+
+    /// Append a claimed, sealed blob to the open pack of its kind; upload the pack when it
+    /// is full.
+    fn append_claimed(
+        &self,
+        kind: BlobKind,
+        id: BlobId,
+        encoded: crate::format::blob::EncodedBlob,
+    ) -> Result<(), VaultError> {
         self.count_blob(kind, &encoded);
         let full = {
             let mut open = lock(&self.open_packs[kind_slot(kind)]);
@@ -553,7 +635,7 @@ impl Repository {
             self.reap_uploads(false)?;
             self.maybe_checkpoint()?;
         }
-        Ok(true)
+        Ok(())
     }
 
     fn count_blob(&self, kind: BlobKind, e: &crate::format::blob::EncodedBlob) {
@@ -759,6 +841,19 @@ impl Repository {
         self.check_failed()?;
         self.write_index_segment()?;
         Ok(())
+    }
+
+    /// After a failed session: wait for the uploads in flight, then index the packs that
+    /// did reach the storage whole (each upload either completed or failed; the failed ones
+    /// are in no index). The session stays failed — no snapshot may be written — but the
+    /// next run deduplicates against what was stored instead of sending it again. Returns
+    /// the number of packs indexed.
+    pub fn index_uploaded_packs(&self) -> Result<usize, VaultError> {
+        // The failure is already recorded; what matters here is what did upload.
+        let _ = self.reap_uploads(true);
+        let packs = lock(&self.unindexed).len();
+        self.write_index_segment()?;
+        Ok(packs)
     }
 
     /// Load, verify and decompress a blob (also one saved in this session and not yet

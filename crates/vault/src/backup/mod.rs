@@ -178,9 +178,7 @@ pub fn backup_sources(
     sources: Vec<BackupSource>,
     opts: &BackupOptions,
 ) -> Result<BackupOutcome, BackupError> {
-    under_shared_lock(repo, || {
-        pipeline::run(repo, sources, opts, |_| FinishAdditions::default())
-    })
+    repo.under_shared_lock(|| pipeline::run(repo, sources, opts, |_| FinishAdditions::default()))
 }
 
 /// [`backup_sources`], then `finish` with the per-source reports: the files and the
@@ -193,45 +191,5 @@ pub fn backup_sources_with_finish(
     opts: &BackupOptions,
     finish: impl FnOnce(&[SourceReport]) -> FinishAdditions,
 ) -> Result<BackupOutcome, BackupError> {
-    under_shared_lock(repo, || pipeline::run(repo, sources, opts, finish))
-}
-
-/// Lifetime of a backup's shared lock; a thread refreshes it every third of that.
-const BACKUP_LOCK_TTL: Duration = Duration::from_secs(30 * 60);
-
-/// Run `f` holding a shared lock (refreshed meanwhile, released after): a prune does not
-/// settle a pending-deletion marker this backup may not have seen (issue 21: `prune
-/// --grace 0` beside a running backup deleted packs the backup then referenced). Right after
-/// the lock is written the markers are read again, so every marker older than the lock is
-/// honoured by this backup.
-fn under_shared_lock<T>(
-    repo: &Repository,
-    f: impl FnOnce() -> Result<T, BackupError>,
-) -> Result<T, BackupError> {
-    let mut lock = repo.lock_shared(BACKUP_LOCK_TTL)?;
-    repo.refresh_pending_markers()?;
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    std::thread::scope(|s| {
-        let refresher = s.spawn(move || {
-            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(BACKUP_LOCK_TTL / 3)
-            {
-                if let Err(e) = lock.refresh() {
-                    tracing::warn!(error = %e, "could not refresh the backup's shared lock");
-                }
-            }
-            lock
-        });
-        let out = f();
-        drop(stop);
-        match refresher.join() {
-            Ok(lock) => {
-                if let Err(e) = lock.release() {
-                    tracing::warn!(error = %e, "could not remove the backup's shared lock");
-                }
-            }
-            Err(_) => tracing::warn!("the lock refresher panicked (a bug: please report it)"),
-        }
-        out
-    })
+    repo.under_shared_lock(|| pipeline::run(repo, sources, opts, finish))
 }

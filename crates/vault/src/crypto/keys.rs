@@ -98,6 +98,19 @@ impl MasterKey {
     pub fn chunker_seed(&self) -> u64 {
         self.chunker_seed
     }
+
+    /// Whether two keys are the same master key (a copy destination and its source).
+    /// Compares hashes (BLAKE3's equality is constant time), never the key bytes, so the
+    /// time taken says nothing about how much of the key matched.
+    pub fn same_as(&self, other: &MasterKey) -> bool {
+        blake3::hash(&self.to_bytes()) == blake3::hash(&other.to_bytes())
+    }
+
+    /// Another handle on the same key material (a copy destination is initialised with its
+    /// source's master key).
+    pub(crate) fn duplicate(&self) -> Result<MasterKey, VaultError> {
+        MasterKey::from_bytes(&self.to_bytes())
+    }
 }
 
 #[cfg(test)]

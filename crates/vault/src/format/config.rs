@@ -88,6 +88,12 @@ pub struct RepoConfig {
     pub compression: CompressionConfig,
     /// Target pack size in bytes.
     pub pack_size: u32,
+    /// Append-only: objects are only ever added; `forget`, `prune`, key removal and password
+    /// changes refuse unless the session runs in maintenance mode (with credentials that
+    /// may delete). Written by `init` and never changed. Readers that predate the field
+    /// refuse the config (it is an unknown field there), so they cannot prune by mistake.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub append_only: bool,
 }
 
 impl RepoConfig {
@@ -136,6 +142,7 @@ impl RepoConfig {
                 level: compression_level,
             },
             pack_size,
+            append_only: false,
         }
     }
 

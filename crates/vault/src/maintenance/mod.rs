@@ -1,10 +1,10 @@
 //! Repository maintenance: `forget` (a retention policy over snapshots), `prune` (two-phase
 //! deletion of unused data with a grace period) and `unlock` (stale locks).
 //!
-//! Backups take no lock: many hosts may write one repository at once, because every object
-//! is named by a hash of its content and every session writes its own index segments. Only
-//! prune deletes data, and it does so in two phases so that a concurrent backup never loses
-//! a blob it relies on (docs/FORMAT.md, "Prune protocol").
+//! Backups take only a shared lock: many hosts may write one repository at once, because
+//! every object is named by a hash of its content and every session writes its own index
+//! segments. Only prune deletes data, and it does so in two phases so that a concurrent
+//! backup never loses a blob it relies on (docs/FORMAT.md, "Prune protocol").
 
 pub mod pending;
 pub mod policy;
@@ -56,6 +56,17 @@ pub fn forget(
     filter: &SnapshotFilter,
     dry_run: bool,
 ) -> Result<ForgetReport, VaultError> {
+    forget_where(repo, policy, |_, s| filter.matches(s), dry_run)
+}
+
+/// [`forget`] over the snapshots `select` picks (a filter the vault does not know, such as
+/// the deployment backup's status); `not_matching` counts the others.
+pub fn forget_where(
+    repo: &Repository,
+    policy: &RetentionPolicy,
+    select: impl Fn(&SnapshotId, &Snapshot) -> bool,
+    dry_run: bool,
+) -> Result<ForgetReport, VaultError> {
     if policy.is_empty() {
         return Err(VaultError::InvalidArgument(
             "no retention rule given (it would remove every snapshot): give --keep-last, \
@@ -68,7 +79,7 @@ pub fn forget(
     let mut not_matching = 0;
     for (id, snap) in repo.list_snapshots()? {
         match snap {
-            Ok(s) if filter.matches(&s) => metas.push(snapshot_meta(id, &s)),
+            Ok(s) if select(&id, &s) => metas.push(snapshot_meta(id, &s)),
             Ok(_) => not_matching += 1,
             Err(_) => unreadable.push(id),
         }
@@ -77,13 +88,7 @@ pub fn forget(
     let removed: usize = groups.iter().map(|g| g.remove.len()).sum();
     let kept: usize = groups.iter().map(|g| g.keep.len()).sum();
     if !dry_run {
-        // several deletes in flight: on S3 each is a round trip
-        let paths: Vec<String> = groups
-            .iter()
-            .flat_map(|g| g.remove.iter())
-            .map(crate::format::snapshot::snapshot_path)
-            .collect();
-        repo.storage().delete_many(&paths, 8)?;
+        delete_removed(repo, &groups)?;
     }
     Ok(ForgetReport {
         dry_run,
@@ -93,6 +98,58 @@ pub fn forget(
         unreadable,
         not_matching,
     })
+}
+
+/// Forget the named snapshots (`forget ID...`), reported like a policy's decisions: each in
+/// its group's `remove`, nothing kept. Each must exist and read.
+pub fn forget_ids(
+    repo: &Repository,
+    ids: &[SnapshotId],
+    dry_run: bool,
+) -> Result<ForgetReport, VaultError> {
+    let mut by_group: std::collections::BTreeMap<GroupKey, Vec<SnapshotId>> =
+        std::collections::BTreeMap::new();
+    for id in ids {
+        let meta = snapshot_meta(*id, &repo.load_snapshot(id)?);
+        let remove = by_group.entry(GroupKey::of(&meta)).or_default();
+        if !remove.contains(id) {
+            remove.push(*id);
+        }
+    }
+    let groups: Vec<GroupDecision> = by_group
+        .into_iter()
+        .map(|(group, remove)| GroupDecision {
+            group,
+            keep: Vec::new(),
+            remove,
+        })
+        .collect();
+    let removed = groups.iter().map(|g| g.remove.len()).sum();
+    if !dry_run {
+        delete_removed(repo, &groups)?;
+    }
+    Ok(ForgetReport {
+        dry_run,
+        groups,
+        removed,
+        kept: 0,
+        unreadable: Vec::new(),
+        not_matching: 0,
+    })
+}
+
+/// Delete the snapshot documents the decisions remove (refused in an append-only
+/// repository outside maintenance).
+fn delete_removed(repo: &Repository, groups: &[GroupDecision]) -> Result<(), VaultError> {
+    repo.allow_deletes("forget")?;
+    // several deletes in flight: on S3 each is a round trip
+    let paths: Vec<String> = groups
+        .iter()
+        .flat_map(|g| g.remove.iter())
+        .map(crate::format::snapshot::snapshot_path)
+        .collect();
+    repo.storage().delete_many(&paths, 8)?;
+    Ok(())
 }
 
 /// Whether `unlock` may remove a lock: a lock of a live process on this host is never

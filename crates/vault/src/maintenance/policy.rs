@@ -68,6 +68,19 @@ pub struct GroupKey {
     pub backup_set: Option<String>,
 }
 
+impl GroupKey {
+    /// The group of a snapshot: its host, its paths (sorted) and its backup set.
+    pub fn of(s: &SnapshotMeta) -> GroupKey {
+        let mut paths = s.paths.clone();
+        paths.sort();
+        GroupKey {
+            host: s.host.clone(),
+            paths,
+            backup_set: s.backup_set.clone(),
+        }
+    }
+}
+
 impl std::fmt::Display for GroupKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "host {}, paths [{}]", self.host, self.paths.join(", "))?;
@@ -104,14 +117,7 @@ pub struct GroupDecision {
 pub fn apply_policy(snapshots: &[SnapshotMeta], policy: &RetentionPolicy) -> Vec<GroupDecision> {
     let mut groups: BTreeMap<GroupKey, Vec<&SnapshotMeta>> = BTreeMap::new();
     for s in snapshots {
-        let mut paths = s.paths.clone();
-        paths.sort();
-        let key = GroupKey {
-            host: s.host.clone(),
-            paths,
-            backup_set: s.backup_set.clone(),
-        };
-        groups.entry(key).or_default().push(s);
+        groups.entry(GroupKey::of(s)).or_default().push(s);
     }
     groups
         .into_iter()

@@ -221,6 +221,9 @@ pub fn prune(repo: &Repository, opts: &PruneOptions) -> Result<PruneReport, Vaul
             opts.repack_below
         )));
     }
+    if !opts.dry_run {
+        repo.allow_deletes("prune")?;
+    }
     let mut lock = repo.lock_exclusive(opts.lock_ttl)?;
     if opts.grace.is_zero() && !opts.dry_run {
         if let Some(backup) = repo.live_shared_locks()?.first() {

@@ -13,6 +13,10 @@ use crate::format::lock::{open_lock, seal_lock, LockInfo, LOCKS_DIR};
 use crate::util::{hostname, now_unix_ns, username};
 use crate::VaultError;
 
+/// Lifetime of the shared lock of a backup or a copy; a thread refreshes it every third of
+/// that.
+const SHARED_LOCK_TTL: Duration = Duration::from_secs(30 * 60);
+
 /// A held lock; released on drop (best effort) or explicitly with [`RepoLock::release`].
 pub struct RepoLock<'r> {
     repo: &'r Repository,
@@ -108,6 +112,44 @@ impl Repository {
             info,
             ttl,
             released: false,
+        })
+    }
+
+    /// Run `f` holding a shared lock (refreshed meanwhile, released after), as every
+    /// operation that adds data does (a backup, a copy): a prune does not settle a
+    /// pending-deletion marker such an operation may not have seen (issue 21: `prune --grace
+    /// 0` beside a running backup deleted packs the backup then referenced). Right after the
+    /// lock is written the markers are read again, so every marker older than the lock is
+    /// honoured.
+    pub fn under_shared_lock<T, E: From<VaultError>>(
+        &self,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut lock = self.lock_shared(SHARED_LOCK_TTL)?;
+        self.refresh_pending_markers()?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        std::thread::scope(|s| {
+            let refresher = s.spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(SHARED_LOCK_TTL / 3)
+                {
+                    if let Err(e) = lock.refresh() {
+                        warn!(error = %e, "could not refresh the shared lock");
+                    }
+                }
+                lock
+            });
+            let out = f();
+            drop(stop);
+            match refresher.join() {
+                Ok(lock) => {
+                    if let Err(e) = lock.release() {
+                        warn!(error = %e, "could not remove the shared lock");
+                    }
+                }
+                Err(_) => warn!("the lock refresher panicked (a bug: please report it)"),
+            }
+            out
         })
     }
 

@@ -130,6 +130,40 @@ impl Repository {
 
     /// Delete a snapshot document (its data stays until a prune).
     pub fn forget_snapshot(&self, id: &SnapshotId) -> Result<(), VaultError> {
+        self.allow_deletes("forget")?;
         self.storage().delete(&snapshot_path(id))
+    }
+
+    /// Add and remove tags of a snapshot. A snapshot's id is the hash of its sealed
+    /// document, so the document is written again under a new id, and only then is the old
+    /// one deleted (an interruption leaves both, never neither). Returns the new id, or the
+    /// old one when the tags do not change. The order of the remaining tags is kept; added
+    /// ones follow; a tag is never listed twice.
+    pub fn retag_snapshot(
+        &self,
+        id: &SnapshotId,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<SnapshotId, VaultError> {
+        let mut snap = self.load_snapshot(id)?;
+        let mut tags: Vec<String> = snap
+            .tags
+            .iter()
+            .filter(|t| !remove.contains(t))
+            .cloned()
+            .collect();
+        for t in add {
+            if !tags.contains(t) {
+                tags.push(t.clone());
+            }
+        }
+        if tags == snap.tags {
+            return Ok(*id);
+        }
+        self.allow_deletes("tag")?;
+        snap.tags = tags;
+        let new = self.save_snapshot(&snap)?;
+        self.storage().delete(&snapshot_path(id))?;
+        Ok(new)
     }
 }

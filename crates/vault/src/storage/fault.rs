@@ -53,6 +53,7 @@ struct Faults {
     read_only: bool,
     refuse_deletes: bool,
     refuse_overwrites: bool,
+    exempt: Vec<String>,
     refused: Vec<String>,
     writes: u64,
 }
@@ -149,6 +150,15 @@ impl FaultStore {
         self.faults().refuse_overwrites = on;
     }
 
+    /// Deletes and overwrites of objects under `prefix` pass even when
+    /// [`refuse_deletes`](FaultStore::refuse_deletes) or
+    /// [`refuse_overwrites`](FaultStore::refuse_overwrites) is on: the one exception a
+    /// bucket policy for backup hosts makes, `locks/` (a backup refreshes and removes its own
+    /// lock; docs/S3.md, "Tamper resistance").
+    pub fn exempt_from_refusals(&self, prefix: &str) {
+        self.faults().exempt.push(prefix.to_string());
+    }
+
     /// Every fault off again (counters and the record of refusals are kept).
     pub fn clear(&self) {
         let mut f = self.faults();
@@ -193,7 +203,7 @@ impl FaultStore {
         if f.read_only {
             return Err(refuse("writes (read-only)"));
         }
-        if f.refuse_overwrites && self.inner.exists(path)? {
+        if f.refuse_overwrites && !matches(&f.exempt, path) && self.inner.exists(path)? {
             f.refused.push(format!("overwrite {path}"));
             return Err(refuse("overwriting an object"));
         }
@@ -304,7 +314,7 @@ impl Store for FaultStore {
             if f.read_only {
                 return Err(refuse("deletes (read-only)"));
             }
-            if f.refuse_deletes {
+            if f.refuse_deletes && !matches(&f.exempt, path) {
                 f.refused.push(format!("delete {path}"));
                 return Err(refuse("deleting objects"));
             }

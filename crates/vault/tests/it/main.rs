@@ -3,7 +3,9 @@
 // Tests may unwrap (clippy.toml allows it inside #[test] functions; this covers the helpers).
 #![allow(clippy::unwrap_used)]
 
+mod append_only;
 mod chunking_page_files;
+mod copy;
 mod fs_backup_restore;
 mod fs_check;
 mod fs_common;
@@ -18,6 +20,7 @@ mod repo_common;
 mod repo_decoders;
 mod repo_faults;
 mod repo_init_open;
+mod repo_keys;
 mod repo_proptest;
 mod repo_snapshots;
 mod restore_escape;

@@ -184,3 +184,57 @@ fn lock_of_a_dead_process_on_this_host_is_stale() {
     assert!(vault::repo::locks::is_stale(&info, 1, "here"));
     assert!(!vault::repo::locks::is_stale(&info, 1, "elsewhere"));
 }
+
+#[test]
+fn retagging_writes_a_new_document_and_removes_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init(dir.path());
+    let id = repo.save_snapshot(&snapshot(&repo, 10, "cnx1")).unwrap();
+    let add = vec!["keep".to_string(), "keep".to_string()];
+    let remove = vec!["before-cr3".to_string()];
+    let new = repo.retag_snapshot(&id, &add, &remove).unwrap();
+    assert_ne!(new, id);
+    let snap = repo.load_snapshot(&new).unwrap();
+    assert_eq!(snap.tags, ["keep"], "removed, added once");
+    assert_eq!(
+        snap.tree,
+        snapshot(&repo, 10, "cnx1").tree,
+        "the data is the same"
+    );
+    let ids: Vec<_> = repo
+        .list_snapshots()
+        .unwrap()
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ids, [new], "the old document is gone");
+    // nothing to change: the same id, nothing written
+    assert_eq!(repo.retag_snapshot(&new, &add, &[]).unwrap(), new);
+}
+
+#[test]
+fn forgetting_named_snapshots_reports_them_by_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = init(dir.path());
+    let a = repo.save_snapshot(&snapshot(&repo, 10, "cnx1")).unwrap();
+    let b = repo.save_snapshot(&snapshot(&repo, 20, "cnx2")).unwrap();
+    let keep = repo.save_snapshot(&snapshot(&repo, 30, "cnx1")).unwrap();
+    let dry = vault::maintenance::forget_ids(&repo, &[a, b, a], true).unwrap();
+    assert_eq!((dry.removed, dry.groups.len()), (2, 2), "{dry:?}");
+    assert_eq!(
+        repo.list_snapshots().unwrap().len(),
+        3,
+        "a dry run removes nothing"
+    );
+    let done = vault::maintenance::forget_ids(&repo, &[a, b], false).unwrap();
+    assert_eq!(done.removed, 2);
+    let ids: Vec<_> = repo
+        .list_snapshots()
+        .unwrap()
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(ids, [keep]);
+    let err = vault::maintenance::forget_ids(&repo, &[a], false).unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+}
