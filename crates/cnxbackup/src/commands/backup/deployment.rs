@@ -12,10 +12,9 @@ use std::io::Write as _;
 
 use anyhow::anyhow;
 use runbook::backup::{
-    self, BackupInput, BackupOptions, BackupReport, OnStopFailure, Phase, PhaseRecord, PhaseStatus,
-    RepositoryUnavailable,
+    self, BackupInput, BackupOptions, BackupReport, OnStopFailure, Phase, RepositoryUnavailable,
 };
-use runbook::manifest::{Status, StepStatus};
+use runbook::manifest::{OutageEnd, OutageWindow, Status, StepStatus};
 use serde::Serialize;
 use vault::{Repository, Storage};
 
@@ -228,22 +227,17 @@ fn run_facts(report: &BackupReport) -> RunFacts {
     RunFacts {
         host: Some(m.host.clone()),
         snapshot,
-        outage: outage(&report.phase_table),
+        outage: outage(report.outage.as_ref()),
     }
 }
 
-/// The servers' outage: from the start of the stop to the end of a successful restart.
-/// Without a restart (the servers stay down) or without a stop, it is not known.
-fn outage(phases: &[PhaseRecord]) -> Option<std::time::Duration> {
-    let find = |phase: Phase| {
-        phases
-            .iter()
-            .find(|r| r.phase == phase && r.status == PhaseStatus::Ok)
-    };
-    let (stop, restart) = (find(Phase::Stop)?, find(Phase::Restart)?);
-    let end_ns = restart.started_ns + i64::try_from(restart.duration_ms).ok()? * 1_000_000;
-    let outage_ns = u64::try_from(end_ns - stop.started_ns).ok()?;
-    Some(std::time::Duration::from_nanos(outage_ns))
+/// The servers' outage as the report measured it (`BackupReport.outage`, the manifest's
+/// window): from the first server stopped to the last one verified running again. Only
+/// when `--restart` brought them back: otherwise the outage has not ended.
+fn outage(window: Option<&OutageWindow>) -> Option<std::time::Duration> {
+    window
+        .filter(|w| w.end == OutageEnd::Restarted)
+        .map(|w| std::time::Duration::from_millis(w.down_ms))
 }
 
 /// The closing summary: the snapshot and its status, a table of the components and one of
