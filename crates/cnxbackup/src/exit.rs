@@ -88,7 +88,16 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
     }
     // `prune --grace 0` beside a running backup is a safety refusal; every other repository
     // error is a failed operation (the default below).
-    if let Some(vault::VaultError::BackupRunning { .. }) = cause.downcast_ref::<vault::VaultError>()
+    // Also refusals: removing the last key or, without --force, the key in use; deleting in
+    // an append-only repository outside maintenance; copying into a repository that is not
+    // a copy of the source.
+    if let Some(
+        vault::VaultError::BackupRunning { .. }
+        | vault::VaultError::LastKey { .. }
+        | vault::VaultError::KeyInUse { .. }
+        | vault::VaultError::AppendOnly { .. }
+        | vault::VaultError::NotACopy { .. },
+    ) = cause.downcast_ref::<vault::VaultError>()
     {
         return Some(Exit::Refused);
     }

@@ -14,6 +14,7 @@ pub mod context;
 pub mod exit;
 pub mod logging;
 pub mod output;
+pub mod secret_command;
 pub mod secrets;
 pub mod ui;
 
@@ -98,15 +99,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Discover(args) => commands::discover::run(&ctx, args),
         Command::Plan(args) => commands::plan::run(&ctx, args),
         Command::Init(args) => commands::init::run(&ctx, args),
+        Command::Key(args) => commands::key::run(&ctx, args),
         Command::Backup(args) => commands::backup::run(&ctx, args),
         Command::Snapshots(args) => commands::snapshots::run(&ctx, args),
         Command::Show(args) => commands::show::run(&ctx, args),
         Command::Diff(args) => commands::diff::run(&ctx, args),
         Command::Ls(args) => commands::ls::run(&ctx, args),
+        Command::Dump(args) => commands::dump::run(&ctx, args),
+        Command::Stats(args) => commands::stats::run(&ctx, args),
+        Command::Tag(args) => commands::tag::run(&ctx, args),
         Command::Restore(args) => commands::restore::run(&ctx, args),
         Command::Check(args) => commands::check::run(&ctx, args),
         Command::Repair(args) => commands::repair::run(&ctx, args),
         Command::Completions(_) | Command::Man(_) | Command::Demo(_) => Ok(()), // answered above
+        Command::Copy(args) => commands::copy::run(&ctx, args),
         Command::Forget(args) => commands::forget::run(&ctx, args),
         Command::Prune(args) => commands::prune::run(&ctx, args),
         Command::Unlock(args) => commands::unlock::run(&ctx, args),

@@ -1,16 +1,19 @@
 //! Passwords: where they come from. Each is held in the workspace's one [`Secret`] type
 //! (crate `secret`), which never shows its value and tells the log redaction about it.
 //!
-//! The repository password comes from `--password-file`, then `CNXBACKUP_PASSWORD`, then a
-//! password file set by `CNXBACKUP_PASSWORD_FILE` or `[repository] password_file`, then a
-//! prompt when stdin is a terminal. Passwords are never accepted as a command-line value:
-//! other users can read the process arguments.
+//! The repository password comes from, highest first: `--password-file`,
+//! `--password-command`, `CNXBACKUP_PASSWORD`, a password file (`CNXBACKUP_PASSWORD_FILE`,
+//! `[repository] password_file`) or a password command (`CNXBACKUP_PASSWORD_COMMAND`,
+//! `[repository] password_command`; both configured is an error), the systemd credential
+//! `$CREDENTIALS_DIRECTORY/<repository.password_credential>` (default `cnxbackup-password`),
+//! then a prompt when stdin is a terminal ([`PasswordSource`]). Passwords are never accepted
+//! as a command-line value: other users can read the process arguments.
 
 use crate::config::env::Environment;
 use crate::config::error::{ConfigError, Origin};
 use crate::config::loaded::LoadedConfig;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
 pub use secret::Secret;
@@ -98,25 +101,155 @@ fn warn_if_readable_by_others(_what: &str, _path: &Path) {}
 
 const REPOSITORY_PASSWORD: &str = "repository password";
 
+/// The names a repository's password is looked for under besides its configuration: the
+/// environment variable holding it and the systemd credential read when nothing else
+/// gives one.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordNames {
+    pub variable: &'static str,
+    pub credential: &'static str,
+}
+
+/// The repository's own: `CNXBACKUP_PASSWORD`, and the credential of
+/// `LoadCredential=cnxbackup-password:/etc/cnxbackup/password` in the unit.
+pub const REPOSITORY_PASSWORD_NAMES: PasswordNames = PasswordNames {
+    variable: "CNXBACKUP_PASSWORD",
+    credential: "cnxbackup-password",
+};
+
+/// Where a password comes from (never the password itself, except a variable's value,
+/// which is a [`Secret`] from the moment it is read).
+#[derive(Debug, Clone)]
+pub enum PasswordSource {
+    /// The first line of a file.
+    File { path: PathBuf, origin: Origin },
+    /// The first line a command prints on stdout (run by `/bin/sh -c`; its stderr is the
+    /// user's, its stdout is never shown or logged).
+    Command { command: String, origin: Origin },
+    /// An environment variable's value.
+    Variable { name: &'static str, value: Secret },
+    /// A systemd credential: the first line of `$CREDENTIALS_DIRECTORY/NAME`.
+    Credential { path: PathBuf },
+    /// Asked for on the terminal (an error when stdin is not one).
+    Prompt,
+}
+
+impl PasswordSource {
+    /// The password itself: the file or credential read, the command run, the prompt asked.
+    pub fn read(&self, what: &'static str) -> Result<Secret, ConfigError> {
+        match self {
+            PasswordSource::File { path, origin } => read_secret_file(what, path, origin),
+            PasswordSource::Command { command, origin } => {
+                crate::secret_command::run(what, command, origin)
+                    .map(|first| Secret::new(first.to_string()))
+            }
+            PasswordSource::Variable { value, .. } => Ok(value.clone()),
+            PasswordSource::Credential { path } => {
+                read_secret_file(what, path, &Origin::Env("CREDENTIALS_DIRECTORY".into()))
+            }
+            PasswordSource::Prompt => prompt(what),
+        }
+    }
+
+    /// Where the password comes from, for `cnxbackup config` (never the value).
+    pub fn describe(&self) -> String {
+        match self {
+            PasswordSource::File { path, origin } => {
+                format!("file {}, from {origin}", path.display())
+            }
+            PasswordSource::Command { origin, .. } => format!("command, from {origin}"),
+            PasswordSource::Variable { name, .. } => format!("environment variable {name}"),
+            PasswordSource::Credential { path } => {
+                format!("systemd credential {}", path.display())
+            }
+            PasswordSource::Prompt => "not given (asked for on a terminal when needed)".into(),
+        }
+    }
+}
+
 /// The repository password, by the documented precedence.
 pub fn repository_password(
     loaded: &LoadedConfig,
     env: &dyn Environment,
 ) -> Result<Secret, ConfigError> {
-    let file = loaded.config.repository.password_file.as_deref();
-    let origin = loaded.origin("repository.password_file");
-    match (file, &origin) {
-        (Some(path), Origin::Flag(_)) => read_secret_file(REPOSITORY_PASSWORD, path, &origin),
-        _ => {
-            if let Some(value) = env.var("CNXBACKUP_PASSWORD") {
-                return Ok(Secret::new(value));
-            }
-            if let Some(path) = file {
-                return read_secret_file(REPOSITORY_PASSWORD, path, &origin);
-            }
-            prompt(REPOSITORY_PASSWORD)
+    repository_password_source(loaded, env, REPOSITORY_PASSWORD_NAMES)?.read(REPOSITORY_PASSWORD)
+}
+
+/// Where the repository password of `loaded` comes from: a flag (`--password-file`,
+/// `--password-command`), the variable of `names`, the configured file or command, the
+/// systemd credential, else the prompt. Nothing is read or run here.
+pub fn repository_password_source(
+    loaded: &LoadedConfig,
+    env: &dyn Environment,
+    names: PasswordNames,
+) -> Result<PasswordSource, ConfigError> {
+    let repo = &loaded.config.repository;
+    let file = repo
+        .password_file
+        .as_ref()
+        .map(|path| PasswordSource::File {
+            path: path.clone(),
+            origin: loaded.origin("repository.password_file"),
+        });
+    let command = repo
+        .password_command
+        .as_ref()
+        .map(|command| PasswordSource::Command {
+            command: command.clone(),
+            origin: loaded.origin("repository.password_command"),
+        });
+    let from_flag = |s: &Option<PasswordSource>| match s {
+        Some(PasswordSource::File { origin, .. } | PasswordSource::Command { origin, .. }) => {
+            matches!(origin, Origin::Flag(_))
         }
+        _ => false,
+    };
+    if from_flag(&file) {
+        return Ok(file.unwrap_or(PasswordSource::Prompt));
     }
+    if from_flag(&command) {
+        return Ok(command.unwrap_or(PasswordSource::Prompt));
+    }
+    if let Some(value) = env.var(names.variable) {
+        return Ok(PasswordSource::Variable {
+            name: names.variable,
+            value: Secret::new(value),
+        });
+    }
+    match (file, command) {
+        (
+            Some(PasswordSource::File { origin: first, .. }),
+            Some(PasswordSource::Command { origin: second, .. }),
+        ) => Err(ConfigError::PasswordSources { first, second }),
+        (Some(one), _) | (None, Some(one)) => Ok(one),
+        (None, None) => credential_or_prompt(loaded, env, names.credential),
+    }
+}
+
+/// The systemd credential when systemd handed the service one (`$CREDENTIALS_DIRECTORY` is
+/// set and holds the named file), else the prompt. A credential named in the configuration
+/// must be there.
+fn credential_or_prompt(
+    loaded: &LoadedConfig,
+    env: &dyn Environment,
+    default_name: &str,
+) -> Result<PasswordSource, ConfigError> {
+    let configured = loaded.config.repository.password_credential.as_deref();
+    let name = configured.unwrap_or(default_name);
+    let Some(dir) = env.var("CREDENTIALS_DIRECTORY") else {
+        return match configured {
+            Some(name) => Err(ConfigError::NoCredentialsDirectory {
+                name: name.to_string(),
+                origin: loaded.origin("repository.password_credential"),
+            }),
+            None => Ok(PasswordSource::Prompt),
+        };
+    };
+    let path = Path::new(&dir).join(name);
+    if configured.is_some() || path.exists() {
+        return Ok(PasswordSource::Credential { path });
+    }
+    Ok(PasswordSource::Prompt)
 }
 
 /// The WebSphere administrator password: `CNXBACKUP_WAS_PASSWORD`, then
@@ -140,8 +273,10 @@ pub fn websphere_password(
 }
 
 fn prompt(what: &'static str) -> Result<Secret, ConfigError> {
-    const HINT: &str = "give --password-file FILE, or set CNXBACKUP_PASSWORD or \
-                        CNXBACKUP_PASSWORD_FILE, or [repository] password_file in the config";
+    const HINT: &str = "give --password-file FILE or --password-command CMD, or set \
+                        CNXBACKUP_PASSWORD or CNXBACKUP_PASSWORD_FILE, or [repository] \
+                        password_file or password_command in the config, or a systemd \
+                        credential cnxbackup-password";
     if !std::io::stdin().is_terminal() {
         return Err(ConfigError::Missing { what, hint: HINT });
     }

@@ -29,3 +29,31 @@ impl FilterArgs {
         }
     }
 }
+
+/// `--status`: the kind of backup a snapshot is (the `status` column of `snapshots`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    /// A deployment backup with every step done
+    Complete,
+    /// A deployment backup with a failed step
+    Incomplete,
+    /// What a restore replaced, saved before it
+    PreRestore,
+    /// A temporary per-component snapshot of an interrupted backup
+    Partial,
+    /// A `backup --path` snapshot
+    Path,
+}
+
+impl StatusArg {
+    /// The word `snapshots` shows in its status column for this kind.
+    pub fn word(self) -> &'static str {
+        match self {
+            StatusArg::Complete => "complete",
+            StatusArg::Incomplete => "incomplete",
+            StatusArg::PreRestore => "pre-restore",
+            StatusArg::Partial => "partial",
+            StatusArg::Path => "-",
+        }
+    }
+}

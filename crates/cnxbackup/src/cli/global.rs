@@ -24,6 +24,16 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
+    /// Command whose first output line is the repository password, run by /bin/sh -c
+    /// [env: CNXBACKUP_PASSWORD_COMMAND]
+    #[arg(
+        long,
+        global = true,
+        value_name = "CMD",
+        conflicts_with = "password_file"
+    )]
+    pub password_command: Option<String>,
+
     /// Machine-readable JSON on stdout; human text goes to stderr
     #[arg(long, global = true)]
     pub json: bool,

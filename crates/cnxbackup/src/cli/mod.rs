@@ -32,6 +32,8 @@ pub enum Command {
     Plan(commands::plan::PlanArgs),
     /// Create a repository
     Init(commands::init::InitArgs),
+    /// The repository's passwords: key list, add, remove, passwd
+    Key(commands::key::KeyArgs),
     /// Back up paths into the repository (`--path DIR...`)
     Backup(commands::backup::args::BackupArgs),
     /// List snapshots, one line each (id, time, host, set, status, version, components,
@@ -44,6 +46,12 @@ pub enum Command {
     Diff(commands::diff::DiffArgs),
     /// List the entries of a snapshot
     Ls(commands::ls::LsArgs),
+    /// Write one file of a snapshot to stdout
+    Dump(commands::dump::DumpArgs),
+    /// Repository size, deduplication and compression, and what each snapshot added
+    Stats(commands::stats::StatsArgs),
+    /// Add or remove tags of snapshots (a changed snapshot gets a new id)
+    Tag(commands::tag::TagArgs),
     /// Restore a snapshot under --target
     Restore(commands::restore::args::RestoreArgs),
     /// Verify the repository (structure; with --read-data also the data)
@@ -57,6 +65,9 @@ pub enum Command {
     /// Run the whole job (backup, failed update, refused and full restore, verification) on a
     /// sample deployment in a temporary directory, through the real commands
     Demo(commands::demo::DemoArgs),
+    /// Copy snapshots to a second repository (local or S3, its own password): only the
+    /// blobs it lacks travel; resumable; verified before each snapshot is written there
+    Copy(commands::copy::CopyArgs),
     /// Remove snapshots by a retention policy (--keep-last/hourly/daily/weekly/monthly/yearly,
     /// --keep-tag, --keep-within), per host, paths and backup set; --prune afterwards
     Forget(commands::forget::ForgetArgs),

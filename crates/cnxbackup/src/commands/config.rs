@@ -1,7 +1,7 @@
 //! `cnxbackup config`: the effective configuration, where each value came from, and a check
 //! that the password files it names can be read (their contents are never shown).
 
-use crate::config::{Origin, KEYS};
+use crate::config::KEYS;
 use crate::context::Context;
 use crate::ui::{Grid, Style};
 use clap::Args;
@@ -75,18 +75,16 @@ pub fn run(ctx: &Context, _args: &ConfigArgs) -> anyhow::Result<()> {
 }
 
 fn repository_password_source(ctx: &Context) -> anyhow::Result<String> {
-    let origin = ctx.loaded.origin("repository.password_file");
-    let from_file = ctx.loaded.config.repository.password_file.is_some();
-    let env_password = ctx.env.var("CNXBACKUP_PASSWORD").is_some();
-    if !from_file && !env_password {
-        return Ok("not given (asked for on a terminal when needed)".to_string());
+    let source = crate::secrets::repository_password_source(
+        &ctx.loaded,
+        ctx.env.as_ref(),
+        crate::secrets::REPOSITORY_PASSWORD_NAMES,
+    )?;
+    // Reading it proves the file, the command or the credential works; never the prompt.
+    if !matches!(source, crate::secrets::PasswordSource::Prompt) {
+        source.read("repository password")?;
     }
-    ctx.repository_password()?;
-    if env_password && !matches!(origin, Origin::Flag(_)) {
-        Ok("environment variable CNXBACKUP_PASSWORD".to_string())
-    } else {
-        Ok(format!("file, from {origin}"))
-    }
+    Ok(source.describe())
 }
 
 /// Values longer than this are shown cut in the table (`--json` has them whole).

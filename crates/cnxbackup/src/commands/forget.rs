@@ -10,7 +10,7 @@ use serde::Serialize;
 use vault::maintenance::{self, ForgetReport, PruneReport, RetentionPolicy};
 
 use super::prune::{prune_options, prune_text, PruneFlags};
-use crate::cli::filter::FilterArgs;
+use crate::cli::filter::{FilterArgs, StatusArg};
 use crate::context::Context;
 use crate::exit::CommandError;
 use crate::ui::format::json_word;
@@ -52,6 +52,13 @@ pub struct ForgetArgs {
     /// Only the snapshots these select (the others are left alone)
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Only snapshots of this kind (as `snapshots` shows it; `path` for path backups)
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusArg>,
+    /// Forget these snapshots (ids, unique prefixes or `latest`) instead of applying a
+    /// policy
+    #[arg(value_name = "SNAPSHOT")]
+    pub snapshots: Vec<String>,
     #[command(flatten)]
     pub prune_opts: PruneFlags,
 }
@@ -73,6 +80,24 @@ pub fn run(ctx: &Context, args: &ForgetArgs) -> anyhow::Result<()> {
             None => None,
         },
     };
+    if !args.snapshots.is_empty() {
+        if !policy.is_empty() || args.status.is_some() {
+            return Err(CommandError::Usage(
+                "forget SNAPSHOT... removes the snapshots named; give no --keep-* rule or \
+                 --status with them"
+                    .into(),
+            )
+            .into());
+        }
+        return run_with(ctx, args, |repo| {
+            let filter = args.filter.filter();
+            let mut ids = Vec::new();
+            for spec in &args.snapshots {
+                ids.push(ctx.resolve_snapshot(repo, spec, &filter)?.0);
+            }
+            Ok(maintenance::forget_ids(repo, &ids, args.dry_run)?)
+        });
+    }
     if policy.is_empty() {
         return Err(CommandError::Usage(
             "forget needs at least one rule: --keep-last, --keep-hourly/daily/weekly/monthly/\
@@ -81,9 +106,33 @@ pub fn run(ctx: &Context, args: &ForgetArgs) -> anyhow::Result<()> {
         )
         .into());
     }
+    let filter = args.filter.filter();
+    run_with(ctx, args, |repo| {
+        Ok(maintenance::forget_where(
+            repo,
+            &policy,
+            |id, s| {
+                filter.matches(s)
+                    && args
+                        .status
+                        .is_none_or(|st| super::snapshots::status_word(id, s) == st.word())
+            },
+            args.dry_run,
+        )?)
+    })
+}
+
+/// Open the repository, decide with `forget` (and remove unless a dry run), prune with
+/// `--prune`, print both reports.
+fn run_with(
+    ctx: &Context,
+    args: &ForgetArgs,
+    forget: impl FnOnce(&vault::Repository) -> anyhow::Result<ForgetReport>,
+) -> anyhow::Result<()> {
     let prune_opts = prune_options(&args.prune_opts, args.dry_run)?;
     let repo = ctx.open_repository()?;
-    let report = maintenance::forget(&repo, &policy, &args.filter.filter(), args.dry_run)?;
+    repo.set_maintenance(args.prune_opts.maintenance);
+    let report = forget(&repo)?;
     let mut h = forget_text(ctx.ui().stdout, &report);
     let pruned = if args.prune {
         let p = maintenance::prune(&repo, &prune_opts)?;

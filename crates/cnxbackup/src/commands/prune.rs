@@ -23,6 +23,11 @@ pub struct PruneFlags {
     /// Repack packs whose used bytes are below PERCENT of their size [default: 50]
     #[arg(long, value_name = "PERCENT")]
     pub repack_below: Option<f64>,
+    /// Run as the maintenance of an append-only repository (which refuses to forget and
+    /// prune otherwise); the storage credentials must allow deletes (docs/S3.md, "Tamper
+    /// resistance")
+    #[arg(long)]
+    pub maintenance: bool,
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +68,7 @@ pub fn prune_options(flags: &PruneFlags, dry_run: bool) -> Result<PruneOptions, 
 pub fn run(ctx: &Context, args: &PruneArgs) -> anyhow::Result<()> {
     let opts = prune_options(&args.opts, args.dry_run)?;
     let repo = ctx.open_repository()?;
+    repo.set_maintenance(args.opts.maintenance);
     let report = maintenance::prune(&repo, &opts)?;
     ctx.out.result(&prune_text(&report), &report)
 }

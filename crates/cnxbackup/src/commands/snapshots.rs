@@ -14,7 +14,7 @@ use serde::Serialize;
 use vault::{Snapshot, SnapshotId};
 
 use super::set_status::{heading, set_statuses, SetStatus};
-use crate::cli::filter::FilterArgs;
+use crate::cli::filter::{FilterArgs, StatusArg};
 use crate::context::Context;
 use crate::ui::format::{bytes, short_id, time_ns};
 use crate::ui::{Grid, Style};
@@ -28,6 +28,9 @@ pub struct SnapshotsArgs {
     /// Every detail of each snapshot: full id and time, tags, paths
     #[arg(long)]
     pub long: bool,
+    /// Only snapshots of this kind (the status column; `path` for path backups)
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusArg>,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -99,15 +102,22 @@ fn components_held(s: &Snapshot) -> Option<usize> {
     Some(list("components") + usize::from(list("databases") > 0))
 }
 
-fn snapshot_row(id: &SnapshotId, s: Snapshot) -> SnapshotRow {
-    let c = Candidate::of(*id, &s);
-    let status = match (c.helper_tag(), c.kind) {
+/// The kind of backup a snapshot is, as the status column shows it before its set is
+/// counted: `complete`, `incomplete`, `pre-restore`, `partial`, `-` (a path backup).
+pub fn status_word(id: &SnapshotId, s: &Snapshot) -> &'static str {
+    let c = Candidate::of(*id, s);
+    match (c.helper_tag(), c.kind) {
         (Some(PRE_RESTORE_TAG), _) => "pre-restore",
         (Some(_), _) => "partial",
         (None, Kind::Complete) => "complete",
         (None, Kind::Incomplete) => "incomplete",
         (None, Kind::Plain) => "-",
-    };
+    }
+}
+
+fn snapshot_row(id: &SnapshotId, s: Snapshot) -> SnapshotRow {
+    let c = Candidate::of(*id, &s);
+    let status = status_word(id, &s);
     SnapshotRow {
         id: id.to_hex(),
         time: time_ns(s.time),
@@ -524,7 +534,8 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
         if !filter.matches(s) {
             continue;
         }
-        if !args.all && s.tags.iter().any(|t| t == PARTIAL_TAG) {
+        let partial_asked = args.all || args.status == Some(StatusArg::Partial);
+        if !partial_asked && s.tags.iter().any(|t| t == PARTIAL_TAG) {
             hidden += 1;
         } else {
             rows.push(snapshot_row(id, s.clone()));
@@ -532,6 +543,10 @@ pub fn run(ctx: &Context, args: &SnapshotsArgs) -> anyhow::Result<()> {
     }
     group_by_set(&mut rows);
     count_sets(&mut rows, &all);
+    if let Some(status) = args.status {
+        // after the sets are counted: a member is complete while its set holds the rest
+        rows.retain(|r| r.status == status.word());
+    }
     let sets = set_statuses(&repo, rows.iter().filter_map(|r| r.set.as_deref()));
     let host = ctx.this_host();
     let candidates = runbook::pick::candidates(&all);

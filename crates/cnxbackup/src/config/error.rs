@@ -81,6 +81,23 @@ pub enum ConfigError {
         path: PathBuf,
         origin: Origin,
     },
+    #[error("{what} command `{command}` (from {origin}) {problem}")]
+    SecretCommand {
+        what: &'static str,
+        command: String,
+        origin: Origin,
+        problem: String,
+    },
+    #[error(
+        "the repository password is configured twice: a password file (from {first}) and a \
+         password command (from {second}); keep one"
+    )]
+    PasswordSources { first: Origin, second: Origin },
+    #[error(
+        "{origin}: systemd credential `{name}` is named, but CREDENTIALS_DIRECTORY is not set \
+         (give the unit LoadCredential={name}:FILE or LoadCredentialEncrypted=)"
+    )]
+    NoCredentialsDirectory { name: String, origin: Origin },
     #[error("no {what}: {hint}")]
     Missing {
         what: &'static str,

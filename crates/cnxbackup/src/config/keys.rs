@@ -68,6 +68,11 @@ pub const KEYS: &[Key] = &[
         env_aliases: &["CNXBACKUP_PASSWORD_FILE"],
         ..key("repository", "password_file", Kind::Text)
     },
+    Key {
+        env_aliases: &["CNXBACKUP_PASSWORD_COMMAND"],
+        ..key("repository", "password_command", Kind::Text)
+    },
+    key("repository", "password_credential", Kind::Text),
     key("deployment", "app_server_root", Kind::Text),
     key("deployment", "connections_root", Kind::Text),
     key("deployment", "in_place_migration", Kind::Boolean),
@@ -130,6 +135,8 @@ pub const KEYS: &[Key] = &[
 pub const OTHER_VARIABLES: &[&str] = &[
     "CNXBACKUP_CONFIG",
     "CNXBACKUP_PASSWORD",
+    "CNXBACKUP_NEW_PASSWORD",
+    "CNXBACKUP_TO_PASSWORD",
     "CNXBACKUP_WAS_PASSWORD",
     "CNXBACKUP_SYSROOT",
     "CNXBACKUP_LOG",

@@ -13,6 +13,7 @@ pub struct FlagValues {
     pub config: Option<PathBuf>,
     pub repo: Option<String>,
     pub password_file: Option<PathBuf>,
+    pub password_command: Option<String>,
 }
 
 /// The effective configuration and where each value came from.

@@ -229,6 +229,18 @@ fn overlay_flags(
             Origin::Flag("--password-file"),
         );
     }
+    if let Some(command) = &flags.password_command {
+        set(
+            table,
+            "repository",
+            "password_command",
+            toml::Value::String(command.clone()),
+        );
+        origins.insert(
+            "repository.password_command".into(),
+            Origin::Flag("--password-command"),
+        );
+    }
 }
 
 fn set(table: &mut toml::Table, section: &str, name: &str, value: toml::Value) {
@@ -528,6 +540,8 @@ mod tests {
         let mut full = Config::default();
         full.repository.url = Some("x".into());
         full.repository.password_file = Some("x".into());
+        full.repository.password_command = Some("x".into());
+        full.repository.password_credential = Some("x".into());
         full.deployment.app_server_root = Some("/x".into());
         full.deployment.connections_root = Some("/x".into());
         full.deployment.host = Some("x".into());

@@ -43,6 +43,11 @@ pub struct RepositoryConfig {
     pub url: Option<String>,
     /// File holding the repository password (machine path).
     pub password_file: Option<PathBuf>,
+    /// Command whose first line on stdout is the repository password (`/bin/sh -c`).
+    pub password_command: Option<String>,
+    /// Name of the systemd credential holding the password (`$CREDENTIALS_DIRECTORY/NAME`;
+    /// `cnxbackup-password` is looked for when nothing else gives a password).
+    pub password_credential: Option<String>,
 }
 
 /// `[deployment]`: overrides for what discovery would find; product paths.

@@ -40,6 +40,7 @@ impl Context {
             config: global.config.clone(),
             repo: global.repo.clone(),
             password_file: global.password_file.clone(),
+            password_command: global.password_command.clone(),
         };
         let loaded = config::load(&flags, env.as_ref())?;
         secrets::register_configured_secret_files(&loaded);

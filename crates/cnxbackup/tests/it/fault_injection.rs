@@ -1,15 +1,13 @@
 //! Fault injection (issue 21): the real binary is killed (`SIGKILL`) at seeded random points
-//! of backup, restore, prune and `repair index`, over and over on one repository. After
-//! every kill: `check --read-data` is clean (a kill is the only damage injected, and a kill
-//! must never damage anything), and every snapshot whose backup reported success restores
-//! identically to the source it was taken from.
+//! of backup, restore, prune, `repair index` and `copy` (to a second repository), over and
+//! over on one repository. After every kill: `check --read-data` is clean on both
+//! repositories (a kill is the only damage injected, and a kill must never damage
+//! anything), and every snapshot whose backup reported success restores identically to the
+//! source it was taken from, from the repository and from the copy.
 //!
 //! A few iterations run in CI; `nightly_many_kills` runs many (`cargo nextest run -p
 //! cnxbackup --run-ignored only fault_injection::`). Seeds are fixed, so a failing iteration
 //! is named by its seed; the exact kill point still depends on timing, which is the point.
-//!
-//! `copy` does not exist yet: when it lands, add `Op::Copy` to [`Op::ALL`] (its check: the
-//! destination repository's `check --read-data` and restores, like the source's).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -44,10 +42,18 @@ enum Op {
     Restore,
     Prune,
     Repair,
+    Copy,
+}
+
+/// The password of the copy's destination (`copy` reads it from `CNXBACKUP_TO_PASSWORD`).
+const OFFSITE_PASSWORD: &str = "offsite-Password-321";
+
+fn offsite(env: &Env) -> std::path::PathBuf {
+    env.root.path().join("offsite")
 }
 
 impl Op {
-    const ALL: [Op; 4] = [Op::Backup, Op::Restore, Op::Prune, Op::Repair];
+    const ALL: [Op; 5] = [Op::Backup, Op::Restore, Op::Prune, Op::Repair, Op::Copy];
 
     fn args(self, env: &Env) -> Vec<String> {
         match self {
@@ -65,6 +71,11 @@ impl Op {
                 .map(String::from)
                 .to_vec(),
             Op::Repair => ["repair", "index"].map(String::from).to_vec(),
+            Op::Copy => vec![
+                "copy".into(),
+                "--to".into(),
+                offsite(env).display().to_string(),
+            ],
         }
     }
 }
@@ -96,6 +107,7 @@ fn run_and_kill(env: &Env, op: Op, delay: Duration) -> Option<Vec<u8>> {
         .current_dir(env.src())
         .env("CNXBACKUP_REPOSITORY", env.repo())
         .env("CNXBACKUP_PASSWORD", PASSWORD)
+        .env("CNXBACKUP_TO_PASSWORD", OFFSITE_PASSWORD)
         .env("CNXBACKUP_CHECKPOINT_SECS", "0")
         .env("HOME", env.root.path())
         .args(op.args(env))
@@ -118,10 +130,35 @@ fn run_and_kill(env: &Env, op: Op, delay: Duration) -> Option<Vec<u8>> {
     }
 }
 
-fn assert_restores(env: &Env, id: &str, content: &Content, seed: u64) {
+/// The binary on the copy's destination instead of the repository.
+fn on_offsite(env: &Env) -> assert_cmd::Command {
+    let mut c = env.cmd();
+    c.env("CNXBACKUP_REPOSITORY", offsite(env))
+        .env("CNXBACKUP_PASSWORD", OFFSITE_PASSWORD);
+    c
+}
+
+/// The snapshot ids `cmd` lists.
+fn listed(mut cmd: assert_cmd::Command) -> Vec<String> {
+    let out = cmd.args(["--json", "snapshots"]).output().unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    listed["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_restores(
+    mut cmd: assert_cmd::Command,
+    env: &Env,
+    id: &str,
+    content: &Content,
+    seed: u64,
+) {
     let target = env.root.path().join(format!("verify-{id}"));
-    let out = env
-        .cmd()
+    let out = cmd
         .args(["restore", id, "--target"])
         .arg(&target)
         .output()
@@ -146,8 +183,8 @@ fn assert_restores(env: &Env, id: &str, content: &Content, seed: u64) {
     fs::remove_dir_all(&target).unwrap();
 }
 
-fn check_clean(env: &Env, seed: u64, after: &str) {
-    let out = env.cmd().args(["check", "--read-data"]).output().unwrap();
+fn check_clean(mut cmd: assert_cmd::Command, seed: u64, after: &str) {
+    let out = cmd.args(["check", "--read-data"]).output().unwrap();
     assert!(
         out.status.success(),
         "seed {seed}: check --read-data failed after {after}:\n{}\n{}",
@@ -166,6 +203,8 @@ fn kill_run(seed: u64, iterations: usize) {
     let mut saved: BTreeMap<String, Content> = BTreeMap::new();
     let report = env.backup();
     saved.insert(report["snapshot"].as_str().unwrap().into(), content.clone());
+    // every snapshot ever reported saved: the copy keeps those the repository forgets
+    let mut ever = saved.clone();
     for i in 0..iterations {
         let op = Op::ALL[rng.below(Op::ALL.len() as u64) as usize];
         if matches!(op, Op::Backup) && rng.below(2) == 0 {
@@ -177,21 +216,23 @@ fn kill_run(seed: u64, iterations: usize) {
         if let (Op::Backup, Some(stdout)) = (op, &finished) {
             let report: serde_json::Value = serde_json::from_slice(stdout).unwrap();
             saved.insert(report["snapshot"].as_str().unwrap().into(), content.clone());
+            ever.extend(saved.clone());
         }
         let what = format!("iteration {i}: {op:?} killed after {delay:?}");
-        check_clean(&env, seed, &what);
+        check_clean(env.cmd(), seed, &what);
         // prune (forget) removes snapshots on purpose: check the ones still listed
-        let listed = env.cmd().args(["--json", "snapshots"]).output().unwrap();
-        let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
-        let ids: Vec<String> = listed["snapshots"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["id"].as_str().unwrap().to_string())
-            .collect();
+        let ids = listed(env.cmd());
         saved.retain(|id, _| ids.contains(id));
         for (id, expected) in &saved {
-            assert_restores(&env, id, expected, seed);
+            assert_restores(env.cmd(), &env, id, expected, seed);
+        }
+        if offsite(&env).join("config").exists() {
+            check_clean(on_offsite(&env), seed, &format!("{what} (the copy)"));
+            for id in listed(on_offsite(&env)) {
+                if let Some(expected) = ever.get(&id) {
+                    assert_restores(on_offsite(&env), &env, &id, expected, seed);
+                }
+            }
         }
     }
 }

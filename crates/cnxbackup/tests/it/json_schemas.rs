@@ -16,8 +16,8 @@ use restore_common::cnx;
 use sample::Variant;
 use serde_json::Value;
 
-/// Commands whose output is not JSON (a shell script, a roff page): no schema.
-const NOT_JSON: &[&str] = &["completions", "man"];
+/// Commands whose output is not JSON (a shell script, a roff page, a file's bytes): no schema.
+const NOT_JSON: &[&str] = &["completions", "man", "dump"];
 
 /// What `--json` runs are checked for beyond the schema itself.
 trait AssertRun {

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod ansible_cell;
+mod append_only_cli;
 mod backup_common;
 mod backup_faults;
 mod backup_outage;
@@ -12,15 +13,18 @@ mod cell_common;
 mod cli_common;
 mod cli_foundation;
 mod completions_man;
+mod copy_cli;
 mod default_roundtrip;
 mod demo;
 mod diff;
 mod discover_samples;
+mod everyday_cli;
 mod examples;
 mod fault_injection;
 mod human_output;
 mod import_cycles;
 mod json_schemas;
+mod keys_cli;
 mod log_secrets;
 mod notify;
 mod restore_choice;
