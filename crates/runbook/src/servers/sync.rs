@@ -197,7 +197,7 @@ pub fn sync_nodes(
     Ok(SyncReport {
         dmgr: dmgr.clone(),
         nodes,
-        duration_ms: millis(started.elapsed()),
+        duration_ms: crate::clock::millis(started),
     })
 }
 
@@ -240,7 +240,7 @@ fn sync_one(
     };
     let failed = |mut o: SyncOutcome, reason: String| {
         o.reason = Some(reason);
-        o.duration_ms = millis(started.elapsed());
+        o.duration_ms = crate::clock::millis(started);
         Ok(o)
     };
     let agent = profile
@@ -286,13 +286,9 @@ fn sync_one(
     }
     if out.success() && outcome.messages.iter().any(|m| m == SYNCHRONIZED) {
         outcome.synchronized = true;
-        outcome.duration_ms = millis(started.elapsed());
+        outcome.duration_ms = crate::clock::millis(started);
         return Ok(outcome);
     }
     let reason = format!("syncNode.sh {}: {}", out.status_text(), out.tail(3));
     failed(outcome, reason)
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
