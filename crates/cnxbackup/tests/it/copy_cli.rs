@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use cli_common::{documents, Schemas};
+use cli_common::json_result;
 use vault_common::{assert_same, make_everything, noise, Env};
 
 fn s3_var(n: &str) -> String {
@@ -22,15 +22,7 @@ fn s3_var(n: &str) -> String {
 
 /// `copy --json` with `extra` arguments; the report, checked against its schema.
 fn copy_json(mut cmd: Command, extra: &[&str]) -> serde_json::Value {
-    let out = cmd.args(["--json", "copy"]).args(extra).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = documents(&String::from_utf8_lossy(&out.stdout)).remove(0);
-    Schemas::load().assert_valid("copy", &doc, "copy");
-    doc
+    json_result(cmd.args(["--json", "copy"]).args(extra), "copy", "copy")
 }
 
 /// The binary on another repository with its own password.

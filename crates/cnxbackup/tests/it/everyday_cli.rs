@@ -7,19 +7,11 @@ use crate::vault_common;
 
 use std::fs;
 
-use cli_common::{documents, Schemas};
+use cli_common::{assert_success, json_result};
 use vault_common::{noise, Env};
 
 fn json(env: &Env, args: &[&str], schema: &str) -> serde_json::Value {
-    let out = env.cmd().arg("--json").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = documents(&String::from_utf8_lossy(&out.stdout)).remove(0);
-    Schemas::load().assert_valid(schema, &doc, &args.join(" "));
-    doc
+    json_result(env.cmd().arg("--json").args(args), schema, &args.join(" "))
 }
 
 fn listed_ids(env: &Env, extra: &[&str]) -> Vec<String> {
@@ -69,11 +61,7 @@ fn tag_forget_by_id_dump_stats_and_status() {
         .args(["dump", &second, "/data.bin"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert!(out.stdout == data, "dump differs from the file");
     let out = env
         .cmd()

@@ -10,7 +10,7 @@ use crate::vault_common;
 use std::fs;
 
 use assert_cmd::Command;
-use cli_common::{documents, Schemas};
+use cli_common::json_result;
 use vault_common::{Env, PASSWORD};
 
 /// The binary with the repository but no password from the environment.
@@ -30,18 +30,11 @@ fn pw_file(env: &Env, name: &str, password: &str) -> String {
 }
 
 fn key_list(env: &Env, password_file: &str) -> serde_json::Value {
-    let out = bare(env)
-        .args(["--json", "--password-file", password_file, "key", "list"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = documents(&String::from_utf8_lossy(&out.stdout)).remove(0);
-    Schemas::load().assert_valid("key", &doc, "key list");
-    doc
+    json_result(
+        bare(env).args(["--json", "--password-file", password_file, "key", "list"]),
+        "key",
+        "key list",
+    )
 }
 
 fn opens(env: &Env, password_file: &str) -> bool {
@@ -61,18 +54,12 @@ fn a_second_key_opens_one_password_changes_one_key_goes_and_the_last_stays() {
     let second = pw_file(&env, "second.pw", "second-Password-456");
     let third = pw_file(&env, "third.pw", "third-Password-789");
 
-    let out = env
-        .cmd()
-        .args(["--json", "key", "add", "--new-password-file", &second])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let added = json_result(
+        env.cmd()
+            .args(["--json", "key", "add", "--new-password-file", &second]),
+        "key",
+        "key add",
     );
-    let added = documents(&String::from_utf8_lossy(&out.stdout)).remove(0);
-    Schemas::load().assert_valid("key", &added, "key add");
     let second_id = added["key"].as_str().unwrap().to_string();
     assert!(opens(&env, &first) && opens(&env, &second));
     let keys = key_list(&env, &second);

@@ -116,6 +116,16 @@ impl Schemas {
     }
 }
 
+/// Runs `cmd` (which asks for `--json`), asserts it exited 0 (showing its stderr when not),
+/// and returns its first JSON document, validated against `<schema>.schema.json`.
+pub fn json_result(cmd: &mut assert_cmd::Command, schema: &str, what: &str) -> Value {
+    let out = cmd.output().unwrap();
+    assert_success(&out);
+    let doc = documents(&String::from_utf8_lossy(&out.stdout)).remove(0);
+    Schemas::load().assert_valid(schema, &doc, what);
+    doc
+}
+
 /// The JSON documents on stdout, one after the other (pretty or one per line).
 pub fn documents(stdout: &str) -> Vec<Value> {
     serde_json::Deserializer::from_str(stdout)
