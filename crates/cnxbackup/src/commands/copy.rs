@@ -34,10 +34,10 @@ pub struct CopyArgs {
     /// `[repository] url` of --to-config)
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
-    /// The destination's configuration file: its [repository] password keys and its [s3]
+    /// The destination's configuration file: its `[repository]` password keys and its `[s3]`
     /// endpoint and credentials (read without any environment variable but
     /// CNXBACKUP_TO_PASSWORD and CREDENTIALS_DIRECTORY). Without it the destination is
-    /// reached with this repository's [s3] settings
+    /// reached with this repository's `[s3]` settings
     #[arg(long, value_name = "FILE")]
     pub to_config: Option<PathBuf>,
     /// File holding the destination's password [env: CNXBACKUP_TO_PASSWORD gives the password]
