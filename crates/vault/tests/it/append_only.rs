@@ -27,10 +27,7 @@ fn backups_run_and_deleting_operations_wait_for_maintenance() {
     make_everything_tree(src.path());
     // The backup host's credentials: no delete, no overwrite.
     let mem = MemStore::new();
-    let store = FaultStore::new(mem.clone());
-    store.refuse_deletes(true);
-    store.refuse_overwrites(true);
-    store.exempt_from_refusals("locks/");
+    let store = backup_user_store(mem.clone());
     let repo = Repository::init(Storage::new(store.clone()), "pw", &append_only()).unwrap();
     assert!(repo.is_append_only());
     let opts = BackupOptions {
@@ -127,10 +124,7 @@ fn on_s3_a_user_that_may_not_delete_backs_up_and_cannot_prune() {
     let url = s3_common::unique_url(&env, "append-only");
     let rest = url.strip_prefix("s3://").unwrap();
     let s3 = vault::storage::OpendalStore::s3(rest, &s3_common::options(&env).s3).unwrap();
-    let backup_user = FaultStore::new(s3);
-    backup_user.refuse_deletes(true);
-    backup_user.refuse_overwrites(true);
-    backup_user.exempt_from_refusals("locks/");
+    let backup_user = backup_user_store(s3);
     let repo = Repository::init(Storage::new(backup_user.clone()), "pw", &append_only()).unwrap();
     let opts = BackupOptions {
         host: "h".into(),

@@ -9,7 +9,6 @@ use std::fs;
 
 use fs_common::*;
 use vault::backup::{backup, BackupOptions};
-use vault::check::{check, CheckOptions};
 use vault::copy::{copy, init_destination};
 use vault::restore::{restore, RestoreOptions};
 use vault::storage::{FaultStore, MemStore, StoreErrorKind, WriteFault};
@@ -31,20 +30,6 @@ fn backed_up(repo: &Repository, src: &std::path::Path) -> SnapshotId {
     backup(repo, &[src.to_path_buf()], &opts)
         .unwrap()
         .snapshot_id
-}
-
-fn read_data(repo: &Repository) -> vault::check::CheckReport {
-    let r = check(
-        repo,
-        &CheckOptions {
-            read_data: Some(100.0),
-            threads: 2,
-            progress: None,
-        },
-    )
-    .unwrap();
-    assert!(r.is_ok(), "{r:?}");
-    r
 }
 
 fn restored_equals(repo: &Repository, id: &SnapshotId, src: &std::path::Path) {
@@ -101,7 +86,7 @@ fn fs_to_s3_to_fs_copies_restore_exactly_and_a_second_run_sends_nothing() {
         .unwrap_err(),
         VaultError::WrongPassword
     ));
-    read_data(&offsite);
+    read_data_clean(&offsite);
     let local = init_destination(
         &offsite,
         Storage::local(back.path()).unwrap(),
@@ -111,7 +96,7 @@ fn fs_to_s3_to_fs_copies_restore_exactly_and_a_second_run_sends_nothing() {
     .unwrap();
     let r = copy(&offsite, &local, &[], 2).unwrap();
     assert_eq!(r.copied.len(), 2);
-    let r = read_data(&local);
+    let r = read_data_clean(&local);
     assert_eq!(r.snapshots, 2);
     // Same snapshot ids on every side; the restore of the copy of the copy is the source.
     restored_equals(&local, &second, src.path());
@@ -147,7 +132,7 @@ fn an_interrupted_copy_resumes_with_only_what_is_missing() {
         r.blobs_present > 0,
         "the packs stored before the failure count: {r:?}"
     );
-    read_data(&dest);
+    read_data_clean(&dest);
     restored_equals(&dest, &id, src.path());
 }
 
@@ -179,16 +164,6 @@ fn a_repository_with_another_master_key_is_refused() {
     );
 }
 
-/// A store like an S3 user whose bucket policy allows deletes under `locks/` only, and that
-/// refuses to overwrite anything else (docs/S3.md, "Tamper resistance").
-fn no_delete_store() -> FaultStore {
-    let store = FaultStore::new(MemStore::new());
-    store.refuse_deletes(true);
-    store.refuse_overwrites(true);
-    store.exempt_from_refusals("locks/");
-    store
-}
-
 /// Backups and copies never delete or overwrite an object outside their own locks: on a
 /// store that refuses both, a backup, a second backup and a copy succeed, nothing was
 /// refused, and no lock is left behind.
@@ -197,15 +172,12 @@ fn backups_and_copies_need_no_delete_and_no_overwrite() {
     let src = tmp();
     make_everything_tree(src.path());
     let mem = MemStore::new();
-    let store = FaultStore::new(mem.clone());
-    store.refuse_deletes(true);
-    store.refuse_overwrites(true);
-    store.exempt_from_refusals("locks/");
+    let store = backup_user_store(mem.clone());
     let repo = Repository::init(Storage::new(store.clone()), "pw", &fast()).unwrap();
     backed_up(&repo, src.path());
     fs::write(src.path().join("more"), noise(100_000, 3)).unwrap();
     backed_up(&repo, src.path());
-    let dest_store = no_delete_store();
+    let dest_store = backup_user_store(MemStore::new());
     let dest = init_destination(&repo, Storage::new(dest_store.clone()), "pw2", &fast()).unwrap();
     copy(&repo, &dest, &[], 2).unwrap();
     copy(&repo, &dest, &[], 2).unwrap();

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use fs_common::*;
 use vault::backup::{backup, BackupOptions};
-use vault::check::{check, CheckOptions};
 use vault::maintenance::{forget, prune, unlock, PruneOptions, RetentionPolicy};
 use vault::restore::{restore, RestoreOptions};
 use vault::{Repository, SnapshotFilter, VaultError};
@@ -28,19 +27,6 @@ fn grace(secs: u64) -> PruneOptions {
         grace: Duration::from_secs(secs),
         ..PruneOptions::default()
     }
-}
-
-fn assert_checks(repo: &Repository) {
-    let r = check(
-        repo,
-        &CheckOptions {
-            read_data: Some(100.0),
-            threads: 2,
-            progress: None,
-        },
-    )
-    .unwrap();
-    assert!(r.is_ok(), "{r:?}");
 }
 
 fn assert_restores(repo: &Repository, id: &vault::SnapshotId, src: &Path) {
@@ -110,7 +96,7 @@ fn forget_then_prune_frees_unused_packs_after_the_grace_period() {
     assert_eq!(r2.packs_kept_in_use, 0);
     assert!(pack_count(&repo) < before);
     let repo = open_repo(dir.path());
-    assert_checks(&repo);
+    read_data_clean(&repo);
     assert_restores(&repo, &sb.snapshot_id, b.path());
     assert!(repo.storage().list("pending/").unwrap().is_empty());
 }
@@ -154,7 +140,7 @@ fn backup_that_relied_on_a_marked_pack_keeps_it() {
     let r2 = prune(&pruner, &grace(0)).unwrap();
     assert!(r2.packs_kept_in_use >= 1 || r2.packs_deleted >= 1, "{r2:?}");
     let repo = open_repo(dir.path());
-    assert_checks(&repo);
+    read_data_clean(&repo);
     assert_restores(&repo, &s2, a.path());
 }
 
@@ -203,7 +189,7 @@ fn prune_while_a_backup_runs() {
     let repo = open_repo(dir.path());
     prune(&repo, &grace(0)).unwrap();
     let repo = open_repo(dir.path());
-    assert_checks(&repo);
+    read_data_clean(&repo);
     assert_restores(&repo, &s_new, big.path());
 }
 
@@ -241,7 +227,7 @@ fn sparse_packs_are_repacked() {
     assert!(r2.packs_deleted >= 1, "{r2:?}");
     assert_eq!(r2.packs_kept_in_use, 0, "{r2:?}");
     let repo = open_repo(dir.path());
-    assert_checks(&repo);
+    read_data_clean(&repo);
     assert_restores(&repo, &s2.snapshot_id, t.path());
 }
 
@@ -279,7 +265,7 @@ fn prune_on_s3() {
     assert!(r.packs_deleted >= 1, "{r:?}");
     assert!(pack_count(&repo) < before);
     let repo = s3_common::open_s3(&url);
-    assert_checks(&repo);
+    read_data_clean(&repo);
     assert_restores(&repo, &sb.snapshot_id, b.path());
 }
 
@@ -386,7 +372,7 @@ fn prune_grace_zero_is_refused_while_a_backup_runs() {
         repo.list_locks().unwrap().is_empty(),
         "the backup's lock is released"
     );
-    assert_checks(&repo);
+    read_data_clean(&repo);
     assert_restores(&repo, &snap, old.path());
     // once the backup is done, grace 0 works again
     prune(&repo, &grace(0)).unwrap();
@@ -413,7 +399,7 @@ fn markers_newer_than_a_running_backup_wait_for_it() {
     assert_eq!(report.markers_held_by_backups, 1, "{report:?}");
     assert_eq!(report.packs_deleted, 0, "{report:?}");
     let repo = open_repo(dir.path());
-    assert_checks(&repo);
+    read_data_clean(&repo);
     assert_restores(&repo, &snap, old.path());
 }
 
@@ -456,7 +442,7 @@ fn prune_beside_finishing_backups_never_calls_the_repository_damaged() {
         prunes.len()
     );
     let repo = open_repo(dir.path());
-    assert_checks(&repo);
+    read_data_clean(&repo);
     let (id, src) = snaps.last().unwrap();
     assert_restores(&repo, id, src.path());
 }

@@ -10,6 +10,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use vault::check::{check, CheckOptions, CheckReport};
+use vault::storage::{FaultStore, Store};
 use vault::{InitOptions, KdfParams, Repository, Storage};
 
 pub fn init_repo(dir: &Path) -> Repository {
@@ -278,4 +280,29 @@ pub fn tmp() -> tempfile::TempDir {
 
 pub fn p(s: &str) -> PathBuf {
     PathBuf::from(s)
+}
+
+/// `inner` as a backup host's credentials see it under the tamper-resistant bucket policy
+/// (docs/S3.md): no delete and no overwrite, except under `locks/`.
+pub fn backup_user_store(inner: impl Store + 'static) -> FaultStore {
+    let store = FaultStore::new(inner);
+    store.refuse_deletes(true);
+    store.refuse_overwrites(true);
+    store.exempt_from_refusals("locks/");
+    store
+}
+
+/// `check --read-data` of every pack; asserts the repository is clean.
+pub fn read_data_clean(repo: &Repository) -> CheckReport {
+    let r = check(
+        repo,
+        &CheckOptions {
+            read_data: Some(100.0),
+            threads: 2,
+            progress: None,
+        },
+    )
+    .unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    r
 }
