@@ -102,9 +102,9 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
         return Some(Exit::Refused);
     }
     if let Some(e) = cause.downcast_ref::<vault::backup::BackupError>() {
-        use vault::backup::BackupError as E;
+        use vault::backup::BackupError;
         return Some(match e {
-            E::InvalidPath { .. } | E::BadExclude { .. } => Exit::Usage,
+            BackupError::InvalidPath { .. } | BackupError::BadExclude { .. } => Exit::Usage,
             _ => Exit::Failed,
         });
     }
@@ -117,26 +117,26 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
             Exit::Failed
         });
     }
-    if let Some(e) = cause.downcast_ref::<runbook::backup::BackupError>() {
-        use runbook::backup::{BackupError as E, ProblemKind};
+    if let Some(e) = cause.downcast_ref::<runbook::backup::DeploymentBackupError>() {
+        use runbook::backup::{DeploymentBackupError, ProblemKind};
         return Some(match e {
-            E::Preflight {
+            DeploymentBackupError::Preflight {
                 kind: ProblemKind::Configuration,
                 ..
             } => Exit::Usage,
-            E::Preflight {
+            DeploymentBackupError::Preflight {
                 kind: ProblemKind::Safety,
                 ..
             }
-            | E::Refused { .. }
-            | E::StopFailed { .. } => Exit::Refused,
-            E::Repository { .. } => Exit::Failed,
+            | DeploymentBackupError::Refused { .. }
+            | DeploymentBackupError::StopFailed { .. } => Exit::Refused,
+            DeploymentBackupError::Repository { .. } => Exit::Failed,
         });
     }
     if let Some(e) = cause.downcast_ref::<runbook::pick::PickError>() {
         return Some(refused_usage_or_failed(e.is_refusal(), e.is_usage()));
     }
-    if let Some(e) = cause.downcast_ref::<runbook::restore::RestoreError>() {
+    if let Some(e) = cause.downcast_ref::<runbook::restore::DeploymentRestoreError>() {
         return Some(refused_usage_or_failed(e.is_refusal(), e.is_usage()));
     }
     None

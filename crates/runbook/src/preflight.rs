@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::databases::{check_staging, os_user, DatabaseTarget, DatabaseTool, Probe, Vendor};
 use crate::process;
 use crate::servers::{
-    check_credentials, ControlOptions, CredentialCheck, Topology, WasCredentials,
+    check_credentials, ControlOptions, ControlTopology, CredentialCheck, WasCredentials,
 };
 
 /// One preflight problem.
@@ -96,7 +96,7 @@ pub struct DatabaseInput<'a> {
 /// What to check.
 pub struct PreflightInput<'a> {
     /// The servers that will be stopped (`None` with `--no-stop`).
-    pub topology: Option<&'a Topology>,
+    pub topology: Option<&'a ControlTopology>,
     /// WebSphere credentials and control options (for the credential check).
     pub credentials: &'a WasCredentials,
     /// Control options.
@@ -260,7 +260,7 @@ pub fn human_bytes(b: u64) -> String {
 /// The profiles whose scripts would get the WebSphere password on their command line
 /// (readable by every local user while they run): one warning each, which the backup
 /// prints with its preflight.
-pub fn password_on_argv(topology: &Topology, creds: &WasCredentials) -> Vec<Problem> {
+pub fn password_on_argv(topology: &ControlTopology, creds: &WasCredentials) -> Vec<Problem> {
     let mut out = Vec::new();
     for profile in &topology.profiles {
         if creds.password_on_argv(&profile.path) {
@@ -282,7 +282,7 @@ pub fn password_on_argv(topology: &Topology, creds: &WasCredentials) -> Vec<Prob
 }
 
 /// Every stop and start script the topology needs, present and executable.
-pub fn check_scripts(topology: &Topology) -> Vec<Problem> {
+pub fn check_scripts(topology: &ControlTopology) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (profile, server) in topology.servers() {
         let Some((stop, start)) = server.kind.scripts() else {

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use clap::{Args, Subcommand, ValueEnum};
 use runbook::cellset::{record_servers, ServersRecord};
 use runbook::servers::{
-    self, check_credentials, server_state, ControlReport, CredentialCheck, ServerError, ServerKind,
-    ServerState, StoppedHow, Topology,
+    self, check_credentials, server_state, ControlReport, ControlTopology, CredentialCheck,
+    ServerError, ServerKind, ServerState, StoppedHow,
 };
 use serde::Serialize;
 
@@ -75,7 +75,7 @@ impl KindArg {
 }
 
 /// `topology` with only the servers of `kind` (all when `None`).
-fn only(mut topology: Topology, kind: Option<KindArg>) -> Topology {
+fn only(mut topology: ControlTopology, kind: Option<KindArg>) -> ControlTopology {
     if let Some(k) = kind {
         for p in &mut topology.profiles {
             p.servers.retain(|s| s.kind == k.kind());
@@ -141,7 +141,7 @@ struct ControlDoc<'a> {
 
 pub fn run(ctx: &Context, args: &ServersArgs) -> anyhow::Result<()> {
     let deployment = ctx.discover_deployment()?;
-    let topology = Topology::from_deployment(&deployment, &ctx.sysroot()?);
+    let topology = ControlTopology::from_deployment(&deployment, &ctx.sysroot()?);
     let host = args.host.clone().unwrap_or_else(|| ctx.this_host());
     match &args.action {
         ServersAction::Status(a) => status(ctx, &topology, host, a.expect),
@@ -153,7 +153,7 @@ pub fn run(ctx: &Context, args: &ServersArgs) -> anyhow::Result<()> {
 
 fn status(
     ctx: &Context,
-    topology: &Topology,
+    topology: &ControlTopology,
     host: String,
     expect: Option<Expect>,
 ) -> anyhow::Result<()> {
@@ -267,7 +267,7 @@ fn kind_name(kind: ServerKind) -> &'static str {
 
 fn control(
     ctx: &Context,
-    whole: &Topology,
+    whole: &ControlTopology,
     args: &ControlArgs,
     host: String,
     op: servers::Operation,

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use clap::Args;
 use runbook::cellset::record_role_mappings;
 use runbook::role_mappings::{export_from_bindings, export_with_wsadmin, SOURCE_WSADMIN};
-use runbook::servers::{server_state, ServerKind, Topology};
+use runbook::servers::{server_state, ControlTopology, ServerKind};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: &RoleMappingsArgs) -> anyhow::Result<()> {
     usable_set_id(&args.set)?;
     let deployment = ctx.discover_deployment()?;
     let sys = ctx.sysroot()?;
-    let topology = Topology::from_deployment(&deployment, &sys);
+    let topology = ControlTopology::from_deployment(&deployment, &sys);
     let Some((profile, dmgr)) = topology
         .servers()
         .find(|(_, s)| s.kind == ServerKind::DeploymentManager)

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use clap::Args;
 use connections::deployment::Deployment;
-use runbook::servers::{dmgr_address, sync_nodes, SyncReport, Topology};
+use runbook::servers::{dmgr_address, sync_nodes, ControlTopology, SyncReport};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -40,7 +40,7 @@ struct SyncDoc<'a> {
 pub fn run(
     ctx: &Context,
     deployment: &Deployment,
-    topology: &Topology,
+    topology: &ControlTopology,
     host: String,
     args: &SyncArgs,
 ) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use anyhow::anyhow;
 use clap::Args;
-use runbook::servers::{client_props, Topology};
+use runbook::servers::{client_props, ControlTopology};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -41,7 +41,7 @@ pub fn run(ctx: &Context, _args: &WasCredentialsArgs) -> anyhow::Result<()> {
         )
     })?;
     let sys = ctx.sysroot()?;
-    let topology = Topology::from_deployment(&ctx.discover_deployment()?, &sys);
+    let topology = ControlTopology::from_deployment(&ctx.discover_deployment()?, &sys);
     if topology.profiles.is_empty() {
         return Err(anyhow!(
             "no WebSphere profile of the deployment exists on this host"

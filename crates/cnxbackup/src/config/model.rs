@@ -10,7 +10,7 @@ use std::path::PathBuf;
 /// the configuration's words).
 pub use runbook::databases::{Mode, Vendor};
 /// `snapshot.method` is the runbook's own type.
-pub use runbook::fssnap::Method as SnapshotMethod;
+pub use runbook::fssnap::SnapshotMethod;
 
 /// The effective configuration after file, environment and flags are merged.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

@@ -334,7 +334,8 @@ fn the_snapshot_mode_starts_the_servers_before_the_files_are_read() {
 
     let run = h.backup(&["--json", "--restart"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let snap = assert_read_from_the_file_system_snapshot(&h, &run, runbook::fssnap::Method::Btrfs);
+    let snap =
+        assert_read_from_the_file_system_snapshot(&h, &run, runbook::fssnap::SnapshotMethod::Btrfs);
     // stored under the real product path, read from the snapshot
     assert_eq!(snap.read(&marker), b"at rest while stopped");
     // the file-system snapshot is gone again
@@ -356,7 +357,7 @@ fn at_rest_marker(h: &Harness) -> String {
 fn assert_read_from_the_file_system_snapshot(
     h: &Harness,
     run: &crate::backup_common::Run,
-    method: runbook::fssnap::Method,
+    method: runbook::fssnap::SnapshotMethod,
 ) -> crate::backup_common::Snap {
     let result = run.result();
     let starts = phase_starts(run);
@@ -442,7 +443,8 @@ fn the_lvm_snapshot_mode_runs_through_a_whole_backup_with_the_lvm_stand_in() {
         &[("PATH", path.to_str().unwrap())],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let snap = assert_read_from_the_file_system_snapshot(&h, &run, runbook::fssnap::Method::Lvm);
+    let snap =
+        assert_read_from_the_file_system_snapshot(&h, &run, runbook::fssnap::SnapshotMethod::Lvm);
     assert_eq!(snap.read(&marker), b"at rest while stopped");
     // the documented commands, in order, and nothing left behind
     let log = lvm.log();
@@ -498,8 +500,11 @@ fn the_command_snapshot_mode_runs_through_a_whole_backup() {
 
     let run = h.backup(&["--json", "--restart"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let snap =
-        assert_read_from_the_file_system_snapshot(&h, &run, runbook::fssnap::Method::Command);
+    let snap = assert_read_from_the_file_system_snapshot(
+        &h,
+        &run,
+        runbook::fssnap::SnapshotMethod::Command,
+    );
     assert_eq!(snap.read(&marker), b"at rest while stopped");
     let shared_root = &h.sample.expected.data.shared_root;
     assert_eq!(

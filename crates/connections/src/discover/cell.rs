@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use websphere::config_tree::{read_config_tree, CellLayout, ConfigTree};
-use websphere::profile_key::{read_profile_key, ProfileType as WasProfileType};
+use websphere::profile_key::{self, read_profile_key};
 use websphere::profile_registry::{profile_registry_path, read_profile_registry};
 use websphere::resources::{read_resources, DataSource};
 use websphere::security::{read_security_xml, SecurityConfig};
-use websphere::serverindex::{read_serverindex, ServerType as WasServerType};
+use websphere::serverindex::{self, read_serverindex};
 use websphere::variables::{read_scoped_variables, Variables};
 use websphere::Sysroot;
 
@@ -39,12 +39,12 @@ pub(crate) struct CellFacts {
     pub role_mappings: Vec<AppRoleMappings>,
 }
 
-fn server_type(t: &WasServerType) -> ServerType {
+fn server_type(t: &serverindex::ServerType) -> ServerType {
     match t {
-        WasServerType::ApplicationServer => ServerType::ApplicationServer,
-        WasServerType::NodeAgent => ServerType::NodeAgent,
-        WasServerType::DeploymentManager => ServerType::DeploymentManager,
-        WasServerType::WebServer => ServerType::WebServer,
+        serverindex::ServerType::ApplicationServer => ServerType::ApplicationServer,
+        serverindex::ServerType::NodeAgent => ServerType::NodeAgent,
+        serverindex::ServerType::DeploymentManager => ServerType::DeploymentManager,
+        serverindex::ServerType::WebServer => ServerType::WebServer,
         _ => ServerType::Other,
     }
 }
@@ -64,7 +64,7 @@ fn node_from_setup_cmdline(sys: &Sysroot, profile_root: &Path) -> Option<String>
 
 struct ProfileRead {
     profile: Profile,
-    key: Option<WasProfileType>,
+    key: Option<profile_key::ProfileType>,
     /// `com.ibm.ws.profile.node` of `profileKey.metadata`, when recorded.
     key_node: Option<String>,
     tree: Option<ConfigTree>,
@@ -138,7 +138,9 @@ pub(crate) fn read_cell(
     // else from the first profile with a configuration tree (a synchronised copy).
     let source = profiles
         .iter()
-        .position(|p| p.key == Some(WasProfileType::DeploymentManager) && p.tree.is_some())
+        .position(|p| {
+            p.key == Some(profile_key::ProfileType::DeploymentManager) && p.tree.is_some()
+        })
         .or_else(|| profiles.iter().position(|p| p.tree.is_some()))
         .ok_or_else(|| DiscoverError::NoProfile {
             file: registry.display().to_string(),
@@ -197,8 +199,8 @@ pub(crate) fn read_cell(
             })
         };
         p.profile.kind = match &p.key {
-            Some(WasProfileType::DeploymentManager) => ProfileType::Dmgr,
-            Some(WasProfileType::Managed) => ProfileType::Managed,
+            Some(profile_key::ProfileType::DeploymentManager) => ProfileType::Dmgr,
+            Some(profile_key::ProfileType::Managed) => ProfileType::Managed,
             _ if own_tree_has("nodeagent") => ProfileType::Managed,
             _ => ProfileType::Standalone,
         };

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use websphere::resources::{DataSource, DbVendor as WasVendor};
+use websphere::resources::{self, DataSource};
 use websphere::security::SecurityConfig;
 
 use crate::deployment::{Database, DbVendor};
@@ -12,11 +12,11 @@ use crate::deployment::{Database, DbVendor};
 /// The FileNet databases CCM adds.
 const FILENET: &[&str] = &["FNGCD", "FNOS"];
 
-fn vendor(v: WasVendor) -> Option<DbVendor> {
+fn vendor(v: resources::DbVendor) -> Option<DbVendor> {
     match v {
-        WasVendor::Db2 => Some(DbVendor::Db2),
-        WasVendor::Oracle => Some(DbVendor::Oracle),
-        WasVendor::SqlServer => Some(DbVendor::Sqlserver),
+        resources::DbVendor::Db2 => Some(DbVendor::Db2),
+        resources::DbVendor::Oracle => Some(DbVendor::Oracle),
+        resources::DbVendor::SqlServer => Some(DbVendor::Sqlserver),
         // Derby is WebSphere's own embedded store; unknown vendors cannot be backed up.
         _ => None,
     }

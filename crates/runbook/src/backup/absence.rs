@@ -11,7 +11,7 @@
 //! `connections_root` onto an updated system.
 
 use super::checks::previous_backup_set_member;
-use super::input::BackupOptions;
+use super::input::DeploymentBackupOptions;
 use super::recorder::Recorder;
 use crate::manifest::{Absence, AbsenceReason, FailedStep};
 use crate::plan::{Action, Component, Plan, WITHOUT_IIM};
@@ -19,7 +19,7 @@ use crate::plan::{Action, Component, Plan, WITHOUT_IIM};
 /// Records the absences of this run (and the failed step an unheld database set is).
 pub(crate) fn record(
     plan: &Plan,
-    opts: &BackupOptions,
+    opts: &DeploymentBackupOptions,
     repo: &vault::Repository,
     host: &str,
     r: &mut Recorder,

@@ -228,7 +228,7 @@ struct Stored {
     snaps: Option<Snapshots>,
     /// When the capture ended (the servers were started then).
     capture_ended_ns: i64,
-    fs_snapshot: Option<crate::fssnap::Method>,
+    fs_snapshot: Option<crate::fssnap::SnapshotMethod>,
     /// Every file was read by the time the databases phase ended.
     read_beside: bool,
 }

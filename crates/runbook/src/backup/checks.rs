@@ -16,7 +16,9 @@ use crate::plan::{Action, Component, Plan};
 use crate::preflight::{
     human_bytes, preflight, DatabaseInput, Estimate, PreflightInput, PreflightReport, Problem,
 };
-use crate::servers::{verify_all_stopped, ControlOptions, RunningServer, Topology, WasCredentials};
+use crate::servers::{
+    verify_all_stopped, ControlOptions, ControlTopology, RunningServer, WasCredentials,
+};
 
 /// Which exit a set of problems calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -89,7 +91,7 @@ impl PreflightOutcome {
 pub struct PreflightArgs<'a> {
     pub sysroot: &'a Sysroot,
     pub plan: &'a Plan,
-    pub topology: &'a Topology,
+    pub topology: &'a ControlTopology,
     pub credentials: &'a WasCredentials,
     pub control: &'a ControlOptions,
     pub database: &'a ToolConfig,

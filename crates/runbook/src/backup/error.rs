@@ -1,4 +1,4 @@
-//! Why a backup run ended without a snapshot: [`BackupError`], with where the servers are
+//! Why a backup run ended without a snapshot: [`DeploymentBackupError`], with where the servers are
 //! ([`ServersAfter`]) and what the repository step failed on ([`StoreFailure`]).
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use crate::servers::RunningServer;
 
 /// Why a run ended without a snapshot.
 #[derive(Debug, thiserror::Error)]
-pub enum BackupError {
+pub enum DeploymentBackupError {
     /// Preflight found problems; nothing was stopped or written.
     #[error("preflight found {} problem(s); nothing was stopped or written:\n{}", problems.len(), list(problems))]
     Preflight {

@@ -1,4 +1,4 @@
-//! What a backup run is given: the flags ([`BackupOptions`]) and everything else from its
+//! What a backup run is given: the flags ([`DeploymentBackupOptions`]) and everything else from its
 //! caller ([`BackupInput`]), including the repository or why it could not be opened.
 
 use crate::databases::ToolConfig;
@@ -6,7 +6,7 @@ use crate::servers::{ControlOptions, WasCredentials};
 
 /// The choices of one run (the `backup` command's flags).
 #[derive(Debug, Clone, Default)]
-pub struct BackupOptions {
+pub struct DeploymentBackupOptions {
     /// Preflight and plan only: nothing stopped or written.
     pub dry_run: bool,
     /// Do not stop the servers; refuse when one runs.
@@ -79,7 +79,7 @@ pub struct BackupInput<'a> {
     /// The discovered deployment.
     pub deployment: &'a connections::deployment::Deployment,
     /// Flags.
-    pub options: BackupOptions,
+    pub options: DeploymentBackupOptions,
     /// WebSphere credentials for the control scripts.
     pub credentials: WasCredentials,
     /// Server control settings.

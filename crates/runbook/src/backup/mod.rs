@@ -5,9 +5,9 @@
 //!
 //! 1. **Preflight** ([`checks`]) before anything is touched: the WebSphere scripts, the
 //!    credentials (a cheap `serverStatus` call), the database tool, the staging space, the
-//!    repository, every plan path. Any problem ends the run with [`BackupError::Preflight`]:
+//!    repository, every plan path. Any problem ends the run with [`DeploymentBackupError::Preflight`]:
 //!    nothing stopped, nothing written. `--no-stop` with a server running is
-//!    [`BackupError::Refused`]. `--dry-run` stops here.
+//!    [`DeploymentBackupError::Refused`]. `--dry-run` stops here.
 //! 2. **While the servers run**: the role mappings of every application (deployed bindings,
 //!    plus wsadmin when available) and the version evidence.
 //! 3. **Stop** (unless `--no-stop`): servers, node agents, deployment manager; verified.
@@ -33,7 +33,7 @@
 //! A required step that fails does not stop the run: the remaining components are still
 //! backed up, the snapshot is written and marked `incomplete` naming the failed steps
 //! ([`BackupReport::complete`] is false; the CLI exits 1). Only a failing repository (full,
-//! unreachable) ends the run early ([`BackupError::Repository`]): no snapshot is written.
+//! unreachable) ends the run early ([`DeploymentBackupError::Repository`]): no snapshot is written.
 
 mod absence;
 mod capture;
@@ -56,11 +56,11 @@ pub mod store;
 mod verify;
 
 pub use checks::{backup_preflight, PreflightOutcome, ProblemKind};
-pub use error::{BackupError, ServersAfter, StoreFailure};
+pub use error::{DeploymentBackupError, ServersAfter, StoreFailure};
 pub use estimate::{outage_estimate, OutageEstimate};
 pub use files::SourcePathError;
 pub use input::{
-    BackupInput, BackupOptions, EarlierWsadminRoles, OnStopFailure, RepositoryUnavailable,
+    BackupInput, DeploymentBackupOptions, EarlierWsadminRoles, OnStopFailure, RepositoryUnavailable,
 };
 pub use report::BackupReport;
 pub use run::run;

@@ -8,14 +8,14 @@ use crate::manifest::{ServerRecord, StepStatus};
 use crate::plan::Action;
 use crate::procedure::{Ended, Item, Phase, Procedure, Scope};
 use crate::servers::{
-    self, start_all, stop_all, verify_all_stopped, ControlOptions, ControlReport, Outcome,
-    ServerError, Topology, WasCredentials,
+    self, start_all, stop_all, verify_all_stopped, ControlOptions, ControlReport, ControlTopology,
+    Outcome, ServerError, WasCredentials,
 };
 
 /// What the stop and start need.
 #[derive(Clone, Copy)]
 pub(crate) struct Control<'a> {
-    pub(crate) topology: &'a Topology,
+    pub(crate) topology: &'a ControlTopology,
     pub(crate) credentials: &'a WasCredentials,
     pub(crate) options: &'a ControlOptions,
 }
@@ -162,7 +162,7 @@ pub(crate) fn restart_phase(p: &mut Procedure<'_>, c: Control<'_>) -> Restarted 
 }
 
 /// Managed servers not running after the start that no failure names already.
-fn not_running(topology: &Topology, failed: &[String]) -> Vec<String> {
+fn not_running(topology: &ControlTopology, failed: &[String]) -> Vec<String> {
     topology
         .servers()
         .filter(|(_, s)| s.kind.is_managed())

@@ -4,7 +4,7 @@
 //! becomes the [`Manifest`] ([`Recorder::manifest`]).
 
 use super::describe::{self, snake_name};
-use super::input::BackupOptions;
+use super::input::DeploymentBackupOptions;
 use super::set_id::new_backup_set_id;
 use crate::manifest::{
     self, ComponentRecord, ConnectionsVersion, DatabaseRecord, FailedStep, Manifest, OutageWindow,
@@ -33,7 +33,7 @@ pub(crate) struct Recorder {
 /// What the manifest needs beyond the records.
 pub(crate) struct ManifestFacts<'a> {
     pub(crate) deployment: &'a connections::deployment::Deployment,
-    pub(crate) options: &'a BackupOptions,
+    pub(crate) options: &'a DeploymentBackupOptions,
     pub(crate) program_version: &'a str,
     pub(crate) host: &'a str,
     pub(crate) started_ns: i64,
@@ -44,7 +44,7 @@ pub(crate) struct ManifestFacts<'a> {
     /// Database backups at a time, when databases were backed up.
     pub(crate) database_parallel: Option<usize>,
     /// The method of the file-system snapshots the files were read from.
-    pub(crate) fs_snapshot: Option<crate::fssnap::Method>,
+    pub(crate) fs_snapshot: Option<crate::fssnap::SnapshotMethod>,
 }
 
 impl Recorder {

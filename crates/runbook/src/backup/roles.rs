@@ -8,7 +8,7 @@ use crate::manifest::{RoleMappingsExport, StepStatus};
 use crate::plan::Action;
 use crate::procedure::{Ended, Scope};
 use crate::role_mappings;
-use crate::servers::{self, Topology};
+use crate::servers::{self, ControlTopology};
 
 /// The exported role mappings and how the step went.
 pub(crate) struct Roles {
@@ -77,7 +77,7 @@ fn wsadmin_roles(c: Control<'_>, roles: &mut RoleMappingsExport) -> Option<Strin
     }
 }
 
-fn dmgr(topology: &Topology) -> Option<(&servers::ControlProfile, &servers::ControlServer)> {
+fn dmgr(topology: &ControlTopology) -> Option<(&servers::ControlProfile, &servers::ControlServer)> {
     topology
         .servers()
         .find(|(_, s)| s.kind == servers::ServerKind::DeploymentManager)

@@ -4,7 +4,7 @@
 use super::capture::{capture, cleanup, servers_after, CaptureFailed, CaptureInput, Captured};
 use super::checks::PreflightOutcome;
 use super::checks::{backup_preflight, PreflightArgs};
-use super::error::{BackupError, ServersAfter};
+use super::error::{DeploymentBackupError, ServersAfter};
 use super::input::{BackupInput, OnStopFailure};
 use super::outage::{restart_phase, stop_phase, Control, Stopped};
 use super::recorder::Recorder;
@@ -13,13 +13,13 @@ use super::roles::roles_phase;
 use crate::databases::DatabaseTool;
 use crate::plan::{Action, Plan, PlanOptions};
 use crate::procedure::{Duty, Ended, EventSink, Phase, PhaseRecord, Procedure, Scope};
-use crate::servers::Topology;
+use crate::servers::ControlTopology;
 
 /// Runs the backup procedure; see the module documentation of [`super`].
 pub fn run(
     input: BackupInput<'_>,
     events: &mut dyn EventSink,
-) -> Result<BackupReport, BackupError> {
+) -> Result<BackupReport, DeploymentBackupError> {
     let started_ns = vault::now_unix_ns();
     let input = &input;
     let opts = &input.options;
@@ -28,7 +28,7 @@ pub fn run(
         .host
         .clone()
         .unwrap_or_else(|| vault::backup::BackupOptions::default().host);
-    let topology = Topology::from_deployment(input.deployment, input.sysroot);
+    let topology = ControlTopology::from_deployment(input.deployment, input.sysroot);
     let control = Control {
         topology: &topology,
         credentials: &input.credentials,
@@ -95,14 +95,14 @@ pub fn run(
         capture(p, duty, &c, &mut rec).map_err(Cut::Capture)
     });
     let captured = outcome.map_err(|e| match e {
-        Cut::Stop(failed) => BackupError::StopFailed {
+        Cut::Stop(failed) => DeploymentBackupError::StopFailed {
             failed,
             servers: match restarted.as_ref() {
                 None => ServersAfter::PartlyStopped,
                 r => servers_after(r),
             },
         },
-        Cut::Capture(f) => BackupError::Repository {
+        Cut::Capture(f) => DeploymentBackupError::Repository {
             during: f.during.to_string(),
             servers: servers_after(restarted.as_ref()),
             staging_dir: c.staging.exists().then(|| c.staging.clone()),
@@ -184,10 +184,10 @@ struct Ready<'a> {
 fn preflight<'a>(
     input: &BackupInput<'a>,
     plan: &Plan,
-    topology: &Topology,
+    topology: &ControlTopology,
     host: &str,
     s: &mut Scope<'_, '_>,
-) -> Ended<Result<Ready<'a>, BackupError>> {
+) -> Ended<Result<Ready<'a>, DeploymentBackupError>> {
     let (outcome, tool) = backup_preflight(&PreflightArgs {
         sysroot: input.sysroot,
         plan,
@@ -221,18 +221,18 @@ fn preflight<'a>(
 }
 
 /// The error for a preflight that found problems.
-fn refusal(outcome: PreflightOutcome, no_stop: bool) -> BackupError {
+fn refusal(outcome: PreflightOutcome, no_stop: bool) -> DeploymentBackupError {
     if no_stop
         && outcome
             .problems
             .iter()
             .all(|p| p.check == "servers_running")
     {
-        return BackupError::Refused {
+        return DeploymentBackupError::Refused {
             running: outcome.running,
         };
     }
-    BackupError::Preflight {
+    DeploymentBackupError::Preflight {
         problems: outcome.problems.clone(),
         kind: outcome.kind(),
         outcome: Box::new(outcome),

@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::common::{run_checked, FsSnapError, Method, SnapshotConfig, Taken, Undo, Volume};
+use super::common::{
+    run_checked, FsSnapError, SnapshotConfig, SnapshotMethod, Taken, Undo, Volume,
+};
 use crate::process::{self, CommandSpec};
 
 fn btrfs() -> Option<PathBuf> {
@@ -33,7 +35,7 @@ pub(super) fn create(cfg: &SnapshotConfig, v: &Volume, name: &str) -> Result<Tak
         .arg(&v.root)
         .arg(&at)
         .timeout(cfg.timeout);
-    run_checked(Method::Btrfs, &v.root, &spec)?;
+    run_checked(SnapshotMethod::Btrfs, &v.root, &spec)?;
     Ok(Taken {
         volume: v.clone(),
         at: at.clone(),
@@ -47,5 +49,5 @@ pub(super) fn remove(cfg: &SnapshotConfig, subvolume: &Path) -> Result<(), FsSna
         .args(["subvolume", "delete"])
         .arg(subvolume)
         .timeout(cfg.timeout);
-    run_checked(Method::Btrfs, subvolume, &spec).map(|_| ())
+    run_checked(SnapshotMethod::Btrfs, subvolume, &spec).map(|_| ())
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::common::{
-    mount_point, run_checked, FsSnapError, Method, SnapshotConfig, Taken, Undo, Volume,
+    mount_point, run_checked, FsSnapError, SnapshotConfig, SnapshotMethod, Taken, Undo, Volume,
 };
 use crate::process::{self, CommandSpec};
 
@@ -84,7 +84,7 @@ pub(super) fn create(cfg: &SnapshotConfig, v: &Volume, name: &str) -> Result<Tak
         name,
     )?;
     mount_point(&at)?;
-    if let Err(e) = run_checked(Method::Command, &v.root, &spec(cfg, &create)) {
+    if let Err(e) = run_checked(SnapshotMethod::Command, &v.root, &spec(cfg, &create)) {
         // it may have done half its work: undo what can be undone
         if let Err(undo) = remove(cfg, &undo, &at) {
             tracing::error!(
@@ -109,7 +109,7 @@ pub(super) fn remove(
     words: &[String],
     mount: &Path,
 ) -> Result<(), FsSnapError> {
-    run_checked(Method::Command, mount, &spec(cfg, words))?;
+    run_checked(SnapshotMethod::Command, mount, &spec(cfg, words))?;
     let _ = std::fs::remove_dir(mount);
     Ok(())
 }

@@ -22,7 +22,7 @@ pub struct Volume {
 /// How the volumes are snapshotted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Method {
+pub enum SnapshotMethod {
     /// A read-only btrfs snapshot of the subvolume holding each path.
     Btrfs,
     /// An LVM snapshot of the logical volume mounted there, mounted read-only.
@@ -31,12 +31,12 @@ pub enum Method {
     Command,
 }
 
-impl std::fmt::Display for Method {
+impl std::fmt::Display for SnapshotMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Method::Btrfs => "btrfs",
-            Method::Lvm => "lvm",
-            Method::Command => "command",
+            SnapshotMethod::Btrfs => "btrfs",
+            SnapshotMethod::Lvm => "lvm",
+            SnapshotMethod::Command => "command",
         })
     }
 }
@@ -45,7 +45,7 @@ impl std::fmt::Display for Method {
 #[derive(Debug, Clone)]
 pub struct SnapshotConfig {
     /// The method.
-    pub method: Method,
+    pub method: SnapshotMethod,
     /// Where LVM and command snapshots are mounted (one subdirectory each), and where a run's
     /// bookkeeping goes; created 0700.
     pub mount_dir: PathBuf,
@@ -95,7 +95,7 @@ pub enum FsSnapError {
     #[error("{method} snapshot of {volume}: `{command}` failed ({status}): {message}")]
     Command {
         /// Method.
-        method: Method,
+        method: SnapshotMethod,
         /// The volume.
         volume: PathBuf,
         /// The command (as shown).
@@ -109,7 +109,7 @@ pub enum FsSnapError {
     #[error("{method} snapshot: {source}")]
     Process {
         /// Method.
-        method: Method,
+        method: SnapshotMethod,
         /// Why.
         #[source]
         source: ProcessError,
@@ -144,7 +144,7 @@ impl FsSnapError {
 
 /// Runs one snapshot command and fails unless it exits 0.
 pub(super) fn run_checked(
-    method: Method,
+    method: SnapshotMethod,
     volume: &Path,
     spec: &crate::process::CommandSpec,
 ) -> Result<crate::process::Output, FsSnapError> {

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::common::{
-    mount_point, run_checked, FsSnapError, Method, SnapshotConfig, Taken, Undo, Volume,
+    mount_point, run_checked, FsSnapError, SnapshotConfig, SnapshotMethod, Taken, Undo, Volume,
 };
 use crate::process::{self, CommandSpec};
 
@@ -44,7 +44,7 @@ pub(super) fn create(cfg: &SnapshotConfig, v: &Volume, name: &str) -> Result<Tak
         .args(["--noheadings", "--separator", "/", "-o", "vg_name,lv_name"])
         .arg(&v.device)
         .timeout(cfg.timeout);
-    let out = run_checked(Method::Lvm, &v.root, &lvs)?;
+    let out = run_checked(SnapshotMethod::Lvm, &v.root, &lvs)?;
     let origin = out.stdout.trim().to_string();
     if origin.split('/').filter(|p| !p.is_empty()).count() != 2 {
         return Err(FsSnapError::Volume {
@@ -63,7 +63,7 @@ pub(super) fn create(cfg: &SnapshotConfig, v: &Volume, name: &str) -> Result<Tak
         .args(size_args(&cfg.lvm_size))
         .arg(&origin)
         .timeout(cfg.timeout);
-    run_checked(Method::Lvm, &v.root, &create)?;
+    run_checked(SnapshotMethod::Lvm, &v.root, &create)?;
     let at = cfg.mount_dir.join(name);
     let mounted = mount_point(&at).and_then(|()| {
         let options = if v.fstype == "xfs" { "ro,nouuid" } else { "ro" };
@@ -72,7 +72,7 @@ pub(super) fn create(cfg: &SnapshotConfig, v: &Volume, name: &str) -> Result<Tak
             .arg(format!("/dev/{lv}"))
             .arg(&at)
             .timeout(cfg.timeout);
-        run_checked(Method::Lvm, &v.root, &mount)
+        run_checked(SnapshotMethod::Lvm, &v.root, &mount)
     });
     if let Err(e) = mounted {
         // the snapshot exists but cannot be read: take it away again
@@ -94,13 +94,13 @@ pub(super) fn remove(cfg: &SnapshotConfig, mount: &Path, lv: &str) -> Result<(),
         let umount = CommandSpec::new(program("umount"))
             .arg(mount)
             .timeout(cfg.timeout);
-        run_checked(Method::Lvm, mount, &umount)?;
+        run_checked(SnapshotMethod::Lvm, mount, &umount)?;
     }
     let _ = std::fs::remove_dir(mount);
     let lvremove = CommandSpec::new(program("lvremove"))
         .args(["--yes", lv])
         .timeout(cfg.timeout);
-    run_checked(Method::Lvm, mount, &lvremove).map(|_| ())
+    run_checked(SnapshotMethod::Lvm, mount, &lvremove).map(|_| ())
 }
 
 /// Whether something is mounted at `dir` (or it has content a stand-in put there).

@@ -5,10 +5,10 @@
 //! snapshots (each real path mapped to the same place inside its volume's snapshot), which
 //! are removed afterwards. The outage no longer grows with the size of the data.
 //!
-//! Three methods, one module each: [`Method::Btrfs`] (a read-only snapshot of the subvolume
-//! holding each path, `btrfs subvolume snapshot -r`), [`Method::Lvm`] (an LVM snapshot of the
+//! Three methods, one module each: [`SnapshotMethod::Btrfs`] (a read-only snapshot of the subvolume
+//! holding each path, `btrfs subvolume snapshot -r`), [`SnapshotMethod::Lvm`] (an LVM snapshot of the
 //! logical volume mounted there, `lvcreate --snapshot`, mounted read-only) and
-//! [`Method::Command`] (the administrator's own pair of commands: an XFS freeze with a
+//! [`SnapshotMethod::Command`] (the administrator's own pair of commands: an XFS freeze with a
 //! storage snapshot, a SAN's CLI). [`Snapshots`] removes what it took on every path out:
 //! explicitly ([`Snapshots::remove`]) or, should a caller forget or unwind, when dropped.
 
@@ -21,22 +21,22 @@ mod volumes;
 use std::path::{Path, PathBuf};
 
 use common::Undo;
-pub use common::{FsSnapError, Method, SnapshotConfig, Taken, Volume};
+pub use common::{FsSnapError, SnapshotConfig, SnapshotMethod, Taken, Volume};
 
 /// The volumes holding `paths` for `method` (each path's nearest btrfs subvolume, or the
 /// mount it is on), each once, and the problems that make the snapshot mode impossible for
 /// them (a mount point inside a component; a path on no suitable volume). Changes nothing:
 /// preflight calls it before any server is stopped.
-pub fn volumes_for(method: Method, paths: &[PathBuf]) -> Result<Vec<Volume>, FsSnapError> {
+pub fn volumes_for(method: SnapshotMethod, paths: &[PathBuf]) -> Result<Vec<Volume>, FsSnapError> {
     volumes::find(method, paths)
 }
 
 /// What the method needs installed and configured, as problems (empty: ready).
 pub fn preflight(cfg: &SnapshotConfig) -> Vec<String> {
     match cfg.method {
-        Method::Btrfs => btrfs::preflight(),
-        Method::Lvm => lvm::preflight(),
-        Method::Command => command::preflight(cfg),
+        SnapshotMethod::Btrfs => btrfs::preflight(),
+        SnapshotMethod::Lvm => lvm::preflight(),
+        SnapshotMethod::Command => command::preflight(cfg),
     }
 }
 
@@ -63,9 +63,9 @@ impl Snapshots {
         for (i, v) in volumes.iter().enumerate() {
             let name = format!("cnxbackup-{run}-{i}");
             let taken = match cfg.method {
-                Method::Btrfs => btrfs::create(cfg, v, &name),
-                Method::Lvm => lvm::create(cfg, v, &name),
-                Method::Command => command::create(cfg, v, &name),
+                SnapshotMethod::Btrfs => btrfs::create(cfg, v, &name),
+                SnapshotMethod::Lvm => lvm::create(cfg, v, &name),
+                SnapshotMethod::Command => command::create(cfg, v, &name),
             };
             // on an error `out` drops here, removing what was taken
             out.taken.push(taken?);

@@ -6,7 +6,7 @@
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
-use super::common::{FsSnapError, Method, Volume};
+use super::common::{FsSnapError, SnapshotMethod, Volume};
 
 /// The inode number of a btrfs subvolume's root directory.
 const BTRFS_SUBVOLUME_ROOT_INODE: u64 = 256;
@@ -23,7 +23,7 @@ pub(crate) struct Mount {
 }
 
 /// The volumes of `paths`, each once, in the order first seen.
-pub(super) fn find(method: Method, paths: &[PathBuf]) -> Result<Vec<Volume>, FsSnapError> {
+pub(super) fn find(method: SnapshotMethod, paths: &[PathBuf]) -> Result<Vec<Volume>, FsSnapError> {
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| FsSnapError::io(Path::new("/proc/self/mountinfo"), e))?;
     let mounts = parse_mountinfo(&mountinfo);
@@ -49,8 +49,8 @@ pub(super) fn find(method: Method, paths: &[PathBuf]) -> Result<Vec<Volume>, FsS
             why: "no mount holds it (is /proc mounted?)".into(),
         })?;
         let root = match method {
-            Method::Btrfs => btrfs_subvolume_root(path, &real, mount)?,
-            Method::Lvm | Method::Command => mount.point.clone(),
+            SnapshotMethod::Btrfs => btrfs_subvolume_root(path, &real, mount)?,
+            SnapshotMethod::Lvm | SnapshotMethod::Command => mount.point.clone(),
         };
         if !out.iter().any(|v| v.root == root) {
             out.push(Volume {
@@ -189,18 +189,18 @@ mod tests {
     #[test]
     fn a_mount_inside_a_path_is_refused_and_a_plain_path_is_found() {
         let d = tempfile::tempdir().unwrap();
-        let v = find(Method::Command, &[d.path().to_path_buf()]).unwrap();
+        let v = find(SnapshotMethod::Command, &[d.path().to_path_buf()]).unwrap();
         assert_eq!(v.len(), 1);
         assert!(d.path().canonicalize().unwrap().starts_with(&v[0].root));
         // "/" holds every other mount point
-        let err = find(Method::Command, &[PathBuf::from("/")]).unwrap_err();
+        let err = find(SnapshotMethod::Command, &[PathBuf::from("/")]).unwrap_err();
         assert!(err.to_string().contains("is mounted inside it"), "{err}");
     }
 
     #[test]
     fn btrfs_is_refused_elsewhere() {
         // procfs is never btrfs
-        let err = find(Method::Btrfs, &[PathBuf::from("/proc/self/status")]).unwrap_err();
+        let err = find(SnapshotMethod::Btrfs, &[PathBuf::from("/proc/self/status")]).unwrap_err();
         assert!(err.to_string().contains("not on btrfs"), "{err}");
         assert!(err.to_string().contains("(proc)"), "{err}");
     }

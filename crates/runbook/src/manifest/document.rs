@@ -350,7 +350,7 @@ pub struct RunOptions {
     /// (`[snapshot] method`) after the databases, with the servers started again; absent
     /// when they were read from the live file systems.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fs_snapshot: Option<crate::fssnap::Method>,
+    pub fs_snapshot: Option<crate::fssnap::SnapshotMethod>,
 }
 
 /// How a step or component ended.

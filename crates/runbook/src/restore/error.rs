@@ -1,4 +1,4 @@
-//! Why a restore did not run (or stopped before touching anything): [`RestoreError`].
+//! Why a restore did not run (or stopped before touching anything): [`DeploymentRestoreError`].
 
 use super::prerestore::PreRestoreError;
 use super::{gate, select};
@@ -8,7 +8,7 @@ use crate::servers::RunningServer;
 
 /// Why a restore did not run (or stopped before touching anything).
 #[derive(Debug, thiserror::Error)]
-pub enum RestoreError {
+pub enum DeploymentRestoreError {
     /// The snapshot is not a deployment backup, or its manifest cannot be read.
     #[error("{0}")]
     Manifest(String),
@@ -63,22 +63,22 @@ pub enum RestoreError {
     },
 }
 
-impl RestoreError {
+impl DeploymentRestoreError {
     /// Whether this is a safety refusal (exit 3).
     pub fn is_refusal(&self) -> bool {
         matches!(
             self,
-            RestoreError::Incomplete(_)
-                | RestoreError::Gate(_)
-                | RestoreError::Running { .. }
-                | RestoreError::Unsafe { .. }
-                | RestoreError::PreRestoreElsewhere { .. }
-        ) || matches!(self, RestoreError::Host(e) if e.is_refusal())
+            DeploymentRestoreError::Incomplete(_)
+                | DeploymentRestoreError::Gate(_)
+                | DeploymentRestoreError::Running { .. }
+                | DeploymentRestoreError::Unsafe { .. }
+                | DeploymentRestoreError::PreRestoreElsewhere { .. }
+        ) || matches!(self, DeploymentRestoreError::Host(e) if e.is_refusal())
     }
 
     /// Whether this is a usage error (exit 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, RestoreError::Usage(_))
-            || matches!(self, RestoreError::Host(e) if e.is_usage())
+        matches!(self, DeploymentRestoreError::Usage(_))
+            || matches!(self, DeploymentRestoreError::Host(e) if e.is_usage())
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use vault::restore::{ChangeAction, RestoreOptions as VaultRestoreOptions};
+use vault::restore::{ChangeAction, RestoreOptions};
 use websphere::Sysroot;
 
 use super::runtime::{is_runtime, Change};
@@ -309,14 +309,14 @@ fn restore_path(job: &ComponentJob<'_>, path: &str) -> Result<PathResult, String
     // written only if it differs; its siblings are not the component's and stay as they
     // are). Confined to the target root: from the root down no symlink is followed, and
     // missing directories are never created through one.
-    let opts = VaultRestoreOptions {
+    let opts = RestoreOptions {
         excludes: excludes.clone(),
         subtree: Some(product.to_path_buf()),
         mirror: true,
         dry_run: job.dry_run,
         confine_to: Some(job.target.root().to_path_buf()),
         progress: job.progress.clone(),
-        ..VaultRestoreOptions::default()
+        ..RestoreOptions::default()
     };
     let outcome = vault::restore::restore(job.repo, job.snapshot, &real, &opts).map_err(|e| {
         if e.is_refusal() {

@@ -1,4 +1,4 @@
-//! What a restore is given: the flags ([`RestoreOptions`]) and everything else from its
+//! What a restore is given: the flags ([`DeploymentRestoreOptions`]) and everything else from its
 //! caller ([`RestoreInput`]).
 
 use crate::databases::ToolConfig;
@@ -8,7 +8,7 @@ use crate::servers::{ControlOptions, WasCredentials};
 
 /// The choices of one restore (the `restore` command's flags).
 #[derive(Debug, Clone, Default)]
-pub struct RestoreOptions {
+pub struct DeploymentRestoreOptions {
     /// `--only`: restore just these components (empty: all the snapshot holds).
     pub only: Vec<Component>,
     /// `--dry-run`: list, touch nothing.
@@ -54,7 +54,7 @@ pub struct RestoreInput<'a> {
     /// Discovery overrides for reading the installed version at the target.
     pub discover: connections::discover::DiscoverOptions,
     /// Flags.
-    pub options: RestoreOptions,
+    pub options: DeploymentRestoreOptions,
     /// WebSphere credentials for `--stop`.
     pub credentials: WasCredentials,
     /// Server control settings.

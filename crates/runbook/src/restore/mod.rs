@@ -51,8 +51,8 @@ pub mod select;
 mod topology;
 pub mod totals;
 
-pub use error::RestoreError;
-pub use input::{RestoreInput, RestoreOptions};
+pub use error::DeploymentRestoreError;
+pub use input::{DeploymentRestoreOptions, RestoreInput};
 pub use report::{Mode, PreRestoreOutcome, RestoreReport};
 pub use run::{is_deployment_backup, read_manifest, run};
 pub use topology::target_topology;

@@ -10,7 +10,7 @@ use connections::discover::installed_version;
 use connections::version::Version;
 
 use super::dbs;
-use super::error::RestoreError;
+use super::error::DeploymentRestoreError;
 use super::extract;
 use super::files::{restore_component, ComponentJob, ComponentResult, VERIFY_DEFAULT_LIMIT};
 use super::gate::{self, GateDecision, GateInput, TargetState};
@@ -42,7 +42,7 @@ pub fn is_deployment_backup(snapshot: &vault::Snapshot) -> bool {
 pub fn read_manifest(
     repo: &vault::Repository,
     snapshot: &vault::Snapshot,
-) -> Result<Manifest, RestoreError> {
+) -> Result<Manifest, DeploymentRestoreError> {
     let path = snapshot
         .application
         .as_ref()
@@ -51,11 +51,12 @@ pub fn read_manifest(
         .unwrap_or_else(|| MANIFEST_PATH.to_string());
     let mut bytes = Vec::new();
     vault::restore::dump_file(repo, snapshot, Path::new(&path), &mut bytes).map_err(|e| {
-        RestoreError::Manifest(format!(
+        DeploymentRestoreError::Manifest(format!(
             "the snapshot has no readable manifest at {path}: {e}"
         ))
     })?;
-    Manifest::from_json(&bytes).map_err(|e| RestoreError::Manifest(format!("{path}: {e}")))
+    Manifest::from_json(&bytes)
+        .map_err(|e| DeploymentRestoreError::Manifest(format!("{path}: {e}")))
 }
 
 /// The target as the gate sees it: what is installed, whether its iFix list was read, and
@@ -88,7 +89,7 @@ fn read_target(
 pub fn run(
     input: RestoreInput<'_>,
     events: &mut dyn EventSink,
-) -> Result<RestoreReport, RestoreError> {
+) -> Result<RestoreReport, DeploymentRestoreError> {
     let started = Instant::now();
     let input = &input;
     let mut p = Procedure::new(events);
@@ -152,9 +153,9 @@ pub fn run(
 
 /// Ends a phase with the value, or failed with the error's words.
 fn ended<T>(
-    result: Result<T, RestoreError>,
+    result: Result<T, DeploymentRestoreError>,
     message: impl FnOnce(&T) -> String,
-) -> Ended<Result<T, RestoreError>> {
+) -> Ended<Result<T, DeploymentRestoreError>> {
     match &result {
         Ok(v) => {
             let m = message(v);
@@ -181,7 +182,7 @@ struct Selected {
 /// The selection phase: a `--target` that holds no installation is an extraction (no host
 /// rule, intact components of an incomplete snapshot); otherwise the snapshot must be of
 /// this host or of the one `--from-host` names.
-fn selection_phase(input: &RestoreInput<'_>) -> Ended<Result<Selected, RestoreError>> {
+fn selection_phase(input: &RestoreInput<'_>) -> Ended<Result<Selected, DeploymentRestoreError>> {
     ended(select_components(input), |s| {
         let verb = match s.mode {
             Mode::Restore => "restore",
@@ -191,10 +192,10 @@ fn selection_phase(input: &RestoreInput<'_>) -> Ended<Result<Selected, RestoreEr
     })
 }
 
-fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError> {
+fn select_components(input: &RestoreInput<'_>) -> Result<Selected, DeploymentRestoreError> {
     let opts = &input.options;
     if !is_deployment_backup(input.snapshot) {
-        return Err(RestoreError::Manifest(format!(
+        return Err(DeploymentRestoreError::Manifest(format!(
             "snapshot {} is not a cnxbackup deployment backup",
             input.snapshot_id
         )));
@@ -214,7 +215,7 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError>
                 &opts.this_host,
                 opts.from_host.as_deref(),
             )
-            .map_err(RestoreError::Host)?,
+            .map_err(DeploymentRestoreError::Host)?,
         ),
         Mode::Extract => None,
     };
@@ -231,8 +232,8 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError>
         Mode::Extract => select::select_extraction(&m, only, opts.skip_databases),
     };
     let selection = chosen.map_err(|e| match e {
-        SelectError::Incomplete { .. } => RestoreError::Incomplete(e),
-        SelectError::NotInSnapshot { .. } => RestoreError::Usage(e),
+        SelectError::Incomplete { .. } => DeploymentRestoreError::Incomplete(e),
+        SelectError::NotInSnapshot { .. } => DeploymentRestoreError::Usage(e),
     })?;
     let warnings = group_warning(&selection);
     Ok(Selected {
@@ -248,7 +249,10 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, RestoreError>
 /// A pre-restore snapshot goes back only where it was taken (an extraction may put it
 /// anywhere): the host rule cannot tell a lab copy's state from this host's, both were
 /// recorded under this host's name.
-fn same_target_as_taken(input: &RestoreInput<'_>, m: &Manifest) -> Result<(), RestoreError> {
+fn same_target_as_taken(
+    input: &RestoreInput<'_>,
+    m: &Manifest,
+) -> Result<(), DeploymentRestoreError> {
     let Some(pre) = &m.pre_restore else {
         return Ok(());
     };
@@ -256,7 +260,7 @@ fn same_target_as_taken(input: &RestoreInput<'_>, m: &Manifest) -> Result<(), Re
     if pre.target == target {
         return Ok(());
     }
-    Err(RestoreError::PreRestoreElsewhere {
+    Err(DeploymentRestoreError::PreRestoreElsewhere {
         snapshot: input
             .snapshot_id
             .get(..8)
@@ -299,7 +303,7 @@ fn gate_phase(
     selection: &Selection,
     target: &Target,
     mode: Mode,
-) -> Ended<Result<Gate, RestoreError>> {
+) -> Ended<Result<Gate, DeploymentRestoreError>> {
     let decision = match mode {
         Mode::Restore if databases_server(input, m, target) => Ok(databases_server_decision(m)),
         Mode::Restore => decide(input, m, selection, target),
@@ -359,7 +363,7 @@ fn decide(
     m: &Manifest,
     selection: &Selection,
     target: &Target,
-) -> Result<GateDecision, RestoreError> {
+) -> Result<GateDecision, DeploymentRestoreError> {
     let backup_version: Option<Version> = m.connections.fingerprint.as_ref().map(|f| f.version());
     let content = selection
         .components
@@ -375,7 +379,7 @@ fn decide(
         target_ifixes_known: target.ifixes_known,
         allow_version_mismatch: input.options.allow_version_mismatch,
     })
-    .map_err(RestoreError::Gate)
+    .map_err(DeploymentRestoreError::Gate)
 }
 
 /// Every selected tree is checked for names that would escape its directory.
@@ -383,7 +387,7 @@ fn check_names(
     input: &RestoreInput<'_>,
     m: &Manifest,
     selection: &Selection,
-) -> Result<(), RestoreError> {
+) -> Result<(), DeploymentRestoreError> {
     for c in &selection.components {
         let Some(record) = m.component(*c) else {
             continue;
@@ -391,13 +395,13 @@ fn check_names(
         match super::files::unsafe_entry(input.repository, input.snapshot, record) {
             Ok(None) => {}
             Ok(Some(detail)) => {
-                return Err(RestoreError::Unsafe {
+                return Err(DeploymentRestoreError::Unsafe {
                     component: *c,
                     detail,
                 })
             }
             Err(e) => {
-                return Err(RestoreError::Manifest(format!(
+                return Err(DeploymentRestoreError::Manifest(format!(
                     "reading the snapshot's tree of {c}: {e}"
                 )))
             }
@@ -431,7 +435,7 @@ fn stop_phase(
     m: &Manifest,
     selection: &Selection,
     s: &mut Scope<'_, '_>,
-) -> Ended<Result<Servers, RestoreError>> {
+) -> Ended<Result<Servers, DeploymentRestoreError>> {
     let topology = target_topology(m, input.target, &input.discover);
     let running = verify_all_stopped(&topology);
     let opts = &input.options;
@@ -451,7 +455,7 @@ fn stop_phase(
         return Ended::skipped(Ok(servers), message);
     }
     if !opts.stop {
-        let e = RestoreError::Running { running };
+        let e = DeploymentRestoreError::Running { running };
         let message = e.to_string();
         return Ended::failed(Err(e), message);
     }
@@ -472,7 +476,7 @@ fn writable_first(
     input: &RestoreInput<'_>,
     m: &Manifest,
     selection: &Selection,
-) -> Result<(), RestoreError> {
+) -> Result<(), DeploymentRestoreError> {
     let takes_pre_restore = !input.options.no_pre_restore
         && !prerestore::paths_to_save(m, selection, input.target).is_empty();
     if !takes_pre_restore {
@@ -482,17 +486,18 @@ fn writable_first(
         .repository
         .probe_write()
         .map(|_live_locks| ())
-        .map_err(|e| RestoreError::PreRestore(PreRestoreError::NotWritable(e)))
+        .map_err(|e| DeploymentRestoreError::PreRestore(PreRestoreError::NotWritable(e)))
 }
 
 fn stop_running(
     input: &RestoreInput<'_>,
-    topology: &crate::servers::Topology,
+    topology: &crate::servers::ControlTopology,
     count: usize,
     s: &mut Scope<'_, '_>,
-) -> Result<Vec<String>, RestoreError> {
+) -> Result<Vec<String>, DeploymentRestoreError> {
     tracing::info!("stopping {count} running server(s)");
-    let rep = stop_all(topology, &input.credentials, &input.control).map_err(RestoreError::Stop)?;
+    let rep = stop_all(topology, &input.credentials, &input.control)
+        .map_err(DeploymentRestoreError::Stop)?;
     let mut stopped = Vec::new();
     let total = rep.servers.len();
     for (i, server) in rep.servers.iter().enumerate() {
@@ -504,7 +509,7 @@ fn stop_running(
     }
     let running = verify_all_stopped(topology);
     if !running.is_empty() {
-        return Err(RestoreError::Running { running });
+        return Err(DeploymentRestoreError::Running { running });
     }
     Ok(stopped)
 }
@@ -517,7 +522,7 @@ fn pre_restore_phase(
     m: &Manifest,
     selection: &Selection,
     s: &mut Scope<'_, '_>,
-) -> Ended<Result<PreRestoreOutcome, RestoreError>> {
+) -> Ended<Result<PreRestoreOutcome, DeploymentRestoreError>> {
     let opts = &input.options;
     if opts.no_pre_restore {
         return Ended::skipped(Ok(PreRestoreOutcome::Off), "--no-pre-restore");
@@ -538,7 +543,7 @@ fn pre_restore_phase(
         program_version: env!("CARGO_PKG_VERSION"),
         progress: opts.progress.clone(),
     })
-    .map_err(RestoreError::PreRestore);
+    .map_err(DeploymentRestoreError::PreRestore);
     match taken {
         Ok(None) => Ended::skipped(
             Ok(PreRestoreOutcome::NothingToSave),
@@ -575,7 +580,7 @@ fn databases_phase(
     selection: &Selection,
     mode: Mode,
     s: &mut Scope<'_, '_>,
-) -> Ended<Result<Vec<dbs::DatabaseResult>, RestoreError>> {
+) -> Ended<Result<Vec<dbs::DatabaseResult>, DeploymentRestoreError>> {
     let opts = &input.options;
     let with_databases = selection.has(Component::Databases);
     let databases = match mode {
@@ -588,7 +593,7 @@ fn databases_phase(
                 with_databases,
                 opts.dry_run,
             )
-            .map_err(RestoreError::Manifest);
+            .map_err(DeploymentRestoreError::Manifest);
             return ended(extracted, |d| {
                 format!("the snapshot's own files and {} database image(s)", d.len())
             });

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use websphere::Sysroot;
 
 use crate::manifest::Manifest;
-use crate::servers::{ControlProfile, ControlServer, ProfileKind, ServerKind, Topology};
+use crate::servers::{ControlProfile, ControlServer, ControlTopology, ProfileKind, ServerKind};
 
 fn server_kind(kind: &str) -> ServerKind {
     match kind {
@@ -24,12 +24,12 @@ pub fn target_topology(
     m: &Manifest,
     target: &Sysroot,
     discover: &connections::discover::DiscoverOptions,
-) -> Topology {
+) -> ControlTopology {
     let mut topo = match connections::discover::discover(target, discover) {
-        Ok(d) => Topology::from_deployment(&d, target),
+        Ok(d) => ControlTopology::from_deployment(&d, target),
         Err(e) => {
             tracing::debug!(error = %e, "no deployment discovered at the target; using the backup's profiles");
-            Topology::default()
+            ControlTopology::default()
         }
     };
     for p in &m.topology.profiles {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::admu::{admu_codes, classify, Verdict};
 use super::state::{server_state, ServerState, StoppedHow};
-use super::topology::{ControlProfile, ControlServer, ServerKind, Topology};
+use super::topology::{ControlProfile, ControlServer, ControlTopology, ServerKind};
 use crate::process::{self, CommandSpec};
 
 /// The WebSphere administrator's credentials for the control scripts.
@@ -281,7 +281,7 @@ pub enum ServerError {
 /// the deployment manager. Each stop is verified; see the module documentation. Returns the
 /// report (check [`ControlReport::ok`]) or, when the credentials are refused, an error.
 pub fn stop_all(
-    topology: &Topology,
+    topology: &ControlTopology,
     creds: &WasCredentials,
     opts: &ControlOptions,
 ) -> Result<StopReport, ServerError> {
@@ -291,7 +291,7 @@ pub fn stop_all(
 /// Starts every managed server of `topology`: the deployment manager, then node agents,
 /// then application servers, each verified running through its PID file.
 pub fn start_all(
-    topology: &Topology,
+    topology: &ControlTopology,
     creds: &WasCredentials,
     opts: &ControlOptions,
 ) -> Result<StartReport, ServerError> {
@@ -313,7 +313,7 @@ fn order_rank(kind: ServerKind, op: Operation) -> u8 {
 }
 
 fn run_all(
-    topology: &Topology,
+    topology: &ControlTopology,
     creds: &WasCredentials,
     opts: &ControlOptions,
     op: Operation,

@@ -8,8 +8,8 @@
 //! scripts' word is never taken alone. A process is killed only when the administrator
 //! allowed it (`force_kill`), and the report says so.
 //!
-//! The input is a small [`Topology`] (profiles with their real paths and the servers each
-//! one hosts), built from a discovered `Deployment` by [`Topology::from_deployment`] or by
+//! The input is a small [`ControlTopology`] (profiles with their real paths and the servers each
+//! one hosts), built from a discovered `Deployment` by [`ControlTopology::from_deployment`] or by
 //! hand.
 
 mod admu;
@@ -31,4 +31,4 @@ pub use status::{check_credentials, CredentialCheck};
 pub use sync::{
     dmgr_address, sync_nodes, DmgrAddress, DmgrAddressError, SyncError, SyncOutcome, SyncReport,
 };
-pub use topology::{ControlProfile, ControlServer, ProfileKind, ServerKind, Topology};
+pub use topology::{ControlProfile, ControlServer, ControlTopology, ProfileKind, ServerKind};

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::Serialize;
 use websphere::{parse_pid_file, pid_file_path, process_state, ProcessState};
 
-use super::topology::{ControlProfile, ControlServer, Topology};
+use super::topology::{ControlProfile, ControlServer, ControlTopology};
 
 /// Why a server counts as stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,7 +128,7 @@ pub(crate) fn state_at(
 
 /// Every managed server of `topology` that is running (for `--no-stop` and the restore
 /// precondition: refuse when this is not empty).
-pub fn verify_all_stopped(topology: &Topology) -> Vec<RunningServer> {
+pub fn verify_all_stopped(topology: &ControlTopology) -> Vec<RunningServer> {
     topology
         .servers()
         .filter(|(_, s)| s.kind.is_managed())

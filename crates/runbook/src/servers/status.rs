@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::admu::{classify, Verdict};
 use super::control::{ControlOptions, WasCredentials};
 use super::state::server_state;
-use super::topology::{ServerKind, Topology};
+use super::topology::{ControlTopology, ServerKind};
 use crate::process::{self, CommandSpec};
 
 /// What the credential check found.
@@ -38,7 +38,7 @@ pub enum CredentialCheck {
 /// Asks the first running server (deployment manager, then node agents, then application
 /// servers) for its status with `creds`.
 pub fn check_credentials(
-    topology: &Topology,
+    topology: &ControlTopology,
     creds: &WasCredentials,
     opts: &ControlOptions,
 ) -> CredentialCheck {

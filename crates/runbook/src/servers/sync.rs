@@ -14,7 +14,7 @@ use websphere::Sysroot;
 use super::admu::{admu_codes, classify, Verdict};
 use super::control::{credential_line, run_as_user, ControlOptions, WasCredentials};
 use super::state::{server_state, ServerState};
-use super::topology::{ControlProfile, ProfileKind, ServerKind, Topology};
+use super::topology::{ControlProfile, ControlTopology, ProfileKind, ServerKind};
 use crate::process::{self, CommandSpec};
 
 /// `syncNode.sh`'s message that the node's configuration is the master's again.
@@ -178,7 +178,7 @@ impl SyncReport {
 /// node whose agent runs is not synchronised (the script would refuse it too): stop it
 /// first. Refused credentials stop the run, as for the control scripts.
 pub fn sync_nodes(
-    topology: &Topology,
+    topology: &ControlTopology,
     dmgr: &DmgrAddress,
     creds: &WasCredentials,
     opts: &ControlOptions,

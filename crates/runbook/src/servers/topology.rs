@@ -86,12 +86,12 @@ pub struct ControlProfile {
 
 /// The profiles and servers to control on this host.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Topology {
+pub struct ControlTopology {
     /// Profiles, in discovery order.
     pub profiles: Vec<ControlProfile>,
 }
 
-impl Topology {
+impl ControlTopology {
     /// Every (profile, server) pair.
     pub fn servers(&self) -> impl Iterator<Item = (&ControlProfile, &ControlServer)> {
         self.profiles
@@ -100,15 +100,15 @@ impl Topology {
     }
 
     /// The topology of the local profiles of a deployment, on the host (no sysroot).
-    pub fn from_deployment_on_host(dep: &Deployment) -> Topology {
-        Topology::from_deployment(dep, &Sysroot::host())
+    pub fn from_deployment_on_host(dep: &Deployment) -> ControlTopology {
+        ControlTopology::from_deployment(dep, &Sysroot::host())
     }
 
     /// The topology of the profiles of `dep` that exist on this host, with their paths
     /// mapped through `sys`. Servers come from the node each profile holds; a deployment
     /// manager profile always gets its `dmgr` and a managed profile its `nodeagent`, even
     /// when `serverindex.xml` did not list them (they exist by construction).
-    pub fn from_deployment(dep: &Deployment, sys: &Sysroot) -> Topology {
+    pub fn from_deployment(dep: &Deployment, sys: &Sysroot) -> ControlTopology {
         let mut profiles = Vec::new();
         for p in dep.was.profiles.iter().filter(|p| p.exists) {
             let kind = match p.kind {
@@ -152,13 +152,13 @@ impl Topology {
                 servers,
             });
         }
-        Topology { profiles }
+        ControlTopology { profiles }
     }
 }
 
-impl From<&Deployment> for Topology {
-    fn from(dep: &Deployment) -> Topology {
-        Topology::from_deployment_on_host(dep)
+impl From<&Deployment> for ControlTopology {
+    fn from(dep: &Deployment) -> ControlTopology {
+        ControlTopology::from_deployment_on_host(dep)
     }
 }
 

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use common::{pg, unique_names, Dbs};
 use connections::deployment::Database;
 use connections::discover::{discover, DiscoverOptions};
-use runbook::backup::{self, BackupInput, BackupOptions, CollectEvents};
+use runbook::backup::{self, BackupInput, CollectEvents, DeploymentBackupOptions};
 use runbook::databases::{sha256_file, ToolConfig, Vendor};
 use runbook::manifest::{Manifest, StepStatus, MANIFEST_PATH};
 use runbook::servers::{ControlOptions, WasCredentials};
@@ -77,9 +77,9 @@ fn backup_command_vendor_streams_pg_dump_into_the_snapshot_and_it_restores() {
         BackupInput {
             sysroot: &sys,
             deployment: &d,
-            options: BackupOptions {
+            options: DeploymentBackupOptions {
                 no_stop: true, // the sample's servers are not started
-                ..BackupOptions::default()
+                ..DeploymentBackupOptions::default()
             },
             credentials: WasCredentials::none(),
             control: ControlOptions::default(),

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use runbook::fssnap::{volumes_for, Method, SnapshotConfig, Snapshots};
+use runbook::fssnap::{volumes_for, SnapshotConfig, SnapshotMethod, Snapshots};
 use sample::loopfs::LoopBtrfs;
 
 /// A btrfs in a loop device inside a temporary directory, with subvolume `data` holding the
@@ -33,7 +33,7 @@ impl Btrfs {
 
 fn config(dir: &Path) -> SnapshotConfig {
     SnapshotConfig {
-        method: Method::Btrfs,
+        method: SnapshotMethod::Btrfs,
         mount_dir: dir.join("snapshots"),
         lvm_size: "20%ORIGIN".into(),
         create_command: None,
@@ -51,7 +51,7 @@ fn a_btrfs_snapshot_freezes_the_paths_and_is_removed() {
     let local = fs.data.join("local");
     std::fs::create_dir_all(&local).unwrap();
 
-    let volumes = volumes_for(Method::Btrfs, &[shared.clone(), local.clone()]).unwrap();
+    let volumes = volumes_for(SnapshotMethod::Btrfs, &[shared.clone(), local.clone()]).unwrap();
     // both paths are in the subvolume `data`: one snapshot
     assert_eq!(volumes.len(), 1);
     assert_eq!(volumes[0].root, fs.data);
@@ -79,7 +79,7 @@ fn a_btrfs_snapshot_freezes_the_paths_and_is_removed() {
 #[test]
 fn a_snapshot_dropped_without_remove_is_removed_too() {
     let fs = Btrfs::new();
-    let volumes = volumes_for(Method::Btrfs, std::slice::from_ref(&fs.data)).unwrap();
+    let volumes = volumes_for(SnapshotMethod::Btrfs, std::slice::from_ref(&fs.data)).unwrap();
     let at = {
         let snaps = Snapshots::take(&config(fs.dir.path()), &volumes, "t2").unwrap();
         snaps.taken()[0].at.clone()

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use runbook::fssnap::{volumes_for, Method, SnapshotConfig, Snapshots};
+use runbook::fssnap::{volumes_for, SnapshotConfig, SnapshotMethod, Snapshots};
 use sample::loopfs::Tmpfs;
 use sample::lvm_standin::LvmStandIn;
 
@@ -26,7 +26,7 @@ fn an_lvm_snapshot_is_created_mounted_read_only_mapped_and_removed() {
     std::env::set_var("PATH", lvm.path_first());
 
     let shared = data.join("shared");
-    let volumes = volumes_for(Method::Lvm, std::slice::from_ref(&shared)).unwrap();
+    let volumes = volumes_for(SnapshotMethod::Lvm, std::slice::from_ref(&shared)).unwrap();
     assert_eq!(volumes.len(), 1);
     assert_eq!(volumes[0].root, data.canonicalize().unwrap());
     assert_eq!(volumes[0].device, "cnxtest-vg0-data");
@@ -73,7 +73,7 @@ fn a_device_that_is_no_logical_volume_is_refused_and_nothing_is_left() {
     let lvm = LvmStandIn::install(&d.path().join("lvm")).unwrap();
     std::env::set_var("PATH", lvm.path_first());
 
-    let volumes = volumes_for(Method::Lvm, std::slice::from_ref(&data)).unwrap();
+    let volumes = volumes_for(SnapshotMethod::Lvm, std::slice::from_ref(&data)).unwrap();
     let err = Snapshots::take(&config(d.path()), &volumes, "t2").unwrap_err();
     // lvs exits 5: the error quotes it
     assert!(
@@ -86,7 +86,7 @@ fn a_device_that_is_no_logical_volume_is_refused_and_nothing_is_left() {
 
 fn config(dir: &Path) -> SnapshotConfig {
     SnapshotConfig {
-        method: Method::Lvm,
+        method: SnapshotMethod::Lvm,
         mount_dir: dir.join("snapshots"),
         lvm_size: "20%ORIGIN".into(),
         create_command: None,

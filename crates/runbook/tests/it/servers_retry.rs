@@ -10,8 +10,8 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use runbook::servers::{
-    stop_all, ControlOptions, ControlProfile, ControlServer, Outcome, ProfileKind, RunAs,
-    ServerKind, Topology, WasCredentials,
+    stop_all, ControlOptions, ControlProfile, ControlServer, ControlTopology, Outcome, ProfileKind,
+    RunAs, ServerKind, WasCredentials,
 };
 use secret::Secret;
 
@@ -67,7 +67,7 @@ fn servers_already_in_progress_is_retried_until_the_stop_completes() {
     // Give exec a moment so /proc shows the new command line.
     std::thread::sleep(Duration::from_millis(200));
 
-    let topo = Topology {
+    let topo = ControlTopology {
         profiles: vec![ControlProfile {
             name: "AppSrv01".into(),
             product_path: profile.clone(),

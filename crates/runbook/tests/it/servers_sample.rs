@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use runbook::servers::{
     server_state, start_all, stop_all, verify_all_stopped, ControlOptions, ControlProfile,
-    ControlServer, Outcome, ProfileKind, RunAs, ServerError, ServerKind, ServerState, StoppedHow,
-    Topology, WasCredentials,
+    ControlServer, ControlTopology, Outcome, ProfileKind, RunAs, ServerError, ServerKind,
+    ServerState, StoppedHow, WasCredentials,
 };
 use sample::{BuildOptions, Sample, Variant};
 use secret::Secret;
@@ -39,7 +39,7 @@ fn started(variant: Variant) -> Running {
 }
 
 /// The topology from the sample's own truth (independent of discovery).
-fn topology_of(s: &Sample) -> Topology {
+fn topology_of(s: &Sample) -> ControlTopology {
     let was = &s.expected.was;
     let profiles = was
         .profiles
@@ -70,7 +70,7 @@ fn topology_of(s: &Sample) -> Topology {
                 .collect(),
         })
         .collect();
-    Topology { profiles }
+    ControlTopology { profiles }
 }
 
 fn creds(s: &Sample) -> WasCredentials {
@@ -104,7 +104,7 @@ fn pid_file(s: &Sample, server: &str) -> PathBuf {
     s.pid_file(server).unwrap()
 }
 
-fn find<'a>(t: &'a Topology, server: &str) -> (&'a ControlProfile, &'a ControlServer) {
+fn find<'a>(t: &'a ControlTopology, server: &str) -> (&'a ControlProfile, &'a ControlServer) {
     t.servers().find(|(_, s)| s.name == server).unwrap()
 }
 
@@ -208,7 +208,7 @@ fn servers_topology_from_discovery_matches_the_sample() {
     .unwrap();
     let sys = websphere::Sysroot::new(&s.sysroot).unwrap();
     let dep = connections::discover::discover(&sys, &Default::default()).unwrap();
-    let topo = Topology::from_deployment(&dep, &sys);
+    let topo = ControlTopology::from_deployment(&dep, &sys);
     let mut got: Vec<(String, String, ServerKind, PathBuf)> = topo
         .servers()
         .filter(|(_, sv)| sv.kind.is_managed())
@@ -390,7 +390,7 @@ fn servers_wrong_password_is_a_clear_error_without_retries() {
 
 #[test]
 fn servers_missing_scripts_fail_clearly() {
-    let topo = Topology {
+    let topo = ControlTopology {
         profiles: vec![ControlProfile {
             name: "AppSrv01".into(),
             product_path: PathBuf::from("/nonexistent/AppSrv01"),

@@ -12,7 +12,8 @@ use std::io::Write as _;
 
 use anyhow::anyhow;
 use runbook::backup::{
-    self, BackupInput, BackupOptions, BackupReport, OnStopFailure, Phase, RepositoryUnavailable,
+    self, BackupInput, BackupReport, DeploymentBackupOptions, OnStopFailure, Phase,
+    RepositoryUnavailable,
 };
 use runbook::manifest::{OutageEnd, OutageWindow, Status, StepStatus};
 use serde::Serialize;
@@ -89,7 +90,7 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
     let input = BackupInput {
         sysroot: &sys,
         deployment: &deployment,
-        options: BackupOptions {
+        options: DeploymentBackupOptions {
             dry_run: procedure.dry_run,
             // a databases-only host has no server to stop
             no_stop: procedure.no_stop || procedure.databases_only,

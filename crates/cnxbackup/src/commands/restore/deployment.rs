@@ -16,7 +16,9 @@ use anyhow::anyhow;
 use runbook::pick::Picked;
 use runbook::plan::Component;
 use runbook::procedure::Phase;
-use runbook::restore::{self, RestoreError, RestoreInput, RestoreOptions, RestoreReport};
+use runbook::restore::{
+    self, DeploymentRestoreError, DeploymentRestoreOptions, RestoreInput, RestoreReport,
+};
 use vault::{Repository, Snapshot, SnapshotId};
 use websphere::Sysroot;
 
@@ -131,8 +133,8 @@ fn options(
     args: &RestoreArgs,
     only: Vec<Component>,
     progress: Option<std::sync::Arc<vault::Progress>>,
-) -> RestoreOptions {
-    RestoreOptions {
+) -> DeploymentRestoreOptions {
+    DeploymentRestoreOptions {
         only,
         dry_run: args.dry_run,
         skip_databases: args.skip_databases,
@@ -154,14 +156,16 @@ fn options(
     }
 }
 
-fn refusal_json(e: &RestoreError) -> serde_json::Value {
+fn refusal_json(e: &DeploymentRestoreError) -> serde_json::Value {
     let mut doc = serde_json::json!({
         "refused": e.is_refusal(),
         "error": e.to_string(),
     });
     match e {
-        RestoreError::Gate(r) => doc["gate"] = serde_json::to_value(r).unwrap_or_default(),
-        RestoreError::Running { running } => {
+        DeploymentRestoreError::Gate(r) => {
+            doc["gate"] = serde_json::to_value(r).unwrap_or_default()
+        }
+        DeploymentRestoreError::Running { running } => {
             doc["running"] = serde_json::to_value(running).unwrap_or_default();
         }
         _ => {}
