@@ -130,7 +130,9 @@ fn exit_of_cause(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
             }
             | DeploymentBackupError::Refused { .. }
             | DeploymentBackupError::StopFailed { .. } => Exit::Refused,
-            DeploymentBackupError::Repository { .. } => Exit::Failed,
+            DeploymentBackupError::Repository { .. } | DeploymentBackupError::Hook { .. } => {
+                Exit::Failed
+            }
         });
     }
     if let Some(e) = cause.downcast_ref::<runbook::pick::PickError>() {

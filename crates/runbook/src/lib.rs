@@ -9,6 +9,7 @@ pub mod backup;
 pub mod cellset;
 pub mod clock;
 pub mod databases;
+pub mod declared;
 pub mod fssnap;
 pub mod manifest;
 pub mod monitor;

@@ -74,6 +74,7 @@ pub struct CommandSpec {
     program: PathBuf,
     args: Vec<Arg>,
     env: Vec<(OsString, Arg)>,
+    removed_env: Vec<OsString>,
     cwd: Option<PathBuf>,
     run_as: Option<String>,
     timeout: Option<Duration>,
@@ -94,6 +95,7 @@ impl CommandSpec {
             program: program.into(),
             args: Vec::new(),
             env: Vec::new(),
+            removed_env: Vec::new(),
             cwd: None,
             run_as: None,
             timeout: None,
@@ -139,6 +141,13 @@ impl CommandSpec {
     pub fn secret_env(mut self, key: impl AsRef<OsStr>, value: &Secret) -> Self {
         self.env
             .push((key.as_ref().to_os_string(), Arg::Secret(value.clone())));
+        self
+    }
+
+    /// Does not pass this variable of our own environment on (cnxbackup's own secrets are
+    /// not for the administrator's commands).
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Self {
+        self.removed_env.push(key.as_ref().to_os_string());
         self
     }
 
@@ -238,6 +247,9 @@ impl CommandSpec {
                 Arg::Plain(s) => cmd.arg(s),
                 Arg::Secret(s) => cmd.arg(s.expose()),
             };
+        }
+        for k in &self.removed_env {
+            cmd.env_remove(k);
         }
         for (k, v) in &self.env {
             match v {

@@ -56,6 +56,68 @@ struct Report<'a> {
     /// Why there is no estimate, when there is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     outage_estimate_note: Option<String>,
+    /// The declared components (`[[component]]`), in the order they run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    declared_components: Vec<DeclaredStep>,
+}
+
+/// A declared component as the plan shows it.
+#[derive(Serialize)]
+struct DeclaredStep {
+    name: String,
+    when: runbook::declared::When,
+    output: runbook::declared::OutputKind,
+    backup: String,
+    restore: Option<String>,
+    version: Option<String>,
+    timeout_secs: u64,
+}
+
+/// The declared components, `running` ones first (they run before the stop).
+fn declared_steps(ctx: &Context) -> Vec<DeclaredStep> {
+    let mut all: Vec<&runbook::declared::Declared> = ctx.loaded.config.component.iter().collect();
+    all.sort_by_key(|c| c.when != runbook::declared::When::Running);
+    all.into_iter()
+        .map(|c| DeclaredStep {
+            name: c.name.clone(),
+            when: c.when,
+            output: c.output,
+            backup: c.backup.shown(),
+            restore: c.restore.as_ref().map(|r| r.shown()),
+            version: c.version.as_ref().map(|v| v.shown()),
+            timeout_secs: c.timeout().as_secs(),
+        })
+        .collect()
+}
+
+/// The declared components under the plan.
+fn declared_text(steps: &[DeclaredStep]) -> String {
+    let mut s = String::new();
+    if steps.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "Declared components ([[component]]):");
+    for d in steps {
+        let when = match d.when {
+            runbook::declared::When::Running => "before the stop, servers running",
+            runbook::declared::When::Stopped => "servers stopped, before the databases",
+        };
+        let _ = writeln!(
+            s,
+            "  {} ({when}; {}, timeout {} s)",
+            d.name, d.output, d.timeout_secs
+        );
+        let _ = writeln!(s, "    backup:  {}", d.backup);
+        let _ = writeln!(
+            s,
+            "    restore: {}",
+            d.restore.as_deref().unwrap_or("(none: restored by hand)")
+        );
+        if let Some(v) = &d.version {
+            let _ = writeln!(s, "    version: {v}");
+        }
+    }
+    s
 }
 
 /// The previous backup's window of this host, or why there is none. The repository is
@@ -104,8 +166,10 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> anyhow::Result<()> {
         plan: &plan,
         outage_estimate: estimate.as_ref().ok(),
         outage_estimate_note: estimate.as_ref().err().cloned(),
+        declared_components: declared_steps(ctx),
     };
     let mut text = human(ui.stdout, &plan, &deployment.was.cell, version.as_deref());
+    text.push_str(&declared_text(&report.declared_components));
     text.push_str(&estimate_line(&estimate));
     ctx.out.result(&text, &report)
 }

@@ -128,6 +128,28 @@ pub const KEYS: &[Key] = &[
     },
     key("notify", "timeout_secs", Kind::Integer),
     key("notify", "metrics_file", Kind::Text),
+    // [hooks]: commands around the backup procedure (docs/USAGE.md "Hooks")
+    key("hooks", "before_stop", Kind::Text),
+    key("hooks", "after_start", Kind::Text),
+    key("hooks", "on_failure", Kind::Text),
+    key("hooks", "timeout_secs", Kind::Integer),
+];
+
+/// The array of tables `[[component]]` (docs/USAGE.md "Declared components"): not in
+/// [`KEYS`] (one entry per component, not settable by environment), these are its keys.
+pub const COMPONENT_SECTION: &str = "component";
+
+/// The keys of one `[[component]]`.
+pub const COMPONENT_KEYS: &[&str] = &[
+    "name",
+    "backup",
+    "restore",
+    "version",
+    "when",
+    "output",
+    "timeout_secs",
+    "env",
+    "secret_env_files",
 ];
 
 /// `CNXBACKUP_*` variables that are not configuration keys but are read all the same

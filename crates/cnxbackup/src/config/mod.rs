@@ -93,11 +93,16 @@ fn parse_file(
             path: path.to_path_buf(),
             line: find_line(text, section, None),
         };
+        if section == keys::COMPONENT_SECTION {
+            check_components(value, &origin)?;
+            origins.insert(section.clone(), origin);
+            continue;
+        }
         if !sections.contains(&section.as_str()) {
             return Err(ConfigError::UnknownSection {
                 origin,
                 section: section.clone(),
-                expected: sections.join(", "),
+                expected: format!("{}, [[{}]]", sections.join(", "), keys::COMPONENT_SECTION),
             });
         }
         let Some(entries) = value.as_table() else {
@@ -126,6 +131,37 @@ fn parse_file(
     Ok(table)
 }
 
+/// `[[component]]` is an array of tables, each holding only the component keys.
+fn check_components(value: &toml::Value, origin: &Origin) -> Result<(), ConfigError> {
+    let bad = |message: String| ConfigError::BadValue {
+        origin: origin.clone(),
+        key: keys::COMPONENT_SECTION.into(),
+        message,
+    };
+    let Some(entries) = value.as_array() else {
+        return Err(bad(
+            "expected [[component]] tables (one per declared component)".into(),
+        ));
+    };
+    for entry in entries {
+        let Some(table) = entry.as_table() else {
+            return Err(bad("expected a [[component]] table".into()));
+        };
+        if let Some(name) = table
+            .keys()
+            .find(|k| !keys::COMPONENT_KEYS.contains(&k.as_str()))
+        {
+            return Err(ConfigError::UnknownKey {
+                origin: origin.clone(),
+                section: keys::COMPONENT_SECTION.into(),
+                key: format!("component.{name}"),
+                expected: keys::COMPONENT_KEYS.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A relative `*_file` in a config file names a file beside the config, wherever cnxbackup
 /// is started from (a cron job's working directory is not the admin's); from the
 /// environment or a flag it stays relative to the working directory.
@@ -133,6 +169,7 @@ fn resolve_files_beside(table: &mut toml::Table, config: &Path) {
     let Some(dir) = config.parent() else {
         return;
     };
+    resolve_secret_files_beside(table, dir);
     for (_, section) in table.iter_mut() {
         let Some(entries) = section.as_table_mut() else {
             continue;
@@ -146,6 +183,27 @@ fn resolve_files_beside(table: &mut toml::Table, config: &Path) {
                 _ => continue,
             };
             *value = toml::Value::String(beside.to_string_lossy().into_owned());
+        }
+    }
+}
+
+/// The same for each `[[component]]`'s `secret_env_files`.
+fn resolve_secret_files_beside(table: &mut toml::Table, dir: &Path) {
+    let Some(components) = table
+        .get_mut(keys::COMPONENT_SECTION)
+        .and_then(|v| v.as_array_mut())
+    else {
+        return;
+    };
+    let files = components
+        .iter_mut()
+        .filter_map(|c| c.get_mut("secret_env_files"))
+        .filter_map(|f| f.as_table_mut());
+    for files in files {
+        for (_, value) in files.iter_mut() {
+            if let Some(path) = value.as_str().filter(|p| Path::new(p).is_relative()) {
+                *value = toml::Value::String(dir.join(path).to_string_lossy().into_owned());
+            }
         }
     }
 }
@@ -333,6 +391,7 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
         ));
     }
     validate_notify(loaded)?;
+    validate_declared(loaded)?;
     let timeout = c.websphere.stop_timeout_secs;
     if !(1..=86_400).contains(&timeout) {
         return Err(bad(
@@ -396,6 +455,24 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
 
 /// `[notify]`: the URL is one the pings can go to (checked without showing it), the timeout
 /// is sane and the metrics file is an absolute path.
+/// `[[component]]` and `[hooks]`: names, commands and timeouts.
+fn validate_declared(loaded: &LoadedConfig) -> Result<(), ConfigError> {
+    let c = &loaded.config;
+    let bad = |origin_key: &str, e: runbook::declared::DeclaredError| {
+        let (key, message) = match e {
+            runbook::declared::DeclaredError::Config { key, message } => (key, message),
+            other => (origin_key.to_string(), other.to_string()),
+        };
+        ConfigError::BadValue {
+            origin: loaded.origin(origin_key),
+            key,
+            message,
+        }
+    };
+    runbook::declared::validate_all(&c.component).map_err(|e| bad(keys::COMPONENT_SECTION, e))?;
+    c.hooks.validate().map_err(|e| bad("hooks.before_stop", e))
+}
+
 fn validate_notify(loaded: &LoadedConfig) -> Result<(), ConfigError> {
     let n = &loaded.config.notify;
     let bad = |key: &str, message: String| ConfigError::BadValue {
@@ -571,9 +648,17 @@ mod tests {
         full.ccm.storage_area = Some("/x".into());
         full.notify.url = Some("x".into());
         full.notify.metrics_file = Some("/x".into());
+        let x = || Some(runbook::declared::CommandLine::Line("x".into()));
+        full.hooks.before_stop = x();
+        full.hooks.after_start = x();
+        full.hooks.on_failure = x();
+        full.hooks.timeout_secs = Some(1);
         let value = toml::Value::try_from(full).unwrap();
         let mut typed: Vec<String> = Vec::new();
         for (section, entries) in value.as_table().unwrap() {
+            if section == keys::COMPONENT_SECTION {
+                continue;
+            }
             for name in entries.as_table().unwrap().keys() {
                 typed.push(format!("{section}.{name}"));
             }

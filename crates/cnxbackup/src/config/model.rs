@@ -9,6 +9,8 @@ use std::path::PathBuf;
 /// `database.vendor` and `database.mode` are the runbook's own types (their serde names are
 /// the configuration's words).
 pub use runbook::databases::{Mode, Vendor};
+/// `[[component]]` and `[hooks]` are the runbook's own types.
+pub use runbook::declared::{Declared, Hooks};
 /// `snapshot.method` is the runbook's own type.
 pub use runbook::fssnap::SnapshotMethod;
 
@@ -24,6 +26,11 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub snapshot: SnapshotConfig,
     pub ccm: CcmConfig,
+    /// `[hooks]`: commands around the backup procedure (docs/USAGE.md "Hooks").
+    pub hooks: Hooks,
+    /// `[[component]]`: declared components (docs/USAGE.md "Declared components"); an array
+    /// of tables, so its keys are not in the flat key registry nor settable by environment.
+    pub component: Vec<Declared>,
 }
 
 /// `[ccm]`: Connections Content Manager (FileNet) facts discovery cannot read.

@@ -14,6 +14,7 @@ mod cli_common;
 mod cli_foundation;
 mod completions_man;
 mod copy_cli;
+mod declared_components;
 mod default_roundtrip;
 mod demo;
 mod diff;

@@ -59,6 +59,7 @@ pub(crate) fn record(
                         title: "back up the databases with the vendor's tools".into(),
                         component: Some(Component::Databases),
                         database: None,
+                        declared: None,
                         message: message.clone(),
                     });
                 } else {

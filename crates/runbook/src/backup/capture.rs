@@ -26,6 +26,7 @@ use super::recorder::{ManifestFacts, Recorder};
 use super::roles::Roles;
 use super::verify::{check_stored, verify_images};
 use crate::databases::DatabaseTool;
+use crate::declared::StagedComponent;
 use crate::fssnap::Snapshots;
 use crate::manifest::{
     ComponentRecord, Manifest, OutageWindow, Status, StepStatus, MANIFEST_PATH, ROLE_MAPPINGS_PATH,
@@ -88,6 +89,7 @@ pub(crate) fn capture(
     p: &mut Procedure<'_>,
     duty: &mut Duty<'_, Restarted>,
     c: &CaptureInput<'_>,
+    running: Vec<StagedComponent>,
     rec: &mut Recorder,
 ) -> Result<Captured, CaptureFailed> {
     let sys = c.input.sysroot;
@@ -108,7 +110,9 @@ pub(crate) fn capture(
         Some(s) => fsmode::mapped(s, &real),
         None => real,
     };
+    let declared = super::declared::start(c.input, &running);
     let mut sources = db.sources;
+    sources.extend(declared.sources);
     match files.sources(sys, &read_at) {
         Ok(s) => sources.extend(s),
         Err(e) => {
@@ -146,6 +150,13 @@ pub(crate) fn capture(
             vault::backup::backup_sources_with_finish(repo, sources, &vopts, |r| exchange.finish(r))
         });
         let files_phase = p.begin_beside(Phase::Files);
+        let components_staging = super::declared::staging_of(&c.staging);
+        let mut components = running;
+        if !declared.pending.is_empty() {
+            components.extend(p.phase(Phase::Components, |s| {
+                super::declared::stopped_phase(c.input, declared.pending, &components_staging, s)
+            }));
+        }
         let dbs = p.phase(Phase::Databases, |s| databases_phase(c, db.work, s, rec));
         let read_beside = read.try_recv().is_ok();
         if snaps.is_none() && !read_beside {
@@ -154,7 +165,7 @@ pub(crate) fn capture(
             let _ = read.recv();
         }
         let capture_ended_ns = vault::now_unix_ns();
-        restart(p, duty, rec);
+        restart(p, duty, c, rec);
         let stored = Stored {
             files_phase,
             snaps,
@@ -164,6 +175,7 @@ pub(crate) fn capture(
         };
         let (manifest, unended) = match reports.recv() {
             Ok(r) => {
+                super::declared::record(components, &r, rec);
                 let (manifest, add) = after_storing(p, c, rec, &dbs, &files, stored, &r);
                 // the pipeline waits for them: it cannot have ended
                 let _ = additions.send(add);
@@ -214,9 +226,17 @@ fn databases_phase(
 }
 
 /// Starts the servers again (`--restart`; nothing without it), recording the starts.
-fn restart(p: &mut Procedure<'_>, duty: &mut Duty<'_, Restarted>, rec: &mut Recorder) {
+fn restart(
+    p: &mut Procedure<'_>,
+    duty: &mut Duty<'_, Restarted>,
+    c: &CaptureInput<'_>,
+    rec: &mut Recorder,
+) {
     if let Some(restarted) = duty.discharge(p) {
         rec.servers.extend(restarted.records.iter().cloned());
+        if restarted.failed.is_empty() {
+            super::declared::after_start(c.input, c.host, rec);
+        }
     }
 }
 

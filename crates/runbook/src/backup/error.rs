@@ -42,6 +42,15 @@ pub enum DeploymentBackupError {
         servers: ServersAfter,
     },
     /// The repository failed during the run (full, unreachable): no snapshot was written.
+    /// The `before_stop` hook failed: nothing was stopped, no snapshot written.
+    #[error("the {hook} hook failed; nothing was stopped and no snapshot was written: {source}")]
+    Hook {
+        /// The hook.
+        hook: &'static str,
+        /// Why.
+        #[source]
+        source: crate::declared::DeclaredError,
+    },
     #[error(
         "the repository failed while {during}. No snapshot was written; {servers}{}",
         staging_note(staging_dir.as_deref())

@@ -278,6 +278,7 @@ impl FileSources {
                 title: item.title.clone(),
                 component: Some(item.component),
                 database: None,
+                declared: None,
                 message,
             });
             return;

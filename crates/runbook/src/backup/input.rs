@@ -93,6 +93,10 @@ pub struct BackupInput<'a> {
     pub repository: Result<&'a vault::Repository, &'a RepositoryUnavailable>,
     /// The cnxbackup version recorded in the manifest.
     pub program_version: String,
+    /// The declared components (`[[component]]`).
+    pub declared: Vec<crate::declared::Declared>,
+    /// The hooks (`[hooks]`).
+    pub hooks: crate::declared::Hooks,
 }
 
 /// The repository could not be opened: a preflight problem (nothing is stopped).

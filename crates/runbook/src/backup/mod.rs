@@ -40,6 +40,7 @@ mod capture;
 mod checks;
 mod dbjobs;
 mod dbsources;
+mod declared;
 mod describe;
 mod error;
 mod estimate;

@@ -28,6 +28,10 @@ pub(crate) struct Recorder {
     pub(crate) db_total: usize,
     /// Server stops and starts, in the order they happened.
     pub(crate) servers: Vec<ServerRecord>,
+    /// The declared components' records ([`crate::declared`]).
+    pub(crate) declared: Vec<crate::manifest::DeclaredRecord>,
+    /// The hooks that ran before the manifest.
+    pub(crate) hooks: Vec<crate::manifest::HookRecord>,
 }
 
 /// What the manifest needs beyond the records.
@@ -79,6 +83,8 @@ impl Recorder {
             db_step,
             db_total: 0,
             servers: Vec::new(),
+            declared: Vec::new(),
+            hooks: Vec::new(),
         }
     }
 
@@ -127,18 +133,32 @@ impl Recorder {
             title,
             component: None,
             database: None,
+            declared: None,
             message: message.to_string(),
         });
     }
 
     /// The repository check after the restart found `message` (the snapshot will be
     /// incomplete: what it stored cannot be vouched for).
+    /// A declared component failed: the snapshot is INCOMPLETE, naming it.
+    pub(crate) fn fail_declared(&mut self, name: &str, message: &str) {
+        self.failed.push(FailedStep {
+            procedure_step: "component".into(),
+            title: format!("Back up the declared component {name}"),
+            component: None,
+            database: None,
+            declared: Some(name.to_string()),
+            message: message.to_string(),
+        });
+    }
+
     pub(crate) fn fail_check(&mut self, message: String) {
         self.failed.push(FailedStep {
             procedure_step: "check".into(),
             title: "Check what the backup stored in the repository".into(),
             component: None,
             database: None,
+            declared: None,
             message,
         });
     }
@@ -183,6 +203,7 @@ impl Recorder {
             title,
             component: Some(Component::Databases),
             database: Some(name.to_string()),
+            declared: None,
             message: message.to_string(),
         });
     }
@@ -232,6 +253,8 @@ impl Recorder {
             phases: facts.phases,
             absent: self.absent.clone(),
             pre_restore: None,
+            declared: self.declared.clone(),
+            hooks: self.hooks.clone(),
             outage: facts.outage,
         }
     }

@@ -11,6 +11,7 @@ use super::recorder::Recorder;
 use super::report::BackupReport;
 use super::roles::roles_phase;
 use crate::databases::DatabaseTool;
+use crate::declared::When;
 use crate::plan::{Action, Plan, PlanOptions};
 use crate::procedure::{Duty, Ended, EventSink, Phase, PhaseRecord, Procedure, Scope};
 use crate::servers::ControlTopology;
@@ -49,6 +50,15 @@ pub fn run(
     for w in &input.deployment.warnings {
         rec.warnings.push(format!("discovery: {w}"));
     }
+    let staging = input.database.staging_dir.join(format!("run-{started_ns}"));
+    let components_staging = super::declared::staging_of(&staging);
+    // the phases of declared components and hooks are in the table only when configured
+    let running = match input.declared.iter().any(|c| c.when == When::Running) {
+        true => p.phase(Phase::Components, |s| {
+            super::declared::run_components(input, When::Running, &components_staging, s)
+        }),
+        false => Vec::new(),
+    };
     let roles = p.phase(Phase::RoleMappings, |s| {
         let earlier = opts.earlier_wsadmin_roles.as_ref();
         roles_phase(
@@ -60,6 +70,14 @@ pub fn run(
             s,
         )
     });
+    if !opts.no_stop && input.hooks.before_stop.is_some() {
+        if let Err(e) = p.phase(Phase::Hook, |s| {
+            super::declared::before_stop(input, &host, &mut rec, s)
+        }) {
+            cleanup(&mut p, &staging);
+            return Err(e);
+        }
+    }
     // With --restart, the servers are started again on every path out once the stop began.
     let duty = if opts.restart && !opts.no_stop {
         Duty::new(move |p: &mut Procedure<'_>| restart_phase(p, control))
@@ -74,7 +92,7 @@ pub fn run(
         repo: ready.repo,
         tool: ready.tool.as_deref(),
         missing_paths: &ready.outcome.missing_paths,
-        staging: input.database.staging_dir.join(format!("run-{started_ns}")),
+        staging,
         roles: &roles,
         databases: true,
     };
@@ -92,7 +110,7 @@ pub fn run(
             );
             c.databases = false;
         }
-        capture(p, duty, &c, &mut rec).map_err(Cut::Capture)
+        capture(p, duty, &c, running, &mut rec).map_err(Cut::Capture)
     });
     let captured = outcome.map_err(|e| match e {
         Cut::Stop(failed) => DeploymentBackupError::StopFailed {
@@ -200,6 +218,8 @@ fn preflight<'a>(
         no_stop: input.options.no_stop,
         snapshot: input.snapshot.as_ref(),
     });
+    let mut outcome = outcome;
+    super::declared::preflight(input, &mut outcome);
     for w in &outcome.warnings {
         s.warn(w.clone());
     }

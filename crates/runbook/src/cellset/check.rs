@@ -52,6 +52,13 @@ pub enum SetProblem {
         /// Version (or `unknown`) → hosts.
         versions: BTreeMap<String, Vec<String>>,
     },
+    /// A member's declared component (`[[component]]`) failed.
+    DeclaredFailed {
+        /// The host.
+        host: String,
+        /// The declared component.
+        component: String,
+    },
     /// No cell-wide stop is recorded for the set.
     NoCellStop,
     /// A member's capture is not inside the cell-wide stop.
@@ -104,6 +111,10 @@ impl std::fmt::Display for SetProblem {
                     .collect();
                 write!(f, "members saw different Connections versions: {}", parts.join("; "))
             }
+            DeclaredFailed { host, component } => write!(
+                f,
+                "host {host}: the declared component {component} failed (its snapshot says why)"
+            ),
             NoCellStop => write!(
                 f,
                 "no cell-wide stop is recorded for the set (run `cnxbackup servers stop --set ID` on every host)"
@@ -203,6 +214,16 @@ pub fn check_set(doc: &SetDocument, members: &[SetMember]) -> SetVerdict {
             problems.push(SetProblem::ComponentNotHeld {
                 component: *component,
             });
+        }
+    }
+    for m in &used {
+        for (name, ok) in &m.declared {
+            if !ok {
+                problems.push(SetProblem::DeclaredFailed {
+                    host: m.host.clone(),
+                    component: name.clone(),
+                });
+            }
         }
     }
     versions(&mut problems, &used);
@@ -361,7 +382,19 @@ mod tests {
             ifixes_known: host != "app2",
             started_ns: 110,
             finished_ns: 190,
+            declared: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn a_failed_declared_component_is_named() {
+        let mut members = whole();
+        members[0].declared.insert("mongodb".into(), false);
+        members[0].declared.insert("helm".into(), true);
+        let v = check_set(&doc(), &members);
+        let problems: Vec<String> = v.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("declared component mongodb failed"));
     }
 
     fn whole() -> Vec<SetMember> {

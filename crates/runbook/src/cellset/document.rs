@@ -1,6 +1,6 @@
 //! The set document and what a member snapshot holds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use connections::deployment::{Deployment, ProfileType, ServerType};
 use connections::version::Version;
@@ -258,6 +258,9 @@ pub struct SetMember {
     pub started_ns: i64,
     /// End of the capture window.
     pub finished_ns: i64,
+    /// The declared components (`[[component]]`) it holds: name → its backup succeeded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub declared: BTreeMap<String, bool>,
 }
 
 impl SetMember {
@@ -290,6 +293,11 @@ impl SetMember {
             ifixes_known: manifest.connections.ifixes_known,
             started_ns: manifest.started_ns,
             finished_ns: manifest.finished_ns,
+            declared: manifest
+                .declared
+                .iter()
+                .map(|d| (d.name.clone(), d.status == StepStatus::Ok))
+                .collect(),
         }
     }
 }
@@ -313,6 +321,7 @@ impl SetMember {
             } else {
                 snap.time
             },
+            declared: BTreeMap::new(),
         }
     }
 

@@ -29,6 +29,7 @@ pub use messages::vendor_messages;
 pub use oracle::{Oracle, OracleMethod};
 pub use probe::{Probe, ProbedDatabase};
 pub use record::{sha256_file, ImageFile, ImageRecord, RestoreRecord};
+pub(crate) use record::{HashingReader, HashingWriter};
 pub use sqlserver::SqlServer;
 pub use staging::{check_free_space, check_staging, os_user, prepare_staging, SpaceCheck};
 pub use tool::{BackupSink, DatabaseTarget, DatabaseTool, RestoreSource, ToolOptions};

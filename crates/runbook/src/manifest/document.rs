@@ -77,6 +77,12 @@ pub struct Manifest {
     /// `pre-restore`): which restore, of which snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pre_restore: Option<PreRestoreOf>,
+    /// The declared components (`[[component]]`): the administrator's commands' data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declared: Vec<super::DeclaredRecord>,
+    /// The hooks that ran before the manifest was written (`before_stop`, `after_start`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<super::HookRecord>,
 }
 
 /// A component a backup left out on purpose.
@@ -196,6 +202,9 @@ pub struct FailedStep {
     /// The database, for a database step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
+    /// The declared component (`[[component]]`), for its step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
     /// What went wrong.
     pub message: String,
 }

@@ -8,10 +8,12 @@
 //! `docs/manifest.schema.json`). Readers accept any document whose `schema_version` they
 //! know; fields are only ever added (with serde defaults), never renamed.
 
+mod declared;
 mod document;
 mod outage;
 mod summary;
 
+pub use declared::*;
 pub use document::*;
 pub use outage::{OutageEnd, OutageWindow, Span};
 pub use summary::{ComponentLine, DatabaseLine, Summary, SUMMARY_KIND};

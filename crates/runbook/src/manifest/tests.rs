@@ -16,6 +16,7 @@ pub(crate) fn example() -> Manifest {
             title: "back up the databases".into(),
             component: Some(Component::Databases),
             database: Some("FILES".into()),
+            declared: None,
             message: "db2 backup of FILES failed".into(),
         }],
         connections: ConnectionsVersion {
@@ -76,6 +77,8 @@ pub(crate) fn example() -> Manifest {
         }],
         absent: vec![],
         pre_restore: None,
+        declared: Vec::new(),
+        hooks: Vec::new(),
         outage: Some(OutageWindow {
             stop: Span::new(1, 3_000_001),
             capture: Span::new(3_000_001, 9_000_001),

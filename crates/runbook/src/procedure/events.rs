@@ -14,6 +14,10 @@ pub enum Phase {
     RoleMappings,
     /// Stopping the WebSphere servers.
     Stop,
+    /// The declared components (`[[component]]`): the administrator's commands.
+    Components,
+    /// A hook (`[hooks]`): `before_stop`, `after_start`.
+    Hook,
     /// Database backups with the vendor's tools.
     Databases,
     /// The snapshot mode (`[snapshot] method`): the volumes of the file components
@@ -40,6 +44,8 @@ pub enum Phase {
     RestoreFiles,
     /// Restore: the version read again at the target.
     VersionCheck,
+    /// Restore: the declared components, through their restore commands.
+    RestoreComponents,
 }
 
 impl Phase {
@@ -49,6 +55,8 @@ impl Phase {
             Phase::Preflight => "preflight checks",
             Phase::RoleMappings => "export role mappings and version evidence",
             Phase::Stop => "stop the WebSphere servers",
+            Phase::Components => "back up the declared components",
+            Phase::Hook => "run a hook",
             Phase::Databases => "back up the databases",
             Phase::FsSnapshot => "snapshot the file systems of the file components",
             Phase::Files => "back up the file components",
@@ -61,6 +69,7 @@ impl Phase {
             Phase::RestoreDatabases => "restore the databases",
             Phase::RestoreFiles => "restore the file components",
             Phase::VersionCheck => "read the version at the target again",
+            Phase::RestoreComponents => "restore the declared components",
         }
     }
 }

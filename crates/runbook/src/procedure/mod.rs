@@ -64,6 +64,11 @@ impl<T> Ended<T> {
         Ended::with(value, PhaseStatus::Skipped, message)
     }
 
+    /// The value it hands on.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
     /// With a status decided elsewhere.
     pub fn with(value: T, status: PhaseStatus, message: impl Into<String>) -> Ended<T> {
         Ended {

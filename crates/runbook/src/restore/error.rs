@@ -42,6 +42,10 @@ pub enum DeploymentRestoreError {
     /// another host than the snapshot's (exit 2).
     #[error(transparent)]
     Host(PickError),
+    /// A declared component cannot be restored: not configured, not in the snapshot, or
+    /// its version differs (the gate).
+    #[error(transparent)]
+    Declared(crate::declared::DeclaredError),
     /// The pre-restore snapshot could not be taken; nothing was changed (exit 1).
     #[error(transparent)]
     PreRestore(PreRestoreError),
@@ -73,12 +77,18 @@ impl DeploymentRestoreError {
                 | DeploymentRestoreError::Running { .. }
                 | DeploymentRestoreError::Unsafe { .. }
                 | DeploymentRestoreError::PreRestoreElsewhere { .. }
+                | DeploymentRestoreError::Declared(
+                    crate::declared::DeclaredError::VersionMismatch { .. }
+                )
         ) || matches!(self, DeploymentRestoreError::Host(e) if e.is_refusal())
     }
 
     /// Whether this is a usage error (exit 2).
     pub fn is_usage(&self) -> bool {
-        matches!(self, DeploymentRestoreError::Usage(_))
-            || matches!(self, DeploymentRestoreError::Host(e) if e.is_usage())
+        matches!(
+            self,
+            DeploymentRestoreError::Usage(_)
+                | DeploymentRestoreError::Declared(crate::declared::DeclaredError::Config { .. })
+        ) || matches!(self, DeploymentRestoreError::Host(e) if e.is_usage())
     }
 }

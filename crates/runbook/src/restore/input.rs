@@ -39,6 +39,9 @@ pub struct DeploymentRestoreOptions {
     /// without a version gate of its own: each WebSphere host's restore of its member checks
     /// the set's version against its install.
     pub databases_only: bool,
+    /// `--only` names of declared components (`[[component]]`): restore just these of them
+    /// (empty: all the snapshot holds when `only` is empty too, none otherwise).
+    pub only_declared: Vec<String>,
 }
 
 /// Everything a restore needs from its caller.
@@ -63,4 +66,6 @@ pub struct RestoreInput<'a> {
     pub database: ToolConfig,
     /// How the snapshot was chosen (`latest`), echoed in the report.
     pub picked: Option<Picked>,
+    /// The declared components (`[[component]]`): their restore and version commands.
+    pub declared: Vec<crate::declared::Declared>,
 }

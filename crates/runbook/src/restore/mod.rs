@@ -38,6 +38,7 @@
 //! ([`crate::procedure`]), which emits the same events as the backup's and records the
 //! phase table in [`RestoreReport::phases`].
 pub mod dbs;
+mod declared;
 mod error;
 pub mod extract;
 pub mod files;

@@ -356,6 +356,8 @@ fn pre_restore_manifest(input: &PreRestoreInput<'_>) -> Manifest {
             restoring: input.restoring.to_string(),
             target: input.target.root().display().to_string(),
         }),
+        declared: Vec::new(),
+        hooks: Vec::new(),
     }
 }
 

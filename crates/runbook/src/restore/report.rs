@@ -96,6 +96,9 @@ pub struct RestoreReport {
     pub duration_ms: u64,
     /// The phase table: every phase with its status, start, duration and account.
     pub phases: Vec<crate::procedure::PhaseRecord>,
+    /// The declared components restored through their restore commands.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub declared: Vec<crate::declared::DeclaredResult>,
 }
 
 impl RestoreReport {
@@ -109,6 +112,7 @@ impl RestoreReport {
                 )
             })
             && self.version_confirmed != Some(false)
+            && self.declared.iter().all(|d| d.status != "failed")
     }
 
     /// Regular files written over all components (the in-place restore's "rewritten").

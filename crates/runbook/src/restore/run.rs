@@ -120,6 +120,12 @@ pub fn run(
         files_phase(input, &m, &selection, mode, db_failed, s)
     });
     warnings.extend(more);
+    let declared = match selection.declared.is_empty() {
+        true => Vec::new(),
+        false => p.phase(Phase::RestoreComponents, |s| {
+            super::declared::restore_phase(input, &m, &selection.declared, s)
+        }),
+    };
     let after = p.phase(Phase::VersionCheck, |_| {
         version_phase(input, &m, &selection, &gate)
     });
@@ -148,6 +154,7 @@ pub fn run(
         warnings,
         duration_ms: millis(started),
         phases: p.into_records(),
+        declared,
     })
 }
 
@@ -227,14 +234,21 @@ fn select_components(input: &RestoreInput<'_>) -> Result<Selected, DeploymentRes
     } else {
         &opts.only
     };
+    let declared = super::declared::select(&m, opts)?;
     let chosen = match mode {
+        // `--only` names declared components alone: none of the built-in ones
+        _ if only.is_empty() && !opts.only_declared.is_empty() => Ok(Selection::default()),
         Mode::Restore => select::select(&m, only, opts.skip_databases),
         Mode::Extract => select::select_extraction(&m, only, opts.skip_databases),
     };
-    let selection = chosen.map_err(|e| match e {
+    let mut selection = chosen.map_err(|e| match e {
         SelectError::Incomplete { .. } => DeploymentRestoreError::Incomplete(e),
         SelectError::NotInSnapshot { .. } => DeploymentRestoreError::Usage(e),
     })?;
+    // an extraction writes the snapshot's own files, the declared components' among them
+    if mode == Mode::Restore {
+        selection.declared = declared;
+    }
     let warnings = group_warning(&selection);
     Ok(Selected {
         manifest: m,
@@ -309,8 +323,10 @@ fn gate_phase(
         Mode::Restore => decide(input, m, selection, target),
         Mode::Extract => Ok(extract::decision(m)),
     };
-    let gate = decision.and_then(|decision| {
+    let gate = decision.and_then(|mut decision| {
         check_names(input, m, selection)?;
+        let more = super::declared::gate(input, m, &selection.declared)?;
+        decision.warnings.extend(more);
         Ok(Gate {
             decision,
             target_state: target.state.clone(),
@@ -436,9 +452,18 @@ fn stop_phase(
     selection: &Selection,
     s: &mut Scope<'_, '_>,
 ) -> Ended<Result<Servers, DeploymentRestoreError>> {
+    let opts = &input.options;
+    if selection.components.is_empty() {
+        // only declared components: their own commands restore them, no WebSphere file is
+        // written, the servers may run
+        let servers = Servers {
+            stopped: Vec::new(),
+            running: Vec::new(),
+        };
+        return Ended::skipped(Ok(servers), "no WebSphere component selected");
+    }
     let topology = target_topology(m, input.target, &input.discover);
     let running = verify_all_stopped(&topology);
-    let opts = &input.options;
     if running.is_empty() {
         let servers = Servers {
             stopped: Vec::new(),

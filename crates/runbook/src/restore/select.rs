@@ -66,6 +66,9 @@ pub struct Selection {
     pub brings_install: bool,
     /// `connections_root` is restored but the snapshot has no IIM state.
     pub root_without_iim: bool,
+    /// Declared components (`[[component]]`) to restore through their restore commands.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub declared: Vec<String>,
 }
 
 impl Selection {

@@ -92,6 +92,8 @@ fn backup_command_vendor_streams_pg_dump_into_the_snapshot_and_it_restores() {
             snapshot: None,
             repository: Ok(&repo),
             program_version: "test".into(),
+            declared: Vec::new(),
+            hooks: Default::default(),
         },
         &mut events,
     )

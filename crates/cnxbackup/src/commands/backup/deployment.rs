@@ -132,6 +132,8 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
         snapshot: ctx.snapshot_config(),
         repository: repository.as_ref(),
         program_version: env!("CARGO_PKG_VERSION").to_string(),
+        declared: ctx.loaded.config.component.clone(),
+        hooks: ctx.loaded.config.hooks.clone(),
     };
     let mut printer = PhasePrinter {
         json_lines: ctx.out.json,
@@ -186,10 +188,11 @@ fn failed_subjects(m: &runbook::manifest::Manifest) -> String {
     let mut databases = Vec::new();
     let mut others: Vec<String> = Vec::new();
     for f in &m.failed_steps {
-        match (&f.database, f.component) {
-            (Some(db), _) => databases.push(db.as_str()),
-            (None, Some(c)) => others.push(c.to_string()),
-            (None, None) => others.push(format!("step {} ({})", f.procedure_step, f.title)),
+        match (&f.database, f.component, &f.declared) {
+            (Some(db), _, _) => databases.push(db.as_str()),
+            (None, Some(c), _) => others.push(c.to_string()),
+            (None, None, Some(d)) => others.push(format!("declared component {d}")),
+            (None, None, None) => others.push(format!("step {} ({})", f.procedure_step, f.title)),
         }
     }
     if !databases.is_empty() {

@@ -27,21 +27,44 @@ use crate::context::Context;
 use crate::exit::CommandError;
 use crate::ui::{PhasePrinter, ProgressDisplay};
 
-fn parse_only(list: &[String]) -> Result<Vec<Component>, CommandError> {
+/// `--only`: the built-in components, and the declared components (`[[component]]` of
+/// the configuration) named apart.
+fn parse_only(
+    list: &[String],
+    declared: &[runbook::declared::Declared],
+) -> Result<(Vec<Component>, Vec<String>), CommandError> {
     let mut out = Vec::new();
+    let mut named = Vec::new();
     for item in list.iter().flat_map(|s| s.split(',')) {
         let item = item.trim();
         if item.is_empty() {
             continue;
         }
-        let c: Component = item
-            .parse()
-            .map_err(|e| CommandError::Usage(format!("--only: {e}")))?;
+        if declared.iter().any(|d| d.name == item) {
+            if !named.iter().any(|n| n == item) {
+                named.push(item.to_string());
+            }
+            continue;
+        }
+        let c: Component = item.parse().map_err(|e| {
+            let more = match declared.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "; declared components: {}",
+                    declared
+                        .iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            CommandError::Usage(format!("--only: {e}{more}"))
+        })?;
         if !out.contains(&c) {
             out.push(c);
         }
     }
-    Ok(out)
+    Ok((out, named))
 }
 
 /// The target root: `--target DIR` (created when missing) or the sysroot.
@@ -67,7 +90,8 @@ pub fn run(
     snap: &Snapshot,
     picked: Picked,
 ) -> anyhow::Result<()> {
-    let only = parse_only(&args.only)?;
+    let declared = ctx.loaded.config.component.clone();
+    let only = parse_only(&args.only, &declared)?;
     let target = target_root(ctx, args)?;
     let host_sys = ctx.sysroot()?;
     let credentials = ctx.was_credentials()?;
@@ -90,6 +114,7 @@ pub fn run(
         // the database tools run on this machine (the sysroot), whatever the target
         database: ctx.database_tool_config(&host_sys)?,
         picked: picked.by_latest.then_some(picked),
+        declared,
     };
     let json = ctx.out.json;
     let mut printer = PhasePrinter {
@@ -131,11 +156,12 @@ pub fn run(
 fn options(
     ctx: &Context,
     args: &RestoreArgs,
-    only: Vec<Component>,
+    (only, only_declared): (Vec<Component>, Vec<String>),
     progress: Option<std::sync::Arc<vault::Progress>>,
 ) -> DeploymentRestoreOptions {
     DeploymentRestoreOptions {
         only,
+        only_declared,
         dry_run: args.dry_run,
         skip_databases: args.skip_databases,
         allow_version_mismatch: args.allow_version_mismatch,
@@ -193,6 +219,13 @@ fn failure_summary(r: &RestoreReport) -> String {
             c.component,
             c.status,
             c.message.as_deref().unwrap_or("")
+        ));
+    }
+    for d in r.declared.iter().filter(|d| d.status == "failed") {
+        parts.push(format!(
+            "component {}: {}",
+            d.name,
+            d.error.as_deref().unwrap_or("failed")
         ));
     }
     if r.version_confirmed == Some(false) {

@@ -274,6 +274,7 @@ pub fn human(style: Style, r: &RestoreReport) -> String {
     // The table first, then what each component has to say, so the columns stay readable.
     s.push_str(&component_table(style, r));
     component_notes(style, r, &mut s);
+    declared_lines(r, &mut s);
     if !r.dry_run && r.mode == Mode::Restore {
         let _ = writeln!(
             s,
@@ -299,4 +300,19 @@ pub fn human(style: Style, r: &RestoreReport) -> String {
         );
     }
     s
+}
+
+/// One line per declared component (`[[component]]`) and what its restore command did.
+fn declared_lines(r: &RestoreReport, s: &mut String) {
+    for d in &r.declared {
+        let _ = write!(s, "component {}: {} ({})", d.name, d.status, d.command);
+        match &d.error {
+            Some(e) => {
+                let _ = writeln!(s, ": {e}");
+            }
+            None => {
+                let _ = writeln!(s, ", {} bytes", d.bytes);
+            }
+        }
+    }
 }

@@ -12,10 +12,11 @@ use runbook::manifest::Manifest;
 use report::show::{absent_lines, evidence_lines, ShowReport, SnapshotFacts};
 
 use super::view::{
-    cell_server_row, component_row, failed_step_subject, fingerprint_pairs, mapping_count,
-    mapping_subjects, outage_rows, outage_sentence, profile_row, run_span, server_control_row,
-    snapshot_size, stored_summary, stored_with_note, unreadable_line, COMPONENT_COLUMNS,
-    NO_MANIFEST, OUTAGE_COLUMNS, SERVER_CONTROL_COLUMNS,
+    cell_server_row, component_row, declared_notes, declared_row, failed_step_subject,
+    fingerprint_pairs, hook_lines, mapping_count, mapping_subjects, outage_rows, outage_sentence,
+    profile_row, run_span, server_control_row, snapshot_size, stored_summary, stored_with_note,
+    unreadable_line, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
+    SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::format::{bytes, duration_ms, json_word as word};
 
@@ -294,6 +295,7 @@ fn deployment(out: &mut String, report: &ShowReport, m: &Manifest) {
     plan(out, m);
     components(out, m);
     databases(out, m);
+    declared(out, m);
     role_mappings(out, m);
     outage(out, m);
     servers(out, m);
@@ -479,6 +481,37 @@ fn components(out: &mut String, m: &Manifest) {
         .collect();
     let header = [COMPONENT_COLUMNS.as_slice(), &["paths", "notes"]].concat();
     table(out, "components", &header, &rows);
+    out.push_str("</section>\n");
+}
+
+/// The declared components and the hooks, when the backup had any.
+fn declared(out: &mut String, m: &Manifest) {
+    if m.declared.is_empty() && m.hooks.is_empty() {
+        return;
+    }
+    section(out, "declared", "Declared components and hooks");
+    let rows: Vec<Vec<Cell>> = m
+        .declared
+        .iter()
+        .map(|d| {
+            let [name, when, status, version, size, duration] = declared_row(d);
+            vec![
+                text(name),
+                text(when),
+                Cell::Status(status),
+                code(version),
+                num(size),
+                num(duration),
+                Cell::Lines(declared_notes(d)),
+            ]
+        })
+        .collect();
+    let header = [DECLARED_COLUMNS.as_slice(), &["notes"]].concat();
+    table(out, "declared", &header, &rows);
+    if !m.hooks.is_empty() {
+        let hooks: Vec<Vec<Cell>> = hook_lines(m).into_iter().map(|l| vec![text(l)]).collect();
+        table(out, "hooks", &["hook"], &hooks);
+    }
     out.push_str("</section>\n");
 }
 

@@ -12,10 +12,11 @@ use runbook::manifest::Manifest;
 use report::show::{absent_lines, evidence_lines, ShowReport, SnapshotFacts};
 
 use super::view::{
-    cell_server_row, component_row, failed_step_subject, fingerprint_pairs, mapping_count,
-    mapping_subjects, outage_rows, outage_sentence, profile_row, run_span, server_control_row,
-    snapshot_size, stored_summary, stored_with_note, unreadable_line, COMPONENT_COLUMNS,
-    NO_MANIFEST, OUTAGE_COLUMNS, SERVER_CONTROL_COLUMNS,
+    cell_server_row, component_row, declared_notes, declared_row, failed_step_subject,
+    fingerprint_pairs, hook_lines, mapping_count, mapping_subjects, outage_rows, outage_sentence,
+    profile_row, run_span, server_control_row, snapshot_size, stored_summary, stored_with_note,
+    unreadable_line, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
+    SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::format::{bytes, duration_ms, json_word as word};
 use crate::ui::{Grid, Style};
@@ -155,6 +156,7 @@ fn deployment(out: &mut String, report: &ShowReport, m: &Manifest, style: Style)
     steps(out, m, style);
     components(out, m, style);
     databases(out, m, style);
+    declared(out, m, style);
     role_mappings(out, m, style);
     outage(out, m, style);
     servers(out, m, style);
@@ -305,6 +307,30 @@ fn components(out: &mut String, m: &Manifest, style: Style) {
     }
     out.push_str(&g.render(2));
     fact(out, "  stored", &stored_summary(m));
+}
+
+/// The declared components and the hooks, when the backup had any.
+fn declared(out: &mut String, m: &Manifest, style: Style) {
+    if !m.declared.is_empty() {
+        heading(out, "Declared components");
+        let mut g = Grid::new(style, &DECLARED_COLUMNS).right(&[4, 5]);
+        for d in &m.declared {
+            let facts = declared_row(d);
+            let mut row = cells(facts.clone());
+            row[2] = g.status(&facts[2]);
+            g.row(row);
+            for note in declared_notes(d) {
+                g.row(cells(["", "", "", &note, "", ""]));
+            }
+        }
+        out.push_str(&g.render(2));
+    }
+    if !m.hooks.is_empty() {
+        heading(out, "Hooks");
+        for line in hook_lines(m) {
+            let _ = writeln!(out, "  {}", printable(&line));
+        }
+    }
 }
 
 fn databases(out: &mut String, m: &Manifest, style: Style) {

@@ -95,10 +95,11 @@ pub fn stored_with_note(c: &runbook::manifest::ComponentRecord) -> Option<String
 /// What a failed step was working on, as a suffix of its title: ` (database X)`,
 /// ` (component)` or nothing.
 pub fn failed_step_subject(f: &runbook::manifest::FailedStep) -> String {
-    match (&f.database, &f.component) {
-        (Some(db), _) => format!(" (database {db})"),
-        (None, Some(c)) => format!(" ({c})"),
-        (None, None) => String::new(),
+    match (&f.database, &f.component, &f.declared) {
+        (Some(db), _, _) => format!(" (database {db})"),
+        (None, Some(c), _) => format!(" ({c})"),
+        (None, None, Some(d)) => format!(" (declared component {d})"),
+        (None, None, None) => String::new(),
     }
 }
 
@@ -273,6 +274,49 @@ pub fn component_row(c: &runbook::manifest::ComponentRecord) -> [String; 7] {
         bytes(c.bytes),
         duration_ms(c.duration_ms),
     ]
+}
+
+/// The columns of a declared component (`[[component]]`) in `show`.
+pub const DECLARED_COLUMNS: [&str; 6] =
+    ["component", "when", "status", "version", "size", "duration"];
+
+/// The facts of one declared component, columns [`DECLARED_COLUMNS`] (status at index 2).
+pub fn declared_row(d: &runbook::manifest::DeclaredRecord) -> [String; 6] {
+    [
+        d.name.clone(),
+        d.when.to_string(),
+        word(&d.status),
+        d.version.clone().unwrap_or_else(|| "-".into()),
+        bytes(d.bytes),
+        duration_ms(d.duration_ms),
+    ]
+}
+
+/// What to say under a declared component: its command, where it is stored, its error.
+pub fn declared_notes(d: &runbook::manifest::DeclaredRecord) -> Vec<String> {
+    let mut notes = vec![
+        format!("command: {}", d.command),
+        format!("stored at {} ({})", d.stored_as, d.output),
+    ];
+    notes.extend(d.log.iter().map(|l| format!("transcript: {l}")));
+    notes.extend(d.error.iter().map(|e| format!("error: {e}")));
+    notes
+}
+
+/// One line per hook that ran.
+pub fn hook_lines(m: &Manifest) -> Vec<String> {
+    m.hooks
+        .iter()
+        .map(|h| {
+            format!(
+                "{}: {} ({}, {})",
+                h.hook,
+                h.command,
+                h.status,
+                duration_ms(h.duration_ms)
+            )
+        })
+        .collect()
 }
 
 /// Number of role mappings over all applications.
