@@ -23,6 +23,7 @@
 
 mod apps;
 mod cell;
+pub mod component_pack;
 mod control;
 mod data;
 mod expected;
@@ -30,6 +31,7 @@ mod install;
 pub mod loopfs;
 pub mod lvm_standin;
 mod multihost;
+pub mod opensearch_standin;
 mod rng;
 mod standin_db;
 mod standin_was;

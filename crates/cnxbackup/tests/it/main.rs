@@ -13,6 +13,7 @@ mod cell_common;
 mod cli_common;
 mod cli_foundation;
 mod completions_man;
+mod component_pack;
 mod copy_cli;
 mod declared_components;
 mod default_roundtrip;
