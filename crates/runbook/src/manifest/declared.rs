@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::document::StepStatus;
-use crate::declared::{OutputKind, When};
+use super::status::StepStatus;
+use crate::declared::config::{OutputKind, When};
 
 /// Where declared components are stored in the snapshot (`<dir>/<NAME>/`).
 pub const DECLARED_DIR: &str = "/.cnxbackup/components";

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::declared::{DeclaredRecord, HookRecord};
 use super::outage::OutageWindow;
+pub use super::status::StepStatus;
 use crate::databases::ImageRecord;
 use crate::plan::Component;
 use crate::procedure::PhaseRecord;
@@ -79,10 +81,10 @@ pub struct Manifest {
     pub pre_restore: Option<PreRestoreOf>,
     /// The declared components (`[[component]]`): the administrator's commands' data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub declared: Vec<super::DeclaredRecord>,
+    pub declared: Vec<DeclaredRecord>,
     /// The hooks that ran before the manifest was written (`before_stop`, `after_start`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hooks: Vec<super::HookRecord>,
+    pub hooks: Vec<HookRecord>,
 }
 
 /// A component a backup left out on purpose.
@@ -360,22 +362,6 @@ pub struct RunOptions {
     /// when they were read from the live file systems.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fs_snapshot: Option<crate::fssnap::SnapshotMethod>,
-}
-
-/// How a step or component ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    /// Done.
-    Ok,
-    /// Done, but some files could not be read or changed while read (see warnings).
-    Partial,
-    /// Failed: the component is missing or unusable.
-    Failed,
-    /// Not run: the plan skips it (the reason is recorded).
-    Skipped,
-    /// Its paths do not exist on this host.
-    Missing,
 }
 
 /// One plan step and how it went.

@@ -11,6 +11,7 @@
 mod declared;
 mod document;
 mod outage;
+mod status;
 mod summary;
 
 pub use declared::*;
