@@ -31,7 +31,7 @@ pub mod variables;
 pub mod wimconfig;
 mod xml;
 
-pub use crate::secret::{xor_decode, xor_encode, Password, Secret, MASK};
+pub use crate::secret::{xor_decode, xor_encode, Password, Secret, XorDecodeError, MASK};
 pub use app_bindings::{
     parse_application_bnd_xmi, parse_application_bnd_xml, parse_application_xml_roles,
     read_application_role_mappings, read_cell_role_mappings, resolve_role_refs,

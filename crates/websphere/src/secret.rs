@@ -48,7 +48,9 @@ impl Password {
             return match xor_decode(rest) {
                 Ok(s) if s.is_empty() => Password::Missing,
                 Ok(s) => Password::Xor(s),
-                Err(reason) => Password::Invalid { reason },
+                Err(e) => Password::Invalid {
+                    reason: e.to_string(),
+                },
             };
         }
         if let Some(body) = raw.strip_prefix('{') {
@@ -82,14 +84,26 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
+/// Why a `{xor}` value cannot be decoded. No source is kept: the decoder's own error names
+/// the offending byte, a piece of the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum XorDecodeError {
+    /// The part after `{xor}` is not base64.
+    #[error("{{xor}} value is not valid base64")]
+    NotBase64,
+    /// The decoded bytes are not UTF-8 text.
+    #[error("{{xor}} value does not decode to UTF-8 text")]
+    NotUtf8,
+}
+
 /// Decodes the part of a `{xor}` value after the prefix: base64, then every byte XOR 0x5F.
-/// The error text never contains the value.
-pub fn xor_decode(encoded: &str) -> Result<Secret, String> {
+/// The error never contains the value.
+pub fn xor_decode(encoded: &str) -> Result<Secret, XorDecodeError> {
     let engine = base64::engine::general_purpose::STANDARD;
     let bytes = Zeroizing::new(
         engine
             .decode(encoded.trim())
-            .map_err(|_| "{xor} value is not valid base64".to_string())?,
+            .map_err(|_| XorDecodeError::NotBase64)?,
     );
     let plain: Vec<u8> = bytes.iter().map(|b| b ^ XOR_KEY).collect();
     match String::from_utf8(plain) {
@@ -97,7 +111,7 @@ pub fn xor_decode(encoded: &str) -> Result<Secret, String> {
         Err(e) => {
             // Wipe the decoded bytes held by the error before reporting.
             let _wiped = Zeroizing::new(e.into_bytes());
-            Err("{xor} value does not decode to UTF-8 text".to_string())
+            Err(XorDecodeError::NotUtf8)
         }
     }
 }

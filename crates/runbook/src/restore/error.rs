@@ -9,9 +9,42 @@ use crate::servers::RunningServer;
 /// Why a restore did not run (or stopped before touching anything).
 #[derive(Debug, thiserror::Error)]
 pub enum DeploymentRestoreError {
-    /// The snapshot is not a deployment backup, or its manifest cannot be read.
-    #[error("{0}")]
-    Manifest(String),
+    /// The snapshot is not a deployment backup (no manifest to restore by).
+    #[error("snapshot {snapshot} is not a cnxbackup deployment backup")]
+    NotADeploymentBackup {
+        /// The snapshot's id.
+        snapshot: String,
+    },
+    /// The manifest cannot be read out of the snapshot.
+    #[error("the snapshot has no readable manifest at {path}")]
+    ManifestUnreadable {
+        /// Where the manifest should be (stored path).
+        path: String,
+        /// Why reading it failed.
+        #[source]
+        source: vault::restore::RestoreError,
+    },
+    /// The manifest is not one this version can read.
+    #[error("{path}")]
+    ManifestInvalid {
+        /// The manifest's stored path.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        source: crate::manifest::ManifestError,
+    },
+    /// A selected component's tree cannot be read, so its names cannot be checked.
+    #[error("reading the snapshot's tree of {component}")]
+    TreeUnreadable {
+        /// The component.
+        component: Component,
+        /// The path and the repository's error.
+        #[source]
+        source: super::files::TreeReadError,
+    },
+    /// An extraction (`--target` elsewhere) could not write the snapshot's own files.
+    #[error(transparent)]
+    Extract(super::extract::ExtractError),
     /// `--only` asks for something the snapshot does not hold (exit 2).
     #[error(transparent)]
     Usage(select::SelectError),

@@ -39,6 +39,30 @@ pub fn decision(m: &Manifest) -> GateDecision {
     }
 }
 
+/// Why an extraction could not write the snapshot's own files (`/.cnxbackup`).
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The directory cannot be placed under the target.
+    #[error("mapping {} under the target", META_DIR)]
+    Target(#[source] websphere::SysrootError),
+    /// The restore of the directory failed.
+    #[error("extracting {}", META_DIR)]
+    Restore(#[source] vault::restore::RestoreError),
+    /// Entries of the directory are damaged in the repository.
+    #[error(
+        "extracting {}: {count} entries damaged, first {first}: {reason}",
+        META_DIR
+    )]
+    Damaged {
+        /// How many entries.
+        count: usize,
+        /// The first one's path.
+        first: String,
+        /// Why it is damaged.
+        reason: String,
+    },
+}
+
 /// Extracts `/.cnxbackup` (database images left out unless `with_databases`) under the
 /// target, and reports each database image as extracted (or that would be).
 pub fn extract_metadata(
@@ -48,11 +72,11 @@ pub fn extract_metadata(
     target: &websphere::Sysroot,
     with_databases: bool,
     dry_run: bool,
-) -> Result<Vec<DatabaseResult>, String> {
+) -> Result<Vec<DatabaseResult>, ExtractError> {
     let started = Instant::now();
     let real = target
         .real_path(Path::new(META_DIR))
-        .map_err(|e| format!("mapping {META_DIR} under the target: {e}"))?;
+        .map_err(ExtractError::Target)?;
     let opts = vault::restore::RestoreOptions {
         excludes: if with_databases {
             Vec::new()
@@ -65,15 +89,14 @@ pub fn extract_metadata(
         confine_to: Some(target.root().to_path_buf()),
         ..vault::restore::RestoreOptions::default()
     };
-    let outcome = vault::restore::restore(repo, snapshot, &real, &opts)
-        .map_err(|e| format!("extracting {META_DIR}: {e}"))?;
+    let outcome =
+        vault::restore::restore(repo, snapshot, &real, &opts).map_err(ExtractError::Restore)?;
     if let Some(d) = outcome.damaged.first() {
-        return Err(format!(
-            "extracting {META_DIR}: {} entries damaged, first {}: {}",
-            outcome.damaged.len(),
-            d.path,
-            d.reason
-        ));
+        return Err(ExtractError::Damaged {
+            count: outcome.damaged.len(),
+            first: d.path.clone(),
+            reason: d.reason.clone(),
+        });
     }
     if !with_databases {
         return Ok(Vec::new());

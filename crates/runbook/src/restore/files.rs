@@ -224,20 +224,36 @@ pub fn restore_component(job: &ComponentJob<'_>) -> ComponentResult {
     result
 }
 
+/// A component's tree that cannot be read while its names are checked.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}")]
+pub struct TreeReadError {
+    /// The component path whose tree failed.
+    pub path: String,
+    /// The repository's error.
+    #[source]
+    pub source: vault::VaultError,
+}
+
 /// The first entry below the component's paths whose name would escape its directory
 /// (`..`, `/` in a name, ...): such a snapshot is refused before anything is touched.
 pub fn unsafe_entry(
     repo: &vault::Repository,
     snapshot: &vault::Snapshot,
     record: &ComponentRecord,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, TreeReadError> {
     let mut found = None;
     for path in &record.paths {
         let product = Path::new(path);
         match vault::tree::find_entry(repo, snapshot, product) {
             Ok(Some(_)) => {}
             Ok(None) => continue,
-            Err(e) => return Err(format!("{path}: {e}")),
+            Err(source) => {
+                return Err(TreeReadError {
+                    path: path.clone(),
+                    source,
+                })
+            }
         }
         vault::tree::walk(repo, snapshot, product, &mut |p, e| {
             if p != product {
@@ -252,7 +268,10 @@ pub fn unsafe_entry(
             }
             vault::tree::Visit::Continue
         })
-        .map_err(|e| format!("{path}: {e}"))?;
+        .map_err(|source| TreeReadError {
+            path: path.clone(),
+            source,
+        })?;
         if found.is_some() {
             break;
         }

@@ -50,13 +50,12 @@ pub fn read_manifest(
         .map(|s| s.manifest)
         .unwrap_or_else(|| MANIFEST_PATH.to_string());
     let mut bytes = Vec::new();
-    vault::restore::dump_file(repo, snapshot, Path::new(&path), &mut bytes).map_err(|e| {
-        DeploymentRestoreError::Manifest(format!(
-            "the snapshot has no readable manifest at {path}: {e}"
-        ))
-    })?;
+    let dumped = vault::restore::dump_file(repo, snapshot, Path::new(&path), &mut bytes);
+    if let Err(source) = dumped {
+        return Err(DeploymentRestoreError::ManifestUnreadable { path, source });
+    }
     Manifest::from_json(&bytes)
-        .map_err(|e| DeploymentRestoreError::Manifest(format!("{path}: {e}")))
+        .map_err(|source| DeploymentRestoreError::ManifestInvalid { path, source })
 }
 
 /// The target as the gate sees it: what is installed, whether its iFix list was read, and
@@ -202,10 +201,9 @@ fn selection_phase(input: &RestoreInput<'_>) -> Ended<Result<Selected, Deploymen
 fn select_components(input: &RestoreInput<'_>) -> Result<Selected, DeploymentRestoreError> {
     let opts = &input.options;
     if !is_deployment_backup(input.snapshot) {
-        return Err(DeploymentRestoreError::Manifest(format!(
-            "snapshot {} is not a cnxbackup deployment backup",
-            input.snapshot_id
-        )));
+        return Err(DeploymentRestoreError::NotADeploymentBackup {
+            snapshot: input.snapshot_id.to_string(),
+        });
     }
     let m = read_manifest(input.repository, input.snapshot)?;
     let target = read_target(input.target, &input.discover);
@@ -416,10 +414,11 @@ fn check_names(
                     detail,
                 })
             }
-            Err(e) => {
-                return Err(DeploymentRestoreError::Manifest(format!(
-                    "reading the snapshot's tree of {c}: {e}"
-                )))
+            Err(source) => {
+                return Err(DeploymentRestoreError::TreeUnreadable {
+                    component: *c,
+                    source,
+                })
             }
         }
     }
@@ -618,7 +617,7 @@ fn databases_phase(
                 with_databases,
                 opts.dry_run,
             )
-            .map_err(DeploymentRestoreError::Manifest);
+            .map_err(DeploymentRestoreError::Extract);
             return ended(extracted, |d| {
                 format!("the snapshot's own files and {} database image(s)", d.len())
             });
