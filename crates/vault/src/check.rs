@@ -214,8 +214,21 @@ pub fn check_packs(repo: &Repository) -> Result<Vec<CheckProblem>, VaultError> {
 /// is in the report.
 pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, VaultError> {
     let mut report = CheckReport::default();
+    let roots = load_snapshots_and_index(repo, &mut report)?;
+    let gaps = check_trees(repo, &roots, opts, &mut report);
+    let packs = check_pack_files(repo, gaps, &mut report)?;
+    if let Some(percent) = opts.read_data {
+        read_data(repo, &roots, &packs, percent, opts, &mut report);
+    }
+    Ok(report)
+}
 
-    // snapshots
+/// Every snapshot document and index segment: the snapshots' root trees, and each one that
+/// cannot be loaded as an error.
+fn load_snapshots_and_index(
+    repo: &Repository,
+    report: &mut CheckReport,
+) -> Result<Vec<(SnapshotId, BlobId)>, VaultError> {
     let mut roots = Vec::new();
     for (id, snap) in repo.list_snapshots()? {
         report.snapshots += 1;
@@ -224,7 +237,6 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
             Err(e) => report.error("snapshot", format!("snapshot {id} cannot be loaded: {e}")),
         }
     }
-    // index segments
     for p in repo.index_problems() {
         report.error(
             "index",
@@ -234,14 +246,30 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
             ),
         );
     }
+    Ok(roots)
+}
 
-    // trees and the blobs they reference: every tree pack is read whole first, several at
-    // a time (the walk then finds its trees in memory instead of one request per tree)
-    let progress = opts.progress.as_deref();
+/// Whether the trees found the index short of what the snapshots use.
+struct IndexGaps {
+    /// A data blob a file uses is in no index segment.
+    missing_data: bool,
+    /// A tree that could not be read is in no index segment.
+    unindexed_trees: bool,
+}
+
+/// Every tree reachable from the snapshots loads and decodes, and every data blob a file
+/// uses is indexed. Every tree pack is read whole first, several at a time (the walk then
+/// finds its trees in memory instead of one request per tree).
+fn check_trees(
+    repo: &Repository,
+    roots: &[(SnapshotId, BlobId)],
+    opts: &CheckOptions,
+    report: &mut CheckReport,
+) -> IndexGaps {
     crate::tree::cache_of(repo).prefetch_all(
         repo,
         opts.threads.max(crate::tree::cache::PREFETCH_CONCURRENCY),
-        progress,
+        opts.progress.as_deref(),
     );
     let mut data_blobs: HashSet<BlobId> = HashSet::new();
     let mut tree_errors = Vec::new();
@@ -250,7 +278,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
     let mut unindexed_trees = false;
     walk_snapshots(
         repo,
-        &roots,
+        roots,
         |snap, path, id, r| match r {
             Ok(()) => trees_ok += 1,
             Err(e) => {
@@ -274,7 +302,10 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
     for e in tree_errors {
         report.error("tree", e);
     }
-    let missing_blobs_ok = missing_data.is_empty();
+    let gaps = IndexGaps {
+        missing_data: !missing_data.is_empty(),
+        unindexed_trees,
+    };
     for (id, where_) in missing_data {
         report.error(
             "blob",
@@ -282,8 +313,25 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
         );
     }
     report.data_blobs = data_blobs.len();
+    gaps
+}
 
-    // packs
+/// The index's packs beside the stored ones.
+struct Packs {
+    /// Stored packs and their sizes.
+    stored: HashMap<PackId, u64>,
+    /// The indexed blobs of each pack.
+    by_pack: BTreeMap<PackId, Vec<(BlobId, BlobLocation)>>,
+}
+
+/// Every pack the index names exists and is as long as its blobs need; packs no index
+/// names are unreferenced — or, when the index is incomplete, the packs that may hold what
+/// it lacks (then the report says to run `repair index`, never to prune).
+fn check_pack_files(
+    repo: &Repository,
+    gaps: IndexGaps,
+    report: &mut CheckReport,
+) -> Result<Packs, VaultError> {
     let entries = repo.index_entries();
     let stored: HashMap<PackId, u64> = repo.list_packs()?.into_iter().collect();
     report.packs = stored.len();
@@ -315,7 +363,7 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
     unreferenced.sort();
     let no_index = by_pack.is_empty() && !stored.is_empty();
     report.index_incomplete =
-        !repo.index_problems().is_empty() || !missing_blobs_ok || unindexed_trees || no_index;
+        !repo.index_problems().is_empty() || gaps.missing_data || gaps.unindexed_trees || no_index;
     if report.index_incomplete && !unreferenced.is_empty() {
         report.error(
             "index",
@@ -330,68 +378,78 @@ pub fn check(repo: &Repository, opts: &CheckOptions) -> Result<CheckReport, Vaul
         );
     }
     report.unreferenced_packs = unreferenced;
+    Ok(Packs { stored, by_pack })
+}
 
-    // data
-    if let Some(percent) = opts.read_data {
-        let candidates: Vec<(&PackId, &Vec<(BlobId, BlobLocation)>)> = by_pack
+/// Reads `percent` of the indexed, stored packs whole, several at a time, and verifies
+/// every blob in them; damaged blobs are named with the snapshots and paths that use them.
+fn read_data(
+    repo: &Repository,
+    roots: &[(SnapshotId, BlobId)],
+    packs: &Packs,
+    percent: f64,
+    opts: &CheckOptions,
+    report: &mut CheckReport,
+) {
+    let Packs { stored, by_pack } = packs;
+    let progress = opts.progress.as_deref();
+    let candidates: Vec<(&PackId, &Vec<(BlobId, BlobLocation)>)> = by_pack
+        .iter()
+        .filter(|(p, _)| stored.contains_key(p))
+        .collect();
+    let chosen = choose_share(candidates, percent);
+    report.packs_read = chosen.len();
+    if let Some(p) = progress {
+        let bytes = chosen
             .iter()
-            .filter(|(p, _)| stored.contains_key(p))
-            .collect();
-        let chosen = choose_share(candidates, percent);
-        report.packs_read = chosen.len();
-        if let Some(p) = progress {
-            let bytes = chosen
-                .iter()
-                .map(|(pack, _)| stored.get(pack).copied().unwrap_or(0))
-                .sum();
-            p.add_total(chosen.len() as u64, bytes);
-        }
-        let damaged = Mutex::new(Vec::<(BlobId, BlobKind, PackId, String)>::new());
-        let verified = std::sync::atomic::AtomicUsize::new(0);
-        let pack_errors = Mutex::new(Vec::<String>::new());
-        let largest = chosen
-            .iter()
-            .map(|(pack, _)| stored.get(*pack).copied().unwrap_or(0))
-            .max()
-            .unwrap_or(0);
-        let workers = read_data_workers(
-            repo.storage().read_workers(opts.threads),
-            opts.threads,
-            largest,
-        );
-        let queue = Mutex::new(chosen.into_iter());
-        std::thread::scope(|s| {
-            for _ in 0..workers {
-                s.spawn(|| loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.next());
-                    let Some((pack, blobs)) = next else { break };
-                    let size = stored.get(pack).copied().unwrap_or(0);
-                    let result = verify_pack(repo, pack, size, blobs);
-                    if let Some(p) = progress {
-                        p.add_done(1, size);
-                    }
-                    verified.fetch_add(result.verified, std::sync::atomic::Ordering::Relaxed);
-                    if let Some(e) = result.pack_error {
-                        if let Ok(mut pe) = pack_errors.lock() {
-                            pe.push(e);
-                        }
-                    }
-                    if let Ok(mut d) = damaged.lock() {
-                        d.extend(result.damaged);
-                    }
-                });
-            }
-        });
-        report.blobs_verified = verified.into_inner();
-        for e in pack_errors.into_inner().unwrap_or_default() {
-            report.error("pack", e);
-        }
-        let damaged = damaged.into_inner().unwrap_or_default();
-        if !damaged.is_empty() {
-            report.damaged = name_users(repo, &roots, damaged);
-        }
+            .map(|(pack, _)| stored.get(pack).copied().unwrap_or(0))
+            .sum();
+        p.add_total(chosen.len() as u64, bytes);
     }
-    Ok(report)
+    let damaged = Mutex::new(Vec::<(BlobId, BlobKind, PackId, String)>::new());
+    let verified = std::sync::atomic::AtomicUsize::new(0);
+    let pack_errors = Mutex::new(Vec::<String>::new());
+    let largest = chosen
+        .iter()
+        .map(|(pack, _)| stored.get(*pack).copied().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    let workers = read_data_workers(
+        repo.storage().read_workers(opts.threads),
+        opts.threads,
+        largest,
+    );
+    let queue = Mutex::new(chosen.into_iter());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let next = queue.lock().ok().and_then(|mut q| q.next());
+                let Some((pack, blobs)) = next else { break };
+                let size = stored.get(pack).copied().unwrap_or(0);
+                let result = verify_pack(repo, pack, size, blobs);
+                if let Some(p) = progress {
+                    p.add_done(1, size);
+                }
+                verified.fetch_add(result.verified, std::sync::atomic::Ordering::Relaxed);
+                if let Some(e) = result.pack_error {
+                    if let Ok(mut pe) = pack_errors.lock() {
+                        pe.push(e);
+                    }
+                }
+                if let Ok(mut d) = damaged.lock() {
+                    d.extend(result.damaged);
+                }
+            });
+        }
+    });
+    report.blobs_verified = verified.into_inner();
+    for e in pack_errors.into_inner().unwrap_or_default() {
+        report.error("pack", e);
+    }
+    let damaged = damaged.into_inner().unwrap_or_default();
+    if !damaged.is_empty() {
+        report.damaged = name_users(repo, roots, damaged);
+    }
 }
 
 struct PackResult {

@@ -5,7 +5,7 @@
 
 use super::error::ConfigError;
 use super::loaded::LoadedConfig;
-use super::model::Vendor;
+use super::model::{DatabaseConfig, Vendor};
 use crate::secrets::{read_secret_file, Secret};
 
 /// What the password file holds, in messages.
@@ -27,6 +27,18 @@ pub(super) fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
         message,
     };
 
+    check_values(db, &bad)?;
+    match db.vendor {
+        Some(vendor) => check_vendor_keys(db, vendor, &bad),
+        None => Ok(()),
+    }
+}
+
+/// Builds the error for a key (its origin attached).
+type Bad<'a> = &'a dyn Fn(&str, String) -> ConfigError;
+
+/// Each key's own rule: names, paths, ranges.
+fn check_values(db: &DatabaseConfig, bad: Bad<'_>) -> Result<(), ConfigError> {
     if let Some(user) = &db.username {
         if user.trim().is_empty() || user.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad(
@@ -81,108 +93,109 @@ pub(super) fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             ));
         }
     }
+    Ok(())
+}
 
-    // Keys that only one vendor reads: set for another vendor they would be silently
-    // ignored, which hides a mistake (a copied config, a wrong vendor).
-    if let Some(vendor) = db.vendor {
-        let only = |key: &str, set: bool, allowed: &[Vendor], what: &str| {
-            if set && !allowed.contains(&vendor) {
-                Err(bad(
-                    key,
-                    format!(
-                        "is only used with {what}; database.vendor is \"{}\"",
-                        vendor
-                    ),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        use Vendor::{Db2, Oracle, Sqlserver};
-        only(
-            "database.verify_command",
-            db.verify_command.is_some(),
-            &[Db2],
-            "vendor = \"db2\" (db2ckbkp)",
-        )?;
-        only(
-            "database.username",
-            db.username.is_some(),
-            &[Sqlserver, Oracle],
-            "vendor = \"sqlserver\" or \"oracle\"",
-        )?;
-        only(
-            "database.password_file",
-            db.password_file.is_some(),
-            &[Sqlserver, Oracle],
-            "vendor = \"sqlserver\" or \"oracle\"",
-        )?;
-        only(
-            "database.oracle_directory",
-            db.oracle_directory.is_some(),
-            &[Oracle],
-            "vendor = \"oracle\" (Data Pump)",
-        )?;
-        only(
-            "database.oracle_directory_path",
-            db.oracle_directory_path.is_some(),
-            &[Oracle],
-            "vendor = \"oracle\" (Data Pump)",
-        )?;
-        only(
-            "database.server_staging_dir",
-            db.server_staging_dir.is_some(),
-            &[Sqlserver],
-            "vendor = \"sqlserver\"",
-        )?;
-        // RMAN connects `target /` as the OS user (run_as): a login or a Data Pump DIRECTORY
-        // would be ignored.
-        let rman = vendor == Oracle
-            && db
-                .command
-                .as_deref()
-                .and_then(|c| c.file_name())
-                .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case("rman"));
-        if rman {
-            for (key, set) in [
-                ("database.username", db.username.is_some()),
-                ("database.password_file", db.password_file.is_some()),
-                ("database.oracle_directory", db.oracle_directory.is_some()),
-                (
-                    "database.oracle_directory_path",
-                    db.oracle_directory_path.is_some(),
+/// Keys that only one vendor reads: set for another vendor they would be silently ignored,
+/// which hides a mistake (a copied config, a wrong vendor).
+fn check_vendor_keys(db: &DatabaseConfig, vendor: Vendor, bad: Bad<'_>) -> Result<(), ConfigError> {
+    let only = |key: &str, set: bool, allowed: &[Vendor], what: &str| {
+        if set && !allowed.contains(&vendor) {
+            Err(bad(
+                key,
+                format!(
+                    "is only used with {what}; database.vendor is \"{}\"",
+                    vendor
                 ),
-            ] {
-                if set {
-                    return Err(bad(
-                        key,
-                        "is only used with Oracle Data Pump; database.command is rman, which \
-                         connects `target /` as database.run_as"
-                            .into(),
-                    ));
-                }
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    use Vendor::{Db2, Oracle, Sqlserver};
+    only(
+        "database.verify_command",
+        db.verify_command.is_some(),
+        &[Db2],
+        "vendor = \"db2\" (db2ckbkp)",
+    )?;
+    only(
+        "database.username",
+        db.username.is_some(),
+        &[Sqlserver, Oracle],
+        "vendor = \"sqlserver\" or \"oracle\"",
+    )?;
+    only(
+        "database.password_file",
+        db.password_file.is_some(),
+        &[Sqlserver, Oracle],
+        "vendor = \"sqlserver\" or \"oracle\"",
+    )?;
+    only(
+        "database.oracle_directory",
+        db.oracle_directory.is_some(),
+        &[Oracle],
+        "vendor = \"oracle\" (Data Pump)",
+    )?;
+    only(
+        "database.oracle_directory_path",
+        db.oracle_directory_path.is_some(),
+        &[Oracle],
+        "vendor = \"oracle\" (Data Pump)",
+    )?;
+    only(
+        "database.server_staging_dir",
+        db.server_staging_dir.is_some(),
+        &[Sqlserver],
+        "vendor = \"sqlserver\"",
+    )?;
+    // RMAN connects `target /` as the OS user (run_as): a login or a Data Pump DIRECTORY
+    // would be ignored.
+    let rman = vendor == Oracle
+        && db
+            .command
+            .as_deref()
+            .and_then(|c| c.file_name())
+            .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case("rman"));
+    if rman {
+        for (key, set) in [
+            ("database.username", db.username.is_some()),
+            ("database.password_file", db.password_file.is_some()),
+            ("database.oracle_directory", db.oracle_directory.is_some()),
+            (
+                "database.oracle_directory_path",
+                db.oracle_directory_path.is_some(),
+            ),
+        ] {
+            if set {
+                return Err(bad(
+                    key,
+                    "is only used with Oracle Data Pump; database.command is rman, which \
+                     connects `target /` as database.run_as"
+                        .into(),
+                ));
             }
         }
-        if vendor == Sqlserver {
-            match (&db.username, &db.password_file) {
-                (Some(_), None) => {
-                    return Err(bad(
-                        "database.username",
-                        "a SQL Server login needs database.password_file (or leave the login \
-                         out for a trusted connection, sqlcmd -E)"
-                            .into(),
-                    ))
-                }
-                (None, Some(_)) => {
-                    return Err(bad(
-                        "database.password_file",
-                        "needs database.username: a trusted connection (sqlcmd -E) takes no \
-                         password"
-                            .into(),
-                    ))
-                }
-                _ => {}
+    }
+    if vendor == Sqlserver {
+        match (&db.username, &db.password_file) {
+            (Some(_), None) => {
+                return Err(bad(
+                    "database.username",
+                    "a SQL Server login needs database.password_file (or leave the login \
+                     out for a trusted connection, sqlcmd -E)"
+                        .into(),
+                ))
             }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "database.password_file",
+                    "needs database.username: a trusted connection (sqlcmd -E) takes no \
+                     password"
+                        .into(),
+                ))
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -243,6 +243,46 @@ mod tests {
         assert_eq!(previous_last_success(&text), None);
     }
 
+    /// A label set's inside: `name="value"` pairs, comma separated, names valid and not
+    /// repeated, values with only the escapes `\\` `\"` `\n`.
+    fn check_labels(labels: &str) -> Result<(), &'static str> {
+        let label_name = |n: &str| {
+            let mut c = n.chars();
+            !n.starts_with("__")
+                && c.next()
+                    .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        };
+        let mut chars = labels.chars().peekable();
+        let mut seen_labels = Vec::new();
+        while chars.peek().is_some() {
+            let lname: String = chars.by_ref().take_while(|c| *c != '=').collect();
+            if !label_name(&lname) || seen_labels.contains(&lname) {
+                return Err("bad or repeated label name");
+            }
+            if chars.next() != Some('"') {
+                return Err("label value not quoted");
+            }
+            loop {
+                match chars.next() {
+                    Some('\\') => match chars.next() {
+                        Some('\\' | '"' | 'n') => {}
+                        _ => return Err("bad escape in a label value"),
+                    },
+                    Some('"') => break,
+                    Some('\n') | None => return Err("unterminated label value"),
+                    Some(_) => {}
+                }
+            }
+            seen_labels.push(lname);
+            match chars.next() {
+                Some(',') | None => {}
+                _ => return Err("labels not separated by commas"),
+            }
+        }
+        Ok(())
+    }
+
     /// A strict check of the text exposition format (prometheus.io "Exposition formats",
     /// as node_exporter's textfile collector parses it): `# HELP`/`# TYPE` at most once per
     /// family and before its samples, a known type, samples of a family together, valid metric
@@ -254,13 +294,6 @@ mod tests {
             c.next()
                 .is_some_and(|f| f.is_ascii_alphabetic() || f == '_' || f == ':')
                 && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == ':')
-        };
-        let label_name = |n: &str| {
-            let mut c = n.chars();
-            !n.starts_with("__")
-                && c.next()
-                    .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
-                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
         };
         if !text.ends_with('\n') {
             return Err("no final newline".into());
@@ -327,33 +360,8 @@ mod tests {
                 }
                 current = Some(name.to_string());
             }
-            // labels: name="value" pairs, comma separated, escapes \\ \" \n only
-            let mut chars = labels.chars().peekable();
-            let mut seen_labels = Vec::new();
-            while chars.peek().is_some() {
-                let lname: String = chars.by_ref().take_while(|c| *c != '=').collect();
-                if !label_name(&lname) || seen_labels.contains(&lname) {
-                    return bad("bad or repeated label name");
-                }
-                if chars.next() != Some('"') {
-                    return bad("label value not quoted");
-                }
-                loop {
-                    match chars.next() {
-                        Some('\\') => match chars.next() {
-                            Some('\\' | '"' | 'n') => {}
-                            _ => return bad("bad escape in a label value"),
-                        },
-                        Some('"') => break,
-                        Some('\n') | None => return bad("unterminated label value"),
-                        Some(_) => {}
-                    }
-                }
-                seen_labels.push(lname);
-                match chars.next() {
-                    Some(',') | None => {}
-                    _ => return bad("labels not separated by commas"),
-                }
+            if let Err(why) = check_labels(labels) {
+                return bad(why);
             }
             let parsed = match value {
                 "+Inf" | "-Inf" | "NaN" => true,

@@ -31,7 +31,7 @@ use super::save_tree::{write_tree, DirKey, DirState, OpenDirs, RootTree};
 use super::source::{BackupSource, FinishAdditions, PendingMessage, SourceKind, SourceReport};
 use super::summary::{BackupWarning, Counters, WarningKind, NO_SOURCE};
 use super::walk::{self, Excludes, Listed};
-use super::{BackupError, BackupOptions, BackupOutcome};
+use super::{BackupError, BackupOptions, BackupOutcome, BackupSummary};
 use crate::chunker::ChunkPolicy;
 use crate::fs_meta::NameCache;
 use crate::progress::{self, Progress};
@@ -1108,6 +1108,139 @@ fn reports(
     out
 }
 
+/// What the threads of one backup share.
+struct Shared<'a> {
+    repo: &'a Repository,
+    opts: &'a BackupOptions,
+    counters: &'a Counters,
+    names: &'a NameCache,
+    failure: &'a Failure,
+    policy: &'a ChunkPolicy,
+    gate: &'a Gate,
+}
+
+/// What the walk consumes: the sources, where they go, and the parent to compare with.
+struct WalkInput<'a> {
+    infos: &'a [SourceInfo],
+    nested: &'a HashMap<PathBuf, Vec<usize>>,
+    skeleton: Node,
+    readers: Vec<Option<Box<dyn Read + Send>>>,
+    pendings: Vec<Option<crossbeam_channel::Receiver<PendingMessage>>>,
+    parent_root: Option<BlobId>,
+}
+
+/// Walks the sources and stores what they hold: one walker thread (a large stack: it
+/// recurses once per directory level), `read_threads` readers chunking the files and
+/// `save_threads` savers compressing, encrypting and packing the blobs. Returns the root
+/// tree's entries and each source's tally; a failed save stops everything early.
+fn walk_and_store(
+    shared: &Shared<'_>,
+    walk: WalkInput<'_>,
+) -> Result<(RootTree, Vec<Tally>), BackupError> {
+    let (repo, opts) = (shared.repo, shared.opts);
+    let read_threads = opts.read_threads.max(1);
+    let save_threads = opts.save_threads.max(1);
+    thread::scope(|s| -> Result<(RootTree, Vec<Tally>), BackupError> {
+        let (save_tx, save_rx) = bounded::<SaveJob>(save_threads * 2);
+        let (job_tx, job_rx) = bounded::<FileJob>(read_threads * 4);
+        let (done_tx, done_rx) = unbounded::<FileDone>();
+        for _ in 0..save_threads {
+            let rx = save_rx.clone();
+            let failure = shared.failure;
+            s.spawn(move || save_worker(repo, rx, failure));
+        }
+        drop(save_rx);
+        for _ in 0..read_threads {
+            let (jobs, save, done) = (job_rx.clone(), save_tx.clone(), done_tx.clone());
+            let (failure, policy) = (shared.failure, shared.policy);
+            let (progress, gate) = (opts.progress.clone(), shared.gate);
+            s.spawn(move || reader_loop(repo, policy, gate, progress, jobs, save, done, failure));
+        }
+        drop((job_rx, save_tx, done_tx));
+        // the walk recurses once per directory level: give it a large stack
+        let walker = thread::Builder::new()
+            .name("backup-walk".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(s, {
+                let (counters, names, failure, skeleton, infos, nested) = (
+                    shared.counters,
+                    shared.names,
+                    shared.failure,
+                    &walk.skeleton,
+                    walk.infos,
+                    walk.nested,
+                );
+                let parent_root = walk.parent_root;
+                let checkpoint_every = opts.checkpoint_every;
+                let progress = opts.progress.clone();
+                let read_notice = opts.read_notice.clone();
+                move || {
+                    let mut w = Walker {
+                        repo,
+                        counters,
+                        names,
+                        failure,
+                        sources: infos,
+                        nested,
+                        tally: vec![Tally::default(); infos.len()],
+                        streams: walk.readers,
+                        pending: walk.pendings,
+                        deferred: Vec::new(),
+                        pending_roots: HashMap::new(),
+                        unread: 0,
+                        walked: false,
+                        read_notice,
+                        jobs: Some(job_tx),
+                        done: done_rx,
+                        dirs: OpenDirs::default(),
+                        root: None,
+                        checkpoint_every,
+                        last_checkpoint: Instant::now(),
+                        progress,
+                    };
+                    let r = w.run(skeleton, parent_root);
+                    if r.is_err() {
+                        // stop readers and savers quickly
+                        failure
+                            .abort
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    r.map(|root| (root, w.tally))
+                }
+            })
+            .map_err(|e| internal(&format!("cannot start the walker thread: {e}")))?;
+        walker
+            .join()
+            .map_err(|_| internal("the walker thread panicked"))?
+    })
+}
+
+/// The summary a snapshot records of its backup.
+fn snapshot_summary(
+    summary: &BackupSummary,
+    started_ns: i64,
+    not_backed_up: Vec<crate::format::snapshot::NotBackedUp>,
+) -> SnapshotSummary {
+    SnapshotSummary {
+        files_new: summary.files_new,
+        files_changed: summary.files_changed,
+        files_unchanged: summary.files_unchanged,
+        dirs_new: summary.dirs_new,
+        dirs_changed: summary.dirs_changed,
+        dirs_unchanged: summary.dirs_unchanged,
+        errors: summary.warnings,
+        bytes_read: summary.bytes_read,
+        bytes_total: summary.bytes_total,
+        data_blobs_new: summary.data_blobs_new,
+        tree_blobs_new: summary.tree_blobs_new,
+        bytes_added: summary.bytes_added_raw,
+        bytes_added_stored: summary.bytes_added_stored,
+        started: started_ns,
+        finished: crate::util::now_unix_ns(),
+        not_backed_up,
+    }
+}
+
 pub(crate) fn run(
     repo: &Repository,
     sources: Vec<BackupSource>,
@@ -1138,79 +1271,28 @@ pub(crate) fn run(
     let failure = Failure::default();
     let policy = repo.config().chunk_policy(repo.chunker().seed);
     let params = policy.default;
-    let read_threads = opts.read_threads.max(1);
-    let save_threads = opts.save_threads.max(1);
     // large files stream at most this many at a time (memory bound; enough to keep every
     // saving thread busy)
-    let gate = Gate::new(save_threads.max(2));
+    let gate = Gate::new(opts.save_threads.max(1).max(2));
 
-    let (root, tally) = thread::scope(|s| -> Result<(RootTree, Vec<Tally>), BackupError> {
-        let (save_tx, save_rx) = bounded::<SaveJob>(save_threads * 2);
-        let (job_tx, job_rx) = bounded::<FileJob>(read_threads * 4);
-        let (done_tx, done_rx) = unbounded::<FileDone>();
-        for _ in 0..save_threads {
-            let rx = save_rx.clone();
-            let failure = &failure;
-            s.spawn(move || save_worker(repo, rx, failure));
-        }
-        drop(save_rx);
-        for _ in 0..read_threads {
-            let (jobs, save, done) = (job_rx.clone(), save_tx.clone(), done_tx.clone());
-            let (failure, policy) = (&failure, &policy);
-            let (progress, gate) = (opts.progress.clone(), &gate);
-            s.spawn(move || reader_loop(repo, policy, gate, progress, jobs, save, done, failure));
-        }
-        drop((job_rx, save_tx, done_tx));
-        // the walk recurses once per directory level: give it a large stack
-        let walker = thread::Builder::new()
-            .name("backup-walk".into())
-            .stack_size(256 << 20)
-            .spawn_scoped(s, {
-                let (counters, names, failure, skeleton, infos, nested) =
-                    (&counters, &names, &failure, &skeleton, &infos, &nested);
-                let parent_root = parent.as_ref().map(|(_, p)| p.tree);
-                let checkpoint_every = opts.checkpoint_every;
-                let progress = opts.progress.clone();
-                let read_notice = opts.read_notice.clone();
-                move || {
-                    let mut w = Walker {
-                        repo,
-                        counters,
-                        names,
-                        failure,
-                        sources: infos,
-                        nested,
-                        tally: vec![Tally::default(); infos.len()],
-                        streams: readers,
-                        pending: pendings,
-                        deferred: Vec::new(),
-                        pending_roots: HashMap::new(),
-                        unread: 0,
-                        walked: false,
-                        read_notice,
-                        jobs: Some(job_tx),
-                        done: done_rx,
-                        dirs: OpenDirs::default(),
-                        root: None,
-                        checkpoint_every,
-                        last_checkpoint: Instant::now(),
-                        progress,
-                    };
-                    let r = w.run(skeleton, parent_root);
-                    if r.is_err() {
-                        // stop readers and savers quickly
-                        failure
-                            .abort
-                            .store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                    r.map(|root| (root, w.tally))
-                }
-            })
-            .map_err(|e| internal(&format!("cannot start the walker thread: {e}")))?;
-        walker
-            .join()
-            .map_err(|_| internal("the walker thread panicked"))?
-    })?;
+    let shared = Shared {
+        repo,
+        opts,
+        counters: &counters,
+        names: &names,
+        failure: &failure,
+        policy: &policy,
+        gate: &gate,
+    };
+    let walk = WalkInput {
+        infos: &infos,
+        nested: &nested,
+        skeleton,
+        readers,
+        pendings,
+        parent_root: parent.as_ref().map(|(_, p)| p.tree),
+    };
+    let (root, tally) = walk_and_store(&shared, walk)?;
     if let Some(e) = failure.take() {
         return Err(BackupError::Repository(e));
     }
@@ -1259,24 +1341,7 @@ pub(crate) fn run(
         tags,
         tree: root_id,
         parent: parent.as_ref().map(|(id, _)| *id),
-        summary: SnapshotSummary {
-            files_new: summary.files_new,
-            files_changed: summary.files_changed,
-            files_unchanged: summary.files_unchanged,
-            dirs_new: summary.dirs_new,
-            dirs_changed: summary.dirs_changed,
-            dirs_unchanged: summary.dirs_unchanged,
-            errors: summary.warnings,
-            bytes_read: summary.bytes_read,
-            bytes_total: summary.bytes_total,
-            data_blobs_new: summary.data_blobs_new,
-            tree_blobs_new: summary.tree_blobs_new,
-            bytes_added: summary.bytes_added_raw,
-            bytes_added_stored: summary.bytes_added_stored,
-            started: started_ns,
-            finished: crate::util::now_unix_ns(),
-            not_backed_up,
-        },
+        summary: snapshot_summary(&summary, started_ns, not_backed_up),
         application: additions.application.or_else(|| opts.application.clone()),
         username: crate::util::username(),
         program_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -237,16 +237,7 @@ pub fn restore(
 ) -> Result<RestoreOutcome, RestoreError> {
     let started = Instant::now();
     let mut laps = Laps { last: started };
-    if opts.mirror && !opts.includes.is_empty() {
-        return Err(RestoreError::BadOptions(
-            "a mirror restores a whole subtree: use excludes, not includes".into(),
-        ));
-    }
-    if opts.mirror && opts.subtree.is_none() {
-        return Err(RestoreError::BadOptions(
-            "a mirror needs the subtree to mirror (\"/\" for the whole snapshot)".into(),
-        ));
-    }
+    check_mirror_options(opts)?;
     let subtree = opts.subtree.clone().unwrap_or_else(|| PathBuf::from("/"));
     let start =
         find_entry(repo, snapshot, &subtree)?.ok_or_else(|| RestoreError::NotInSnapshot {
@@ -276,68 +267,15 @@ pub fn restore(
         let own_meta = (!start.name.is_empty()).then_some(start);
         (target.to_path_buf(), plan, own_meta)
     } else {
-        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
-            return Err(RestoreError::BadOptions(format!(
-                "{} is a file: the target must be a file path",
-                subtree.display()
-            )));
-        };
-        let plan = plan::Plan {
-            items: vec![plan::Item {
-                rel: safety::RelPath::root().join(name.as_bytes()),
-                entry: start,
-            }],
-            // the target's directory holds the file, it is not restored itself
-            root_is_dir: false,
-            ..plan::Plan::default()
-        };
-        (parent.to_path_buf(), plan, None)
+        let (dir, plan) = single_file_plan(start, &subtree, target)?;
+        (dir, plan, None)
     };
     if opts.dry_run {
-        let safe =
-            SafeTarget::open_existing(&target_dir).map_err(|source| RestoreError::Target {
-                path: target_dir.clone(),
-                source,
-            })?;
-        let reconciled = mirror::reconcile(
-            repo,
-            safe.as_ref(),
-            &plan,
-            &selection,
-            opts.mirror,
-            opts.verify_unchanged,
-        )?;
-        mirror::count(
-            &plan,
-            &reconciled,
-            &selection,
-            opts.mirror,
-            true,
-            &mut outcome,
-        );
-        outcome.removed = reconciled.removals.len() as u64;
+        dry_run(repo, &target_dir, &plan, &selection, opts, &mut outcome)?;
         outcome.duration_secs = duration_secs(started.elapsed());
         return Ok(outcome);
     }
-    let opened = match &opts.confine_to {
-        Some(root) => SafeTarget::open_within(root, &target_dir),
-        None => SafeTarget::open(&target_dir),
-    };
-    let safe = opened.map_err(|source| {
-        if safety::is_path_crossing(&source) {
-            RestoreError::Unsafe {
-                path: target_dir.display().to_string(),
-                reason: "a symlink (or non-directory) is in the way of the target directory; \
-                         restore never creates directories through symlinks"
-                    .into(),
-            }
-        } else {
-            RestoreError::Target {
-                path: target_dir.clone(),
-                source,
-            }
-        }
-    })?;
+    let safe = open_target(&target_dir, opts.confine_to.as_deref())?;
     let reconciled = if opts.mirror {
         let r = mirror::reconcile(
             repo,
@@ -388,6 +326,96 @@ pub fn restore(
     }
     outcome.duration_secs = duration_secs(started.elapsed());
     Ok(outcome)
+}
+
+/// A mirror restores a whole subtree, named.
+fn check_mirror_options(opts: &RestoreOptions) -> Result<(), RestoreError> {
+    if opts.mirror && !opts.includes.is_empty() {
+        return Err(RestoreError::BadOptions(
+            "a mirror restores a whole subtree: use excludes, not includes".into(),
+        ));
+    }
+    if opts.mirror && opts.subtree.is_none() {
+        return Err(RestoreError::BadOptions(
+            "a mirror needs the subtree to mirror (\"/\" for the whole snapshot)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Anything but a directory becomes the target path itself: the plan of that one entry, in
+/// the target's directory (which holds the file and is not restored itself).
+fn single_file_plan(
+    start: tree::Entry,
+    subtree: &Path,
+    target: &Path,
+) -> Result<(PathBuf, plan::Plan), RestoreError> {
+    let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+        return Err(RestoreError::BadOptions(format!(
+            "{} is a file: the target must be a file path",
+            subtree.display()
+        )));
+    };
+    let plan = plan::Plan {
+        items: vec![plan::Item {
+            rel: safety::RelPath::root().join(name.as_bytes()),
+            entry: start,
+        }],
+        root_is_dir: false,
+        ..plan::Plan::default()
+    };
+    Ok((parent.to_path_buf(), plan))
+}
+
+/// `--dry-run`: what a restore would create, change and (mirror) remove, counted in
+/// `outcome`; nothing is written.
+fn dry_run(
+    repo: &Repository,
+    target_dir: &Path,
+    plan: &plan::Plan,
+    selection: &plan::Selection,
+    opts: &RestoreOptions,
+    outcome: &mut RestoreOutcome,
+) -> Result<(), RestoreError> {
+    let safe = SafeTarget::open_existing(target_dir).map_err(|source| RestoreError::Target {
+        path: target_dir.to_path_buf(),
+        source,
+    })?;
+    let reconciled = mirror::reconcile(
+        repo,
+        safe.as_ref(),
+        plan,
+        selection,
+        opts.mirror,
+        opts.verify_unchanged,
+    )?;
+    mirror::count(plan, &reconciled, selection, opts.mirror, true, outcome);
+    outcome.removed = reconciled.removals.len() as u64;
+    Ok(())
+}
+
+/// The target directory, created as needed (within `confine_to` when given), never through
+/// a symlink.
+fn open_target(target_dir: &Path, confine_to: Option<&Path>) -> Result<SafeTarget, RestoreError> {
+    let opened = match confine_to {
+        Some(root) => SafeTarget::open_within(root, target_dir),
+        None => SafeTarget::open(target_dir),
+    };
+    opened.map_err(|source| {
+        if safety::is_path_crossing(&source) {
+            RestoreError::Unsafe {
+                path: target_dir.display().to_string(),
+                reason: "a symlink (or non-directory) is in the way of the target directory; \
+                         restore never creates directories through symlinks"
+                    .into(),
+            }
+        } else {
+            RestoreError::Target {
+                path: target_dir.to_path_buf(),
+                source,
+            }
+        }
+    })
 }
 
 /// Progress totals once the plan is known: every regular file of the plan with its size
