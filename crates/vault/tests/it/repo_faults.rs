@@ -298,6 +298,35 @@ fn disk_full_gives_a_clear_error_and_keeps_the_repository_consistent() {
     assert_consistent(&open_on(mem), &first);
 }
 
+/// A store that turns read-only mid-session (a file system remounted read-only, a write
+/// permission withdrawn): the refused write ends the session with "access denied" naming the
+/// object, no later flush claims success, and what was flushed before stays readable.
+#[test]
+fn a_read_only_store_ends_the_session_and_keeps_the_repository_consistent() {
+    let mem = MemStore::new();
+    let store = FaultStore::new(mem.clone());
+    let repo = init_on(store.clone());
+    let first = noise(200_000, 2);
+    repo.save_blob(BlobKind::Data, repo.id_of(&first), &first)
+        .unwrap();
+    repo.flush().unwrap();
+
+    store.read_only(true);
+    let err = save_until_failure(&repo, 30).unwrap_or_else(|| repo.flush().unwrap_err());
+    assert_eq!(
+        err.storage_kind(),
+        Some(StoreErrorKind::PermissionDenied),
+        "{err:?}"
+    );
+    let msg = chain(&err);
+    assert!(msg.contains("packs/") || msg.contains("index/"), "{msg}");
+    assert!(msg.contains("read-only"), "{msg}");
+    assert_session_is_over(&repo, StoreErrorKind::PermissionDenied);
+    drop(repo);
+
+    assert_consistent(&open_on(mem), &first);
+}
+
 /// The same on a real file system: a 3 MiB tmpfs, so the kernel's ENOSPC is what the store
 /// classifies. Needs root (scripts/test runs the suite as root); fails when it cannot mount.
 #[test]

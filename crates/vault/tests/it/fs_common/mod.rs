@@ -14,13 +14,31 @@ use vault::check::{check, CheckOptions, CheckReport};
 use vault::storage::{FaultStore, Store};
 use vault::{InitOptions, KdfParams, Repository, Storage};
 
-pub fn init_repo(dir: &Path) -> Repository {
-    let opts = InitOptions {
+/// Fast KDF, 1 MiB packs.
+fn init_options() -> InitOptions {
+    InitOptions {
         kdf: KdfParams::insecure_fast(),
         pack_size: 1024 * 1024,
         ..InitOptions::default()
-    };
-    Repository::init(Storage::local(dir).unwrap(), "test-password", &opts).unwrap()
+    }
+}
+
+pub fn init_repo(dir: &Path) -> Repository {
+    Repository::init(
+        Storage::local(dir).unwrap(),
+        "test-password",
+        &init_options(),
+    )
+    .unwrap()
+}
+
+/// A repository on any store (memory, the fault-injecting wrapper).
+pub fn init_repo_on(store: impl Store + 'static) -> Repository {
+    Repository::init(Storage::new(store), "test-password", &init_options()).unwrap()
+}
+
+pub fn open_repo_on(store: impl Store + 'static) -> Repository {
+    Repository::open(Storage::new(store), "test-password").unwrap()
 }
 
 pub fn open_repo(dir: &Path) -> Repository {
