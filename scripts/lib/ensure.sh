@@ -71,6 +71,9 @@ ensure_test_tools() {
     echo "installing s3s-fs 0.14 with cargo install" >&2
     cargo install s3s-fs --version '~0.14' --features binary --locked >&2
   fi
+  # S3 Object Lock (per-object retention, versions a delete cannot remove) is tested against
+  # moto's S3 server, which keeps retention; s3s-fs keeps none.
+  ensure_pip moto_server 'moto[server]>=5.1'
 }
 
 # start_test_services RUN_DIR: this run's own S3 server and PostgreSQL, with their data and
@@ -85,12 +88,14 @@ start_test_services() {
   # PostgreSQL runs as the postgres account under root: it must be able to enter the run
   # directory (but not list it).
   chmod 711 "$TEST_SERVICES_DIR"
-  start_postgres "$TEST_SERVICES_DIR/pg" && start_s3_server "$TEST_SERVICES_DIR/s3"
+  start_postgres "$TEST_SERVICES_DIR/pg" && start_s3_server "$TEST_SERVICES_DIR/s3" &&
+    start_lock_s3_server "$TEST_SERVICES_DIR/s3-lock"
 }
 
 # stop_test_services: stop what start_test_services started and remove its directory; safe to
 # call more than once and after a partial start.
 stop_test_services() {
+  stop_lock_s3_server
   stop_s3_server
   stop_postgres
   if [ -n "${TEST_SERVICES_DIR:-}" ]; then
@@ -233,6 +238,49 @@ stop_s3_server() {
   kill "$TEST_S3_PID" 2>/dev/null || true
   wait "$TEST_S3_PID" 2>/dev/null || true
   TEST_S3_PID=
+}
+
+# start_lock_s3_server DIR: a private S3 server that keeps S3 Object Lock retention (moto's
+# server) on 127.0.0.1, working directory DIR, with one bucket created with Object Lock
+# enabled (which turns versioning on). Exports CNXBACKUP_TEST_LOCK_S3_ENDPOINT,
+# CNXBACKUP_TEST_LOCK_S3_BUCKET, CNXBACKUP_TEST_LOCK_S3_ACCESS_KEY and
+# CNXBACKUP_TEST_LOCK_S3_SECRET_KEY (moto accepts any signed credentials); sets
+# TEST_LOCK_S3_PID.
+start_lock_s3_server() {
+  local dir=$1 port attempt
+  command -v moto_server >/dev/null 2>&1 ||
+    { echo "moto_server is not installed (ensure_test_tools installs it)" >&2; return 1; }
+  mkdir -p "$dir"
+  export CNXBACKUP_TEST_LOCK_S3_ACCESS_KEY=cnxlock
+  export CNXBACKUP_TEST_LOCK_S3_SECRET_KEY=cnxlock-secret-key-0123456789
+  export CNXBACKUP_TEST_LOCK_S3_BUCKET=cnxlock
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    export CNXBACKUP_TEST_LOCK_S3_ENDPOINT="http://127.0.0.1:$port"
+    (cd "$dir" && exec moto_server -H 127.0.0.1 -p "$port" >"$dir/server.log" 2>&1 </dev/null) &
+    TEST_LOCK_S3_PID=$!
+    if wait_for_http "$CNXBACKUP_TEST_LOCK_S3_ENDPOINT/" "$dir/server.log" moto_server 2>/dev/null &&
+      kill -0 "$TEST_LOCK_S3_PID" 2>/dev/null; then
+      break
+    fi
+    stop_lock_s3_server
+    [ "$attempt" -eq 3 ] && { cat "$dir/server.log" >&2; echo "moto_server did not start" >&2; return 1; }
+  done
+  curl -sf --max-time 10 --aws-sigv4 "aws:amz:us-east-1:s3" \
+    --user "$CNXBACKUP_TEST_LOCK_S3_ACCESS_KEY:$CNXBACKUP_TEST_LOCK_S3_SECRET_KEY" \
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -H "x-amz-bucket-object-lock-enabled: true" \
+    -X PUT "$CNXBACKUP_TEST_LOCK_S3_ENDPOINT/$CNXBACKUP_TEST_LOCK_S3_BUCKET" >/dev/null ||
+    { cat "$dir/server.log" >&2; echo "moto_server: creating the Object Lock bucket failed" >&2;
+      stop_lock_s3_server; return 1; }
+  echo "S3 server with Object Lock (moto) started on $CNXBACKUP_TEST_LOCK_S3_ENDPOINT for this run" >&2
+}
+
+# stop_lock_s3_server: stop the server start_lock_s3_server started, if any.
+stop_lock_s3_server() {
+  [ -n "${TEST_LOCK_S3_PID:-}" ] || return 0
+  kill "$TEST_LOCK_S3_PID" 2>/dev/null || true
+  wait "$TEST_LOCK_S3_PID" 2>/dev/null || true
+  TEST_LOCK_S3_PID=
 }
 
 # wait_for_http URL LOG WHAT: wait up to 10 s for any HTTP answer from URL (even a 403 to

@@ -119,6 +119,8 @@ pub const KEYS: &[Key] = &[
     key("s3", "secret_access_key_file", Kind::Text),
     key("s3", "concurrency", Kind::Integer),
     key("s3", "timeout_secs", Kind::Integer),
+    key("s3", "object_lock_days", Kind::Integer),
+    key("s3", "object_lock_mode", Kind::Text),
     // [ccm]: FileNet facts discovery cannot read (docs/CLI.md)
     key("ccm", "storage_area", Kind::Text),
     // [notify]: monitoring pings and the metrics file (docs/CLI.md "Notifications and metrics")

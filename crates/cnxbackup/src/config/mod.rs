@@ -390,6 +390,14 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
             ),
         ));
     }
+    if let Some(days) = c.s3.object_lock_days {
+        if !(1..=36_500).contains(&days) {
+            return Err(bad(
+                "s3.object_lock_days",
+                format!("must be between 1 and 36500 days, got {days}"),
+            ));
+        }
+    }
     validate_notify(loaded)?;
     validate_declared(loaded)?;
     let timeout = c.websphere.stop_timeout_secs;
@@ -645,6 +653,7 @@ mod tests {
         full.s3.path_style = Some(true);
         full.s3.access_key_id = Some("x".into());
         full.s3.secret_access_key_file = Some("x".into());
+        full.s3.object_lock_days = Some(1);
         full.ccm.storage_area = Some("/x".into());
         full.notify.url = Some("x".into());
         full.notify.metrics_file = Some("/x".into());

@@ -177,6 +177,10 @@ pub struct S3Config {
     pub concurrency: u64,
     /// Deadline of one request (sized for one pack upload).
     pub timeout_secs: u64,
+    /// S3 Object Lock: days every written object is kept (none: no per-object retention).
+    pub object_lock_days: Option<u64>,
+    /// S3 Object Lock mode of that retention.
+    pub object_lock_mode: vault::storage::LockMode,
 }
 
 impl Default for S3Config {
@@ -189,6 +193,8 @@ impl Default for S3Config {
             secret_access_key_file: None,
             concurrency: 32,
             timeout_secs: 300,
+            object_lock_days: None,
+            object_lock_mode: vault::storage::LockMode::default(),
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use vault::storage::{S3Options, Secret};
+use vault::storage::{ObjectLock, S3Options, Secret};
 use vault::StorageOptions;
 
 use super::Context;
@@ -50,6 +50,10 @@ pub fn storage_options(
             concurrency: Some(usize::try_from(c.concurrency).unwrap_or(usize::MAX)),
             timeout: Some(Duration::from_secs(c.timeout_secs)),
             retries: None,
+            object_lock: c.object_lock_days.map(|days| ObjectLock {
+                mode: c.object_lock_mode,
+                retain: Duration::from_secs(days.saturating_mul(86_400)),
+            }),
         },
     })
 }

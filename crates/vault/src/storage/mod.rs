@@ -27,12 +27,14 @@ pub mod fault;
 pub mod mem;
 pub mod opendal_store;
 pub mod s3;
+pub mod s3_retention;
 pub mod store;
 
 pub use fault::{FaultStore, WriteFault};
 pub use mem::MemStore;
 pub use opendal_store::OpendalStore;
 pub use s3::{S3Options, S3Url};
+pub use s3_retention::{LockMode, ObjectLock};
 pub use secret::Secret;
 pub use store::{ObjectEntry, Store, StoreError, StoreErrorKind};
 

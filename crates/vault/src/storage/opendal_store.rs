@@ -20,6 +20,7 @@ use bytes::Bytes;
 use opendal::{ErrorKind, Operator};
 
 use super::s3::{self, S3Options};
+use super::s3_retention::Retention;
 use super::store::{kind_of_io, ObjectEntry, Store, StoreError, StoreErrorKind};
 use super::TMP_DIR;
 use crate::VaultError;
@@ -39,6 +40,8 @@ pub struct OpendalStore {
 #[derive(Clone, Debug)]
 struct Remote {
     access_key_id: Option<String>,
+    /// S3 Object Lock: the retention every written object gets.
+    retention: Option<Arc<Retention>>,
 }
 
 impl std::fmt::Debug for OpendalStore {
@@ -72,6 +75,7 @@ impl OpendalStore {
         let parts = s3::open(rest, opts)?;
         let remote = Remote {
             access_key_id: parts.access_key_id,
+            retention: parts.retention.map(Arc::new),
         };
         let store =
             OpendalStore::with_operator(parts.op, parts.location, parts.store, Some(remote))?;
@@ -226,8 +230,13 @@ impl Store for OpendalStore {
         let parts: Vec<Bytes> = parts.into_iter().filter(|p| !p.is_empty()).collect();
         self.rt
             .block_on(self.op.write(path, opendal::Buffer::from(parts)))
-            .map(drop)
-            .map_err(|e| self.error(e))
+            .map_err(|e| self.error(e))?;
+        match self.remote.as_ref().and_then(|r| r.retention.as_deref()) {
+            Some(retention) if Retention::applies_to(path) => {
+                self.rt.block_on(retention.protect(path))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn read(&self, path: &str) -> Result<Vec<u8>, StoreError> {

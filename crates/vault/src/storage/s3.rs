@@ -23,6 +23,7 @@ use opendal::layers::{ConcurrentLimitLayer, RetryLayer, TimeoutLayer};
 use opendal::{ErrorKind, HttpTransporter, Operator};
 use secret::Secret;
 
+use super::s3_retention::{ObjectLock, Retention, Target};
 use super::store::{StoreError, StoreErrorKind};
 use crate::VaultError;
 
@@ -60,6 +61,9 @@ pub struct S3Options {
     pub timeout: Option<Duration>,
     /// Retries of a transient error [default: 5].
     pub retries: Option<usize>,
+    /// S3 Object Lock: every object written (but `locks/`) gets this retention
+    /// ([`s3_retention`](super::s3_retention)); the bucket must have Object Lock enabled.
+    pub object_lock: Option<ObjectLock>,
 }
 
 /// Where an S3 repository lives, parsed from `s3://BUCKET/PREFIX`.
@@ -109,6 +113,8 @@ pub(super) struct S3Parts {
     /// `S3 endpoint URL, bucket NAME`, for errors.
     pub(super) store: String,
     pub(super) access_key_id: Option<String>,
+    /// With [`S3Options::object_lock`]: how each written object gets its retention.
+    pub(super) retention: Option<Retention>,
 }
 
 /// Build the operator for `s3://` + `rest`.
@@ -143,8 +149,13 @@ pub(super) fn open(rest: &str, opts: &S3Options) -> Result<S3Parts, VaultError> 
     if let Some(e) = endpoint {
         builder = builder.endpoint(e);
     }
-    if !opts.path_style.unwrap_or(endpoint.is_some()) {
+    let path_style = opts.path_style.unwrap_or(endpoint.is_some());
+    if !path_style {
         builder = builder.enable_virtual_host_style();
+    }
+    if opts.object_lock.is_some() {
+        // S3 refuses a PUT to an Object Lock bucket without an integrity header.
+        builder = builder.checksum_algorithm("md5");
     }
     match (&opts.access_key_id, &opts.secret_access_key) {
         (Some(id), Some(secret)) => {
@@ -182,6 +193,20 @@ pub(super) fn open(rest: &str, opts: &S3Options) -> Result<S3Parts, VaultError> 
             .with_source(e);
         VaultError::storage(store.clone(), "open", "", error)
     })?;
+    let retention = opts.object_lock.map(|lock| {
+        let target = Target {
+            endpoint,
+            region,
+            bucket: &url.bucket,
+            prefix: &url.prefix,
+            path_style,
+            keys: opts
+                .access_key_id
+                .as_deref()
+                .zip(opts.secret_access_key.as_ref().map(Secret::expose)),
+        };
+        Retention::new(lock, &target, client.clone())
+    });
     let ctx = op.context().with_http_transport(HttpTransporter::new(
         opendal_http_transport_reqwest::ReqwestTransport::new(client),
     ));
@@ -206,6 +231,7 @@ pub(super) fn open(rest: &str, opts: &S3Options) -> Result<S3Parts, VaultError> 
         location,
         store,
         access_key_id: opts.access_key_id.clone(),
+        retention,
     })
 }
 

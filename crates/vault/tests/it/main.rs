@@ -26,6 +26,7 @@ mod repo_snapshots;
 mod restore_escape;
 mod restore_in_place;
 mod s3_common;
+mod s3_object_lock;
 mod s3_repo;
 mod store_conformance;
 mod tree_cache;
