@@ -31,6 +31,14 @@ pub struct Deployment {
     pub databases: Vec<Database>,
     /// Security-role mappings read from the application bindings.
     pub role_mappings: Vec<AppRoleMappings>,
+    /// The cell's web servers (IBM HTTP Server and the WebSphere plug-in): their files on
+    /// this host, or where they live when elsewhere.
+    #[serde(default)]
+    pub web_servers: Vec<WebServer>,
+    /// The Tivoli Directory Integrator solution that keeps Profiles in sync with LDAP, when
+    /// configured (`[tdi]`).
+    #[serde(default)]
+    pub tdi: Option<Tdi>,
     /// Where each root came from, keyed by the dotted JSON key (`data.shared_root`).
     pub provenance: BTreeMap<String, Provenance>,
     /// Things that could not be read or did not agree; the facts concerned are unknown.
@@ -408,6 +416,67 @@ impl fmt::Display for DbVendor {
             DbVendor::Sqlserver => "sqlserver",
         })
     }
+}
+
+/// One web server of the cell: IBM HTTP Server and the WebSphere plug-in, from the web
+/// server definition in the cell (or, without one, from the Installation Manager that
+/// installed IHS on this host), with the files each needs on this host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebServer {
+    /// The web server definition's name (`webserver1`), or the IIM location's id when the
+    /// cell defines none.
+    pub name: String,
+    /// Its node in the cell (empty when the cell defines none).
+    pub node: String,
+    /// The node's host name.
+    pub host: Option<String>,
+    /// How it was found: `cell definition <server.xml>` or `Installation Manager <data dir>`.
+    pub found_by: String,
+    /// The cell's definition (`server.xml` of the web server), when the cell has one: a
+    /// backup set carries it to the web server's own host, which has no cell configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<WebDefinition>,
+    /// Whether IBM HTTP Server is installed on this host (its install root exists here).
+    pub on_this_host: bool,
+    /// IHS install root.
+    pub install_root: String,
+    /// Its `httpd.conf`.
+    pub config_file: String,
+    /// IHS version (`properties/version/IHS.product`, else IIM's record).
+    pub version: Option<String>,
+    /// The plug-in's install root.
+    pub plugin_install_root: Option<String>,
+    /// The plug-in's `plugin-cfg.xml` (`WebSpherePluginConfig` of httpd.conf, else the
+    /// definition's `RemoteConfigFilename`).
+    pub plugin_config_file: Option<String>,
+    /// Plug-in version (`properties/version/PLG.product`, else IIM's record).
+    pub plugin_version: Option<String>,
+    /// What the `web_server` component backs up: the configuration directory, the files it
+    /// includes, its key databases with their stash files, and the agent data of the
+    /// Installation Manager that installed IHS (when not the one of Connections).
+    pub server_paths: Vec<String>,
+    /// What the `web_plugin` component backs up: `plugin-cfg.xml`'s directory, the
+    /// plug-in's key database and stash file, its log directory, and the agent data of the
+    /// Installation Manager that installed it (when not already listed).
+    pub plugin_paths: Vec<String>,
+}
+
+/// The profile sync solution (Tivoli Directory Integrator).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tdi {
+    /// The solution directory (`tdisol`).
+    pub solution_dir: String,
+    /// The TDI install, when it is on this host.
+    pub install_dir: Option<String>,
+}
+
+/// A web server definition of the cell: the `server.xml` it was read from and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebDefinition {
+    /// Product path of the definition's `server.xml`.
+    pub file: String,
+    /// Its attributes (install roots, configuration file, plug-in files).
+    pub info: websphere::WebServerInfo,
 }
 
 /// One database (for Oracle: one database holding one schema per application).

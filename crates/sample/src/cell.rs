@@ -579,7 +579,7 @@ fn server_xml(spec: &Spec, name: &str, ty: ServerType, cluster: Option<&str>) ->
         esc(name)
     ));
     if ty == ServerType::WebServer {
-        s.push_str("  <components xmi:type=\"webserver:WebServer\" xmi:id=\"WebServer_1\" webserverType=\"IHS\" webserverInstallRoot=\"/opt/IBM/HTTPServer\" pluginInstallRoot=\"/opt/IBM/WebSphere/Plugins\" configurationFilename=\"${WEB_INSTALL_ROOT}/conf/httpd.conf\" logFilenameAccess=\"${WEB_INSTALL_ROOT}/logs/access_log\" logFilenameError=\"${WEB_INSTALL_ROOT}/logs/error_log\" webAppMapping=\"ALL\"/>\n");
+        s.push_str("  <components xmi:type=\"webserver:WebServer\" xmi:id=\"WebServer_1\" webserverType=\"IHS\" webserverInstallRoot=\"/opt/IBM/HTTPServer\" pluginInstallRoot=\"/opt/IBM/WebSphere/Plugins\" configurationFilename=\"${WEB_INSTALL_ROOT}/conf/httpd.conf\" logFilenameAccess=\"${WEB_INSTALL_ROOT}/logs/access_log\" logFilenameError=\"${WEB_INSTALL_ROOT}/logs/error_log\" webAppMapping=\"ALL\">\n    <plugin xmi:id=\"PluginProperties_1\" PluginGeneration=\"AUTOMATIC\" PluginPropagation=\"AUTOMATIC\" ConfigFilename=\"plugin-cfg.xml\" KeyRingFilename=\"plugin-key.kdb\" StashfileLocation=\"plugin-key.sth\" RemoteConfigFilename=\"/opt/IBM/WebSphere/Plugins/config/webserver1/plugin-cfg.xml\" RemoteKeyRingFileName=\"/opt/IBM/WebSphere/Plugins/config/webserver1/plugin-key.kdb\" LogFilename=\"/opt/IBM/WebSphere/Plugins/logs/webserver1/http_plugin.log\"/>\n  </components>\n");
     } else {
         let heap = match ty {
             ServerType::ApplicationServer => (2048, 4096),

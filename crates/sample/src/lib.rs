@@ -40,6 +40,7 @@ mod tree;
 mod update;
 mod variant;
 mod was;
+mod web;
 mod xml;
 mod xor;
 
@@ -54,6 +55,7 @@ pub use standin_db::{db_state_product_path, DB_STATE_DIR};
 pub use standin_was::{LOG_DIR, PROFILE_SCRIPTS, STATE_DIR};
 pub use update::{simulate_failed_update, UpdateReport};
 pub use variant::{UnknownVariant, Variant};
+pub use web::{IHS_ROOT, PLUGIN_ROOT, WEB_VERSION};
 pub use xor::xor_encode;
 
 /// Everything that can go wrong building or driving a sample.
@@ -256,7 +258,11 @@ pub(crate) fn build_part(
         standin_db::write_db_standins(&tree, &spec, sysroot_str)?;
     }
     if holds(Piece::WebServer) {
-        multihost::write_web_server(&tree, &spec)?;
+        web::write_web_server(&tree, &spec)?;
+        if part.is_some() {
+            // a web server's own host: root's Installation Manager installed IHS there
+            web::write_web_iim(&tree, &spec)?;
+        }
     }
     write_state(&tree, variant, opts, &spec, part)?;
     control::age_tree(&sysroot, &tree.real(STATE_DIR), opts.seed)?;

@@ -17,7 +17,6 @@ use crate::expected::{ProfileType, ServerType};
 use crate::standin_was::{sh_quote, STATE_DIR};
 use crate::topology::Spec;
 use crate::tree::Tree;
-use crate::xml::esc;
 use crate::{build_part, BuildOptions, ControlEvent, Expected, Sample, SampleError, Variant};
 
 /// What a host of the cell is there for.
@@ -123,44 +122,6 @@ pub(crate) fn host_spec(full: &Spec, part: &HostPart) -> Spec {
     was.servers.retain(|s| local_profiles.contains(&s.profile));
     spec.expected.primary_host = part.host.clone();
     spec
-}
-
-/// The IBM HTTP Server configuration and the WebSphere plug-in file of `webserver1`, which
-/// routes to every application server of the cell.
-pub(crate) fn write_web_server(tree: &Tree, spec: &Spec) -> Result<(), SampleError> {
-    let e = &spec.expected;
-    tree.write(
-        "/opt/IBM/HTTPServer/conf/httpd.conf",
-        format!(
-            "# IBM HTTP Server (cnxbackup sample)\nServerName {}\nListen 443\nLoadModule was_ap24_module /opt/IBM/WebSphere/Plugins/bin/64bits/mod_was_ap24_http.so\nWebSpherePluginConfig /opt/IBM/WebSphere/Plugins/config/webserver1/plugin-cfg.xml\n",
-            spec.virtual_host
-        ),
-    )?;
-    let mut plugin = String::from("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<Config>\n");
-    for c in &e.was.clusters {
-        plugin.push_str(&format!("  <ServerCluster Name=\"{}\">\n", esc(&c.name)));
-        for m in &c.members {
-            let host = e
-                .was
-                .nodes
-                .iter()
-                .find(|n| n.name == m.node)
-                .map(|n| n.host.as_str())
-                .unwrap_or("localhost");
-            plugin.push_str(&format!(
-                "    <Server Name=\"{}_{}\"><Transport Hostname=\"{}\" Port=\"9080\" Protocol=\"http\"/></Server>\n",
-                esc(&m.node),
-                esc(&m.server),
-                esc(host)
-            ));
-        }
-        plugin.push_str("  </ServerCluster>\n");
-    }
-    plugin.push_str("</Config>\n");
-    tree.write(
-        "/opt/IBM/WebSphere/Plugins/config/webserver1/plugin-cfg.xml",
-        plugin,
-    )
 }
 
 /// One host of a built cell.

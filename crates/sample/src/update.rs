@@ -469,8 +469,9 @@ pub fn simulate_failed_update(sample: &Sample) -> Result<UpdateReport, SampleErr
     if sample.holds(Piece::Data) {
         u.data(&mut ch)?;
     }
-    // a single-host sample has the web server's files too, but no backup of them to undo
-    // the change with: only the web server's host of a cell gets it
+    // a single-host sample has the web server's files too (its backups hold them as
+    // web_server and web_plugin), but the update changes them only on the web server's
+    // own host of a cell, where the regenerated plug-in configuration is propagated
     if sample
         .part
         .as_ref()

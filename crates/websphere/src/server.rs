@@ -17,6 +17,16 @@ pub struct WebServerInfo {
     pub install_root: Option<String>,
     /// `configurationFilename` (httpd.conf).
     pub configuration_file: Option<String>,
+    /// `pluginInstallRoot`: the WebSphere plug-in's install on the web server's host.
+    #[serde(default)]
+    pub plugin_install_root: Option<String>,
+    /// The plug-in properties' `RemoteConfigFilename`: where `plugin-cfg.xml` is propagated
+    /// to on the web server's host.
+    #[serde(default)]
+    pub plugin_config_file: Option<String>,
+    /// The plug-in properties' `RemoteKeyRingFileName`: the plug-in's key database there.
+    #[serde(default)]
+    pub plugin_key_ring: Option<String>,
 }
 
 /// What the tool needs from a `server.xml`.
@@ -77,12 +87,21 @@ pub fn parse_server_xml(input: &[u8], file: &Path) -> Result<ServerConfig, ReadE
         initial_state: root
             .child("stateManagement")
             .and_then(|s| s.attr_string("initialState")),
-        web_server: web.map(|w| WebServerInfo {
-            kind: w.attr_string("webserverType"),
-            install_root: w.attr_string("webserverInstallRoot"),
-            configuration_file: w.attr_string("configurationFilename"),
-        }),
+        web_server: web.map(web_server_info),
     })
+}
+
+/// The web server definition's attributes and those of its plug-in properties.
+fn web_server_info(w: &Element) -> WebServerInfo {
+    let plugin = w.child("plugin");
+    WebServerInfo {
+        kind: w.attr_string("webserverType"),
+        install_root: w.attr_string("webserverInstallRoot"),
+        configuration_file: w.attr_string("configurationFilename"),
+        plugin_install_root: w.attr_string("pluginInstallRoot"),
+        plugin_config_file: plugin.and_then(|p| p.attr_string("RemoteConfigFilename")),
+        plugin_key_ring: plugin.and_then(|p| p.attr_string("RemoteKeyRingFileName")),
+    }
 }
 
 /// Reads a `server.xml` at a product path through the sysroot.

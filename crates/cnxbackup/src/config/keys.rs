@@ -123,6 +123,9 @@ pub const KEYS: &[Key] = &[
     key("s3", "object_lock_mode", Kind::Text),
     // [ccm]: FileNet facts discovery cannot read (docs/CLI.md)
     key("ccm", "storage_area", Kind::Text),
+    // [tdi]: the profile sync solution (docs/USAGE.md "The profile sync solution")
+    key("tdi", "solution_dir", Kind::Text),
+    key("tdi", "install_dir", Kind::Text),
     // [notify]: monitoring pings and the metrics file (docs/CLI.md "Notifications and metrics")
     Key {
         secret: true,

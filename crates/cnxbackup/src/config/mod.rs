@@ -423,6 +423,8 @@ fn validate(loaded: &LoadedConfig) -> Result<(), ConfigError> {
         ),
         ("database.command", &c.database.command),
         ("ccm.storage_area", &c.ccm.storage_area),
+        ("tdi.solution_dir", &c.tdi.solution_dir),
+        ("tdi.install_dir", &c.tdi.install_dir),
         ("database.verify_command", &c.database.verify_command),
     ] {
         if let Some(path) = path {
@@ -655,6 +657,8 @@ mod tests {
         full.s3.secret_access_key_file = Some("x".into());
         full.s3.object_lock_days = Some(1);
         full.ccm.storage_area = Some("/x".into());
+        full.tdi.solution_dir = Some("/x".into());
+        full.tdi.install_dir = Some("/x".into());
         full.notify.url = Some("x".into());
         full.notify.metrics_file = Some("/x".into());
         let x = || Some(runbook::declared::CommandLine::Line("x".into()));

@@ -31,6 +31,19 @@ pub struct Config {
     /// `[[component]]`: declared components (docs/USAGE.md "Declared components"); an array
     /// of tables, so its keys are not in the flat key registry nor settable by environment.
     pub component: Vec<Declared>,
+    pub tdi: TdiConfig,
+}
+
+/// `[tdi]`: the Tivoli Directory Integrator solution that keeps Profiles in sync with LDAP
+/// (product paths; nothing records where it is, so it is backed up only when named).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TdiConfig {
+    /// The solution directory (`tdisol`: `profiles_tdi.properties`, `map_dbrepos_from_source.properties`,
+    /// the assembly line scripts).
+    pub solution_dir: Option<PathBuf>,
+    /// The TDI install, when it is on this host (backed up with the solution).
+    pub install_dir: Option<PathBuf>,
 }
 
 /// `[ccm]`: Connections Content Manager (FileNet) facts discovery cannot read.

@@ -22,7 +22,7 @@ impl Context {
     }
 
     /// What the configuration tells discovery: the `[deployment]` overrides (product roots
-    /// that are not where the profile registry says) and `[ccm] storage_area`.
+    /// that are not where the profile registry says), `[ccm] storage_area` and `[tdi]`.
     pub fn discover_options(&self) -> DiscoverOptions {
         let c = &self.loaded.config;
         let product = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
@@ -30,6 +30,8 @@ impl Context {
             app_server_root: product(&c.deployment.app_server_root),
             connections_root: product(&c.deployment.connections_root),
             ccm_storage_area: product(&c.ccm.storage_area),
+            tdi_solution_dir: product(&c.tdi.solution_dir),
+            tdi_install_dir: product(&c.tdi.install_dir),
         }
     }
 

@@ -166,25 +166,11 @@ impl Fixture {
                     .into_iter()
                     .map(|(k, v)| (k, Value::String(v)))
                     .collect();
-                let mut vars = json!({
+                let vars = json!({
                     "ansible_connection": "local",
                     "ansible_python_interpreter": python3(),
                     "cnx_environment": env,
                 });
-                if role == HostRole::WebServer {
-                    vars["cnx_web_conf"] = h
-                        .sample
-                        .real_path("/opt/IBM/HTTPServer/conf")
-                        .display()
-                        .to_string()
-                        .into();
-                    vars["cnx_web_plugin_config"] = h
-                        .sample
-                        .real_path("/opt/IBM/WebSphere/Plugins/config")
-                        .display()
-                        .to_string()
-                        .into();
-                }
                 hosts.insert(h.name.clone(), vars);
             }
             json!({ "hosts": hosts })

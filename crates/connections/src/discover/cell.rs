@@ -12,6 +12,7 @@ use websphere::serverindex::{self, read_serverindex};
 use websphere::variables::{read_scoped_variables, Variables};
 use websphere::Sysroot;
 
+use super::web::WebDefinition;
 use super::{DiscoverError, Warnings};
 use crate::deployment::{
     AppRoleMappings, Cluster, ClusterMember, Node, Profile, ProfileType, RoleMapping, Server,
@@ -37,6 +38,8 @@ pub(crate) struct CellFacts {
     pub applications: Vec<String>,
     /// Role mappings from the application bindings.
     pub role_mappings: Vec<AppRoleMappings>,
+    /// The web server definitions of every node.
+    pub web_definitions: Vec<WebDefinition>,
 }
 
 fn server_type(t: &serverindex::ServerType) -> ServerType {
@@ -178,7 +181,7 @@ pub(crate) fn read_cell(
             source,
         })?;
 
-    let (nodes, clusters) = read_topology(sys, &cell, &mut w);
+    let (nodes, clusters, web_definitions) = read_topology(sys, &cell, &mut w);
 
     // Profile types and nodes.
     let dmgr_node = nodes
@@ -286,12 +289,17 @@ pub(crate) fn read_cell(
         datasources,
         applications,
         role_mappings,
+        web_definitions,
     })
 }
 
 /// Nodes with their servers (from `serverindex.xml`, completed by the server directories)
-/// and clusters with their members.
-fn read_topology(sys: &Sysroot, cell: &CellLayout, w: &mut Warnings) -> (Vec<Node>, Vec<Cluster>) {
+/// and clusters with their members, and the web server definitions among the servers.
+fn read_topology(
+    sys: &Sysroot,
+    cell: &CellLayout,
+    w: &mut Warnings,
+) -> (Vec<Node>, Vec<Cluster>, Vec<WebDefinition>) {
     let mut clusters = Vec::new();
     for name in &cell.clusters {
         let file = cell.dir.join("clusters").join(name).join("cluster.xml");
@@ -322,6 +330,7 @@ fn read_topology(sys: &Sysroot, cell: &CellLayout, w: &mut Warnings) -> (Vec<Nod
     };
 
     let mut nodes = Vec::new();
+    let mut web = Vec::new();
     for n in &cell.nodes {
         let index_file = n.dir.join("serverindex.xml");
         let index = match read_serverindex(sys, &index_file) {
@@ -368,6 +377,15 @@ fn read_topology(sys: &Sysroot, cell: &CellLayout, w: &mut Warnings) -> (Vec<Nod
             };
             let cluster = cluster_of(&n.name, &name)
                 .or_else(|| config.as_ref().and_then(|c| c.cluster_name.clone()));
+            if let Some(info) = config.as_ref().and_then(|c| c.web_server.clone()) {
+                web.push(WebDefinition {
+                    name: name.clone(),
+                    node: n.name.clone(),
+                    host: host.clone(),
+                    file: server_xml.clone(),
+                    info,
+                });
+            }
             servers.push(Server {
                 node: n.name.clone(),
                 host: host.clone(),
@@ -384,7 +402,7 @@ fn read_topology(sys: &Sysroot, cell: &CellLayout, w: &mut Warnings) -> (Vec<Nod
             servers,
         });
     }
-    (nodes, clusters)
+    (nodes, clusters, web)
 }
 
 /// Datasources of every scope's `resources.xml` (cell, clusters, nodes, servers).

@@ -18,6 +18,7 @@ mod ibm_xml;
 pub mod iim;
 mod roots;
 pub mod version_files;
+pub mod web;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ use websphere::Sysroot;
 
 use crate::deployment::{
     Ccm, ConnectionsInstall, Deployment, FilenetAdmin, InstallationManager,
-    OtherInstallationManager, Provenance, VersionInfo, Warning,
+    OtherInstallationManager, Provenance, Tdi, VersionInfo, Warning,
 };
 use crate::version::{webresources_listing_hash, Evidence, EvidenceSource, VersionEvidence};
 
@@ -42,6 +43,11 @@ pub struct DiscoverOptions {
     /// The FileNet storage area (`[ccm] storage_area`, product path): its real location is
     /// recorded in the GCD database, which discovery cannot read.
     pub ccm_storage_area: Option<String>,
+    /// The Tivoli Directory Integrator solution directory (`[tdi] solution_dir`, product
+    /// path): nothing in the deployment records it.
+    pub tdi_solution_dir: Option<String>,
+    /// The TDI install on this host (`[tdi] install_dir`, product path).
+    pub tdi_install_dir: Option<String>,
 }
 
 /// A required input could not be read; discovery cannot continue.
@@ -364,6 +370,14 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
         &mut prov,
     );
 
+    let iims: Vec<&iim::IimFound> = iim_chosen.iter().chain(iim_others.iter()).collect();
+    let web_servers = web::discover_web(
+        sys,
+        &cell.web_definitions,
+        &iims,
+        iim_chosen.as_ref().map(|c| c.data_dir.as_str()),
+        &mut w,
+    );
     let mut was = cell.was;
     was.version = version_info.was_version.clone();
     Ok(Deployment {
@@ -378,8 +392,39 @@ pub fn discover(sys: &Sysroot, opts: &DiscoverOptions) -> Result<Deployment, Dis
         installation_manager,
         databases,
         role_mappings: cell.role_mappings,
+        web_servers,
+        tdi: tdi(sys, opts, &mut w),
         provenance: prov,
         warnings: w.0,
+    })
+}
+
+/// The profile sync solution as configured; a configured directory that is not there is a
+/// warning (the backup's preflight then refuses naming it).
+fn tdi(sys: &Sysroot, opts: &DiscoverOptions, w: &mut Warnings) -> Option<Tdi> {
+    let solution_dir = opts
+        .tdi_solution_dir
+        .as_ref()?
+        .trim_end_matches('/')
+        .to_string();
+    let install_dir = opts
+        .tdi_install_dir
+        .as_ref()
+        .map(|d| d.trim_end_matches('/').to_string());
+    for d in std::iter::once(&solution_dir).chain(install_dir.iter()) {
+        if !sys.is_dir(Path::new(d)) {
+            w.push_at(
+                Path::new(d),
+                None,
+                "configured in [tdi] but not a directory on this host; the backup will refuse \
+                 until it is there or the setting is removed"
+                    .into(),
+            );
+        }
+    }
+    Some(Tdi {
+        solution_dir,
+        install_dir,
     })
 }
 

@@ -372,6 +372,7 @@ fn configured_roots_win_and_say_so() {
         app_server_root: Some(ASR.into()),
         connections_root: Some("/opt/IBM/Connections".into()),
         ccm_storage_area: None,
+        ..DiscoverOptions::default()
     };
     let d = discover(&f.sysroot(), &opts).unwrap();
     assert_eq!(d.provenance["connections.root"].source, "configuration");
@@ -381,6 +382,7 @@ fn configured_roots_win_and_say_so() {
         app_server_root: Some("/opt/nowhere".into()),
         connections_root: None,
         ccm_storage_area: None,
+        ..DiscoverOptions::default()
     };
     let e = discover(&f.sysroot(), &bad).unwrap_err();
     assert!(

@@ -7,3 +7,4 @@ mod common;
 mod discover_fixture;
 mod discover_samples;
 mod parsers_never_panic;
+mod web_tier;

@@ -9,6 +9,7 @@
 //! the report itself (schema: `docs/schemas/diff.schema.json`).
 
 pub mod group;
+pub mod properties;
 pub mod xml;
 
 use std::path::Path;
@@ -19,6 +20,9 @@ use serde::Serialize;
 use vault::{Repository, Snapshot, SnapshotId, VaultError};
 
 use group::Grouper;
+pub use properties::{
+    diff_properties, is_config_properties, PropertiesDiff, PropertyChange, PropertyChangeKind,
+};
 pub use vault::tree::diff::{
     diff_trees, ChangeKind, EntryChange, EntryState, Field, TreeDiff, TreeSource,
 };
@@ -32,7 +36,8 @@ pub const ALL_GROUP: &str = "all";
 /// Choices for [`diff_snapshots`].
 #[derive(Debug, Clone)]
 pub struct DiffOptions {
-    /// Compare changed XML configuration files structurally (reads both versions).
+    /// Compare changed configuration files structurally (reads both versions): XML
+    /// element by element, properties files key by key.
     pub xml: bool,
     /// Larger files (either version) are not parsed.
     pub xml_size_limit: u64,
@@ -191,6 +196,24 @@ pub struct FileChange {
     /// The structural comparison of a changed XML configuration file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xml: Option<XmlResult>,
+    /// The key-by-key comparison of a changed properties file (secrets masked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<PropertiesResult>,
+}
+
+/// How the comparison of one properties file went.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum PropertiesResult {
+    /// Both versions parsed; these are the changed keys (possibly none: comments or order).
+    Compared {
+        changes: Vec<PropertyChange>,
+        truncated: usize,
+    },
+    /// A version is larger than the limit: not parsed.
+    TooLarge { limit: u64 },
+    /// A version could not be read or parsed.
+    Error { message: String },
 }
 
 /// How the XML comparison of one file went.
@@ -352,7 +375,13 @@ pub fn diff_snapshots(
         } else {
             ALL_GROUP.to_string()
         };
-        let xml = xml_result(repo, from.1, to.1, &change, opts);
+        let (xml, properties) = {
+            let mut read = read_versions(repo, from.1, to.1, &change.path);
+            (
+                xml_result_with(&change, opts, &mut read),
+                properties_result_with(&change, opts, &mut read),
+            )
+        };
         let fc = FileChange {
             kind: change
                 .new
@@ -365,6 +394,7 @@ pub fn diff_snapshots(
             new: change.new,
             fields: change.fields,
             xml,
+            properties,
         };
         let idx = match groups.iter().position(|g| g.name == name) {
             Some(i) => i,
@@ -427,59 +457,112 @@ enum Side {
     New,
 }
 
-/// The XML comparison of a changed configuration file, when it is one.
-fn xml_result(
-    repo: &Repository,
-    old: &Snapshot,
-    new: &Snapshot,
-    c: &EntryChange,
-    opts: &DiffOptions,
-) -> Option<XmlResult> {
-    xml_result_with(c, opts, &mut |side| {
+/// Reads one version of the file at `path` from the snapshot of `side`.
+fn read_versions<'a>(
+    repo: &'a Repository,
+    old: &'a Snapshot,
+    new: &'a Snapshot,
+    path: &'a str,
+) -> impl FnMut(Side) -> Result<Vec<u8>, String> + 'a {
+    move |side| {
         let snap = match side {
             Side::Old => old,
             Side::New => new,
         };
         let mut buf = Vec::new();
-        vault::restore::dump_file(repo, snap, Path::new(&c.path), &mut buf)
+        vault::restore::dump_file(repo, snap, Path::new(path), &mut buf)
             .map(|_| buf)
             .map_err(|e| e.to_string())
+    }
+}
+
+/// Both versions of a changed configuration file, or why they are not compared.
+enum BothVersions {
+    /// Old and new content.
+    Read(Vec<u8>, Vec<u8>),
+    /// Not a content change, or comparing is off: nothing to report.
+    NotCompared,
+    /// A version is larger than the limit.
+    TooLarge(u64),
+    /// A version could not be read.
+    Unreadable(String),
+}
+
+/// Both versions of a file whose content changed, read by `read`.
+fn both_versions(
+    c: &EntryChange,
+    opts: &DiffOptions,
+    read: &mut dyn FnMut(Side) -> Result<Vec<u8>, String>,
+) -> BothVersions {
+    if !opts.xml || c.change != ChangeKind::Changed || !c.fields.contains(&Field::Content) {
+        return BothVersions::NotCompared;
+    }
+    let size = |s: &Option<EntryState>| s.as_ref().map_or(0, |s| s.size);
+    if size(&c.old) > opts.xml_size_limit || size(&c.new) > opts.xml_size_limit {
+        return BothVersions::TooLarge(opts.xml_size_limit);
+    }
+    let old = match read(Side::Old) {
+        Ok(a) => a,
+        Err(e) => return BothVersions::Unreadable(format!("cannot read the old version: {e}")),
+    };
+    match read(Side::New) {
+        Ok(b) => BothVersions::Read(old, b),
+        Err(e) => BothVersions::Unreadable(format!("cannot read the new version: {e}")),
+    }
+}
+
+/// The key-by-key comparison of a changed properties file, when it is one.
+fn properties_result_with(
+    c: &EntryChange,
+    opts: &DiffOptions,
+    read: &mut dyn FnMut(Side) -> Result<Vec<u8>, String>,
+) -> Option<PropertiesResult> {
+    if !is_config_properties(&c.path) {
+        return None;
+    }
+    let (a, b) = match both_versions(c, opts, read) {
+        BothVersions::Read(a, b) => (a, b),
+        BothVersions::NotCompared => return None,
+        BothVersions::TooLarge(limit) => return Some(PropertiesResult::TooLarge { limit }),
+        BothVersions::Unreadable(message) => return Some(PropertiesResult::Error { message }),
+    };
+    Some(match diff_properties(&a, &b) {
+        Ok(d) => PropertiesResult::Compared {
+            changes: d.changes,
+            truncated: d.truncated,
+        },
+        Err(e) => PropertiesResult::Error {
+            message: format!("{e}: {}", e.source.detail()),
+        },
     })
 }
 
-/// [`xml_result`] with the file versions read by `read` (a map in tests).
+/// The XML comparison of a changed configuration file, when it is one, with the file
+/// versions read by `read` (a map in tests).
 fn xml_result_with(
     c: &EntryChange,
     opts: &DiffOptions,
     read: &mut dyn FnMut(Side) -> Result<Vec<u8>, String>,
 ) -> Option<XmlResult> {
-    if !opts.xml || c.change != ChangeKind::Changed || !c.fields.contains(&Field::Content) {
-        return None;
-    }
     if !is_config_xml(&c.path) {
         return None;
     }
-    let size = |s: &Option<EntryState>| s.as_ref().map_or(0, |s| s.size);
-    if size(&c.old) > opts.xml_size_limit || size(&c.new) > opts.xml_size_limit {
-        return Some(XmlResult::TooLarge {
-            limit: opts.xml_size_limit,
-        });
-    }
-    let result = read(Side::Old)
-        .map_err(|e| format!("cannot read the old version: {e}"))
-        .and_then(|a| {
-            read(Side::New)
-                .map_err(|e| format!("cannot read the new version: {e}"))
-                .and_then(|b| diff_xml(&a, &b).map_err(|e| e.to_string()))
-        });
-    Some(match result {
+    let (a, b) = match both_versions(c, opts, read) {
+        BothVersions::Read(a, b) => (a, b),
+        BothVersions::NotCompared => return None,
+        BothVersions::TooLarge(limit) => return Some(XmlResult::TooLarge { limit }),
+        BothVersions::Unreadable(message) => return Some(XmlResult::Error { message }),
+    };
+    Some(match diff_xml(&a, &b) {
         Ok(d) => XmlResult::Compared {
             changes: d.changes,
             truncated: d.truncated,
         },
-        Err(message) => {
-            tracing::debug!(path = %c.path, %message, "XML not compared");
-            XmlResult::Error { message }
+        Err(e) => {
+            tracing::debug!(path = %c.path, error = %e, "XML not compared");
+            XmlResult::Error {
+                message: e.to_string(),
+            }
         }
     })
 }
@@ -586,6 +669,7 @@ mod tests {
             new,
             fields: vec![],
             xml: None,
+            properties: None,
         };
         let mut c = Counts::default();
         c.add(&fc(ChangeKind::Added, None, st(10)));

@@ -439,6 +439,7 @@ fn role_mappings_record(roles: &Roles) -> ComponentRecord {
             roles.export.applications.len()
         )),
         warnings: roles.export.errors.clone(),
+        version: None,
     }
 }
 

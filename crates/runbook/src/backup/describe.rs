@@ -5,7 +5,7 @@ use connections::deployment::Deployment;
 
 use serde::Serialize;
 
-use crate::manifest::{IimDirs, ProfileRecord, ServerRef, Topology};
+use crate::manifest::{IimDirs, ProfileRecord, ServerRef, Topology, WebServerRecord};
 
 /// The cell, the roots, the profiles on this host and every server of the cell.
 pub(crate) fn topology(d: &Deployment) -> Topology {
@@ -44,6 +44,18 @@ pub(crate) fn topology(d: &Deployment) -> Topology {
                 kind: snake_name(s.kind),
                 host: s.host.clone(),
                 cluster: s.cluster.clone(),
+            })
+            .collect(),
+        web_servers: d
+            .web_servers
+            .iter()
+            .filter(|w| w.on_this_host)
+            .map(|w| WebServerRecord {
+                name: w.name.clone(),
+                install_root: w.install_root.clone(),
+                version: w.version.clone(),
+                plugin_install_root: w.plugin_install_root.clone(),
+                plugin_version: w.plugin_version.clone(),
             })
             .collect(),
     }

@@ -37,6 +37,7 @@ struct Item {
     present: Vec<String>,
     stored_with: Option<Component>,
     contained: Option<(Usage, bool)>,
+    version: Option<String>,
 }
 
 /// A component path that cannot be mapped to a real path under the sysroot.
@@ -102,6 +103,7 @@ impl FileSources {
                 present,
                 stored_with,
                 contained,
+                version: step.version.clone(),
             });
         }
         let total = items.iter().filter(|i| i.runs).count();
@@ -183,6 +185,7 @@ impl FileSources {
                 duration_ms: 0,
                 message: item.skip_reason.clone(),
                 warnings: Vec::new(),
+                version: item.version.clone(),
             };
             if item.runs {
                 done += 1;

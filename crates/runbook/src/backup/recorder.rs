@@ -294,6 +294,7 @@ impl Recorder {
             duration_ms: images().map(|i| i.duration_ms).sum(),
             message: None,
             warnings: Vec::new(),
+            version: None,
         }
     }
 }

@@ -357,6 +357,7 @@ mod tests {
                 stopped_ns: 100,
                 started_ns: Some(200),
             }),
+            web_servers: vec![],
         }
     }
 

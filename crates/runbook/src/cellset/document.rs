@@ -101,6 +101,11 @@ pub struct SetDocument {
     /// The cell-wide stop, once recorded.
     #[serde(default)]
     pub stop: Option<CellStop>,
+    /// The cell's web servers as the planning host discovered them (with their
+    /// definitions): a web server's own host has no cell configuration and finds its
+    /// files from these.
+    #[serde(default)]
+    pub web_servers: Vec<connections::deployment::WebServer>,
 }
 
 impl SetDocument {
@@ -192,24 +197,30 @@ impl SetDocument {
             connections_version: dep.connections.version.version().map(|v| v.to_string()),
             version_info: Some(dep.connections.version.clone()),
             stop: None,
+            web_servers: dep.web_servers.clone(),
         }
     }
 }
 
-/// The file components the backup plan of `dep` holds, the shared data aside: it and what
+/// The file components the backup plan of `dep` holds, and the web tier of the web servers
+/// the cell defines (held by their hosts), the shared data aside: it and what
 /// lies inside its root (`provision`, a CCM storage area there) are held once, by the
 /// shared-data host, and checked on their own. (A host that does not see CCM installed
 /// backs its storage area up as part of the shared data.)
 fn cell_components(dep: &Deployment) -> Vec<Component> {
     let plan = Plan::build(dep, &PlanOptions::default());
     let shared_root = dep.data.shared_root.as_str();
-    let components: BTreeSet<Component> = plan
+    let mut components: BTreeSet<Component> = plan
         .steps
         .iter()
         .filter(|s| s.runs && s.action == Action::BackupFiles)
         .filter(|s| !s.in_shared_data(shared_root))
         .filter_map(|s| s.component)
         .collect();
+    // a web server the cell defines is backed up on its own host, wherever that is
+    if dep.web_servers.iter().any(|w| w.definition.is_some()) {
+        components.extend([Component::WebServer, Component::WebPlugin]);
+    }
     components.into_iter().collect()
 }
 

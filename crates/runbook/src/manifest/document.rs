@@ -288,6 +288,25 @@ pub struct Topology {
     pub profiles: Vec<ProfileRecord>,
     /// Servers of the cell (all hosts), in discovery order.
     pub servers: Vec<ServerRef>,
+    /// The web servers installed on this host (IBM HTTP Server and the plug-in): where they
+    /// are and their versions, which a restore of `web_server`/`web_plugin` compares.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub web_servers: Vec<WebServerRecord>,
+}
+
+/// One web server of this host as the backup saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebServerRecord {
+    /// The web server definition's name (`webserver1`).
+    pub name: String,
+    /// IHS install root.
+    pub install_root: String,
+    /// IHS version.
+    pub version: Option<String>,
+    /// The plug-in's install root.
+    pub plugin_install_root: Option<String>,
+    /// The plug-in's version.
+    pub plugin_version: Option<String>,
 }
 
 /// Installation Manager directories.
@@ -418,6 +437,10 @@ pub struct ComponentRecord {
     /// Files that changed, vanished or could not be read (first ones).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The version of what the component holds, when it has one of its own (IBM HTTP
+    /// Server, the plug-in), as discovery read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// One database step.

@@ -40,11 +40,21 @@ pub enum Component {
     Customizations,
     /// The exported security-role mappings.
     RoleMappings,
+    /// IBM HTTP Server on this host: its configuration (`httpd.conf` and what it
+    /// includes), key databases and stash files, and the Installation Manager state that
+    /// installed it.
+    WebServer,
+    /// The WebSphere plug-in on this host: `plugin-cfg.xml`, its key database and stash
+    /// file, its log directory and the Installation Manager state that installed it.
+    WebPlugin,
+    /// The Tivoli Directory Integrator solution (`[tdi] solution_dir`) and, when local, the
+    /// TDI install: the profile sync with LDAP.
+    Tdi,
 }
 
 impl Component {
     /// Every component, in contract order.
-    pub const ALL: [Component; 15] = [
+    pub const ALL: [Component; 18] = [
         Component::Databases,
         Component::CcmStorage,
         Component::EngineWsEar,
@@ -60,6 +70,9 @@ impl Component {
         Component::InstallationManager,
         Component::Customizations,
         Component::RoleMappings,
+        Component::WebServer,
+        Component::WebPlugin,
+        Component::Tdi,
     ];
 
     /// The contract name (`shared_data`).
@@ -80,6 +93,9 @@ impl Component {
             Component::InstallationManager => "installation_manager",
             Component::Customizations => "customizations",
             Component::RoleMappings => "role_mappings",
+            Component::WebServer => "web_server",
+            Component::WebPlugin => "web_plugin",
+            Component::Tdi => "tdi",
         }
     }
 }
@@ -92,7 +108,7 @@ impl fmt::Display for Component {
 
 /// A component name that is not in the contract's list.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown component {0:?}; known components: databases, ccm_storage, engine_ws_ear, file_registry, dmgr_profile, connections_root, profiles, profile_registry, local_data, shared_data, provision, shared_resources, installation_manager, customizations, role_mappings")]
+#[error("unknown component {0:?}; known components: databases, ccm_storage, engine_ws_ear, file_registry, dmgr_profile, connections_root, profiles, profile_registry, local_data, shared_data, provision, shared_resources, installation_manager, customizations, role_mappings, web_server, web_plugin, tdi")]
 pub struct UnknownComponent(pub String);
 
 impl FromStr for Component {

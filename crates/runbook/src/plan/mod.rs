@@ -12,6 +12,8 @@
 
 mod component;
 mod sizes;
+mod tdi;
+mod web;
 
 use std::path::Path;
 
@@ -117,6 +119,10 @@ pub struct Step {
     pub applications: Vec<String>,
     /// Anything the administrator should know about this step.
     pub note: Option<String>,
+    /// The version of what the step backs up, when it has one of its own (IBM HTTP
+    /// Server, the plug-in): recorded in the manifest and shown by `show`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// Size on disk of `paths` minus `excludes`, once measured.
     pub size: Option<Usage>,
 }
@@ -158,6 +164,7 @@ impl Step {
             servers: Vec::new(),
             applications: Vec::new(),
             note: None,
+            version: None,
             size: None,
         }
     }
@@ -204,6 +211,8 @@ impl Plan {
         steps.extend(deployment_steps(d));
         steps.extend(iim_steps(d, opts));
         steps.push(customizations_step(d));
+        steps.extend(web::web_steps(d));
+        steps.push(tdi::tdi_step(d));
         for (i, s) in steps.iter_mut().enumerate() {
             s.order = i + 1;
         }

@@ -120,6 +120,8 @@ fn deployment(ccm: bool, local_filenet: bool) -> Deployment {
             datasources: vec!["files".into()],
         }],
         role_mappings: vec![],
+        web_servers: vec![],
+        tdi: None,
         provenance: BTreeMap::new(),
         warnings: vec![],
     }
@@ -137,11 +139,11 @@ fn steps_are_in_documented_order_with_role_mappings_first() {
         numbers,
         [
             "9 note", "1", "2", "2", "3", "4", "5", "6a", "6b", "6c", "6d", "6d", "6d", "7", "8",
-            "9"
+            "9", "web", "web", "tdi"
         ]
     );
     let orders: Vec<usize> = plan.steps.iter().map(|s| s.order).collect();
-    assert_eq!(orders, (1..=16).collect::<Vec<_>>());
+    assert_eq!(orders, (1..=19).collect::<Vec<_>>());
     // Every contract component except nothing is planned exactly once.
     for c in Component::ALL {
         assert_eq!(

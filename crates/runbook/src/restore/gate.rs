@@ -44,6 +44,20 @@ pub struct GateInput<'a> {
     pub target_ifixes_known: bool,
     /// `--allow-version-mismatch`.
     pub allow_version_mismatch: bool,
+    /// The selected web tier's versions (IBM HTTP Server, the plug-in) at backup time and
+    /// at the target.
+    pub web: &'a [WebVersion],
+}
+
+/// One web tier product's version when it was backed up and at the target now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebVersion {
+    /// What it is (`IBM HTTP Server at /opt/IBM/HTTPServer`).
+    pub what: String,
+    /// Its version in the backup.
+    pub backup: Option<String>,
+    /// Its version at the target (`None`: not installed there, or no version readable).
+    pub target: Option<String>,
 }
 
 /// The outcome of one rule.
@@ -187,7 +201,56 @@ pub fn decide(input: &GateInput<'_>) -> Result<GateDecision, Refusal> {
     if input.provision {
         decision.checks.push(provision_rule(input, &v)?);
     }
+    for w in input.web {
+        let check = web_rule(input, w)?;
+        if check.result == CheckResult::Overridden {
+            decision.warnings.push(check.message.clone());
+        }
+        decision.checks.push(check);
+    }
     Ok(decision)
+}
+
+/// The web tier rule: its configuration goes back onto the same IBM HTTP Server (or
+/// plug-in) version it was taken from, or where none is installed; another version needs
+/// `--allow-version-mismatch` (a newer IHS may not read an older configuration the same).
+fn web_rule(input: &GateInput<'_>, w: &WebVersion) -> Result<GateCheck, Refusal> {
+    let allowed = |message: String| GateCheck {
+        rule: "web".into(),
+        result: CheckResult::Allowed,
+        message,
+    };
+    match (&w.backup, &w.target) {
+        (_, None) => Ok(allowed(format!(
+            "{}: no version installed at the target; the configuration goes back as it was",
+            w.what
+        ))),
+        (None, Some(t)) => Ok(allowed(format!(
+            "{}: the backup recorded no version (the target has {t})",
+            w.what
+        ))),
+        (Some(b), Some(t)) if b == t => Ok(allowed(format!("{}: {b} at both", w.what))),
+        (Some(b), Some(t)) => {
+            let message = format!("{} was {b} when backed up and is {t} at the target", w.what);
+            if input.allow_version_mismatch {
+                return Ok(GateCheck {
+                    rule: "web".into(),
+                    result: CheckResult::Overridden,
+                    message: format!("{message}; restored anyway (--allow-version-mismatch)"),
+                });
+            }
+            Err(Refusal {
+                rule: "web".into(),
+                message,
+                backup_version: b.clone(),
+                target_version: format!("{t} (installed at the target)"),
+                advice: "restore onto the same IHS and plug-in level (roll the fix pack back \
+                         first), or pass --allow-version-mismatch to put the older \
+                         configuration onto this level"
+                    .into(),
+            })
+        }
+    }
 }
 
 /// IIM state: connections_root without it only onto exactly the same version.

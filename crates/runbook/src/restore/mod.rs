@@ -51,6 +51,7 @@ pub mod runtime;
 pub mod select;
 mod topology;
 pub mod totals;
+mod web;
 
 pub use error::DeploymentRestoreError;
 pub use input::{DeploymentRestoreOptions, RestoreInput};

@@ -382,6 +382,7 @@ fn fill_components(
             duration_ms: 0,
             message: None,
             warnings: Vec::new(),
+            version: None,
         };
         for p in &record {
             if let Some(r) = reports.iter().find(|r| r.stored_as == Path::new(&p.path)) {
@@ -466,6 +467,7 @@ mod tests {
             duration_ms: 0,
             message: None,
             warnings: Vec::new(),
+            version: None,
         }
     }
 

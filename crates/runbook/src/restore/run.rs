@@ -379,10 +379,14 @@ fn decide(
     target: &Target,
 ) -> Result<GateDecision, DeploymentRestoreError> {
     let backup_version: Option<Version> = m.connections.fingerprint.as_ref().map(|f| f.version());
+    // on a host without Connections (a web server's, TDI's) the web tier and the sync
+    // solution are no Connections content: their own versions are what counts
+    let own_host = target.state == TargetState::BareMetal;
     let content = selection
         .components
         .iter()
-        .any(|c| *c != Component::Provision);
+        .any(|c| *c != Component::Provision && !(own_host && super::web::outside_connections(*c)));
+    let web = super::web::web_versions(m, selection, input.target);
     gate::decide(&GateInput {
         backup: backup_version.as_ref(),
         target: &target.state,
@@ -392,6 +396,7 @@ fn decide(
         provision: selection.has(Component::Provision),
         target_ifixes_known: target.ifixes_known,
         allow_version_mismatch: input.options.allow_version_mismatch,
+        web: &web,
     })
     .map_err(DeploymentRestoreError::Gate)
 }

@@ -61,6 +61,7 @@ fn run(c: &Case, allow_mismatch: bool) -> Result<runbook::restore::gate::GateDec
         provision,
         target_ifixes_known: true,
         allow_version_mismatch: allow_mismatch,
+        web: &[],
     })
     .map_err(|r| {
         // every refusal names the rule, both versions and what to do
@@ -272,6 +273,7 @@ fn refusals_say_which_versions_and_what_to_do() {
         provision: true,
         target_ifixes_known: true,
         allow_version_mismatch: true,
+        web: &[],
     })
     .unwrap_err();
     let text = r.to_string();
@@ -297,6 +299,7 @@ fn connections_root_without_iim_state_only_onto_the_same_version() {
         provision: false,
         target_ifixes_known: true,
         allow_version_mismatch: true,
+        web: &[],
     };
     assert!(decide(&input(&same)).is_ok());
     assert_eq!(decide(&input(&other)).unwrap_err().rule, "iim_state");
@@ -319,8 +322,53 @@ fn provision_needs_the_targets_ifix_list() {
         provision: true,
         target_ifixes_known: false,
         allow_version_mismatch: false,
+        web: &[],
     })
     .unwrap_err();
     assert_eq!(r.rule, "provision");
     assert!(r.message.contains("interim fixes"), "{}", r.message);
+}
+
+#[test]
+fn the_web_tier_goes_back_onto_its_own_ihs_level_or_where_none_is_installed() {
+    use runbook::restore::gate::{CheckResult, WebVersion};
+    let web = |backup: Option<&str>, target: Option<&str>| WebVersion {
+        what: "IBM HTTP Server at /opt/IBM/HTTPServer".into(),
+        backup: backup.map(Into::into),
+        target: target.map(Into::into),
+    };
+    let gate = |w: &WebVersion, allow: bool| {
+        decide(&GateInput {
+            backup: None,
+            target: &TargetState::BareMetal,
+            brings_install: false,
+            root_without_iim: false,
+            // a web server's own host: no Connections content, only the web rule
+            content: false,
+            provision: false,
+            target_ifixes_known: false,
+            allow_version_mismatch: allow,
+            web: std::slice::from_ref(w),
+        })
+    };
+    for allowed in [
+        web(Some("9.0.5.18"), Some("9.0.5.18")),
+        web(Some("9.0.5.18"), None),
+        web(None, Some("9.0.5.18")),
+    ] {
+        let d = gate(&allowed, false).unwrap();
+        assert_eq!(d.checks[0].rule, "web");
+        assert_eq!(d.checks[0].result, CheckResult::Allowed, "{allowed:?}");
+    }
+    let newer = web(Some("9.0.5.18"), Some("9.0.5.20"));
+    let r = gate(&newer, false).unwrap_err();
+    assert_eq!(r.rule, "web");
+    assert!(
+        r.message.contains("9.0.5.18") && r.message.contains("9.0.5.20"),
+        "{r}"
+    );
+    assert!(r.to_string().contains("--allow-version-mismatch"), "{r}");
+    let d = gate(&newer, true).unwrap();
+    assert_eq!(d.checks[0].result, CheckResult::Overridden);
+    assert_eq!(d.warnings.len(), 1, "the override is loud");
 }

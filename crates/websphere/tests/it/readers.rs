@@ -154,6 +154,18 @@ fn server_xml_detects_web_servers_and_clusters() {
     assert_eq!(info.kind.as_deref(), Some("IHS"));
     assert_eq!(info.install_root.as_deref(), Some("/opt/IBM/HTTPServer"));
     assert_eq!(
+        info.plugin_install_root.as_deref(),
+        Some("/opt/IBM/WebSphere/Plugins")
+    );
+    assert_eq!(
+        info.plugin_config_file.as_deref(),
+        Some("/opt/IBM/WebSphere/Plugins/config/webserver1/plugin-cfg.xml")
+    );
+    assert_eq!(
+        info.plugin_key_ring.as_deref(),
+        Some("/opt/IBM/WebSphere/Plugins/config/webserver1/plugin-key.kdb")
+    );
+    assert_eq!(
         web.executable.as_deref(),
         Some("/opt/IBM/HTTPServer/bin/apachectl")
     );

@@ -81,6 +81,8 @@ pub fn run(ctx: &Context, args: &BackupArgs, facts: &mut RunFacts) -> anyhow::Re
             .into());
         };
         set_member::databases_only_deployment(plan)?
+    } else if let Some(plan) = plan.filter(|p| set_member::is_web_host(p, &host)) {
+        set_member::web_host_deployment(plan, &sys)
     } else {
         ctx.discover_deployment()?
     };

@@ -106,7 +106,33 @@ pub fn databases_only_deployment(plan: &SetDocument) -> anyhow::Result<Deploymen
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Deployment {
+    let mut d = set_deployment(plan);
+    d.databases = databases;
+    Ok(d)
+}
+
+/// Whether `host` is, in the set, only a web server's host: it has no WebSphere profile to
+/// discover, and backs up the web tier the set's document describes.
+pub fn is_web_host(plan: &SetDocument, host: &str) -> bool {
+    plan.host_named(host)
+        .is_some_and(|h| h.roles == [runbook::cellset::SetHostRole::WebServer])
+}
+
+/// The deployment of a web server's own host: the cell's web servers from the set's
+/// document, their files found on this host; nothing else (every other step of the plan
+/// has no path here and is left to the hosts that hold it).
+pub fn web_host_deployment(plan: &SetDocument, sys: &websphere::Sysroot) -> Deployment {
+    let (web_servers, warnings) =
+        connections::discover::web::discover_web_host(sys, &plan.web_servers);
+    let mut d = set_deployment(plan);
+    d.web_servers = web_servers;
+    d.warnings = warnings;
+    d
+}
+
+/// A deployment with nothing of its own: the set's cell and version only.
+fn set_deployment(plan: &SetDocument) -> Deployment {
+    Deployment {
         connections: ConnectionsInstall {
             root: String::new(),
             version: plan
@@ -140,9 +166,11 @@ pub fn databases_only_deployment(plan: &SetDocument) -> anyhow::Result<Deploymen
             found_by: None,
             others: Vec::new(),
         },
-        databases,
+        databases: Vec::new(),
         role_mappings: Vec::new(),
+        web_servers: Vec::new(),
+        tdi: None,
         provenance: BTreeMap::new(),
         warnings: Vec::new(),
-    })
+    }
 }

@@ -21,7 +21,7 @@ pub struct DiffArgs {
     /// List every change (default: the first 25 per component and 10 per XML file)
     #[arg(long)]
     pub all: bool,
-    /// Do not compare XML configuration files element by element (no file is read)
+    /// Do not compare configuration files (XML element by element, properties key by key; no file is read)
     #[arg(long)]
     pub no_xml: bool,
     #[command(flatten)]

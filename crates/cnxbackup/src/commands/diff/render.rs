@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use report::diff::{
-    ChangeKind, Counts, DiffReport, FileChange, GroupDiff, VersionChange, XmlChange, XmlChangeKind,
-    XmlResult,
+    ChangeKind, Counts, DiffReport, FileChange, GroupDiff, PropertiesResult, PropertyChange,
+    PropertyChangeKind, VersionChange, XmlChange, XmlChangeKind, XmlResult,
 };
 
 use crate::ui::format::{bytes, signed_bytes};
@@ -247,6 +247,55 @@ fn change(h: &mut String, c: &FileChange, all: bool) {
     if let Some(x) = &c.xml {
         xml(h, x, all);
     }
+    if let Some(p) = &c.properties {
+        properties(h, p, all);
+    }
+}
+
+fn properties(h: &mut String, p: &PropertiesResult, all: bool) {
+    match p {
+        PropertiesResult::TooLarge { limit } => {
+            let _ = writeln!(
+                h,
+                "      (too large for a properties diff: over {})",
+                bytes(*limit)
+            );
+        }
+        PropertiesResult::Error { message } => {
+            let _ = writeln!(h, "      (properties not compared: {message})");
+        }
+        PropertiesResult::Compared { changes, truncated } => {
+            if changes.is_empty() {
+                let _ = writeln!(
+                    h,
+                    "      (properties: no key changed; comments or order only)"
+                );
+                return;
+            }
+            let shown = if all {
+                changes.len()
+            } else {
+                XML_LIST_LIMIT.min(changes.len())
+            };
+            for c in changes.iter().take(shown) {
+                let _ = writeln!(h, "      {}", property_line(c));
+            }
+            let more = changes.len() - shown + truncated;
+            if more > 0 {
+                let _ = writeln!(h, "      ... and {more} more property changes");
+            }
+        }
+    }
+}
+
+/// One property change on one line: `~ source_ldap_url: ldap://a → ldap://b`.
+pub fn property_line(c: &PropertyChange) -> String {
+    let v = |s: &Option<String>| s.as_deref().unwrap_or("").to_string();
+    match c.change {
+        PropertyChangeKind::Added => format!("+ {} = {}", c.key, v(&c.new)),
+        PropertyChangeKind::Removed => format!("- {} (was {})", c.key, v(&c.old)),
+        PropertyChangeKind::Changed => format!("~ {}: {} → {}", c.key, v(&c.old), v(&c.new)),
+    }
 }
 
 fn xml(h: &mut String, x: &XmlResult, all: bool) {
@@ -353,6 +402,7 @@ mod tests {
             }),
             fields: vec![],
             xml: None,
+            properties: None,
         }
     }
 
@@ -381,6 +431,7 @@ mod tests {
                 }],
                 truncated: 0,
             }),
+            properties: None,
         });
         counts.add(changes.last().unwrap());
         DiffReport {
@@ -482,6 +533,7 @@ mod tests {
                     ],
                     truncated: 0,
                 }),
+                properties: None,
             },
             FileChange {
                 path: "/p/config/cells/c/resources.xml".into(),
@@ -491,6 +543,7 @@ mod tests {
                 new: Some(state("file", 9 << 20, "0644", "root:root")),
                 fields: vec![Field::Content],
                 xml: Some(XmlResult::TooLarge { limit: 8 << 20 }),
+                properties: None,
             },
             FileChange {
                 path: "/p/config/cells/c/virtualhosts.xml".into(),
@@ -503,6 +556,7 @@ mod tests {
                     message: "the new version is not well-formed XML: unexpected end of stream"
                         .into(),
                 }),
+                properties: None,
             },
             FileChange {
                 path: "/p/wstemp/update".into(),
@@ -512,6 +566,7 @@ mod tests {
                 new: None,
                 fields: vec![],
                 xml: None,
+                properties: None,
             },
         ];
         let mut counts = Counts::default();
@@ -535,5 +590,45 @@ mod tests {
         r.identical = true;
         let h = human(&r, false);
         assert!(h.contains("No differences: both snapshots hold the same tree."));
+    }
+
+    #[test]
+    fn property_changes_read_as_one_line_each_with_secrets_as_given() {
+        let c = |change, old: Option<&str>, new: Option<&str>| PropertyChange {
+            change,
+            key: "source_ldap_url".into(),
+            old: old.map(Into::into),
+            new: new.map(Into::into),
+            masked: false,
+        };
+        assert_eq!(
+            property_line(&c(
+                PropertyChangeKind::Changed,
+                Some("ldap://a"),
+                Some("ldap://b")
+            )),
+            "~ source_ldap_url: ldap://a → ldap://b"
+        );
+        assert_eq!(
+            property_line(&c(PropertyChangeKind::Added, None, Some("x"))),
+            "+ source_ldap_url = x"
+        );
+        assert_eq!(
+            property_line(&c(PropertyChangeKind::Removed, Some("***"), None)),
+            "- source_ldap_url (was ***)"
+        );
+        let mut h = String::new();
+        properties(
+            &mut h,
+            &PropertiesResult::Compared {
+                changes: vec![c(PropertyChangeKind::Added, None, Some("1")); 12],
+                truncated: 3,
+            },
+            false,
+        );
+        assert!(
+            h.ends_with("      ... and 5 more property changes\n"),
+            "{h}"
+        );
     }
 }

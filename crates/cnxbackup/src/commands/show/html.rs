@@ -15,7 +15,7 @@ use super::view::{
     cell_server_row, component_row, declared_notes, declared_row, failed_step_subject,
     fingerprint_pairs, hook_lines, mapping_count, mapping_subjects, outage_rows, outage_sentence,
     profile_row, run_span, server_control_row, snapshot_size, stored_summary, stored_with_note,
-    unreadable_line, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
+    unreadable_line, version_note, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
     SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::format::{bytes, duration_ms, json_word as word};
@@ -461,7 +461,8 @@ fn components(out: &mut String, m: &Manifest) {
         .components
         .iter()
         .map(|c| {
-            let mut notes: Vec<String> = c.excludes.iter().map(|x| format!("except {x}")).collect();
+            let mut notes: Vec<String> = version_note(c).into_iter().collect();
+            notes.extend(c.excludes.iter().map(|x| format!("except {x}")));
             notes.extend(stored_with_note(c));
             notes.extend(c.message.clone());
             notes.extend(c.warnings.iter().map(|w| format!("warning: {w}")));

@@ -15,7 +15,7 @@ use super::view::{
     cell_server_row, component_row, declared_notes, declared_row, failed_step_subject,
     fingerprint_pairs, hook_lines, mapping_count, mapping_subjects, outage_rows, outage_sentence,
     profile_row, run_span, server_control_row, snapshot_size, stored_summary, stored_with_note,
-    unreadable_line, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
+    unreadable_line, version_note, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
     SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::format::{bytes, duration_ms, json_word as word};
@@ -298,6 +298,7 @@ fn components(out: &mut String, m: &Manifest, style: Style) {
         let extra = paths
             .cloned()
             .chain(c.excludes.iter().map(|x| format!("except {x}")))
+            .chain(version_note(c))
             .chain(stored_with_note(c))
             .chain(c.message.iter().map(|msg| format!("note: {msg}")))
             .chain(c.warnings.iter().map(|w| format!("warning: {w}")));

@@ -92,6 +92,12 @@ pub fn stored_with_note(c: &runbook::manifest::ComponentRecord) -> Option<String
     }
 }
 
+/// `version 9.0.5.18` for a component that records the version of what it holds (IBM
+/// HTTP Server, the plug-in).
+pub fn version_note(c: &runbook::manifest::ComponentRecord) -> Option<String> {
+    c.version.as_ref().map(|v| format!("version {v}"))
+}
+
 /// What a failed step was working on, as a suffix of its title: ` (database X)`,
 /// ` (component)` or nothing.
 pub fn failed_step_subject(f: &runbook::manifest::FailedStep) -> String {
