@@ -12,7 +12,6 @@
 
 mod component;
 mod sizes;
-mod tdi;
 mod web;
 
 use std::path::Path;
@@ -211,8 +210,8 @@ impl Plan {
         steps.extend(deployment_steps(d));
         steps.extend(iim_steps(d, opts));
         steps.push(customizations_step(d));
-        steps.extend(web::web_steps(d));
-        steps.push(tdi::tdi_step(d));
+        steps.extend(web_steps(d));
+        steps.push(tdi_step(d));
         for (i, s) in steps.iter_mut().enumerate() {
             s.order = i + 1;
         }
@@ -601,6 +600,64 @@ fn customizations_step(d: &Deployment) -> Step {
     );
     if is_within(&d.data.customization, &d.data.shared_root) {
         s.note = Some("inside shared_data_directory_root: also part of shared_data".into());
+    }
+    s
+}
+
+/// The web tier's steps: IBM HTTP Server (`web_server`) and the WebSphere plug-in
+/// (`web_plugin`) of the web servers installed on this host. The documented procedure has
+/// no step for them (the update regenerates and propagates the plug-in configuration, and
+/// the web server usually lives on another host), so they are numbered `web`.
+fn web_steps(d: &Deployment) -> Vec<Step> {
+    let tier = web::web_tier(d);
+    let mut server = Step::files(
+        web::WEB_STEP,
+        "back up IBM HTTP Server's configuration, key databases and IIM state",
+        Component::WebServer,
+        tier.server_paths,
+    );
+    let mut plugin = Step::files(
+        web::WEB_STEP,
+        "back up the WebSphere plug-in's configuration, key database and logs",
+        Component::WebPlugin,
+        tier.plugin_paths,
+    );
+    server.version = tier.server_version;
+    plugin.version = tier.plugin_version;
+    if tier.here.is_empty() {
+        return vec![
+            server.skip(tier.elsewhere.clone()),
+            plugin.skip(tier.elsewhere),
+        ];
+    }
+    server.note = Some(format!("web server(s) {}", tier.here.join(", ")));
+    if plugin.paths.is_empty() {
+        plugin = plugin.skip(
+            "no WebSphere plug-in configuration found for the web server(s) on this host \
+             (no WebSpherePluginConfig in httpd.conf and no plug-in install recorded)",
+        );
+    }
+    vec![server, plugin]
+}
+
+/// The profile sync solution's step: the Tivoli Directory Integrator solution directory
+/// that keeps Profiles in sync with LDAP (`profiles_tdi.properties`, the mapping files, the
+/// assembly line scripts) and the TDI install when it is on this host. Nothing in the
+/// deployment records where it is, so `[tdi] solution_dir` names it.
+fn tdi_step(d: &Deployment) -> Step {
+    let paths = d
+        .tdi
+        .iter()
+        .flat_map(|t| std::iter::once(t.solution_dir.clone()).chain(t.install_dir.clone()))
+        .collect();
+    let s = Step::files(
+        "tdi",
+        "back up the profile sync solution (Tivoli Directory Integrator)",
+        Component::Tdi,
+        paths,
+    );
+    if d.tdi.is_none() {
+        return s.skip("no [tdi] solution_dir configured");
     }
     s
 }

@@ -1,46 +1,39 @@
-//! The web tier's steps: IBM HTTP Server (`web_server`) and the WebSphere plug-in
-//! (`web_plugin`) of the web servers whose install is on this host. The documented
-//! procedure has no step for them (the update regenerates and propagates the plug-in
-//! configuration, and the web server's files live on another host), so they are numbered
-//! `web`.
+//! What the web tier's steps cover: the paths and versions of the web servers (IBM HTTP
+//! Server and the WebSphere plug-in) installed on this host, or where the cell's web servers
+//! live when none is.
 
 use connections::deployment::{Deployment, WebServer};
-
-use super::{Component, Step};
 
 /// The step number the plan shows for the web tier.
 pub const WEB_STEP: &str = "web";
 
-/// Both web tier steps, run when a web server of the cell is installed on this host.
-pub(super) fn web_steps(d: &Deployment) -> Vec<Step> {
+/// What the web tier's two steps cover on this host.
+pub(super) struct WebTier {
+    /// `web_server`'s paths, every web server installed here together.
+    pub server_paths: Vec<String>,
+    /// `web_plugin`'s paths.
+    pub plugin_paths: Vec<String>,
+    /// IHS version(s).
+    pub server_version: Option<String>,
+    /// Plug-in version(s).
+    pub plugin_version: Option<String>,
+    /// The web servers installed here, by name; empty: none.
+    pub here: Vec<String>,
+    /// Why nothing is backed up here, when no web server is installed here.
+    pub elsewhere: String,
+}
+
+/// The web tier of `d` as this host holds it.
+pub(super) fn web_tier(d: &Deployment) -> WebTier {
     let here: Vec<&WebServer> = d.web_servers.iter().filter(|w| w.on_this_host).collect();
-    let mut server = Step::files(
-        WEB_STEP,
-        "back up IBM HTTP Server's configuration, key databases and IIM state",
-        Component::WebServer,
-        union(here.iter().map(|w| &w.server_paths)),
-    );
-    let mut plugin = Step::files(
-        WEB_STEP,
-        "back up the WebSphere plug-in's configuration, key database and logs",
-        Component::WebPlugin,
-        union(here.iter().map(|w| &w.plugin_paths)),
-    );
-    server.version = versions(here.iter().map(|w| w.version.as_deref()));
-    plugin.version = versions(here.iter().map(|w| w.plugin_version.as_deref()));
-    if here.is_empty() {
-        let reason = elsewhere(d);
-        return vec![server.skip(reason.clone()), plugin.skip(reason)];
+    WebTier {
+        server_paths: union(here.iter().map(|w| &w.server_paths)),
+        plugin_paths: union(here.iter().map(|w| &w.plugin_paths)),
+        server_version: versions(here.iter().map(|w| w.version.as_deref())),
+        plugin_version: versions(here.iter().map(|w| w.plugin_version.as_deref())),
+        here: here.iter().map(|w| w.name.clone()).collect(),
+        elsewhere: elsewhere(d),
     }
-    let names: Vec<&str> = here.iter().map(|w| w.name.as_str()).collect();
-    server.note = Some(format!("web server(s) {}", names.join(", ")));
-    if plugin.paths.is_empty() {
-        plugin = plugin.skip(
-            "no WebSphere plug-in configuration found for the web server(s) on this host \
-             (no WebSpherePluginConfig in httpd.conf and no plug-in install recorded)",
-        );
-    }
-    vec![server, plugin]
 }
 
 /// Why the web tier is not backed up here: where the cell's web servers live, or that the
