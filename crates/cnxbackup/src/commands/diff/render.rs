@@ -272,19 +272,26 @@ fn properties(h: &mut String, p: &PropertiesResult, all: bool) {
                 );
                 return;
             }
-            let shown = if all {
-                changes.len()
-            } else {
-                XML_LIST_LIMIT.min(changes.len())
-            };
-            for c in changes.iter().take(shown) {
-                let _ = writeln!(h, "      {}", property_line(c));
-            }
-            let more = changes.len() - shown + truncated;
-            if more > 0 {
-                let _ = writeln!(h, "      ... and {more} more property changes");
-            }
+            let lines: Vec<String> = changes.iter().map(property_line).collect();
+            listed(h, &lines, *truncated, all, "property changes");
         }
+    }
+}
+
+/// The structural changes of one file, one per line: the first [`XML_LIST_LIMIT`] unless
+/// `all`, then how many more (`truncated`: those the comparison counted but did not keep).
+fn listed(h: &mut String, lines: &[String], truncated: usize, all: bool, what: &str) {
+    let shown = if all {
+        lines.len()
+    } else {
+        XML_LIST_LIMIT.min(lines.len())
+    };
+    for l in lines.iter().take(shown) {
+        let _ = writeln!(h, "      {l}");
+    }
+    let more = lines.len() - shown + truncated;
+    if more > 0 {
+        let _ = writeln!(h, "      ... and {more} more {what}");
     }
 }
 
@@ -311,18 +318,8 @@ fn xml(h: &mut String, x: &XmlResult, all: bool) {
                 let _ = writeln!(h, "      (XML: no structural change; formatting only)");
                 return;
             }
-            let shown = if all {
-                changes.len()
-            } else {
-                XML_LIST_LIMIT.min(changes.len())
-            };
-            for c in changes.iter().take(shown) {
-                let _ = writeln!(h, "      {}", xml_line(c));
-            }
-            let more = changes.len() - shown + truncated;
-            if more > 0 {
-                let _ = writeln!(h, "      ... and {more} more XML changes");
-            }
+            let lines: Vec<String> = changes.iter().map(xml_line).collect();
+            listed(h, &lines, *truncated, all, "XML changes");
         }
     }
 }

@@ -191,20 +191,12 @@ fn from_definition(
         name: d.name.clone(),
         node: d.node.clone(),
         host: d.host.clone(),
-        found_by,
         definition: Some(CellDefinition {
             file: d.file.display().to_string(),
             info: d.info.clone(),
         }),
         on_this_host: sys.is_dir(Path::new(&root)),
-        install_root: root,
-        config_file,
-        version: None,
-        plugin_install_root: None,
-        plugin_config_file: None,
-        plugin_version: None,
-        server_paths: Vec::new(),
-        plugin_paths: Vec::new(),
+        ..unfilled(found_by, root, config_file)
     }
 }
 
@@ -212,13 +204,26 @@ fn from_definition(
 fn from_iim(r: &IimRecord) -> WebServer {
     WebServer {
         name: r.location_id.clone(),
+        on_this_host: true,
+        ..unfilled(
+            format!("Installation Manager {}", r.data_dir),
+            r.location.clone(),
+            format!("{}/conf/httpd.conf", r.location),
+        )
+    }
+}
+
+/// A web server found at `install_root` whose files are not looked for yet.
+fn unfilled(found_by: String, install_root: String, config_file: String) -> WebServer {
+    WebServer {
+        name: String::new(),
         node: String::new(),
         host: None,
-        found_by: format!("Installation Manager {}", r.data_dir),
+        found_by,
         definition: None,
-        on_this_host: true,
-        install_root: r.location.clone(),
-        config_file: format!("{}/conf/httpd.conf", r.location),
+        on_this_host: false,
+        install_root,
+        config_file,
         version: None,
         plugin_install_root: None,
         plugin_config_file: None,
