@@ -15,8 +15,8 @@ use super::view::{
     cell_server_row, component_row, declared_notes, declared_row, failed_step_subject,
     fingerprint_pairs, hook_lines, mapping_count, mapping_subjects, outage_rows, outage_sentence,
     profile_row, run_span, server_control_row, snapshot_size, stored_summary, stored_with_note,
-    unreadable_line, version_note, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST, OUTAGE_COLUMNS,
-    SERVER_CONTROL_COLUMNS,
+    unreadable_line, version_note, COMPONENT_COLUMNS, DECLARED_COLUMNS, NO_MANIFEST,
+    OUTAGE_COLUMNS, SERVER_CONTROL_COLUMNS,
 };
 use crate::ui::format::{bytes, duration_ms, json_word as word};
 use crate::ui::{Grid, Style};
