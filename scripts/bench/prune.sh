@@ -67,17 +67,7 @@ esac
 
 CSV=$WORK/prunebench-$RUN.csv
 echo "step,seconds,peak_rss_mib" > "$CSV"
-# timed NAME CMD...: run under GNU time, print "NAME seconds peakRSS", append to the CSV
-timed() {
-  local name=$1; shift
-  local out; out=$(mktemp)
-  /usr/bin/time -f "%e %M" -o "$out" "$@" > "$WORK/$name.log" 2>&1 || { cat "$WORK/$name.log" >&2; return 1; }
-  read -r secs kib < "$out"; rm -f "$out"
-  printf '%-32s %8.2f s %8d MiB\n' "$name" "$secs" $((kib / 1024))
-  echo "$name,$secs,$((kib / 1024))" >> "$CSV"
-}
-secs_of() { awk -F, -v n="$1" '$1==n {print $2}' "$CSV"; }
-ratio() { awk -v a="$(secs_of "$1")" -v b="$(secs_of "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+. "$ROOT/scripts/bench/timing.sh"
 
 # repository locations per backend
 cnx_repo() {

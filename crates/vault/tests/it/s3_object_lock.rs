@@ -1,5 +1,6 @@
-//! S3 Object Lock (issue 18, tamper resistance): with [`S3Options::object_lock`] every
-//! object a repository writes, but its `locks/`, carries a retention until its write time
+//! S3 Object Lock (issue 18, tamper resistance): with
+//! [`vault::storage::S3Options::object_lock`] every object a repository writes, but its
+//! `locks/`, carries a retention until its write time
 //! plus the configured period, and a delete of that version is refused. Run against moto's
 //! S3 server (scripts/test starts it, `CNXBACKUP_TEST_LOCK_S3_*`), which keeps Object Lock
 //! retention as S3 does; s3s-fs keeps none. Moto answers `GetObjectRetention` with the
@@ -12,7 +13,7 @@ use crate::s3_common::{init_opts, S3Env};
 use std::process::Command;
 use std::time::Duration;
 
-use vault::storage::{LockMode, ObjectLock, S3Options, Secret, StoreErrorKind};
+use vault::storage::{LockMode, ObjectLock, StoreErrorKind};
 use vault::{BlobKind, Repository, Storage, StorageOptions};
 
 /// The Object Lock test server's coordinates. Missing variables FAIL the test: run it
@@ -36,17 +37,11 @@ fn lock_env() -> S3Env {
     }
 }
 
+/// The test suite's S3 options for the lock server, with `lock` as the Object Lock setting.
 fn options(env: &S3Env, lock: Option<ObjectLock>) -> StorageOptions {
-    StorageOptions {
-        s3: S3Options {
-            endpoint: Some(env.endpoint.clone()),
-            access_key_id: Some(env.access_key.clone()),
-            secret_access_key: Some(Secret::new(env.secret_key.clone())),
-            retries: Some(2),
-            object_lock: lock,
-            ..S3Options::default()
-        },
-    }
+    let mut options = crate::s3_common::options(env);
+    options.s3.object_lock = lock;
+    options
 }
 
 fn nonce() -> String {
