@@ -356,6 +356,22 @@ fn failing_and_hanging_components_make_the_snapshot_incomplete_by_name() {
     assert!(text.contains("declared component broken"), "{text}");
 }
 
+/// Runs `backup --json` and asserts it ends with `code`, its stderr naming each of `named`,
+/// every one of the `running` servers still running and no snapshot written.
+fn refused_with_nothing_stopped(h: &Harness, running: usize, code: i32, named: &[&str]) {
+    let run = h.backup(&["--json"]);
+    assert_eq!(run.code, code, "{}", run.stderr);
+    for text in named {
+        assert!(run.stderr.contains(text), "{text}: {}", run.stderr);
+    }
+    assert_eq!(
+        h.sample.running_servers().len(),
+        running,
+        "a server was stopped"
+    );
+    assert_eq!(h.snapshot_count(), 0);
+}
+
 #[test]
 fn a_stopped_component_that_cannot_run_and_a_failing_before_stop_hook_stop_nothing() {
     let mut h = Harness::new(Variant::V80Db2Ccm);
@@ -365,42 +381,18 @@ fn a_stopped_component_that_cannot_run_and_a_failing_before_stop_hook_stop_nothi
     h.sample.start_all().unwrap();
     let running = h.sample.running_servers().len();
     assert!(running > 0);
-    let run = h.backup(&["--json"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("/nonexistent/kubectl"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        h.sample.running_servers().len(),
-        running,
-        "a server was stopped"
-    );
-    assert_eq!(h.snapshot_count(), 0);
+    refused_with_nothing_stopped(&h, running, 2, &["/nonexistent/kubectl"]);
 
     h.extra_config = format!(
         "\n[hooks]\nbefore_stop = [\"sh\", \"-c\", \"echo maintenance page failed >&2; exit 5\"]\non_failure = {}\n",
         hook(&hooks_dir, "on_failure")
     );
-    let run = h.backup(&["--json"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("before_stop hook failed"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("maintenance page failed"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        h.sample.running_servers().len(),
+    refused_with_nothing_stopped(
+        &h,
         running,
-        "a server was stopped"
+        1,
+        &["before_stop hook failed", "maintenance page failed"],
     );
-    assert_eq!(h.snapshot_count(), 0);
     let facts = env_file(&hooks_dir.join("on_failure.env"));
     assert_eq!(facts["CNXBACKUP_STATUS"], "failed");
     assert!(
