@@ -362,8 +362,14 @@ fn check_pack_files(
         .collect();
     unreferenced.sort();
     let no_index = by_pack.is_empty() && !stored.is_empty();
-    report.index_incomplete =
-        !repo.index_problems().is_empty() || gaps.missing_data || gaps.unindexed_trees || no_index;
+    // Packs and no index at all is a lost index only when some snapshot may need them: with
+    // no snapshot document (a first backup or copy killed before its first index checkpoint)
+    // the packs are an interrupted writer's leftovers, unreferenced like any other.
+    let lost_index = no_index && report.snapshots > 0;
+    report.index_incomplete = !repo.index_problems().is_empty()
+        || gaps.missing_data
+        || gaps.unindexed_trees
+        || lost_index;
     if report.index_incomplete && !unreferenced.is_empty() {
         report.error(
             "index",

@@ -163,6 +163,30 @@ fn object_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap()
 }
 
+/// A first write killed before its first index checkpoint (a copy into a new destination,
+/// a first backup): packs, no index, no snapshot. Nothing can need those packs, so check
+/// passes and lists them as unreferenced, rather than calling the index lost.
+#[test]
+fn packs_without_index_or_snapshots_are_leftovers_not_a_lost_index() {
+    let src = four_large_files();
+    let mem = MemStore::new();
+    drop(backed_up_on(&FaultStore::new(mem.clone()), src.path()));
+    for prefix in ["index/", "snapshots/"] {
+        for object in mem.list(prefix).unwrap() {
+            mem.delete(&object.path).unwrap();
+        }
+    }
+    let repo = open_repo_on(mem.clone());
+    let r = check(&repo, &CheckOptions::default()).unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert!(!r.index_incomplete, "{r:?}");
+    assert_eq!(r.snapshots, 0);
+    assert_eq!(
+        r.unreferenced_packs.len(),
+        mem.list("packs/").unwrap().len()
+    );
+}
+
 /// Issue 21 case 10: with the index gone, every pack is "unreferenced"; check must say the
 /// index is missing and to run `repair index`, never that prune may remove those packs.
 #[test]
