@@ -201,12 +201,7 @@ fn retagging_writes_a_new_document_and_removes_the_old_one() {
         snapshot(&repo, 10, "cnx1").tree,
         "the data is the same"
     );
-    let ids: Vec<_> = repo
-        .list_snapshots()
-        .unwrap()
-        .into_iter()
-        .map(|(i, _)| i)
-        .collect();
+    let ids = snapshot_ids(&repo);
     assert_eq!(ids, [new], "the old document is gone");
     // nothing to change: the same id, nothing written
     assert_eq!(repo.retag_snapshot(&new, &add, &[]).unwrap(), new);
@@ -228,13 +223,17 @@ fn forgetting_named_snapshots_reports_them_by_group() {
     );
     let done = vault::maintenance::forget_ids(&repo, &[a, b], false).unwrap();
     assert_eq!(done.removed, 2);
-    let ids: Vec<_> = repo
-        .list_snapshots()
-        .unwrap()
-        .into_iter()
-        .map(|(i, _)| i)
-        .collect();
+    let ids = snapshot_ids(&repo);
     assert_eq!(ids, [keep]);
     let err = vault::maintenance::forget_ids(&repo, &[a], false).unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
+}
+
+/// The ids of the repository's snapshot documents, as listed.
+fn snapshot_ids(repo: &Repository) -> Vec<vault::SnapshotId> {
+    repo.list_snapshots()
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
 }
